@@ -1,0 +1,95 @@
+# kubectl-mesh. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+GO        ?= go
+BIN       := $(CURDIR)/bin
+DIST      := $(CURDIR)/dist
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.0.0-dev)
+GIT_COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+PKG       := github.com/kubectl-mesh/kubectl-mesh
+LDFLAGS   := -s -w -X $(PKG)/internal/buildinfo.version=$(VERSION) -X $(PKG)/internal/buildinfo.gitCommit=$(GIT_COMMIT)
+
+# The sandbox's binaries, pinned by test/tools/go.mod and test/tools/etcd/go.mod.
+TOOLS          := test/tools
+K8S_VERSION    := $(shell awk '$$1 == "k8s.io/kubernetes" { print $$2 }' $(TOOLS)/go.mod)
+KWOK_VERSION   := $(shell awk '$$1 == "sigs.k8s.io/kwok" { print $$2 }' $(TOOLS)/go.mod)
+K8S_MINOR      := $(word 2,$(subst ., ,$(K8S_VERSION)))
+K8S_LDFLAGS    := -s -w -X k8s.io/component-base/version.gitVersion=$(K8S_VERSION) \
+	-X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(K8S_MINOR) \
+	-X k8s.io/component-base/version.gitTreeState=clean
+KWOK_LDFLAGS   := -s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$(KWOK_VERSION:v%=%) \
+	-X sigs.k8s.io/kwok/pkg/consts.KubeVersion=$(K8S_VERSION:v%=%)
+K8S_BINARIES   := $(BIN)/kube-apiserver $(BIN)/kube-controller-manager $(BIN)/kube-scheduler
+KWOK_BINARIES  := $(BIN)/kwok $(BIN)/kwokctl
+SANDBOX_BINARIES := $(K8S_BINARIES) $(KWOK_BINARIES) $(BIN)/etcd
+
+# Unit tests are every package but the end-to-end ones.
+UNIT_PKGS = $(shell $(GO) list ./... | grep -v '/test/e2e')
+
+##@ General
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make <target>\n"} \
+		/^[a-zA-Z0-9_-]+:.*?##/ { printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2 } \
+		/^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
+
+##@ Build
+.PHONY: build
+build: ## Build kubectl-mesh, mesh-webhook and mesh-sandbox into bin/.
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/kubectl-mesh ./cmd/mesh-webhook ./test/sandbox/cmd/mesh-sandbox
+
+.PHONY: sandbox-bin
+sandbox-bin: $(SANDBOX_BINARIES) ## Build the sandbox cluster's binaries (about 15 minutes the first time; rebuilt when test/tools changes).
+
+# One go build for all of them: they share most packages, and Go builds
+# packages in parallel.
+$(K8S_BINARIES) $(KWOK_BINARIES) &: $(TOOLS)/go.mod $(TOOLS)/go.sum
+	@echo "Building Kubernetes $(K8S_VERSION) and kwok $(KWOK_VERSION) for the sandbox (slow the first time)..."
+	cd $(TOOLS) && $(GO) build -ldflags '$(K8S_LDFLAGS) $(KWOK_LDFLAGS)' -o $(BIN)/ \
+		k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+		k8s.io/kubernetes/cmd/kube-scheduler sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl
+	@touch $(K8S_BINARIES) $(KWOK_BINARIES)
+
+$(BIN)/etcd: $(TOOLS)/etcd/go.mod $(TOOLS)/etcd/go.sum $(TOOLS)/etcd/main.go
+	cd $(TOOLS)/etcd && $(GO) build -ldflags '-s -w' -o $(BIN)/etcd .
+
+.PHONY: dist
+dist: ## Build release archives for Krew and dist/krew.yaml with their checksums.
+	VERSION=$(VERSION) LDFLAGS='$(LDFLAGS)' hack/dist.sh $(DIST)
+
+##@ Test
+.PHONY: test
+test: lint test-unit test-e2e ## Run everything CI runs: lint, unit tests, end-to-end tests.
+
+.PHONY: test-unit
+test-unit: ## Run the unit tests (no cluster).
+	$(GO) test -count=1 $(UNIT_PKGS)
+
+.PHONY: test-e2e
+test-e2e: sandbox-bin build ## Run the end-to-end tests against sandbox clusters.
+	$(GO) test -count=1 -timeout 30m ./test/e2e/...
+
+.PHONY: lint
+lint: ## gofmt and go vet, and check that the pinned core dependencies build together.
+	@unformatted=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); \
+		if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) build -tags deps ./internal/deps/
+
+.PHONY: bench
+bench: ## Run the benchmarks.
+	$(GO) test -run '^$$' -bench . -benchmem $(UNIT_PKGS)
+
+##@ Run
+.PHONY: demo
+demo: sandbox-bin build ## A tour of kubectl mesh on a throwaway sandbox cluster.
+	$(BIN)/mesh-sandbox -- hack/demo.sh
+
+.PHONY: sandbox
+sandbox: sandbox-bin build ## Open a shell on a throwaway sandbox cluster.
+	$(BIN)/mesh-sandbox
+
+.PHONY: clean
+clean: ## Remove bin/ and dist/.
+	rm -rf $(BIN) $(DIST)

@@ -1,0 +1,15 @@
+//go:build deps
+
+// Package deps pins the core dependencies that later capabilities build on,
+// at versions proven to compile together here. `make lint` builds it with
+// -tags deps; delete an import once real code imports that module.
+package deps
+
+import (
+	_ "fortio.org/fortio/fhttp"
+	_ "fortio.org/fortio/periodic"
+	_ "github.com/open-policy-agent/opa/v1/rego"
+	_ "helm.sh/helm/v4/pkg/action"
+	_ "istio.io/api/networking/v1"
+	_ "istio.io/client-go/pkg/apis/networking/v1"
+)

@@ -1,0 +1,42 @@
+package plugin
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+// validateOutputFormat checks an -o value against the formats a command
+// supports, naming the flag in the error as kubectl does.
+func validateOutputFormat(format string, allowed ...string) error {
+	if slices.Contains(allowed, format) {
+		return nil
+	}
+	return fmt.Errorf("--output: unsupported format %q (allowed: %s)", format, strings.Join(allowed, ", "))
+}
+
+// printStructured writes v as JSON (indented, like kubectl) or YAML.
+func printStructured(w io.Writer, format string, v any) error {
+	switch format {
+	case "json":
+		data, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return fmt.Errorf("encoding JSON: %w", err)
+		}
+		_, err = fmt.Fprintln(w, string(data))
+		return err
+	case "yaml":
+		data, err := yaml.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("encoding YAML: %w", err)
+		}
+		_, err = w.Write(data)
+		return err
+	default:
+		return fmt.Errorf("--output: unsupported format %q", format)
+	}
+}

@@ -1,0 +1,120 @@
+package plugin
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/version"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/discovery"
+	"k8s.io/kubectl/pkg/util/templates"
+
+	"github.com/kubectl-mesh/kubectl-mesh/internal/buildinfo"
+)
+
+var (
+	versionLong = templates.LongDesc(`
+		Print the client version of kubectl mesh and the Kubernetes version of the
+		cluster it talks to.
+
+		When the cluster cannot be reached, the client version is printed and the
+		command fails, as kubectl version does.`)
+
+	versionExample = templates.Examples(`
+		# Print the client and server versions
+		kubectl mesh version
+
+		# Print the client version only; needs no cluster
+		kubectl mesh version --client
+
+		# Print both versions as JSON, for scripts
+		kubectl mesh version -o json`)
+)
+
+// VersionInfo is what `kubectl mesh version -o json|yaml` prints.
+type VersionInfo struct {
+	ClientVersion buildinfo.Info `json:"clientVersion"`
+	ServerVersion *version.Info  `json:"serverVersion,omitempty"`
+}
+
+// VersionOptions holds the flags and clients of `kubectl mesh version`.
+type VersionOptions struct {
+	ClientOnly bool
+	Output     string
+
+	discovery func() (discovery.DiscoveryInterface, error)
+	genericiooptions.IOStreams
+}
+
+// NewCmdVersion returns `kubectl mesh version`.
+func NewCmdVersion(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
+	o := &VersionOptions{IOStreams: streams}
+	cmd := &cobra.Command{
+		Use:     "version [--client] [-o json|yaml]",
+		Short:   "Print the client and server version information",
+		Long:    versionLong,
+		Example: versionExample,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Complete(configFlags)
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run()
+		},
+	}
+	cmd.Flags().BoolVar(&o.ClientOnly, "client", false, "If true, print the client version only; no cluster is needed.")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: one of json, yaml. Empty prints plain text.")
+	return cmd
+}
+
+// Complete wires the discovery client from the kubeconfig flags.
+func (o *VersionOptions) Complete(configFlags *genericclioptions.ConfigFlags) {
+	if o.discovery == nil {
+		o.discovery = func() (discovery.DiscoveryInterface, error) {
+			return configFlags.ToDiscoveryClient()
+		}
+	}
+}
+
+// Validate checks the flags.
+func (o *VersionOptions) Validate() error {
+	if o.Output == "" {
+		return nil
+	}
+	return validateOutputFormat(o.Output, "json", "yaml")
+}
+
+// Run prints the versions. A server that cannot be reached is an error, but
+// only after the client version has been printed.
+func (o *VersionOptions) Run() error {
+	info := VersionInfo{ClientVersion: buildinfo.Get()}
+	var serverErr error
+	if !o.ClientOnly {
+		info.ServerVersion, serverErr = o.serverVersion()
+	}
+
+	if o.Output != "" {
+		if err := printStructured(o.Out, o.Output, info); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(o.Out, "Client Version: %s\n", info.ClientVersion.Version)
+		if info.ServerVersion != nil {
+			fmt.Fprintf(o.Out, "Server Version: %s\n", info.ServerVersion.GitVersion)
+		}
+	}
+	if serverErr != nil {
+		return fmt.Errorf("reading the server version: %w", serverErr)
+	}
+	return nil
+}
+
+func (o *VersionOptions) serverVersion() (*version.Info, error) {
+	client, err := o.discovery()
+	if err != nil {
+		return nil, err
+	}
+	return client.ServerVersion()
+}

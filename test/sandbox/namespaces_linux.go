@@ -1,0 +1,183 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// runOutside re-executes this binary as PID 1 of new namespaces and waits.
+func runOutside(opts Options) int {
+	if err := checkBinaries(opts.BinDir); err != nil {
+		fmt.Fprintf(opts.Log, "sandbox: %v\n", err)
+		return 1
+	}
+	dir, err := os.MkdirTemp("", "kubectl-mesh-sandbox-")
+	if err != nil {
+		fmt.Fprintf(opts.Log, "sandbox: creating the work directory: %v\n", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+
+	cmd, err := reexec(roleInit, dirEnv+"="+dir, BinDirEnv+"="+opts.BinDir)
+	if err != nil {
+		fmt.Fprintf(opts.Log, "sandbox: %v\n", err)
+		return 1
+	}
+	cmd.SysProcAttr = namespaceAttrs(os.Getuid(), os.Getgid())
+
+	// Pdeathsig fires when the thread that started the child exits, so keep
+	// this goroutine on its thread: if this process is killed, so is init, and
+	// with it everything in the sandbox.
+	runtime.LockOSThread()
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(opts.Log, "sandbox: cannot create network, PID and mount namespaces (%v): run as root, or allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, or kernel.apparmor_restrict_unprivileged_userns=0)\n", err)
+		return 1
+	}
+	stop := forwardSignals(cmd.Process)
+	err = cmd.Wait()
+	stop()
+	return exitCode(cmd.ProcessState, err)
+}
+
+// namespaceAttrs asks for new network, PID and mount namespaces; an ordinary
+// user gets them through a user namespace in which it is root.
+func namespaceAttrs(uid, gid int) *syscall.SysProcAttr {
+	attrs := &syscall.SysProcAttr{
+		Cloneflags: syscall.CLONE_NEWNET | syscall.CLONE_NEWPID | syscall.CLONE_NEWNS,
+		Pdeathsig:  syscall.SIGKILL,
+	}
+	if uid != 0 {
+		attrs.Cloneflags |= syscall.CLONE_NEWUSER
+		attrs.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: uid, Size: 1}}
+		attrs.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: gid, Size: 1}}
+		attrs.GidMappingsEnableSetgroups = false
+	}
+	return attrs
+}
+
+// runInit is PID 1 of the sandbox: it prepares the namespaces, starts the
+// worker, reaps every process that is orphaned to it (kwokctl daemonizes the
+// cluster's components, and a zombie would look alive to kwokctl), and exits
+// with the worker's status. Its exit makes the kernel kill what is left.
+func runInit(opts Options) int {
+	if err := setUpLoopback(); err != nil {
+		fmt.Fprintf(opts.Log, "sandbox: bringing up loopback: %v\n", err)
+		return 1
+	}
+	// A fresh /proc shows only the sandbox's processes. It is a convenience
+	// (ps, debugging), so a kernel that refuses it does not stop the sandbox.
+	_ = mountProc()
+
+	worker, err := reexec(roleWorker)
+	if err != nil {
+		fmt.Fprintf(opts.Log, "sandbox: %v\n", err)
+		return 1
+	}
+	if err := worker.Start(); err != nil {
+		fmt.Fprintf(opts.Log, "sandbox: starting the worker: %v\n", err)
+		return 1
+	}
+	defer forwardSignals(worker.Process)()
+
+	for {
+		var status syscall.WaitStatus
+		pid, err := syscall.Wait4(-1, &status, 0, nil)
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		if err != nil {
+			fmt.Fprintf(opts.Log, "sandbox: waiting for the worker: %v\n", err)
+			return 1
+		}
+		if pid == worker.Process.Pid {
+			return waitStatusCode(status)
+		}
+	}
+}
+
+// reexec prepares this binary, with its arguments, to run in another role.
+func reexec(role string, env ...string) (*exec.Cmd, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("finding this executable: %w", err)
+	}
+	cmd := exec.Command(exe, os.Args[1:]...)
+	cmd.Args[0] = os.Args[0]
+	cmd.Env = append(os.Environ(), append([]string{roleEnv + "=" + role}, env...)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	return cmd, nil
+}
+
+func setUpLoopback() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return err
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return err
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
+}
+
+func mountProc() error {
+	// Keep our mounts from propagating to the host's mount namespace.
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return err
+	}
+	return unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+}
+
+// forwardSignals relays interrupts to p until the returned func is called.
+func forwardSignals(p *os.Process) (stop func()) {
+	ch := make(chan os.Signal, 4)
+	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case sig := <-ch:
+				_ = p.Signal(sig)
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(ch)
+		close(done)
+	}
+}
+
+func exitCode(state *os.ProcessState, err error) int {
+	if state == nil {
+		return 1
+	}
+	if status, ok := state.Sys().(syscall.WaitStatus); ok {
+		return waitStatusCode(status)
+	}
+	if err != nil {
+		return 1
+	}
+	return state.ExitCode()
+}
+
+// waitStatusCode follows the shell: a child killed by signal N gives 128+N.
+func waitStatusCode(status syscall.WaitStatus) int {
+	if status.Signaled() {
+		return 128 + int(status.Signal())
+	}
+	return status.ExitStatus()
+}
