@@ -18,12 +18,17 @@ func runOutside(opts Options) int {
 		fmt.Fprintf(opts.Log, "sandbox: %v\n", err)
 		return 1
 	}
-	dir, err := os.MkdirTemp("", "kubectl-mesh-sandbox-")
+	removeAbandonedDirs(os.TempDir())
+	dir, err := os.MkdirTemp("", workDirPrefix)
 	if err != nil {
 		fmt.Fprintf(opts.Log, "sandbox: creating the work directory: %v\n", err)
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	if err := writeOwner(dir, os.Getpid()); err != nil {
+		fmt.Fprintf(opts.Log, "sandbox: %v\n", err)
+		return 1
+	}
 
 	cmd, err := reexec(roleInit, dirEnv+"="+dir, BinDirEnv+"="+opts.BinDir)
 	if err != nil {

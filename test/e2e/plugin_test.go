@@ -1,0 +1,93 @@
+package e2e
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"k8s.io/client-go/discovery"
+
+	"github.com/kubectl-mesh/kubectl-mesh/plugin"
+)
+
+// kubectl finds kubectl-mesh on PATH and runs it as `kubectl mesh`, which
+// reports the sandbox apiserver's version.
+func TestKubectlDiscoversPlugin(t *testing.T) {
+	pathDir := t.TempDir()
+	if err := os.Symlink(filepath.Join(binDir, "kubectl-mesh"), filepath.Join(pathDir, "kubectl-mesh")); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "PATH="+pathDir, "KUBECONFIG="+cluster.Kubeconfig)
+
+	list := exec.Command("/usr/bin/kubectl", "plugin", "list", "--name-only")
+	list.Env = env
+	out, err := list.CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl plugin list: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "kubectl-mesh") {
+		t.Fatalf("kubectl plugin list does not show kubectl-mesh:\n%s", out)
+	}
+
+	version := exec.Command("/usr/bin/kubectl", "mesh", "version", "-o", "json")
+	version.Env = env
+	var stderr strings.Builder
+	version.Stderr = &stderr
+	out, err = version.Output()
+	if err != nil {
+		t.Fatalf("kubectl mesh version -o json: %v\n%s", err, stderr.String())
+	}
+	var got plugin.VersionInfo
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("decoding the version JSON: %v\n%s", err, out)
+	}
+	if got.ServerVersion == nil {
+		t.Fatalf("no serverVersion in:\n%s", out)
+	}
+
+	cfg, err := cluster.RESTConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := dc.ServerVersion()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ServerVersion.GitVersion != want.GitVersion {
+		t.Errorf("kubectl mesh version reports server %q, the sandbox apiserver is %q", got.ServerVersion.GitVersion, want.GitVersion)
+	}
+	if pinned := pinnedKubernetesVersion(t); got.ServerVersion.GitVersion != pinned {
+		t.Errorf("server version %q, want %q pinned by test/tools/go.mod", got.ServerVersion.GitVersion, pinned)
+	}
+	if got.ClientVersion.Version == "" || got.ClientVersion.GoVersion == "" {
+		t.Errorf("client version incomplete: %+v", got.ClientVersion)
+	}
+}
+
+// pinnedKubernetesVersion reads the k8s.io/kubernetes version the sandbox is
+// built from.
+func pinnedKubernetesVersion(t *testing.T) string {
+	t.Helper()
+	f, err := os.Open("../tools/go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) >= 2 && fields[0] == "k8s.io/kubernetes" {
+			return fields[1]
+		}
+	}
+	t.Fatal("k8s.io/kubernetes is not required in test/tools/go.mod")
+	return ""
+}
