@@ -1,0 +1,127 @@
+package plugin
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/version"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/discovery"
+	fakediscovery "k8s.io/client-go/discovery/fake"
+	kubetesting "k8s.io/client-go/testing"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-mesh/kubectl-mesh/internal/buildinfo"
+)
+
+func TestVersion(t *testing.T) {
+	server := &version.Info{GitVersion: "v1.37.2", Major: "1", Minor: "37"}
+	unreachable := errors.New("dial tcp 127.0.0.1:6443: connect: connection refused")
+	client := buildinfo.Get().Version
+
+	tests := []struct {
+		name       string
+		opts       VersionOptions
+		serverErr  error
+		wantOut    string // exact, for text output
+		wantServer string // for structured output; "" means absent
+		wantErr    string
+	}{
+		{name: "text with server", wantOut: "Client Version: " + client + "\nServer Version: v1.37.2\n"},
+		{name: "client only needs no server", opts: VersionOptions{ClientOnly: true}, serverErr: unreachable, wantOut: "Client Version: " + client + "\n"},
+		{name: "unreachable server prints the client version, then fails", serverErr: unreachable, wantOut: "Client Version: " + client + "\n", wantErr: "reading the server version: dial tcp"},
+		{name: "json", opts: VersionOptions{Output: "json"}, wantServer: "v1.37.2"},
+		{name: "yaml", opts: VersionOptions{Output: "yaml"}, wantServer: "v1.37.2"},
+		{name: "json client only", opts: VersionOptions{Output: "json", ClientOnly: true}},
+		{name: "unknown output format names the flag", opts: VersionOptions{Output: "table"}, wantErr: `--output: unsupported format "table" (allowed: json, yaml)`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			streams, _, out, _ := genericiooptions.NewTestIOStreams()
+			o := tc.opts
+			o.IOStreams = streams
+			o.discovery = fakeDiscovery(server, tc.serverErr)
+
+			err := o.Validate()
+			if err == nil {
+				err = o.Run()
+			}
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error = %v, want it to contain %q", err, tc.wantErr)
+				}
+			} else if err != nil {
+				t.Fatalf("unexpected error: %v", err)
+			}
+
+			switch o.Output {
+			case "":
+				if tc.wantErr == "" || tc.wantOut != "" {
+					if got := out.String(); got != tc.wantOut {
+						t.Errorf("output:\n%q\nwant:\n%q", got, tc.wantOut)
+					}
+				}
+			case "json", "yaml":
+				got := decodeVersion(t, o.Output, out.Bytes())
+				if got.ClientVersion.Version != client {
+					t.Errorf("clientVersion.version = %q, want %q", got.ClientVersion.Version, client)
+				}
+				gotServer := ""
+				if got.ServerVersion != nil {
+					gotServer = got.ServerVersion.GitVersion
+				}
+				if gotServer != tc.wantServer {
+					t.Errorf("serverVersion.gitVersion = %q, want %q", gotServer, tc.wantServer)
+				}
+			}
+		})
+	}
+}
+
+func decodeVersion(t *testing.T, format string, data []byte) VersionInfo {
+	t.Helper()
+	var v VersionInfo
+	var err error
+	if format == "json" {
+		err = json.Unmarshal(data, &v)
+	} else {
+		err = yaml.UnmarshalStrict(data, &v)
+	}
+	if err != nil {
+		t.Fatalf("decoding %s output: %v\n%s", format, err, data)
+	}
+	return v
+}
+
+func fakeDiscovery(server *version.Info, serverErr error) func() (discovery.DiscoveryInterface, error) {
+	return func() (discovery.DiscoveryInterface, error) {
+		fake := &fakediscovery.FakeDiscovery{Fake: &kubetesting.Fake{}, FakedServerVersion: server}
+		if serverErr != nil {
+			fake.PrependReactor("get", "version", func(kubetesting.Action) (bool, runtime.Object, error) {
+				return true, nil, serverErr
+			})
+		}
+		return fake, nil
+	}
+}
+
+// The command wiring: flags reach the options, and no server is contacted
+// with --client.
+func TestVersionCommandClientOnly(t *testing.T) {
+	streams, _, out, _ := genericiooptions.NewTestIOStreams()
+	root := NewCmdRoot(streams)
+	root.SetArgs([]string{"version", "--client", "-o", "json", "--kubeconfig", "/nonexistent/kubeconfig"})
+	if err := root.Execute(); err != nil {
+		t.Fatalf("version --client: %v", err)
+	}
+	if got := decodeVersion(t, "json", out.Bytes()); got.ServerVersion != nil {
+		t.Errorf("--client printed a server version: %+v", got.ServerVersion)
+	}
+	if bytes.Contains(out.Bytes(), []byte("serverVersion")) {
+		t.Errorf("--client output mentions serverVersion:\n%s", out)
+	}
+}
