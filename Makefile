@@ -5,7 +5,8 @@ SHELL := /bin/bash
 GO        ?= go
 BIN       := $(CURDIR)/bin
 DIST      := $(CURDIR)/dist
-VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.0.0-dev)
+# Untagged builds read v0.0.0-<commit>, which sorts below any release.
+VERSION   ?= $(shell git describe --tags --dirty 2>/dev/null || echo v0.0.0-$$(git rev-parse --short HEAD 2>/dev/null || echo dev))
 GIT_COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
 PKG       := github.com/kubectl-mesh/kubectl-mesh
 LDFLAGS   := -s -w -X $(PKG)/internal/buildinfo.version=$(VERSION) -X $(PKG)/internal/buildinfo.gitCommit=$(GIT_COMMIT)

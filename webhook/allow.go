@@ -27,6 +27,7 @@ func (h *allowAllHandler) Handle(_ context.Context, req admission.Request) admis
 		"namespace", req.Namespace,
 		"name", req.Name,
 		"user", req.UserInfo.Username,
+		"dryRun", req.DryRun != nil && *req.DryRun,
 	)
 	return admission.Allowed("no policies loaded")
 }

@@ -28,7 +28,7 @@ func TestAllowAllHandlerAllowsAndLogs(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("want a startup line and a request line, got %q", lines)
 	}
-	want := `"level"=0 "msg"="admission request" "uid"="1234" "operation"="CREATE" "kind"="VirtualService" "namespace"="shop" "name"="reviews" "user"=""`
+	want := `"level"=0 "msg"="admission request" "uid"="1234" "operation"="CREATE" "kind"="VirtualService" "namespace"="shop" "name"="reviews" "user"="" "dryRun"=false`
 	if lines[1] != want {
 		t.Errorf("request log line:\n%s\nwant:\n%s", lines[1], want)
 	}
