@@ -42,13 +42,23 @@ func runOutside(opts Options) int {
 	// with it everything in the sandbox.
 	runtime.LockOSThread()
 	if err := cmd.Start(); err != nil {
-		fmt.Fprintf(opts.Log, "sandbox: cannot create network, PID and mount namespaces (%v): run as root, or allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, or kernel.apparmor_restrict_unprivileged_userns=0)\n", err)
+		fmt.Fprintf(opts.Log, "sandbox: %v\n", startError(err))
 		return 1
 	}
 	stop := forwardSignals(cmd.Process)
 	err = cmd.Wait()
 	stop()
 	return exitCode(cmd.ProcessState, err)
+}
+
+// startError explains why the sandbox could not start, in one line. The
+// kernel answers EPERM when namespaces are not allowed, ENOSPC when the user
+// namespace limit is 0, and EINVAL when the kernel lacks one of them.
+func startError(err error) error {
+	if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EINVAL) {
+		return fmt.Errorf("cannot create network, PID and mount namespaces (%v): run as root, or allow unprivileged user namespaces (sysctl user.max_user_namespaces > 0, kernel.unprivileged_userns_clone=1, kernel.apparmor_restrict_unprivileged_userns=0)", err)
+	}
+	return fmt.Errorf("starting the sandbox: %w", err)
 }
 
 // namespaceAttrs asks for new network, PID and mount namespaces; an ordinary

@@ -39,6 +39,27 @@ func TestNamespaceAttrs(t *testing.T) {
 	}
 }
 
+func TestStartErrorExplainsRefusedNamespaces(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{name: "not permitted", err: &os.SyscallError{Syscall: "clone", Err: syscall.EPERM}, want: "allow unprivileged user namespaces"},
+		{name: "user namespace limit 0", err: syscall.ENOSPC, want: "user.max_user_namespaces > 0"},
+		{name: "kernel without namespaces", err: syscall.EINVAL, want: "run as root"},
+		{name: "anything else is not blamed on namespaces", err: syscall.ENOENT, want: "starting the sandbox: no such file"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := startError(tc.err).Error()
+			if !strings.Contains(got, tc.want) || strings.Contains(got, "\n") {
+				t.Errorf("startError(%v) = %q, want one line containing %q", tc.err, got, tc.want)
+			}
+		})
+	}
+}
+
 func TestWaitStatusCode(t *testing.T) {
 	tests := []struct {
 		name   string
