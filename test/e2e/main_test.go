@@ -17,7 +17,7 @@ import (
 // Set by TestMain for the tests of this package.
 var (
 	cluster *sandbox.Cluster
-	// binDir holds kubectl-mesh and mesh-webhook built from this tree.
+	// binDir holds kubectl-mesh, mesh-webhook and mesh-sandbox built from this tree.
 	binDir string
 )
 
@@ -38,7 +38,8 @@ func TestMain(m *testing.M) {
 func buildBinaries(dir string) error {
 	cmd := exec.Command("go", "build", "-o", dir+"/",
 		"github.com/kubectl-mesh/kubectl-mesh/cmd/kubectl-mesh",
-		"github.com/kubectl-mesh/kubectl-mesh/cmd/mesh-webhook")
+		"github.com/kubectl-mesh/kubectl-mesh/cmd/mesh-webhook",
+		"github.com/kubectl-mesh/kubectl-mesh/test/sandbox/cmd/mesh-sandbox")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("building the binaries under test: %v\n%s", err, out)

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"k8s.io/client-go/discovery"
-
 	"github.com/kubectl-mesh/kubectl-mesh/plugin"
 )
 
@@ -49,15 +47,7 @@ func TestKubectlDiscoversPlugin(t *testing.T) {
 		t.Fatalf("no serverVersion in:\n%s", out)
 	}
 
-	cfg, err := cluster.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := dc.ServerVersion()
+	want, err := kubeClient(t).Discovery().ServerVersion()
 	if err != nil {
 		t.Fatal(err)
 	}

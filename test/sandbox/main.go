@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -38,23 +40,49 @@ func Main(opts Options, fn func(ctx context.Context, c *Cluster) int) int {
 	}
 }
 
-// Inside reports whether the calling process runs inside a sandbox.
-func Inside() bool { return os.Getenv(roleEnv) == roleWorker }
-
 func runWorker(opts Options, fn func(ctx context.Context, c *Cluster) int) int {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	defer stop()
+	// The roles end here: a process that fn starts, another sandbox among
+	// them, must not take itself for part of this one.
+	dir := os.Getenv(dirEnv)
+	_ = os.Unsetenv(roleEnv)
+	_ = os.Unsetenv(dirEnv)
 
-	c, err := Start(ctx, opts, os.Getenv(dirEnv))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var running atomic.Pointer[Cluster]
+	var once sync.Once
+	stopCluster := func() {
+		once.Do(func() {
+			if c := running.Load(); c != nil {
+				if err := c.Stop(context.Background()); err != nil {
+					fmt.Fprintf(opts.Log, "sandbox: %v\n", err)
+				}
+			}
+		})
+	}
+	defer stopCluster()
+
+	// An interrupt ends the sandbox now, whatever is under way (a go test
+	// binary or a command would not stop by itself): cancel a start, stop a
+	// running cluster and exit; the kernel ends what is left when PID 1
+	// exits after us.
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		sig := <-signals
+		cancel()
+		fmt.Fprintf(opts.Log, "sandbox: %v: stopping the cluster\n", sig)
+		stopCluster()
+		os.Exit(128 + int(sig.(syscall.Signal)))
+	}()
+
+	c, err := Start(ctx, opts, dir)
 	if err != nil {
 		fmt.Fprintf(opts.Log, "sandbox: %v\n", err)
 		return 1
 	}
-	defer func() {
-		if err := c.Stop(context.Background()); err != nil {
-			fmt.Fprintf(opts.Log, "sandbox: %v\n", err)
-		}
-	}()
+	running.Store(c)
+
 	// Tools started by fn (kubectl, the plugin) find the cluster the usual way.
 	if err := os.Setenv("KUBECONFIG", c.Kubeconfig); err != nil {
 		fmt.Fprintf(opts.Log, "sandbox: %v\n", err)

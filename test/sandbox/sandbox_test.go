@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -103,10 +104,15 @@ func TestRemoveAbandonedDirs(t *testing.T) {
 	live := mk(workDirPrefix+"live", os.Getpid())
 	unowned := mk(workDirPrefix+"new", 0)
 	other := mk("not-a-sandbox", dead.Process.Pid)
+	// Owned from another PID namespace, where this dead PID may be alive.
+	foreign := mk(workDirPrefix+"foreign", 0)
+	if err := os.WriteFile(filepath.Join(foreign, ownerFile), []byte(strconv.Itoa(dead.Process.Pid)+" pid:[1]"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	removeAbandonedDirs(tmp)
 
-	for dir, wantGone := range map[string]bool{abandoned: true, live: false, unowned: false, other: false} {
+	for dir, wantGone := range map[string]bool{abandoned: true, live: false, unowned: false, other: false, foreign: false} {
 		_, err := os.Stat(dir)
 		if gone := os.IsNotExist(err); gone != wantGone {
 			t.Errorf("%s: removed = %v, want %v", filepath.Base(dir), gone, wantGone)

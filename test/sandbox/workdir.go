@@ -15,9 +15,20 @@ const (
 )
 
 // writeOwner records which process owns a work directory, so that a later
-// sandbox can tell an abandoned directory from one in use.
+// sandbox can tell an abandoned directory from one in use. A PID means
+// something only in its PID namespace (a sandbox started inside another sees
+// other PIDs), so the namespace is recorded with it: "<pid> <pid namespace>".
 func writeOwner(dir string, pid int) error {
-	return os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(pid)), 0o600)
+	return os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(pid)+" "+pidNamespace()), 0o600)
+}
+
+// pidNamespace names the caller's PID namespace, e.g. "pid:[4026531836]".
+func pidNamespace() string {
+	ns, err := os.Readlink("/proc/self/ns/pid")
+	if err != nil {
+		return "unknown"
+	}
+	return ns
 }
 
 // removeAbandonedDirs removes the work directories of sandboxes whose owner
@@ -38,7 +49,11 @@ func removeAbandonedDirs(tmp string) {
 		if err != nil {
 			continue // not ours to judge: being created, or not a sandbox's
 		}
-		pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+		fields := strings.Fields(string(data))
+		if len(fields) != 2 || fields[1] != pidNamespace() {
+			continue // owned from another PID namespace: cannot tell if it runs
+		}
+		pid, err := strconv.Atoi(fields[0])
 		if err != nil || processExists(pid) {
 			continue
 		}
