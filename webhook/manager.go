@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -44,7 +45,7 @@ func Setup(mgr ctrl.Manager) error {
 	log := mgr.GetLogger().WithName("admission")
 	mgr.GetWebhookServer().Register(ValidatePath, &admission.Webhook{
 		Handler:      newAllowAllHandler(log),
-		RecoverPanic: ptrTo(true),
+		RecoverPanic: ptr.To(true),
 	})
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return fmt.Errorf("adding the health check: %w", err)
@@ -55,5 +56,3 @@ func Setup(mgr ctrl.Manager) error {
 	}
 	return nil
 }
-
-func ptrTo[T any](v T) *T { return &v }
