@@ -48,7 +48,7 @@ func runOutside(opts Options) int {
 	stop := forwardSignals(cmd.Process)
 	err = cmd.Wait()
 	stop()
-	return exitCode(cmd.ProcessState, err)
+	return ExitCode(cmd.ProcessState, err)
 }
 
 // startError explains why the sandbox could not start, in one line. The
@@ -174,25 +174,4 @@ func forwardSignals(p *os.Process) (stop func()) {
 		signal.Stop(ch)
 		close(done)
 	}
-}
-
-func exitCode(state *os.ProcessState, err error) int {
-	if state == nil {
-		return 1
-	}
-	if status, ok := state.Sys().(syscall.WaitStatus); ok {
-		return waitStatusCode(status)
-	}
-	if err != nil {
-		return 1
-	}
-	return state.ExitCode()
-}
-
-// waitStatusCode follows the shell: a child killed by signal N gives 128+N.
-func waitStatusCode(status syscall.WaitStatus) int {
-	if status.Signaled() {
-		return 128 + int(status.Signal())
-	}
-	return status.ExitStatus()
 }

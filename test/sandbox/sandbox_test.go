@@ -75,7 +75,7 @@ func TestWaitStatusCode(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := exec.Command("/bin/sh", "-c", tc.script)
 			err := cmd.Run()
-			if got := exitCode(cmd.ProcessState, err); got != tc.want {
+			if got := ExitCode(cmd.ProcessState, err); got != tc.want {
 				t.Errorf("exit code %d, want %d", got, tc.want)
 			}
 		})

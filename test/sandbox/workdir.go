@@ -22,12 +22,10 @@ func writeOwner(dir string, pid int) error {
 	return os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(pid)+" "+pidNamespace()), 0o600)
 }
 
-// pidNamespace names the caller's PID namespace, e.g. "pid:[4026531836]".
+// pidNamespace names the caller's PID namespace, e.g. "pid:[4026531836]",
+// or "" when /proc cannot tell.
 func pidNamespace() string {
-	ns, err := os.Readlink("/proc/self/ns/pid")
-	if err != nil {
-		return "unknown"
-	}
+	ns, _ := os.Readlink("/proc/self/ns/pid")
 	return ns
 }
 
@@ -36,6 +34,10 @@ func pidNamespace() string {
 // an owner killed with SIGKILL cannot remove its directory (etcd's data makes
 // it about 120 MB).
 func removeAbandonedDirs(tmp string) {
+	ours := pidNamespace()
+	if ours == "" {
+		return // without our own namespace no owner can be judged
+	}
 	entries, err := os.ReadDir(tmp)
 	if err != nil {
 		return
@@ -50,7 +52,7 @@ func removeAbandonedDirs(tmp string) {
 			continue // not ours to judge: being created, or not a sandbox's
 		}
 		fields := strings.Fields(string(data))
-		if len(fields) != 2 || fields[1] != pidNamespace() {
+		if len(fields) != 2 || fields[1] != ours {
 			continue // owned from another PID namespace: cannot tell if it runs
 		}
 		pid, err := strconv.Atoi(fields[0])

@@ -11,12 +11,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
-	"syscall"
 
 	"github.com/kubectl-mesh/kubectl-mesh/test/sandbox"
 )
@@ -52,17 +50,9 @@ func run(c *sandbox.Cluster, args []string) int {
 		"MESH_SANDBOX_DIR="+c.Dir,
 	)
 	err := cmd.Run()
-	var exitErr *exec.ExitError
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &exitErr):
-		if status, ok := exitErr.Sys().(syscall.WaitStatus); ok && status.Signaled() {
-			return 128 + int(status.Signal())
-		}
-		return exitErr.ExitCode()
-	default:
+	if cmd.ProcessState == nil { // it never ran: not found, not executable
 		fmt.Fprintf(os.Stderr, "mesh-sandbox: %v\n", err)
 		return 127
 	}
+	return sandbox.ExitCode(cmd.ProcessState, err)
 }
