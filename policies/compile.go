@@ -1,0 +1,227 @@
+package policies
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
+)
+
+// Source is one Rego file: Name is what errors print (a path, or
+// "configmap/NAME/KEY" for policies from the cluster).
+type Source struct {
+	Name string
+	Text string
+}
+
+// LocatedError is a problem at a file:line.
+type LocatedError struct {
+	File string
+	Line int
+	Err  error
+}
+
+func (e *LocatedError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.File, e.Err)
+}
+
+func (e *LocatedError) Unwrap() error { return e.Err }
+
+// ViolationRule is the partial set rule every policy defines; each element is
+// an object with at least a "msg" string.
+const ViolationRule = "violation"
+
+// libraryPackage is where the shared helpers live; no policy may claim it.
+const libraryPackage = "data.mesh.lib"
+
+// Builtins a policy must not call: admission must not wait on the network.
+var unsafeBuiltins = []string{"http.send", "net.lookup_ip_addr", "opa.runtime"}
+
+// NewCompiler returns the compiler every policy goes through, production and
+// tests alike: Rego v1, strict mode, no network builtins.
+func NewCompiler() *ast.Compiler {
+	caps := ast.CapabilitiesForThisVersion()
+	caps.Builtins = slices.DeleteFunc(slices.Clone(caps.Builtins), func(b *ast.Builtin) bool {
+		return slices.Contains(unsafeBuiltins, b.Name)
+	})
+	return ast.NewCompiler().
+		WithStrict(true).
+		WithDefaultRegoVersion(ast.RegoV1).
+		WithCapabilities(caps)
+}
+
+// ParseModule parses a Rego v1 file with its METADATA blocks.
+func ParseModule(src Source) (*ast.Module, error) {
+	mod, err := ast.ParseModuleWithOpts(src.Name, src.Text, ast.ParserOptions{
+		ProcessAnnotation: true,
+		RegoVersion:       ast.RegoV1,
+	})
+	if err != nil {
+		return nil, locatedErrors(src.Name, err)
+	}
+	if mod == nil {
+		return nil, &LocatedError{File: src.Name, Err: errors.New("file is empty: a policy needs a package and a violation rule")}
+	}
+	return mod, nil
+}
+
+// locatedErrors turns OPA's ast.Errors into one LocatedError per problem.
+func locatedErrors(file string, err error) error {
+	var astErrs ast.Errors
+	if !errors.As(err, &astErrs) {
+		return &LocatedError{File: file, Err: err}
+	}
+	errs := make([]error, 0, len(astErrs))
+	for _, e := range astErrs {
+		le := &LocatedError{File: file, Err: errors.New(e.Message)}
+		if e.Location != nil {
+			le.File, le.Line = e.Location.File, e.Location.Row
+		}
+		errs = append(errs, le)
+	}
+	return errors.Join(errs...)
+}
+
+// Policy is a compiled policy with its prepared query.
+type Policy struct {
+	Metadata
+	query rego.PreparedEvalQuery
+}
+
+// Set is an immutable, compiled set of policies. It is built once and then
+// only evaluated, so it is safe for concurrent use.
+type Set struct {
+	policies []*Policy // sorted by ID
+	exact    map[Kind][]*Policy
+	wildcard []*Policy // policies with a wildcard in custom.kinds
+}
+
+// Policies returns the metadata of every policy in ID order.
+func (s *Set) Policies() []Metadata {
+	out := make([]Metadata, len(s.policies))
+	for i, p := range s.policies {
+		out[i] = p.Metadata
+	}
+	return out
+}
+
+// compileSet parses, validates and compiles library (built-in policies and
+// helpers) and custom sources together, then prepares one query per policy.
+// Any problem rejects the whole set; every problem found is reported.
+func compileSet(ctx context.Context, store storage.Store, library, custom []Source) (*Set, error) {
+	modules := map[string]*ast.Module{}
+	var policyMods []*ast.Module
+	var builtinFlags []bool
+	var errs []error
+	for i, src := range slices.Concat(library, custom) {
+		builtin := i < len(library)
+		mod, err := ParseModule(src)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if _, dup := modules[src.Name]; dup {
+			errs = append(errs, &LocatedError{File: src.Name, Err: errors.New("two policy sources have this name")})
+			continue
+		}
+		modules[src.Name] = mod
+		pkg := mod.Package.Path.String()
+		if builtin && (pkg == libraryPackage || strings.HasPrefix(pkg, libraryPackage+".")) {
+			continue // helpers, not policies
+		}
+		if !builtin && (pkg == libraryPackage || strings.HasPrefix(pkg, libraryPackage+".")) {
+			errs = append(errs, &LocatedError{File: src.Name, Line: mod.Package.Location.Row,
+				Err: fmt.Errorf("package %s is reserved for the built-in helpers", pkg)})
+			continue
+		}
+		policyMods = append(policyMods, mod)
+		builtinFlags = append(builtinFlags, builtin)
+	}
+
+	var metas []Metadata
+	byID := map[string]Metadata{}
+	byPackage := map[string]Metadata{}
+	for i, mod := range policyMods {
+		md, mdErrs := metadataFromModule(mod, builtinFlags[i])
+		errs = append(errs, mdErrs...)
+		if prev, dup := byID[md.ID]; dup && md.ID != "" {
+			errs = append(errs, &LocatedError{File: md.File, Line: md.Line,
+				Err: fmt.Errorf("policy ID %s is already used by %s:%d", md.ID, prev.File, prev.Line)})
+		}
+		if prev, dup := byPackage[md.Package]; dup {
+			errs = append(errs, &LocatedError{File: md.File, Line: md.Line,
+				Err: fmt.Errorf("package %s is already defined by %s:%d; give each policy its own package", md.Package, prev.File, prev.Line)})
+		}
+		byID[md.ID], byPackage[md.Package] = md, md
+		if err := checkViolationRule(mod); err != nil {
+			errs = append(errs, err)
+		}
+		metas = append(metas, md)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+
+	compiler := NewCompiler()
+	if compiler.Compile(modules); compiler.Failed() {
+		return nil, locatedErrors("", compiler.Errors)
+	}
+
+	set := &Set{policies: make([]*Policy, 0, len(metas))}
+	for _, md := range metas {
+		query, err := ast.ParseBody(md.Package + "." + ViolationRule)
+		if err != nil {
+			return nil, fmt.Errorf("preparing %s: %w", md.ID, err)
+		}
+		pq, err := rego.New(
+			rego.Compiler(compiler),
+			rego.Store(store),
+			rego.ParsedQuery(query),
+		).PrepareForEval(ctx)
+		if err != nil {
+			return nil, &LocatedError{File: md.File, Line: md.Line, Err: fmt.Errorf("preparing the query of %s: %w", md.ID, err)}
+		}
+		set.policies = append(set.policies, &Policy{Metadata: md, query: pq})
+	}
+	slices.SortFunc(set.policies, func(a, b *Policy) int { return strings.Compare(a.ID, b.ID) })
+	set.exact = map[Kind][]*Policy{}
+	for _, p := range set.policies {
+		if slices.ContainsFunc(p.Kinds, func(k Kind) bool { return k.Group == "*" || k.Kind == "*" }) {
+			set.wildcard = append(set.wildcard, p)
+			continue
+		}
+		for _, k := range p.Kinds {
+			set.exact[k] = append(set.exact[k], p)
+		}
+	}
+	return set, nil
+}
+
+// checkViolationRule insists on `violation contains ... if ...`: a partial set,
+// which is what the engine reads findings from.
+func checkViolationRule(mod *ast.Module) error {
+	found := false
+	for _, r := range mod.Rules {
+		if r.Head.Name.String() != ViolationRule && r.Head.Ref().String() != ViolationRule {
+			continue
+		}
+		found = true
+		if r.Head.RuleKind() != ast.MultiValue {
+			return &LocatedError{File: r.Location.File, Line: r.Location.Row,
+				Err: errors.New(`"violation" must be a partial set rule: violation contains {"msg": msg} if { ... }`)}
+		}
+	}
+	if !found {
+		return &LocatedError{File: mod.Package.Location.File, Line: mod.Package.Location.Row,
+			Err: fmt.Errorf(`package %s has no "violation" rule: write violation contains {"msg": msg} if { ... }`, mod.Package.Path)}
+	}
+	return nil
+}

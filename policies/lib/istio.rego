@@ -1,0 +1,79 @@
+# METADATA
+# title: Istio helpers
+# description: |
+#   Host name resolution as Istio does it, and lookups of the services and
+#   ServiceEntries a host can name. Import with `import data.mesh.lib.istio`.
+package mesh.lib.istio
+
+import data.mesh.lib.k8s
+import rego.v1
+
+cluster_domain := "svc.cluster.local"
+
+# fqdn resolves a host the way Istio does: a name without dots is a short
+# name in the rule's namespace; anything with a dot is taken as written.
+fqdn(host, _) := host if contains(host, ".")
+
+fqdn("*", _) := "*"
+
+fqdn(host, ns) := sprintf("%s.%s.%s", [host, ns, cluster_domain]) if {
+	host != "*"
+	not contains(host, ".")
+}
+
+# The Kubernetes Service a FQDN names; undefined when there is none.
+service_for_fqdn(name) := svc if {
+	parts := split(name, ".")
+	count(parts) == 5
+	concat(".", array.slice(parts, 2, 5)) == cluster_domain
+	svc := k8s.service(parts[1], parts[0])
+}
+
+service_entries := k8s.all_namespaced("networking.istio.io", "ServiceEntry")
+
+# Hosts declared by ServiceEntries (wildcards included).
+service_entry_hosts contains host if {
+	some se in service_entries
+	some host in object.get(se, ["spec", "hosts"], [])
+}
+
+# host_matches is Istio's host match: equal, or covered by a wildcard.
+host_matches(pattern, host) if pattern == host
+
+host_matches(pattern, host) if {
+	startswith(pattern, "*")
+	endswith(host, substring(pattern, 1, -1))
+}
+
+host_matches("*", _)
+
+# A host is known when a Service or a ServiceEntry defines it.
+known_host(host, ns) if service_for_fqdn(fqdn(host, ns))
+
+known_host(host, ns) if {
+	some se_host in service_entry_hosts
+	host_matches(se_host, fqdn(host, ns))
+}
+
+# Wildcard hosts stand for many services; nothing to look up.
+known_host(host, _) if contains(host, "*")
+
+# DestinationRules whose host resolves to the same FQDN.
+destination_rules_for(name) := {dr |
+	some dr in k8s.all_namespaced("networking.istio.io", "DestinationRule")
+	fqdn(dr.spec.host, dr.metadata.namespace) == name
+}
+
+# Every destination of an HTTP, TLS or TCP route of a VirtualService, with
+# where it is, as {"host", "subset", "port", "path"}.
+route_destinations(vs) := {d |
+	some kind in ["http", "tls", "tcp"]
+	some i, route in object.get(vs, ["spec", kind], [])
+	some j, dest in object.get(route, "route", [])
+	d := {
+		"host": dest.destination.host,
+		"subset": object.get(dest.destination, "subset", ""),
+		"port": object.get(dest.destination, ["port", "number"], 0),
+		"path": sprintf("spec.%s[%d].route[%d]", [kind, i, j]),
+	}
+}

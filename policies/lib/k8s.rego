@@ -1,0 +1,145 @@
+# METADATA
+# title: Kubernetes helpers
+# description: |
+#   Lookups in data.inventory (Gatekeeper's shape) and label matching that
+#   every policy shares. Import with `import data.mesh.lib.k8s`.
+package mesh.lib.k8s
+
+import rego.v1
+
+# The object under review: the new object, or the old one on DELETE.
+subject := input.review.object if input.review.object != null
+
+subject := input.review.oldObject if input.review.object == null
+
+# The namespace of the object under review.
+namespace := input.review.namespace if input.review.namespace != ""
+
+namespace := subject.metadata.namespace if {
+	input.review.namespace == ""
+	subject.metadata.namespace
+}
+
+# group_of("networking.istio.io/v1") is "networking.istio.io"; group_of("v1") is "".
+group_of(api_version) := g if {
+	[g, _] := split(api_version, "/")
+}
+
+group_of(api_version) := "" if not contains(api_version, "/")
+
+# Objects of group/kind in namespace ns, whatever their API version.
+namespaced(ns, group, kind) := {obj |
+	some api_version, name
+	obj := data.inventory.namespace[ns][api_version][kind][name]
+	group_of(api_version) == group
+}
+
+# Objects of group/kind in every namespace.
+all_namespaced(group, kind) := {obj |
+	some ns, api_version, name
+	obj := data.inventory.namespace[ns][api_version][kind][name]
+	group_of(api_version) == group
+}
+
+# Cluster-scoped objects of group/kind.
+cluster_scoped(group, kind) := {obj |
+	some api_version, name
+	obj := data.inventory.cluster[api_version][kind][name]
+	group_of(api_version) == group
+}
+
+# The named object of group/kind in ns; undefined when it does not exist.
+get(ns, group, kind, name) := obj if {
+	some api_version
+	obj := data.inventory.namespace[ns][api_version][kind][name]
+	group_of(api_version) == group
+}
+
+service(ns, name) := data.inventory.namespace[ns].v1.Service[name]
+
+namespace_object(name) := data.inventory.cluster.v1.Namespace[name]
+
+# Kinds whose pod template carries the labels of the pods they run.
+pod_template_kinds := {
+	"apps": {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"},
+	"batch": {"Job"},
+}
+
+# Label sets of the pods in ns: running Pods, and the pod templates of the
+# workloads that make them (so files without Pods work too).
+pod_label_sets(ns) := {l |
+	some pod in namespaced(ns, "", "Pod")
+	l := object.get(pod, ["metadata", "labels"], {})
+} | {l |
+	some group, kinds in pod_template_kinds
+	some kind in kinds
+	some w in namespaced(ns, group, kind)
+	l := object.get(w, ["spec", "template", "metadata", "labels"], {})
+} | {l |
+	some cj in namespaced(ns, "batch", "CronJob")
+	l := object.get(cj, ["spec", "jobTemplate", "spec", "template", "metadata", "labels"], {})
+}
+
+# Pods and pod-template workloads in ns with their labels and annotations,
+# as {"kind", "name", "labels", "annotations"}.
+workloads(ns) := {w |
+	some pod in namespaced(ns, "", "Pod")
+	w := {
+		"kind": "Pod", "name": pod.metadata.name,
+		"labels": object.get(pod, ["metadata", "labels"], {}),
+		"annotations": object.get(pod, ["metadata", "annotations"], {}),
+	}
+} | {w |
+	some group, kinds in pod_template_kinds
+	some kind in kinds
+	some obj in namespaced(ns, group, kind)
+	w := {
+		"kind": kind, "name": obj.metadata.name,
+		"labels": object.get(obj, ["spec", "template", "metadata", "labels"], {}),
+		"annotations": object.get(obj, ["spec", "template", "metadata", "annotations"], {}),
+	}
+}
+
+# True when every key=value of a map selector is in labels. An empty
+# selector matches everything, as in Kubernetes and Istio.
+labels_match(selector, labels) if {
+	every k, v in selector {
+		labels[k] == v
+	}
+}
+
+# Full metav1.LabelSelector: matchLabels and matchExpressions.
+selector_matches(selector, labels) if {
+	labels_match(object.get(selector, "matchLabels", {}), labels)
+	every expr in object.get(selector, "matchExpressions", []) {
+		expression_matches(expr, labels)
+	}
+}
+
+expression_matches(expr, labels) if {
+	expr.operator == "In"
+	labels[expr.key] in expr.values
+}
+
+expression_matches(expr, labels) if {
+	expr.operator == "NotIn"
+	not labels[expr.key] in expr.values
+}
+
+expression_matches(expr, labels) if {
+	expr.operator == "Exists"
+	labels[expr.key]
+}
+
+expression_matches(expr, labels) if {
+	expr.operator == "DoesNotExist"
+	not labels[expr.key]
+}
+
+# Parses "8080" and 8080 alike; undefined for named ports.
+port_number(p) := p if is_number(p)
+
+port_number(p) := to_number(p) if {
+	is_string(p)
+	regex.match(`^[0-9]+$`, p)
+}

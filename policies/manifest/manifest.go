@@ -1,0 +1,287 @@
+// Package manifest reads Kubernetes objects from YAML or JSON files, keeping
+// the file and line each object starts at, so findings can point at it.
+package manifest
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/kubectl-mesh/kubectl-mesh/policies"
+)
+
+// Object is one Kubernetes object and where it came from.
+type Object struct {
+	Content map[string]any
+	Source  policies.Location
+}
+
+// APIVersion, Kind, Namespace and Name read the object's identity.
+func (o Object) APIVersion() string { s, _ := o.Content["apiVersion"].(string); return s }
+func (o Object) Kind() string       { s, _ := o.Content["kind"].(string); return s }
+func (o Object) Namespace() string  { s, _ := o.metadata()["namespace"].(string); return s }
+func (o Object) Name() string       { s, _ := o.metadata()["name"].(string); return s }
+
+func (o Object) metadata() map[string]any {
+	m, _ := o.Content["metadata"].(map[string]any)
+	return m
+}
+
+// SetNamespace sets metadata.namespace, creating metadata if needed.
+func (o Object) SetNamespace(ns string) {
+	m := o.metadata()
+	if m == nil {
+		m = map[string]any{}
+		o.Content["metadata"] = m
+	}
+	m["namespace"] = ns
+}
+
+// Stdin is the path that means standard input, as in kubectl -f -.
+const Stdin = "-"
+
+// Extensions read from directories; files named explicitly are read whatever their name.
+var extensions = []string{".yaml", ".yml", ".json"}
+
+// ReadPaths reads files, directories (recursively with recursive) and "-"
+// for stdin. Problems in one document never stop the others: they are
+// returned as errors naming file:line, next to every object read.
+func ReadPaths(paths []string, recursive bool, stdin io.Reader) ([]Object, []error) {
+	var objects []Object
+	var errs []error
+	for _, path := range paths {
+		if path == Stdin {
+			objs, perr := Read("<stdin>", stdin)
+			objects, errs = append(objects, objs...), append(errs, perr...)
+			continue
+		}
+		files, err := expand(path, recursive)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, file := range files {
+			f, err := os.Open(file)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			objs, perr := Read(file, f)
+			f.Close()
+			objects, errs = append(objects, objs...), append(errs, perr...)
+		}
+	}
+	return objects, errs
+}
+
+// expand lists the manifest files a path names.
+func expand(path string, recursive bool) ([]string, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("the path %q does not exist", path)
+		}
+		return nil, err
+	}
+	if !info.IsDir() {
+		return []string{path}, nil
+	}
+	var files []string
+	err = filepath.WalkDir(path, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != path && !recursive {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if slices.Contains(extensions, strings.ToLower(filepath.Ext(p))) {
+			files = append(files, p)
+		}
+		return nil
+	})
+	return files, err
+}
+
+// Read parses every document of a YAML or JSON stream. Lists (kind: List,
+// as kubectl get -o yaml prints) are flattened into their items.
+func Read(name string, r io.Reader) ([]Object, []error) {
+	dec := yaml.NewDecoder(r)
+	var objects []Object
+	var errs []error
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			return objects, errs
+		}
+		if err != nil {
+			// The decoder cannot resynchronise after a syntax error.
+			return objects, append(errs, syntaxError(name, err))
+		}
+		if len(doc.Content) == 0 {
+			continue
+		}
+		root := doc.Content[0]
+		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+			continue // an empty document between ---
+		}
+		objs, derrs := toObjects(name, root)
+		objects, errs = append(objects, objs...), append(errs, derrs...)
+	}
+}
+
+func toObjects(name string, root *yaml.Node) ([]Object, []error) {
+	at := func(n *yaml.Node, format string, args ...any) error {
+		return &policies.LocatedError{File: name, Line: n.Line, Err: fmt.Errorf(format, args...)}
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil, []error{at(root, "document is not an object")}
+	}
+	value, err := decode(root)
+	if err != nil {
+		return nil, []error{at(root, "%v", err)}
+	}
+	content := value.(map[string]any)
+	kind, _ := content["kind"].(string)
+	apiVersion, _ := content["apiVersion"].(string)
+	switch {
+	case apiVersion == "" && kind == "":
+		return nil, []error{at(root, "document has no apiVersion and no kind")}
+	case apiVersion == "":
+		return nil, []error{at(root, "%s has no apiVersion", kind)}
+	case kind == "":
+		return nil, []error{at(root, "document has no kind (apiVersion %s)", apiVersion)}
+	}
+	if !strings.HasSuffix(kind, "List") || content["items"] == nil {
+		return []Object{{Content: content, Source: policies.Location{File: name, Line: root.Line}}}, nil
+	}
+	items := mappingValue(root, "items")
+	if items == nil || items.Kind != yaml.SequenceNode {
+		return nil, []error{at(root, "%s has no list of items", kind)}
+	}
+	var objects []Object
+	var errs []error
+	for _, item := range items.Content {
+		objs, ierrs := toObjects(name, item)
+		objects, errs = append(objects, objs...), append(errs, ierrs...)
+	}
+	return objects, errs
+}
+
+func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// decode turns a node into the JSON-shaped values unstructured objects use:
+// map[string]any, []any, string, int64, float64, bool and nil.
+func decode(n *yaml.Node) (any, error) {
+	switch n.Kind {
+	case yaml.AliasNode:
+		return decode(n.Alias)
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, nil
+		}
+		return decode(n.Content[0])
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Value == "<<" && k.Tag == "!!merge" {
+				merged, err := decode(v)
+				if err != nil {
+					return nil, err
+				}
+				if mm, ok := merged.(map[string]any); ok {
+					for mk, mv := range mm {
+						if _, set := m[mk]; !set {
+							m[mk] = mv
+						}
+					}
+				}
+				continue
+			}
+			val, err := decode(v)
+			if err != nil {
+				return nil, err
+			}
+			m[k.Value] = val
+		}
+		return m, nil
+	case yaml.SequenceNode:
+		s := make([]any, len(n.Content))
+		for i, c := range n.Content {
+			v, err := decode(c)
+			if err != nil {
+				return nil, err
+			}
+			s[i] = v
+		}
+		return s, nil
+	case yaml.ScalarNode:
+		return scalar(n)
+	}
+	return nil, fmt.Errorf("line %d: unexpected YAML node", n.Line)
+}
+
+func scalar(n *yaml.Node) (any, error) {
+	switch n.ShortTag() {
+	case "!!null":
+		return nil, nil
+	case "!!bool":
+		var b bool
+		if err := n.Decode(&b); err != nil {
+			return nil, err
+		}
+		return b, nil
+	case "!!int":
+		if i, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64); err == nil {
+			return i, nil
+		}
+		var f float64
+		if err := n.Decode(&f); err != nil {
+			return nil, err
+		}
+		return f, nil
+	case "!!float":
+		var f float64
+		if err := n.Decode(&f); err != nil {
+			return nil, err
+		}
+		if math.IsInf(f, 0) || math.IsNaN(f) {
+			return n.Value, nil // JSON has no such numbers
+		}
+		return f, nil
+	}
+	return n.Value, nil // strings, timestamps, binary: as written
+}
+
+// syntaxError rewrites "yaml: line N: msg" as "file:N: msg".
+func syntaxError(name string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	var line int
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if num, tail, ok := strings.Cut(rest, ":"); ok {
+			if l, convErr := strconv.Atoi(num); convErr == nil {
+				line, msg = l, strings.TrimSpace(tail)
+			}
+		}
+	}
+	return &policies.LocatedError{File: name, Line: line, Err: fmt.Errorf("malformed YAML: %s", msg)}
+}

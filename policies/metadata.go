@@ -1,0 +1,270 @@
+package policies
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// Severity ranks findings the way istioctl analyze and Kiali do.
+type Severity int
+
+const (
+	SeverityInfo Severity = iota
+	SeverityWarning
+	SeverityError
+)
+
+var severityNames = []string{"info", "warning", "error"}
+
+func (s Severity) String() string {
+	if s < 0 || int(s) >= len(severityNames) {
+		return fmt.Sprintf("severity(%d)", int(s))
+	}
+	return severityNames[s]
+}
+
+// ParseSeverity accepts info, warning or error in any case.
+func ParseSeverity(s string) (Severity, error) {
+	i := slices.Index(severityNames, strings.ToLower(s))
+	if i < 0 {
+		return 0, fmt.Errorf("unknown severity %q (want one of %s)", s, strings.Join(severityNames, ", "))
+	}
+	return Severity(i), nil
+}
+
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+func (s *Severity) UnmarshalText(b []byte) error {
+	v, err := ParseSeverity(string(b))
+	*s = v
+	return err
+}
+
+// Enforcement is what the webhook does with a finding; check reports all of them.
+type Enforcement string
+
+const (
+	EnforcementDeny  Enforcement = "deny"
+	EnforcementWarn  Enforcement = "warn"
+	EnforcementAudit Enforcement = "audit"
+)
+
+// ParseEnforcement accepts deny, warn or audit.
+func ParseEnforcement(s string) (Enforcement, error) {
+	switch e := Enforcement(strings.ToLower(s)); e {
+	case EnforcementDeny, EnforcementWarn, EnforcementAudit:
+		return e, nil
+	}
+	return "", fmt.Errorf("unknown enforcement %q (want deny, warn or audit)", s)
+}
+
+// Metadata is a policy's METADATA block: the single source of truth for
+// routing, listing, documentation and enforcement.
+type Metadata struct {
+	ID          string      `json:"id"`
+	Title       string      `json:"title"`
+	Description string      `json:"description"`
+	Severity    Severity    `json:"severity"`
+	Enforcement Enforcement `json:"enforcement"`
+	// Kinds are the objects the policy reviews; the engine routes on them.
+	Kinds []Kind `json:"kinds"`
+	// Inventory are the kinds the policy looks up in data.inventory.
+	Inventory   []Kind   `json:"inventory,omitempty"`
+	Operations  []string `json:"operations"`
+	Aliases     []string `json:"aliases,omitempty"`
+	Remediation string   `json:"remediation,omitempty"`
+	// Package is the Rego package, for example data.mesh.istio.vs_host.
+	Package string `json:"package"`
+	// File and Line locate the METADATA block.
+	File string `json:"file"`
+	Line int    `json:"line"`
+	// Builtin is false for custom policies.
+	Builtin bool `json:"builtin"`
+}
+
+// Mesh names the family of a policy from its ID, per DESIGN.md principle 6.
+func (m Metadata) Mesh() string {
+	if len(m.ID) < 5 || !strings.HasPrefix(m.ID, "MESH") {
+		return "custom"
+	}
+	switch m.ID[4] {
+	case '1':
+		return "istio"
+	case '2':
+		return "linkerd"
+	case '3':
+		return "smi"
+	case '4':
+		return "gamma"
+	case '5':
+		return "any"
+	}
+	return "custom"
+}
+
+var (
+	idPattern    = regexp.MustCompile(`^[A-Z][A-Z0-9]*[0-9]+$`)
+	builtinID    = regexp.MustCompile(`^MESH[1-5][0-9]{3}$`)
+	aliasPattern = regexp.MustCompile(`^(IST|KIA)[0-9]{4}$`)
+	operations   = []string{"CREATE", "UPDATE", "DELETE", "CONNECT"}
+)
+
+// metadataFromModule reads and validates the package-scoped METADATA of a
+// module. Every problem is reported, each with the location of the block.
+func metadataFromModule(mod *ast.Module, builtin bool) (Metadata, []error) {
+	var ann *ast.Annotations
+	for _, a := range mod.Annotations {
+		if a.Scope == "package" {
+			ann = a
+			break
+		}
+	}
+	file, line := mod.Package.Location.File, mod.Package.Location.Row
+	errorf := func(format string, args ...any) error {
+		return &LocatedError{File: file, Line: line, Err: fmt.Errorf(format, args...)}
+	}
+	md := Metadata{Package: mod.Package.Path.String(), File: file, Line: line, Builtin: builtin}
+	if ann == nil {
+		return md, []error{errorf("package %s has no METADATA block (title, description and custom.id, severity, enforcement, kinds are required)", md.Package)}
+	}
+	if ann.Location != nil {
+		line = ann.Location.Row
+		md.Line = line
+	}
+	var errs []error
+	md.Title = strings.TrimSpace(ann.Title)
+	md.Description = strings.TrimSpace(ann.Description)
+	if md.Title == "" {
+		errs = append(errs, errorf("METADATA: title is required"))
+	}
+	if md.Description == "" {
+		errs = append(errs, errorf("METADATA: description is required"))
+	}
+	custom := ann.Custom
+	str := func(key string) string {
+		s, _ := custom[key].(string)
+		return strings.TrimSpace(s)
+	}
+	strs := func(key string) ([]string, bool) {
+		raw, ok := custom[key]
+		if !ok {
+			return nil, true
+		}
+		list, ok := raw.([]any)
+		if !ok {
+			return nil, false
+		}
+		out := make([]string, 0, len(list))
+		for _, v := range list {
+			s, ok := v.(string)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, strings.TrimSpace(s))
+		}
+		return out, true
+	}
+
+	md.ID = str("id")
+	switch {
+	case md.ID == "":
+		errs = append(errs, errorf("METADATA: custom.id is required"))
+	case builtin && !builtinID.MatchString(md.ID):
+		errs = append(errs, errorf("METADATA: custom.id %q must be MESH followed by 4 digits (1nnn Istio, 2nnn Linkerd, 3nnn SMI, 4nnn Gateway API, 5nnn any mesh)", md.ID))
+	case !builtin && builtinID.MatchString(md.ID):
+		errs = append(errs, errorf("METADATA: custom.id %q is in the range reserved for built-in policies; pick another prefix", md.ID))
+	case !idPattern.MatchString(md.ID):
+		errs = append(errs, errorf("METADATA: custom.id %q must be upper-case letters and digits ending in a number, for example ACME001", md.ID))
+	}
+
+	if s := str("severity"); s == "" {
+		errs = append(errs, errorf("METADATA: custom.severity is required (info, warning or error)"))
+	} else if sev, err := ParseSeverity(s); err != nil {
+		errs = append(errs, errorf("METADATA: custom.severity: %v", err))
+	} else {
+		md.Severity = sev
+	}
+
+	if s := str("enforcement"); s == "" {
+		errs = append(errs, errorf("METADATA: custom.enforcement is required (deny, warn or audit)"))
+	} else if e, err := ParseEnforcement(s); err != nil {
+		errs = append(errs, errorf("METADATA: custom.enforcement: %v", err))
+	} else {
+		md.Enforcement = e
+	}
+
+	for _, field := range []struct {
+		key      string
+		required bool
+		into     *[]Kind
+	}{{"kinds", true, &md.Kinds}, {"inventory", false, &md.Inventory}} {
+		list, ok := strs(field.key)
+		switch {
+		case !ok:
+			errs = append(errs, errorf("METADATA: custom.%s must be a list of kinds such as networking.istio.io/VirtualService", field.key))
+		case field.required && len(list) == 0:
+			errs = append(errs, errorf("METADATA: custom.%s is required: the kinds this policy reviews, such as networking.istio.io/VirtualService or Service", field.key))
+		}
+		for _, s := range list {
+			k, err := ParseKind(s)
+			if err != nil {
+				errs = append(errs, errorf("METADATA: custom.%s: %v", field.key, err))
+				continue
+			}
+			*field.into = append(*field.into, k)
+		}
+	}
+
+	ops, ok := strs("operations")
+	if !ok {
+		errs = append(errs, errorf("METADATA: custom.operations must be a list of CREATE, UPDATE, DELETE or CONNECT"))
+	}
+	if len(ops) == 0 {
+		ops = []string{"CREATE", "UPDATE"}
+	}
+	for _, op := range ops {
+		op = strings.ToUpper(op)
+		if !slices.Contains(operations, op) {
+			errs = append(errs, errorf("METADATA: custom.operations: unknown operation %q", op))
+		}
+		md.Operations = append(md.Operations, op)
+	}
+
+	aliases, ok := strs("aliases")
+	if !ok {
+		errs = append(errs, errorf("METADATA: custom.aliases must be a list such as [IST0101, KIA1101]"))
+	}
+	for _, a := range aliases {
+		if builtin && !aliasPattern.MatchString(a) {
+			errs = append(errs, errorf("METADATA: custom.aliases: %q is not an istioctl ISTnnnn or Kiali KIAnnnn code", a))
+		}
+	}
+	md.Aliases = aliases
+	md.Remediation = str("remediation")
+	if builtin && md.Remediation == "" {
+		errs = append(errs, errorf("METADATA: custom.remediation is required for built-in policies"))
+	}
+	return md, errs
+}
+
+// Matches reports whether the policy reviews this kind on this operation.
+func (m Metadata) Matches(group, kind, operation string) bool {
+	if !slices.Contains(m.Operations, operation) {
+		return false
+	}
+	for _, k := range m.Kinds {
+		if k.Matches(group, kind) {
+			return true
+		}
+	}
+	return false
+}
+
+// Names reports whether id is the policy's ID or one of its aliases.
+func (m Metadata) Names(id string) bool {
+	return strings.EqualFold(m.ID, id) || slices.ContainsFunc(m.Aliases, func(a string) bool { return strings.EqualFold(a, id) })
+}

@@ -1,0 +1,133 @@
+// Package scan runs the policy engine over a set of objects the way
+// kubectl mesh check does: the objects are both what is reviewed and the
+// inventory policies look things up in.
+package scan
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/kubectl-mesh/kubectl-mesh/policies"
+	"github.com/kubectl-mesh/kubectl-mesh/policies/manifest"
+)
+
+// Options tune a scan.
+type Options struct {
+	// DefaultNamespace is given to namespaced objects that have none, as
+	// kubectl apply does. Empty means "default".
+	DefaultNamespace string
+	// Inventory adds objects to look up that are not reviewed (from the
+	// cluster, for example). Nil means only the reviewed objects.
+	Inventory []manifest.Object
+	// Workers evaluating in parallel; 0 means GOMAXPROCS.
+	Workers int
+}
+
+// Result is what a scan found.
+type Result struct {
+	Findings []policies.Finding
+	// Errors are input problems (unknown kinds) and policy run-time errors.
+	Errors []error
+	// Reviewed counts the objects reviewed.
+	Reviewed int
+}
+
+// Run gives namespaces to the objects that need one, sets the inventory,
+// and reviews every object. Findings are sorted by file, line and policy.
+func Run(ctx context.Context, engine *policies.Engine, objects []manifest.Object, opts Options) Result {
+	ns := cmp.Or(opts.DefaultNamespace, "default")
+	var res Result
+	var reviewable []manifest.Object
+	inv := policies.NewInventory()
+	for _, obj := range objects {
+		group, _ := splitGroup(obj.APIVersion())
+		if manifest.UnknownMeshKind(group, obj.Kind()) {
+			res.Errors = append(res.Errors, &policies.LocatedError{File: obj.Source.File, Line: obj.Source.Line,
+				Err: fmt.Errorf("unknown kind %s in %s: no policy checks it", obj.Kind(), obj.APIVersion())})
+			continue
+		}
+		if obj.Namespace() == "" && !manifest.ClusterScoped(group, obj.Kind()) {
+			obj.SetNamespace(ns)
+		}
+		inv.Add(obj.Content)
+		reviewable = append(reviewable, obj)
+	}
+	for _, obj := range opts.Inventory {
+		inv.Add(obj.Content)
+	}
+	if err := engine.SetInventory(ctx, inv); err != nil {
+		res.Errors = append(res.Errors, fmt.Errorf("setting the inventory: %w", err))
+		return res
+	}
+
+	workers := cmp.Or(opts.Workers, runtime.GOMAXPROCS(0))
+	jobs := make(chan manifest.Object)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for obj := range jobs {
+				var src *policies.Location
+				if obj.Source.File != "" {
+					loc := obj.Source
+					src = &loc
+				}
+				findings, err := engine.Review(ctx, policies.NewReview(obj.Content, src))
+				mu.Lock()
+				res.Findings = append(res.Findings, findings...)
+				if err != nil {
+					res.Errors = append(res.Errors, err)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for _, obj := range reviewable {
+		if ctx.Err() != nil {
+			break
+		}
+		jobs <- obj
+	}
+	close(jobs)
+	wg.Wait()
+	res.Reviewed = len(reviewable)
+	if err := ctx.Err(); err != nil {
+		res.Errors = append(res.Errors, err)
+	}
+	SortFindings(res.Findings)
+	return res
+}
+
+// SortFindings orders findings by file and line, then resource, then policy.
+func SortFindings(findings []policies.Finding) {
+	slices.SortStableFunc(findings, func(a, b policies.Finding) int {
+		var af, bf string
+		var al, bl int
+		if a.Source != nil {
+			af, al = a.Source.File, a.Source.Line
+		}
+		if b.Source != nil {
+			bf, bl = b.Source.File, b.Source.Line
+		}
+		return cmp.Or(
+			strings.Compare(af, bf), cmp.Compare(al, bl),
+			strings.Compare(a.Resource.Namespace, b.Resource.Namespace),
+			strings.Compare(a.Resource.Kind, b.Resource.Kind),
+			strings.Compare(a.Resource.Name, b.Resource.Name),
+			strings.Compare(a.PolicyID, b.PolicyID),
+			strings.Compare(a.Message, b.Message),
+		)
+	})
+}
+
+func splitGroup(apiVersion string) (group, version string) {
+	if g, v, ok := strings.Cut(apiVersion, "/"); ok {
+		return g, v
+	}
+	return "", apiVersion
+}
