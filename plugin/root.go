@@ -40,6 +40,8 @@ evaluates best-practice policies on mesh resources, in the cluster and in CI.`,
 
 	cmd.AddCommand(
 		NewCmdVersion(streams, configFlags),
+		NewCmdCheck(streams, configFlags),
+		NewCmdPolicies(streams),
 		NewCmdCompletion(streams),
 	)
 	return cmd

@@ -33,8 +33,14 @@ type Result struct {
 	Findings []policies.Finding
 	// Errors are input problems (unknown kinds) and policy run-time errors.
 	Errors []error
-	// Reviewed counts the objects reviewed.
-	Reviewed int
+	// Checked are the objects reviewed, in input order.
+	Checked []Checked
+}
+
+// Checked is an object that was reviewed, with or without findings.
+type Checked struct {
+	Resource policies.Resource
+	Source   *policies.Location
 }
 
 // Run gives namespaces to the objects that need one, sets the inventory,
@@ -72,12 +78,7 @@ func Run(ctx context.Context, engine *policies.Engine, objects []manifest.Object
 	for range workers {
 		wg.Go(func() {
 			for obj := range jobs {
-				var src *policies.Location
-				if obj.Source.File != "" {
-					loc := obj.Source
-					src = &loc
-				}
-				findings, err := engine.Review(ctx, policies.NewReview(obj.Content, src))
+				findings, err := engine.Review(ctx, policies.NewReview(obj.Content, source(obj)))
 				mu.Lock()
 				res.Findings = append(res.Findings, findings...)
 				if err != nil {
@@ -95,12 +96,26 @@ func Run(ctx context.Context, engine *policies.Engine, objects []manifest.Object
 	}
 	close(jobs)
 	wg.Wait()
-	res.Reviewed = len(reviewable)
+	for _, obj := range reviewable {
+		res.Checked = append(res.Checked, Checked{
+			Resource: policies.Resource{APIVersion: obj.APIVersion(), Kind: obj.Kind(), Namespace: obj.Namespace(), Name: obj.Name()},
+			Source:   source(obj),
+		})
+	}
 	if err := ctx.Err(); err != nil {
 		res.Errors = append(res.Errors, err)
 	}
 	SortFindings(res.Findings)
 	return res
+}
+
+// source is nil for objects that did not come from a file.
+func source(obj manifest.Object) *policies.Location {
+	if obj.Source.File == "" {
+		return nil
+	}
+	loc := obj.Source
+	return &loc
 }
 
 // SortFindings orders findings by file and line, then resource, then policy.

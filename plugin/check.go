@@ -1,0 +1,315 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/cli-runtime/pkg/resource"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/kubectl/pkg/util/templates"
+
+	"github.com/kubectl-mesh/kubectl-mesh/internal/buildinfo"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/clusterobjects"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/findings"
+	"github.com/kubectl-mesh/kubectl-mesh/policies"
+	"github.com/kubectl-mesh/kubectl-mesh/policies/manifest"
+	"github.com/kubectl-mesh/kubectl-mesh/policies/scan"
+)
+
+var (
+	checkLong = templates.LongDesc(`
+		Check Istio, Linkerd, SMI and Gateway API resources against the policy
+		library, the same policies the admission webhook enforces.
+
+		With -f, the objects come from files, directories (-R to recurse) or
+		standard input (-f -), and the other objects in the same input are what
+		policies look up: a VirtualService is checked against the Services next
+		to it. Without -f, the objects come from the cluster: the current
+		namespace, -n NAMESPACE, -A for all of them, or TYPE [NAME] to pick
+		objects; lookups see the whole cluster.
+
+		An object can silence policies with the annotation
+		kubectl-mesh.io/suppress: MESH1101,IST0102 (IDs or aliases).
+
+		Exit status: 0 when nothing at or above --severity was found, 3 when
+		something was (for CI gates), 1 when the input or the cluster could not
+		be read completely.`)
+
+	checkExample = templates.Examples(`
+		# Check manifests in a directory and its subdirectories
+		kubectl mesh check -f manifests/ -R
+
+		# Check what a Helm chart renders, failing the pipeline on errors only
+		helm template ./chart | kubectl mesh check -f - --severity error
+
+		# Check every mesh resource in the cluster, as SARIF for code scanning
+		kubectl mesh check -A -o sarif > mesh.sarif
+
+		# Check one VirtualService in the cluster with one policy
+		kubectl mesh check virtualservice reviews -n bookinfo --policy MESH1101
+
+		# Add your own policies to the library
+		kubectl mesh check -f app.yaml --policy-dir ./policies`)
+)
+
+// CheckOptions holds the flags of `kubectl mesh check`.
+type CheckOptions struct {
+	Filenames     []string
+	Recursive     bool
+	Output        string
+	Severity      string
+	Policies      []string
+	PolicyDirs    []string
+	AllNamespaces bool
+	Args          []string
+
+	threshold   policies.Severity
+	namespace   string
+	configFlags *genericclioptions.ConfigFlags
+	genericiooptions.IOStreams
+}
+
+// NewCmdCheck returns `kubectl mesh check`.
+func NewCmdCheck(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
+	o := &CheckOptions{IOStreams: streams, configFlags: configFlags, Output: "table", Severity: "warning"}
+	cmd := &cobra.Command{
+		Use:     "check [-f FILENAME | TYPE [NAME...]] [flags]",
+		Short:   "Check mesh resources in files or in the cluster against the policy library",
+		Long:    checkLong,
+		Example: checkExample,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Files or directories to check; - reads standard input")
+	f.BoolVarP(&o.Recursive, "recursive", "R", false, "Process the directories given with -f recursively")
+	f.StringVarP(&o.Output, "output", "o", o.Output, "Output format: "+strings.Join(findings.Formats, ", "))
+	f.StringVar(&o.Severity, "severity", o.Severity, "Report and fail on findings at or above this severity: info, warning, error")
+	f.StringSliceVar(&o.Policies, "policy", nil, "Evaluate only these policies (IDs or istioctl/Kiali aliases, comma-separated)")
+	f.StringSliceVar(&o.PolicyDirs, "policy-dir", nil, "Directories of custom Rego policies to evaluate with the library")
+	f.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Check objects in all namespaces of the cluster")
+	return cmd
+}
+
+// Complete resolves the namespace and reads the severity.
+func (o *CheckOptions) Complete(args []string) error {
+	o.Args = args
+	sev, err := policies.ParseSeverity(o.Severity)
+	if err != nil {
+		return fmt.Errorf("--severity: %w", err)
+	}
+	o.threshold = sev
+	if len(o.Filenames) == 0 {
+		ns, _, err := o.configFlags.ToRawKubeConfigLoader().Namespace()
+		if err != nil {
+			return fmt.Errorf("reading the namespace from the kubeconfig: %w", err)
+		}
+		o.namespace = ns
+	} else if o.configFlags.Namespace != nil && *o.configFlags.Namespace != "" {
+		o.namespace = *o.configFlags.Namespace
+	}
+	return nil
+}
+
+// Validate checks the flags against each other.
+func (o *CheckOptions) Validate() error {
+	if err := validateOutputFormat(o.Output, findings.Formats...); err != nil {
+		return err
+	}
+	if len(o.Filenames) > 0 && len(o.Args) > 0 {
+		return fmt.Errorf("TYPE [NAME] selects objects in the cluster and cannot be combined with -f (%s)", strings.Join(o.Filenames, ", "))
+	}
+	if len(o.Filenames) > 0 && o.AllNamespaces {
+		return errors.New("--all-namespaces applies to the cluster and cannot be combined with -f")
+	}
+	if slices.Contains(o.Filenames, manifest.Stdin) && o.In == nil {
+		return errors.New("-f -: no standard input")
+	}
+	return nil
+}
+
+// Run loads the policies, reads the objects, evaluates and prints.
+func (o *CheckOptions) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	engine, selected, err := o.engine(ctx)
+	if err != nil {
+		return err
+	}
+	var res scan.Result
+	var inputErrs []error
+	if len(o.Filenames) > 0 {
+		objects, errs := manifest.ReadPaths(o.Filenames, o.Recursive, o.In)
+		inputErrs = errs
+		res = scan.Run(ctx, engine, objects, scan.Options{DefaultNamespace: o.namespace})
+	} else {
+		res, inputErrs, err = o.checkCluster(ctx, engine)
+		if err != nil {
+			return err
+		}
+	}
+
+	report := &findings.Report{
+		Checked:     res.Checked,
+		Policies:    selected,
+		Errors:      append(inputErrs, res.Errors...),
+		Threshold:   o.threshold,
+		ToolVersion: buildinfo.Get().Version,
+	}
+	for _, f := range res.Findings {
+		if f.Severity >= o.threshold && slices.ContainsFunc(selected, func(m policies.Metadata) bool { return m.ID == f.PolicyID }) {
+			report.Findings = append(report.Findings, f)
+		}
+	}
+	// Input problems go to stderr in every format, so that piping stdout to a
+	// file never hides them; structured formats carry them too.
+	for _, e := range report.Errors {
+		fmt.Fprintln(o.ErrOut, "error:", e)
+	}
+	if err := findings.Print(o.Out, o.Output, report); err != nil {
+		return err
+	}
+	switch {
+	case len(report.Errors) > 0:
+		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%d %s: the check is incomplete", len(report.Errors), pluralWord(len(report.Errors), "input error", "input errors"))}
+	case len(report.Findings) > 0:
+		return &ExitCodeError{Code: ExitViolation}
+	}
+	return nil
+}
+
+// engine compiles the library with the custom policies and returns the
+// policies --policy selects.
+func (o *CheckOptions) engine(ctx context.Context) (*policies.Engine, []policies.Metadata, error) {
+	var custom []policies.Source
+	for _, dir := range o.PolicyDirs {
+		sources, err := policies.LoadDir(dir)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--policy-dir: %w", err)
+		}
+		custom = append(custom, sources...)
+	}
+	engine, err := policies.New(ctx, policies.Options{Custom: custom})
+	if err != nil {
+		return nil, nil, err
+	}
+	all := engine.Policies()
+	if len(o.Policies) == 0 {
+		return engine, all, nil
+	}
+	var selected []policies.Metadata
+	for _, id := range o.Policies {
+		n := len(selected)
+		for _, m := range all {
+			if m.Names(id) && !slices.ContainsFunc(selected, func(s policies.Metadata) bool { return s.ID == m.ID }) {
+				selected = append(selected, m)
+			}
+		}
+		if len(selected) == n && !slices.ContainsFunc(all, func(m policies.Metadata) bool { return m.Names(id) }) {
+			return nil, nil, fmt.Errorf("--policy: no policy has the ID or alias %q (see kubectl mesh policies list)", id)
+		}
+	}
+	slices.SortFunc(selected, func(a, b policies.Metadata) int { return strings.Compare(a.ID, b.ID) })
+	return engine, selected, nil
+}
+
+// checkCluster reviews objects from the cluster, with the whole cluster as
+// the inventory.
+func (o *CheckOptions) checkCluster(ctx context.Context, engine *policies.Engine) (scan.Result, []error, error) {
+	restConfig, err := o.configFlags.ToRESTConfig()
+	if err != nil {
+		return scan.Result{}, nil, fmt.Errorf("reading the kubeconfig: %w", err)
+	}
+	mapper, err := o.configFlags.ToRESTMapper()
+	if err != nil {
+		return scan.Result{}, nil, fmt.Errorf("discovering the cluster's resources: %w", err)
+	}
+	dyn, err := dynamic.NewForConfig(restConfig)
+	if err != nil {
+		return scan.Result{}, nil, err
+	}
+	var reviewed, lookedUp []policies.Kind
+	for _, m := range engine.Policies() {
+		reviewed = append(reviewed, m.Kinds...)
+		lookedUp = append(lookedUp, m.Inventory...)
+	}
+	scope := clusterobjects.Scope{Namespace: o.namespace, AllNamespaces: o.AllNamespaces}
+	collector := &clusterobjects.Collector{Mapper: mapper, Dynamic: dyn, PageSize: 500}
+	listed, err := collector.Collect(ctx, append(reviewed, lookedUp...), scope)
+	if err != nil {
+		return scan.Result{}, nil, err
+	}
+	for _, w := range listed.Warnings {
+		fmt.Fprintln(o.ErrOut, "warning:", w)
+	}
+
+	var targets, inventory []manifest.Object
+	if len(o.Args) > 0 {
+		targets, err = o.selectedObjects()
+		if err != nil {
+			return scan.Result{}, nil, err
+		}
+		inventory = listed.Objects
+	} else {
+		for _, obj := range listed.Objects {
+			if scope.In(obj) && routed(reviewed, obj) {
+				targets = append(targets, obj)
+			} else {
+				inventory = append(inventory, obj)
+			}
+		}
+	}
+	return scan.Run(ctx, engine, targets, scan.Options{DefaultNamespace: o.namespace, Inventory: inventory}), nil, nil
+}
+
+// selectedObjects reads TYPE [NAME...] as kubectl get does.
+func (o *CheckOptions) selectedObjects() ([]manifest.Object, error) {
+	infos, err := resource.NewBuilder(o.configFlags).
+		Unstructured().
+		NamespaceParam(o.namespace).DefaultNamespace().AllNamespaces(o.AllNamespaces).
+		ResourceTypeOrNameArgs(true, o.Args...).
+		Latest().Flatten().
+		Do().Infos()
+	if err != nil {
+		return nil, err
+	}
+	objects := make([]manifest.Object, 0, len(infos))
+	for _, info := range infos {
+		content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(info.Object)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", info.ObjectName(), err)
+		}
+		objects = append(objects, manifest.Object{Content: content})
+	}
+	return objects, nil
+}
+
+func routed(kinds []policies.Kind, obj manifest.Object) bool {
+	group, _, _ := strings.Cut(obj.APIVersion(), "/")
+	if !strings.Contains(obj.APIVersion(), "/") {
+		group = ""
+	}
+	return slices.ContainsFunc(kinds, func(k policies.Kind) bool { return k.Matches(group, obj.Kind()) })
+}
+
+func pluralWord(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

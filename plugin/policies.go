@@ -1,0 +1,222 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/cli-runtime/pkg/printers"
+	"k8s.io/kubectl/pkg/util/templates"
+
+	"github.com/kubectl-mesh/kubectl-mesh/policies"
+)
+
+var (
+	policiesListExample = templates.Examples(`
+		# List every policy
+		kubectl mesh policies list
+
+		# List the Linkerd policies with their istioctl and Kiali aliases
+		kubectl mesh policies list --mesh linkerd -o wide
+
+		# Include your own policies
+		kubectl mesh policies list --policy-dir ./policies`)
+
+	policiesDescribeExample = templates.Examples(`
+		# Describe a policy by ID
+		kubectl mesh policies describe MESH1101
+
+		# Or by the istioctl analyze code it matches
+		kubectl mesh policies describe IST0118`)
+)
+
+// NewCmdPolicies returns `kubectl mesh policies`.
+func NewCmdPolicies(streams genericiooptions.IOStreams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "policies",
+		Short: "List and describe the policies check and the webhook evaluate",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(newCmdPoliciesList(streams), newCmdPoliciesDescribe(streams))
+	return cmd
+}
+
+// PoliciesListOptions holds the flags of `kubectl mesh policies list`.
+type PoliciesListOptions struct {
+	Output     string
+	Mesh       string
+	PolicyDirs []string
+	genericiooptions.IOStreams
+}
+
+func newCmdPoliciesList(streams genericiooptions.IOStreams) *cobra.Command {
+	o := &PoliciesListOptions{IOStreams: streams, Output: "table"}
+	cmd := &cobra.Command{
+		Use:     "list [--mesh MESH] [-o table|wide|json|yaml]",
+		Aliases: []string{"ls"},
+		Short:   "List the policies, from their METADATA",
+		Example: policiesListExample,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "Output format: table, wide, json, yaml")
+	cmd.Flags().StringVar(&o.Mesh, "mesh", "", "Only policies for this mesh: istio, linkerd, smi, gamma, any, custom")
+	cmd.Flags().StringSliceVar(&o.PolicyDirs, "policy-dir", nil, "Directories of custom Rego policies to list with the library")
+	return cmd
+}
+
+var meshFamilies = []string{"istio", "linkerd", "smi", "gamma", "any", "custom"}
+
+func (o *PoliciesListOptions) Validate() error {
+	if err := validateOutputFormat(o.Output, "table", "wide", "json", "yaml"); err != nil {
+		return err
+	}
+	if o.Mesh != "" && !slices.Contains(meshFamilies, o.Mesh) {
+		return fmt.Errorf("--mesh: unknown mesh %q (allowed: %s)", o.Mesh, strings.Join(meshFamilies, ", "))
+	}
+	return nil
+}
+
+func (o *PoliciesListOptions) Run(ctx context.Context) error {
+	metas, err := loadPolicyMetadata(ctx, o.PolicyDirs)
+	if err != nil {
+		return err
+	}
+	if o.Mesh != "" {
+		metas = slices.DeleteFunc(metas, func(m policies.Metadata) bool { return m.Mesh() != o.Mesh })
+	}
+	if o.Output == "json" || o.Output == "yaml" {
+		if metas == nil {
+			metas = []policies.Metadata{}
+		}
+		return printStructured(o.Out, o.Output, metas)
+	}
+	w := printers.GetNewTabWriter(o.Out)
+	header := "ID\tMESH\tSEVERITY\tENFORCEMENT\tKINDS\tTITLE"
+	if o.Output == "wide" {
+		header = "ID\tMESH\tSEVERITY\tENFORCEMENT\tKINDS\tALIASES\tTITLE"
+	}
+	fmt.Fprintln(w, header)
+	for _, m := range metas {
+		row := []string{m.ID, m.Mesh(), m.Severity.String(), string(m.Enforcement), kindList(m.Kinds)}
+		if o.Output == "wide" {
+			row = append(row, noneIfEmpty(strings.Join(m.Aliases, ",")))
+		}
+		fmt.Fprintln(w, strings.Join(append(row, m.Title), "\t"))
+	}
+	return w.Flush()
+}
+
+// PoliciesDescribeOptions holds the flags of `kubectl mesh policies describe`.
+type PoliciesDescribeOptions struct {
+	PolicyDirs []string
+	genericiooptions.IOStreams
+}
+
+func newCmdPoliciesDescribe(streams genericiooptions.IOStreams) *cobra.Command {
+	o := &PoliciesDescribeOptions{IOStreams: streams}
+	cmd := &cobra.Command{
+		Use:     "describe ID...",
+		Short:   "Show everything about a policy: what it checks, why, and how to fix it",
+		Example: policiesDescribeExample,
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.Run(cmd.Context(), args)
+		},
+	}
+	cmd.Flags().StringSliceVar(&o.PolicyDirs, "policy-dir", nil, "Directories of custom Rego policies to describe with the library")
+	return cmd
+}
+
+func (o *PoliciesDescribeOptions) Run(ctx context.Context, ids []string) error {
+	metas, err := loadPolicyMetadata(ctx, o.PolicyDirs)
+	if err != nil {
+		return err
+	}
+	for i, id := range ids {
+		var matched []policies.Metadata
+		for _, m := range metas {
+			if m.Names(id) {
+				matched = append(matched, m)
+			}
+		}
+		if len(matched) == 0 {
+			return fmt.Errorf("no policy has the ID or alias %q (see kubectl mesh policies list)", id)
+		}
+		for j, m := range matched {
+			if i > 0 || j > 0 {
+				fmt.Fprintln(o.Out)
+			}
+			describePolicy(o.Out, m)
+		}
+	}
+	return nil
+}
+
+func describePolicy(w io.Writer, m policies.Metadata) {
+	field := func(name, value string) { fmt.Fprintf(w, "%-13s%s\n", name+":", value) }
+	field("ID", m.ID)
+	field("Title", m.Title)
+	field("Mesh", m.Mesh())
+	field("Severity", m.Severity.String())
+	field("Enforcement", string(m.Enforcement))
+	field("Kinds", kindList(m.Kinds))
+	field("Looks up", noneIfEmpty(kindList(m.Inventory)))
+	field("Operations", strings.Join(m.Operations, ", "))
+	field("Aliases", noneIfEmpty(strings.Join(m.Aliases, ", ")))
+	field("Source", fmt.Sprintf("%s:%d", m.File, m.Line))
+	fmt.Fprintln(w, "Description:")
+	fmt.Fprintln(w, indent(m.Description))
+	if m.Remediation != "" {
+		fmt.Fprintln(w, "Remediation:")
+		fmt.Fprintln(w, indent(m.Remediation))
+	}
+}
+
+func loadPolicyMetadata(ctx context.Context, dirs []string) ([]policies.Metadata, error) {
+	var custom []policies.Source
+	for _, dir := range dirs {
+		sources, err := policies.LoadDir(dir)
+		if err != nil {
+			return nil, fmt.Errorf("--policy-dir: %w", err)
+		}
+		custom = append(custom, sources...)
+	}
+	engine, err := policies.New(ctx, policies.Options{Custom: custom})
+	if err != nil {
+		return nil, err
+	}
+	return engine.Policies(), nil
+}
+
+func kindList(kinds []policies.Kind) string {
+	s := make([]string, len(kinds))
+	for i, k := range kinds {
+		s[i] = k.String()
+	}
+	return strings.Join(s, ",")
+}
+
+func noneIfEmpty(s string) string {
+	if s == "" {
+		return "<none>"
+	}
+	return s
+}
+
+func indent(text string) string {
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	for i, l := range lines {
+		lines[i] = "  " + strings.TrimSpace(l)
+	}
+	return strings.Join(lines, "\n")
+}
