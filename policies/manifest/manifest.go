@@ -3,12 +3,14 @@
 package manifest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -114,9 +116,52 @@ func expand(path string, recursive bool) ([]string, error) {
 }
 
 // Read parses every document of a YAML or JSON stream. Lists (kind: List,
-// as kubectl get -o yaml prints) are flattened into their items.
+// as kubectl get -o yaml prints) are flattened into their items. The stream
+// is split at "---" lines first, so a malformed document costs only itself.
 func Read(name string, r io.Reader) ([]Object, []error) {
-	dec := yaml.NewDecoder(r)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, []error{fmt.Errorf("reading %s: %w", name, err)}
+	}
+	var objects []Object
+	var errs []error
+	for _, doc := range splitDocuments(data) {
+		objs, derrs := readDocument(name, doc.text, doc.offset)
+		objects, errs = append(objects, objs...), append(errs, derrs...)
+	}
+	return objects, errs
+}
+
+type document struct {
+	text   []byte
+	offset int // lines before the document in the file
+}
+
+// splitDocuments cuts a stream at lines starting with "---".
+func splitDocuments(data []byte) []document {
+	var docs []document
+	start, startLine, line := 0, 0, 0
+	for i := 0; i <= len(data); {
+		end := bytes.IndexByte(data[i:], '\n')
+		if end < 0 {
+			end = len(data) - i
+		}
+		text := data[i : i+end]
+		if bytes.HasPrefix(text, []byte("---")) && (len(text) == 3 || text[3] == ' ' || text[3] == '\t' || text[3] == '\r') {
+			docs = append(docs, document{text: data[start:i], offset: startLine})
+			start, startLine = i+end+1, line+1
+		}
+		i += end + 1
+		line++
+	}
+	if start < len(data) {
+		docs = append(docs, document{text: data[start:], offset: startLine})
+	}
+	return docs
+}
+
+func readDocument(name string, text []byte, offset int) ([]Object, []error) {
+	dec := yaml.NewDecoder(bytes.NewReader(text))
 	var objects []Object
 	var errs []error
 	for {
@@ -126,8 +171,8 @@ func Read(name string, r io.Reader) ([]Object, []error) {
 			return objects, errs
 		}
 		if err != nil {
-			// The decoder cannot resynchronise after a syntax error.
-			return objects, append(errs, syntaxError(name, err))
+			// The decoder cannot resynchronise inside a document.
+			return objects, append(errs, syntaxError(name, err, offset))
 		}
 		if len(doc.Content) == 0 {
 			continue
@@ -136,14 +181,14 @@ func Read(name string, r io.Reader) ([]Object, []error) {
 		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
 			continue // an empty document between ---
 		}
-		objs, derrs := toObjects(name, root)
+		objs, derrs := toObjects(name, root, offset)
 		objects, errs = append(objects, objs...), append(errs, derrs...)
 	}
 }
 
-func toObjects(name string, root *yaml.Node) ([]Object, []error) {
+func toObjects(name string, root *yaml.Node, offset int) ([]Object, []error) {
 	at := func(n *yaml.Node, format string, args ...any) error {
-		return &policies.LocatedError{File: name, Line: n.Line, Err: fmt.Errorf(format, args...)}
+		return &policies.LocatedError{File: name, Line: offset + n.Line, Err: fmt.Errorf(format, args...)}
 	}
 	if root.Kind != yaml.MappingNode {
 		return nil, []error{at(root, "document is not an object")}
@@ -164,7 +209,7 @@ func toObjects(name string, root *yaml.Node) ([]Object, []error) {
 		return nil, []error{at(root, "document has no kind (apiVersion %s)", apiVersion)}
 	}
 	if !strings.HasSuffix(kind, "List") || content["items"] == nil {
-		return []Object{{Content: content, Source: policies.Location{File: name, Line: root.Line}}}, nil
+		return []Object{{Content: content, Source: policies.Location{File: name, Line: offset + root.Line}}}, nil
 	}
 	items := mappingValue(root, "items")
 	if items == nil || items.Kind != yaml.SequenceNode {
@@ -173,7 +218,7 @@ func toObjects(name string, root *yaml.Node) ([]Object, []error) {
 	var objects []Object
 	var errs []error
 	for _, item := range items.Content {
-		objs, ierrs := toObjects(name, item)
+		objs, ierrs := toObjects(name, item, offset)
 		objects, errs = append(objects, objs...), append(errs, ierrs...)
 	}
 	return objects, errs
@@ -272,14 +317,21 @@ func scalar(n *yaml.Node) (any, error) {
 	return n.Value, nil // strings, timestamps, binary: as written
 }
 
+var parserError = regexp.MustCompile(`^did not find expected (<|'|node content|key)`)
+
 // syntaxError rewrites "yaml: line N: msg" as "file:N: msg".
-func syntaxError(name string, err error) error {
+func syntaxError(name string, err error, offset int) error {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	var line int
 	if rest, ok := strings.CutPrefix(msg, "line "); ok {
 		if num, tail, ok := strings.Cut(rest, ":"); ok {
 			if l, convErr := strconv.Atoi(num); convErr == nil {
-				line, msg = l, strings.TrimSpace(tail)
+				line, msg = offset+l, strings.TrimSpace(tail)
+				// yaml.v3 counts lines from 0 in parser errors (from 1 in
+				// scanner errors); these messages are the parser's.
+				if parserError.MatchString(msg) {
+					line++
+				}
 			}
 		}
 	}
