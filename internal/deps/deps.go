@@ -8,7 +8,6 @@ package deps
 import (
 	_ "fortio.org/fortio/fhttp"
 	_ "fortio.org/fortio/periodic"
-	_ "github.com/open-policy-agent/opa/v1/rego"
 	_ "helm.sh/helm/v4/pkg/action"
 	_ "istio.io/api/networking/v1"
 	_ "istio.io/client-go/pkg/apis/networking/v1"

@@ -172,7 +172,12 @@ func readDocument(name string, text []byte, offset int) ([]Object, []error) {
 		}
 		if err != nil {
 			// The decoder cannot resynchronise inside a document.
-			return objects, append(errs, syntaxError(name, err, offset))
+			err := syntaxError(name, err, offset)
+			// Errors at the end of a document point past it; point at its last line.
+			if last := offset + bytes.Count(bytes.TrimRight(text, "\n"), []byte("\n")) + 1; err.Line > last {
+				err.Line = last
+			}
+			return objects, append(errs, err)
 		}
 		if len(doc.Content) == 0 {
 			continue
@@ -320,7 +325,7 @@ func scalar(n *yaml.Node) (any, error) {
 var parserError = regexp.MustCompile(`^did not find expected (<|'|node content|key)`)
 
 // syntaxError rewrites "yaml: line N: msg" as "file:N: msg".
-func syntaxError(name string, err error, offset int) error {
+func syntaxError(name string, err error, offset int) *policies.LocatedError {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	var line int
 	if rest, ok := strings.CutPrefix(msg, "line "); ok {

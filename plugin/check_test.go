@@ -1,0 +1,206 @@
+package plugin
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+)
+
+const checkService = `apiVersion: v1
+kind: Service
+metadata:
+  name: reviews
+  namespace: shop
+spec:
+  selector: {app: reviews}
+  ports:
+  - name: http
+    port: 9080
+`
+
+const checkBrokenVS = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: ratings
+  namespace: shop
+spec:
+  hosts: [ratings]
+  http:
+  - route:
+    - destination: {host: ratings}
+    timeout: 5s
+`
+
+const customPolicy = `# METADATA
+# title: ConfigMaps need an owner label
+# description: Every ConfigMap says who owns it.
+# custom:
+#   id: ACME001
+#   severity: error
+#   enforcement: deny
+#   kinds: [ConfigMap]
+package acme.owner
+
+import rego.v1
+
+violation contains {"msg": "metadata.labels.owner is missing"} if not input.review.object.metadata.labels.owner
+`
+
+func runCheck(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	streams := genericiooptions.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}
+	cmd := NewCmdRoot(streams)
+	cmd.SetArgs(append([]string{"check"}, args...))
+	err := cmd.Execute()
+	if err != nil && err.Error() != "" {
+		errOut.WriteString("Error: " + err.Error() + "\n")
+	}
+	return out.String(), errOut.String(), ExitCode(err)
+}
+
+func writeFile(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestCheckFiles(t *testing.T) {
+	dir := t.TempDir()
+	clean := writeFile(t, dir, "clean/app.yaml", checkService+"---\n"+strings.ReplaceAll(strings.ReplaceAll(checkBrokenVS, "ratings", "reviews"), "name: reviews\n  namespace", "name: reviews\n  namespace"))
+	broken := writeFile(t, dir, "broken.yaml", checkService+"---\n"+checkBrokenVS)
+	malformed := writeFile(t, dir, "malformed.yaml", "apiVersion: v1\nkind: [\n---\n"+checkBrokenVS)
+	policyDir := filepath.Join(dir, "custom")
+	writeFile(t, policyDir, "owner.rego", customPolicy)
+	badPolicyDir := filepath.Join(dir, "bad")
+	writeFile(t, badPolicyDir, "owner.rego", strings.Replace(customPolicy, "severity: error", "severity: fatal", 1))
+	configMap := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: shop}\n"
+
+	tests := []struct {
+		name       string
+		stdin      string
+		args       []string
+		wantCode   int
+		wantOut    []string
+		wantErrOut []string
+	}{
+		{name: "clean input passes", args: []string{"-f", clean, "--policy", "MESH1101"}, wantCode: 0,
+			wantOut: []string{"No findings at or above warning: 2 objects checked against 1 policies."}},
+		{name: "violation exits 3 with file:line", args: []string{"-f", broken, "--policy", "IST0101"}, wantCode: 3,
+			wantOut: []string{"MESH1101", "shop/VirtualService/ratings", broken + ":12", `host "ratings" matches no Service or ServiceEntry`}},
+		{name: "threshold above the finding passes", args: []string{"-f", broken, "--policy", "MESH1101", "--severity", "error"}, wantCode: 3},
+		{name: "stdin", stdin: checkBrokenVS, args: []string{"-f", "-", "--policy", "MESH1101"}, wantCode: 3,
+			wantOut: []string{"<stdin>:1"}},
+		{name: "directory recursion", args: []string{"-f", dir, "-R", "--policy", "MESH1101", "-o", "json"}, wantCode: 1,
+			wantOut: []string{`"policyID": "MESH1101"`}, wantErrOut: []string{malformed + ":2: malformed YAML"}},
+		{name: "malformed document does not hide the rest", args: []string{"-f", malformed, "--policy", "MESH1101"}, wantCode: 1,
+			wantOut: []string{malformed + ":4"}, wantErrOut: []string{malformed + ":2: malformed YAML", "1 input error: the check is incomplete"}},
+		{name: "custom policy dir", stdin: configMap, args: []string{"-f", "-", "--policy-dir", policyDir, "--policy", "ACME001"}, wantCode: 3,
+			wantOut: []string{"ACME001", "shop/ConfigMap/settings", "metadata.labels.owner is missing"}},
+		{name: "bad custom policy is refused with file:line", stdin: configMap, args: []string{"-f", "-", "--policy-dir", badPolicyDir}, wantCode: 1,
+			wantErrOut: []string{filepath.Join(badPolicyDir, "owner.rego") + `:1: METADATA: custom.severity: unknown severity "fatal"`}},
+		{name: "unknown policy names the flag", args: []string{"-f", clean, "--policy", "MESH9999"}, wantCode: 1,
+			wantErrOut: []string{`--policy: no policy has the ID or alias "MESH9999"`}},
+		{name: "unknown severity names the flag", args: []string{"-f", clean, "--severity", "fatal"}, wantCode: 1,
+			wantErrOut: []string{`--severity: unknown severity "fatal"`}},
+		{name: "unknown output names the flag", args: []string{"-f", clean, "-o", "html"}, wantCode: 1,
+			wantErrOut: []string{`--output: unsupported format "html"`}},
+		{name: "missing file", args: []string{"-f", filepath.Join(dir, "nope.yaml")}, wantCode: 1,
+			wantErrOut: []string{`the path "` + filepath.Join(dir, "nope.yaml") + `" does not exist`}},
+		{name: "-f with TYPE NAME", args: []string{"-f", clean, "virtualservice", "x"}, wantCode: 1,
+			wantErrOut: []string{"cannot be combined with -f"}},
+		{name: "unknown mesh kind", stdin: strings.Replace(checkBrokenVS, "kind: VirtualService", "kind: VirtualServce", 1),
+			args: []string{"-f", "-"}, wantCode: 1,
+			wantErrOut: []string{"<stdin>:1: unknown kind VirtualServce in networking.istio.io/v1"}},
+		{name: "suppression annotation", args: []string{"-f", "-", "--policy", "MESH1101"}, wantCode: 0,
+			stdin: strings.Replace(checkBrokenVS, "  namespace: shop\n", "  namespace: shop\n  annotations:\n    kubectl-mesh.io/suppress: IST0101\n", 1)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := runCheck(t, tt.stdin, tt.args...)
+			if code != tt.wantCode {
+				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.wantCode, out, errOut)
+			}
+			for _, want := range tt.wantOut {
+				if !strings.Contains(out, want) {
+					t.Errorf("stdout does not contain %q:\n%s", want, out)
+				}
+			}
+			for _, want := range tt.wantErrOut {
+				if !strings.Contains(errOut, want) {
+					t.Errorf("stderr does not contain %q:\n%s", want, errOut)
+				}
+			}
+		})
+	}
+}
+
+func TestCheckJSONSummary(t *testing.T) {
+	out, _, code := runCheck(t, checkService+"---\n"+checkBrokenVS, "-f", "-", "--policy", "MESH1101", "-o", "json")
+	if code != 3 {
+		t.Fatalf("exit code %d, want 3", code)
+	}
+	var doc struct {
+		Kind    string
+		Summary struct {
+			Objects, Findings, Error int
+			Passed                   bool
+		}
+		Findings []struct {
+			PolicyID string
+			Source   struct {
+				File string
+				Line int
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Kind != "CheckReport" || doc.Summary.Objects != 2 || doc.Summary.Findings != 2 || doc.Summary.Error != 2 || doc.Summary.Passed {
+		t.Errorf("summary %+v", doc)
+	}
+	if doc.Findings[0].Source.File != "<stdin>" || doc.Findings[0].Source.Line != 12 {
+		t.Errorf("finding source %+v, want <stdin>:12", doc.Findings[0].Source)
+	}
+}
+
+func TestPoliciesCommands(t *testing.T) {
+	run := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		cmd := NewCmdRoot(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &out})
+		cmd.SetArgs(args)
+		err := cmd.Execute()
+		return out.String(), err
+	}
+	out, err := run("policies", "list", "-o", "wide")
+	if err != nil || !strings.Contains(out, "MESH1101   istio") || !strings.Contains(out, "IST0101,KIA1101") {
+		t.Errorf("list: %v\n%s", err, out)
+	}
+	out, err = run("policies", "describe", "KIA1101")
+	if err != nil || !strings.Contains(out, "ID:          MESH1101") || !strings.Contains(out, "Remediation:") {
+		t.Errorf("describe by alias: %v\n%s", err, out)
+	}
+	if _, err = run("policies", "describe", "NOPE1"); err == nil || !strings.Contains(err.Error(), `no policy has the ID or alias "NOPE1"`) {
+		t.Errorf("describe unknown: %v", err)
+	}
+	if _, err = run("policies", "list", "--mesh", "consul"); err == nil || !strings.Contains(err.Error(), `--mesh: unknown mesh "consul"`) {
+		t.Errorf("list --mesh consul: %v", err)
+	}
+	customDir := filepath.Dir(writeFile(t, t.TempDir(), "owner.rego", customPolicy))
+	out, err = run("policies", "list", "--mesh", "custom", "--policy-dir", customDir)
+	if err != nil || !strings.Contains(out, "ACME001") || strings.Contains(out, "MESH1101") {
+		t.Errorf("list custom: %v\n%s", err, out)
+	}
+}
