@@ -78,9 +78,15 @@ lint: ## gofmt and go vet, and check that the pinned core dependencies build tog
 	$(GO) vet ./...
 	$(GO) build -tags deps ./internal/deps/
 
+BENCH_COUNT ?= 5
+
 .PHONY: bench
-bench: ## Run the benchmarks.
-	$(GO) test -run '^$$' -bench . -benchmem $(UNIT_PKGS)
+bench: ## Run the benchmarks and print the ratios against their baselines.
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) $(UNIT_PKGS) | hack/bench-summary.sh
+
+.PHONY: docs
+docs: ## Regenerate docs/policies.md from the policies' METADATA.
+	$(GO) test ./policies/ -run TestDocsUpToDate -update
 
 ##@ Run
 .PHONY: demo

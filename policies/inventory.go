@@ -99,3 +99,9 @@ func sanitize(obj map[string]any) map[string]any {
 	}
 	return out
 }
+
+// InventoryDocument returns the data.inventory document, for tools and
+// benchmarks that evaluate Rego without the engine.
+func InventoryDocument(inv *Inventory) map[string]any {
+	return inv.value()
+}

@@ -295,3 +295,12 @@ func golden(t *testing.T, path, got string) {
 		t.Errorf("%s is stale; diff it against the output below and run go test ./policies/ -run %s -update if the change is intended.\ngot:\n%s", path, t.Name(), got)
 	}
 }
+
+// TestDocsUpToDate fails when docs/policies.md no longer matches METADATA.
+func TestDocsUpToDate(t *testing.T) {
+	if only != "" {
+		t.Skip("MESH_POLICIES is set: the docs cover the whole library")
+	}
+	engine := newEngine(t)
+	golden(t, filepath.Join("..", "docs", "policies.md"), policies.Markdown(engine.Policies()))
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Reads `go test -bench` output on stdin, passes it through, and ends with the
+# ratios the issues set targets for, each against a baseline measured in the
+# same run (DESIGN.md, "Measuring performance"). Machines here are noisy:
+# run with -count N and read the medians.
+set -euo pipefail
+tee /dev/stderr | awk '
+function median(name,   n, i, j, t, a) {
+	n = count[name]; if (n == 0) return -1
+	for (i = 1; i <= n; i++) a[i] = v[name, i]
+	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+	return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+/^Benchmark/ {
+	name = $1; sub(/-[0-9]+$/, "", name)
+	for (i = 3; i < NF; i++) {
+		if ($(i + 1) == "ns/op") { count[name]++; v[name, count[name]] = $i }
+		if ($(i + 1) == "peak-RSS-MiB") { rss[name] = ($i > rss[name]) ? $i : rss[name] }
+	}
+}
+function ratio(label, a, b, target,   x, y) {
+	x = median(a); y = median(b)
+	if (x < 0 || y < 0) return
+	printf "%-58s %10.3f   %s\n", label, x / y, target
+}
+END {
+	print "\n== ratios (medians; target in the last column) =="
+	ratio("policy engine review / rego.New().Eval per call", "BenchmarkReview/engine", "BenchmarkReview/rego.New-Eval-per-call", "<= 0.100")
+	ratio("100 policies (10 for the kind) / 10 policies", "BenchmarkRouting/policies=100", "BenchmarkRouting/policies=10", "<= 1.200")
+	c = median("BenchmarkCheck5000IstioObjects")
+	if (c >= 0) printf "%-58s %10.3f s  %s\n", "check, 5,000 Istio objects in files (in process)", c / 1e9, "< 1 s"
+	c = median("BenchmarkCheckBinary5000IstioObjects")
+	if (c >= 0) printf "%-58s %10.3f s  %s\n", "check, 5,000 Istio objects in files (binary)", c / 1e9, "< 1 s"
+	if ("BenchmarkCheckBinary5000IstioObjects" in rss) printf "%-58s %10.1f MiB %s\n", "check, 5,000 Istio objects: peak RSS of the binary", rss["BenchmarkCheckBinary5000IstioObjects"], "< 300 MiB"
+}'

@@ -1,0 +1,149 @@
+package policies_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+
+	"github.com/kubectl-mesh/kubectl-mesh/policies"
+)
+
+func benchVirtualService() map[string]any {
+	return map[string]any{
+		"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+		"metadata": map[string]any{"name": "reviews", "namespace": "shop"},
+		"spec": map[string]any{
+			"hosts": []any{"reviews"},
+			"http": []any{map[string]any{
+				"route": []any{
+					map[string]any{"destination": map[string]any{"host": "reviews", "subset": "v1"}, "weight": int64(90)},
+					map[string]any{"destination": map[string]any{"host": "reviews", "subset": "v2"}, "weight": int64(10)},
+				},
+				"timeout": "5s",
+			}},
+		},
+	}
+}
+
+func benchInventory() *policies.Inventory {
+	inv := policies.NewInventory()
+	for i := range 50 {
+		inv.Add(map[string]any{"apiVersion": "v1", "kind": "Service",
+			"metadata": map[string]any{"name": fmt.Sprintf("svc-%d", i), "namespace": "shop"},
+			"spec":     map[string]any{"selector": map[string]any{"app": fmt.Sprintf("svc-%d", i)}, "ports": []any{map[string]any{"name": "http", "port": int64(8080)}}}})
+	}
+	inv.Add(map[string]any{"apiVersion": "v1", "kind": "Service",
+		"metadata": map[string]any{"name": "reviews", "namespace": "shop"},
+		"spec":     map[string]any{"selector": map[string]any{"app": "reviews"}, "ports": []any{map[string]any{"name": "http", "port": int64(9080)}}}})
+	inv.Add(map[string]any{"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
+		"metadata": map[string]any{"name": "reviews", "namespace": "shop"},
+		"spec": map[string]any{"host": "reviews", "subsets": []any{
+			map[string]any{"name": "v1", "labels": map[string]any{"version": "v1"}},
+			map[string]any{"name": "v2", "labels": map[string]any{"version": "v2"}},
+		}}})
+	return inv
+}
+
+// BenchmarkReview compares the engine (compiled once, routed in Go,
+// prepared queries) with the naive use of OPA: rego.New(...).Eval for every
+// review, over the same policies, input and inventory.
+func BenchmarkReview(b *testing.B) {
+	ctx := context.Background()
+	engine, err := policies.New(ctx, policies.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	inv := benchInventory()
+	if err := engine.SetInventory(ctx, inv); err != nil {
+		b.Fatal(err)
+	}
+	obj := benchVirtualService()
+
+	b.Run("engine", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := engine.Review(ctx, policies.NewReview(obj, nil)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+
+	b.Run("rego.New-Eval-per-call", func(b *testing.B) {
+		library, err := policies.Library()
+		if err != nil {
+			b.Fatal(err)
+		}
+		var queries []string
+		for _, m := range engine.Policies() {
+			if m.Matches("networking.istio.io", "VirtualService", "CREATE") {
+				queries = append(queries, m.Package+".violation")
+			}
+		}
+		store := inmem.NewFromObject(map[string]any{"inventory": policies.InventoryDocument(inv)})
+		input := map[string]any{"review": map[string]any{
+			"kind": map[string]any{"group": "networking.istio.io", "version": "v1", "kind": "VirtualService"},
+			"name": "reviews", "namespace": "shop", "operation": "CREATE", "object": obj, "oldObject": nil,
+		}}
+		query := "[" + strings.Join(queries, ", ") + "]"
+		for b.Loop() {
+			opts := []func(*rego.Rego){rego.Query(query), rego.Input(input), rego.Store(store), rego.SetRegoVersion(ast.RegoV1)}
+			for _, src := range library {
+				opts = append(opts, rego.Module(src.Name, src.Text))
+			}
+			if _, err := rego.New(opts...).Eval(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkRouting shows that policies for other kinds cost nothing: 100
+// policies of which 10 review ConfigMaps against those 10 alone.
+func BenchmarkRouting(b *testing.B) {
+	ctx := context.Background()
+	for _, total := range []int{10, 100} {
+		b.Run(fmt.Sprintf("policies=%d", total), func(b *testing.B) {
+			var custom []policies.Source
+			for i := range total {
+				kind := "ConfigMap"
+				if i >= 10 {
+					kind = fmt.Sprintf("acme.io/Kind%d", i)
+				}
+				custom = append(custom, policies.Source{Name: fmt.Sprintf("p%d.rego", i), Text: fmt.Sprintf(`# METADATA
+# title: Routing benchmark %[1]d
+# description: Flags ConfigMaps with a key named like the policy.
+# custom:
+#   id: BENCH%03[1]d
+#   severity: warning
+#   enforcement: warn
+#   kinds: [%[2]s]
+package bench.p%[1]d
+
+import rego.v1
+
+violation contains {"msg": sprintf("key %%s", [k])} if {
+	some k, _ in input.review.object.data
+	k == "key-%[1]d"
+}
+`, i, kind)})
+			}
+			engine, err := policies.New(ctx, policies.Options{Library: []policies.Source{}, Custom: custom})
+			if err != nil {
+				b.Fatal(err)
+			}
+			cm := map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
+				"metadata": map[string]any{"name": "cm", "namespace": "default"},
+				"data":     map[string]any{"key-1": "a", "key-2": "b", "other": "c"}}
+			for b.Loop() {
+				findings, err := engine.Review(ctx, policies.NewReview(cm, nil))
+				if err != nil || len(findings) != 2 {
+					b.Fatalf("findings %v, err %v; want 2", findings, err)
+				}
+			}
+		})
+	}
+}
