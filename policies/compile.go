@@ -102,6 +102,48 @@ type Set struct {
 	policies []*Policy // sorted by ID
 	exact    map[Kind][]*Policy
 	wildcard []*Policy // policies with a wildcard in custom.kinds
+	index    *rego.PreparedEvalQuery
+	// combined evaluates every policy a kind and operation route to in one
+	// query, for the kinds named in custom.kinds.
+	combined map[routeKey]*rego.PreparedEvalQuery
+}
+
+type routeKey struct{ group, kind, operation string }
+
+// The inventory index: rules of data.mesh.lib.index derive lookup tables
+// from data.inventory alone; the engine stores their value at
+// data.mesh_index_cache and every policy query reads it from there.
+const (
+	indexPackage      = "data.mesh.lib.index"
+	indexCachePackage = "data.mesh_index_cache"
+)
+
+func hasPackage(modules map[string]*ast.Module, pkg string) bool {
+	for _, m := range modules {
+		if m.Package.Path.String() == pkg {
+			return true
+		}
+	}
+	return false
+}
+
+// checkIndexIsDataOnly refuses index rules that read input: their cached
+// value would be computed without one.
+func checkIndexIsDataOnly(modules map[string]*ast.Module) error {
+	var errs []error
+	for _, m := range modules {
+		if m.Package.Path.String() != indexPackage {
+			continue
+		}
+		ast.WalkRefs(m, func(r ast.Ref) bool {
+			if r.HasPrefix(ast.InputRootRef) {
+				errs = append(errs, &LocatedError{File: r[0].Location.File, Line: r[0].Location.Row,
+					Err: errors.New("the inventory index must not read input: it is computed once per inventory")})
+			}
+			return false
+		})
+	}
+	return errors.Join(errs...)
 }
 
 // Policies returns the metadata of every policy in ID order.
@@ -176,8 +218,24 @@ func compileSet(ctx context.Context, store storage.Store, library, custom []Sour
 	}
 
 	set := &Set{policies: make([]*Policy, 0, len(metas))}
+	// Lookups that depend on the inventory alone are computed once per
+	// inventory (Engine.SetInventory) and read from the store by every
+	// evaluation: without this, a policy that looks for, say, the
+	// DestinationRules of a host walks every DestinationRule on every review.
+	withIndex := ""
+	if hasPackage(modules, indexPackage) {
+		if err := checkIndexIsDataOnly(modules); err != nil {
+			return nil, err
+		}
+		pq, err := rego.New(rego.Compiler(compiler), rego.Store(store), rego.Query(indexPackage)).PrepareForEval(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("preparing the inventory index: %w", err)
+		}
+		set.index = &pq
+		withIndex = " with " + indexPackage + " as " + indexCachePackage
+	}
 	for _, md := range metas {
-		query, err := ast.ParseBody(md.Package + "." + ViolationRule)
+		query, err := ast.ParseBody(md.Package + "." + ViolationRule + withIndex)
 		if err != nil {
 			return nil, fmt.Errorf("preparing %s: %w", md.ID, err)
 		}
@@ -200,6 +258,28 @@ func compileSet(ctx context.Context, store storage.Store, library, custom []Sour
 		}
 		for _, k := range p.Kinds {
 			set.exact[k] = append(set.exact[k], p)
+		}
+	}
+	set.combined = map[routeKey]*rego.PreparedEvalQuery{}
+	for k := range set.exact {
+		for _, op := range operations {
+			candidates := set.route(k.Group, k.Kind, op)
+			if len(candidates) < 2 {
+				continue
+			}
+			terms := make([]string, len(candidates))
+			for i, p := range candidates {
+				terms[i] = p.Package + "." + ViolationRule
+			}
+			query, err := ast.ParseBody("[" + strings.Join(terms, ", ") + "]" + withIndex)
+			if err != nil {
+				return nil, fmt.Errorf("preparing the query for %s: %w", k, err)
+			}
+			pq, err := rego.New(rego.Compiler(compiler), rego.Store(store), rego.ParsedQuery(query)).PrepareForEval(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("preparing the query for %s: %w", k, err)
+			}
+			set.combined[routeKey{k.Group, k.Kind, op}] = &pq
 		}
 	}
 	return set, nil

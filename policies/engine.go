@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
@@ -51,10 +52,10 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		library:   library,
 		overrides: opts.Enforcement,
 	}
-	if err := e.SetInventory(ctx, NewInventory()); err != nil {
+	if err := e.LoadCustom(ctx, opts.Custom); err != nil {
 		return nil, err
 	}
-	if err := e.LoadCustom(ctx, opts.Custom); err != nil {
+	if err := e.SetInventory(ctx, NewInventory()); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -81,11 +82,27 @@ func (e *Engine) Policies() []Metadata {
 	return e.set.Load().Policies()
 }
 
-// SetInventory replaces data.inventory.
+// SetInventory replaces data.inventory and recomputes the inventory index,
+// in one transaction: evaluations see the old pair or the new pair.
 func (e *Engine) SetInventory(ctx context.Context, inv *Inventory) error {
-	path := storage.MustParsePath("/inventory")
+	set := e.set.Load()
 	return storage.Txn(ctx, e.store, storage.WriteParams, func(txn storage.Transaction) error {
-		return e.store.Write(ctx, txn, storage.AddOp, path, inv.value())
+		if err := e.store.Write(ctx, txn, storage.AddOp, storage.MustParsePath("/inventory"), inv.value()); err != nil {
+			return fmt.Errorf("writing the inventory: %w", err)
+		}
+		if set == nil || set.index == nil {
+			return nil
+		}
+		rs, err := set.index.Eval(ctx, rego.EvalTransaction(txn))
+		if err != nil {
+			return fmt.Errorf("computing the inventory index: %w", err)
+		}
+		var index any = map[string]any{}
+		if len(rs) > 0 && len(rs[0].Expressions) > 0 {
+			index = rs[0].Expressions[0].Value
+		}
+		cachePath := storage.MustParsePath("/" + strings.TrimPrefix(indexCachePackage, "data."))
+		return e.store.Write(ctx, txn, storage.AddOp, cachePath, index)
 	})
 }
 
@@ -127,40 +144,35 @@ func (e *Engine) Review(ctx context.Context, r *Review) ([]Finding, error) {
 		return nil, nil
 	}
 	subject := r.subject()
-	if silenced := suppressed(subject); len(silenced) > 0 {
-		candidates = slices.DeleteFunc(slices.Clone(candidates), func(p *Policy) bool {
-			return slices.ContainsFunc(silenced, p.Names)
-		})
-	}
-	if len(candidates) == 0 {
+	silenced := suppressed(subject)
+	if len(silenced) > 0 && !slices.ContainsFunc(candidates, func(p *Policy) bool { return !slices.ContainsFunc(silenced, p.Names) }) {
 		return nil, nil
 	}
 	input, err := r.input()
 	if err != nil {
 		return nil, fmt.Errorf("building the input of %s: %w", r.describe(), err)
 	}
+	results, errs := set.evaluate(ctx, routeKey{r.Group, r.Kind, r.Operation}, candidates, input)
+
 	resource := Resource{APIVersion: joinAPIVersion(r.Group, r.Version), Kind: r.Kind, Namespace: r.Namespace, Name: r.Name}
 	if meta, ok := subject["metadata"].(map[string]any); ok && resource.Name == "" {
 		resource.Name, _ = meta["name"].(string)
 	}
 	var findings []Finding
-	var errs []error
-	for _, p := range candidates {
-		rs, err := p.query.Eval(ctx, rego.EvalParsedInput(input))
-		if err != nil {
-			errs = append(errs, fmt.Errorf("evaluating %s on %s: %w", p.ID, r.describe(), err))
+	var policyErrs []error
+	for i, p := range candidates {
+		if slices.ContainsFunc(silenced, p.Names) {
 			continue
 		}
-		msgs, err := violationMessages(rs)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("evaluating %s on %s: %w", p.ID, r.describe(), err))
+		if errs[i] != nil {
+			policyErrs = append(policyErrs, fmt.Errorf("evaluating %s on %s: %w", p.ID, r.describe(), errs[i]))
 			continue
 		}
 		enforcement := p.Enforcement
 		if o, ok := e.overrides[p.ID]; ok {
 			enforcement = o
 		}
-		for _, msg := range msgs {
+		for _, msg := range results[i] {
 			findings = append(findings, Finding{
 				PolicyID: p.ID, Title: p.Title, Severity: p.Severity, Enforcement: enforcement,
 				Aliases: p.Aliases, Message: msg, Resource: resource, Source: r.Source,
@@ -170,7 +182,38 @@ func (e *Engine) Review(ctx context.Context, r *Review) ([]Finding, error) {
 	slices.SortStableFunc(findings, func(a, b Finding) int {
 		return cmp.Or(strings.Compare(a.PolicyID, b.PolicyID), strings.Compare(a.Message, b.Message))
 	})
-	return findings, errors.Join(errs...)
+	return findings, errors.Join(policyErrs...)
+}
+
+// evaluate returns the messages of each candidate, in order. Kinds known at
+// compile time evaluate every candidate in one prepared query; when that
+// fails, or for kinds only wildcards route, each policy is evaluated alone
+// so that one policy's run-time error costs only its own findings.
+func (s *Set) evaluate(ctx context.Context, key routeKey, candidates []*Policy, input ast.Value) ([][]string, []error) {
+	results := make([][]string, len(candidates))
+	errs := make([]error, len(candidates))
+	if combined, ok := s.combined[key]; ok {
+		rs, err := combined.Eval(ctx, rego.EvalParsedInput(input))
+		if err == nil && len(rs) == 1 && len(rs[0].Expressions) == 1 {
+			if sets, ok := rs[0].Expressions[0].Value.([]any); ok && len(sets) == len(candidates) {
+				for i, v := range sets {
+					results[i], errs[i] = violationMessages(v)
+				}
+				return results, errs
+			}
+		}
+	}
+	for i, p := range candidates {
+		rs, err := p.query.Eval(ctx, rego.EvalParsedInput(input))
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		if len(rs) > 0 && len(rs[0].Expressions) > 0 {
+			results[i], errs[i] = violationMessages(rs[0].Expressions[0].Value)
+		}
+	}
+	return results, errs
 }
 
 func (r *Review) describe() string {
@@ -191,14 +234,11 @@ func joinAPIVersion(group, version string) string {
 	return group + "/" + version
 }
 
-// violationMessages reads the set of {"msg": ...} objects, sorted.
-func violationMessages(rs rego.ResultSet) ([]string, error) {
-	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
-		return nil, nil
-	}
-	values, ok := rs[0].Expressions[0].Value.([]any)
+// violationMessages reads a violation set of {"msg": ...} objects, sorted.
+func violationMessages(value any) ([]string, error) {
+	values, ok := value.([]any)
 	if !ok {
-		return nil, fmt.Errorf("violation is %T, want a set", rs[0].Expressions[0].Value)
+		return nil, fmt.Errorf("violation is %T, want a set", value)
 	}
 	msgs := make([]string, 0, len(values))
 	for _, v := range values {
