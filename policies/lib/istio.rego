@@ -5,6 +5,7 @@
 #   ServiceEntries a host can name. Import with `import data.mesh.lib.istio`.
 package mesh.lib.istio
 
+import data.mesh.lib.index
 import data.mesh.lib.k8s
 import rego.v1
 
@@ -32,10 +33,7 @@ service_for_fqdn(name) := svc if {
 service_entries := k8s.all_namespaced("networking.istio.io", "ServiceEntry")
 
 # Hosts declared by ServiceEntries (wildcards included).
-service_entry_hosts contains host if {
-	some se in service_entries
-	some host in object.get(se, ["spec", "hosts"], [])
-}
+service_entry_hosts := index.service_entry_hosts
 
 # host_matches is Istio's host match: equal, or covered by a wildcard.
 host_matches(pattern, host) if pattern == host
@@ -59,10 +57,16 @@ known_host(host, ns) if {
 known_host(host, _) if contains(host, "*")
 
 # DestinationRules whose host resolves to the same FQDN.
-destination_rules_for(name) := {dr |
-	some dr in k8s.all_namespaced("networking.istio.io", "DestinationRule")
-	fqdn(dr.spec.host, dr.metadata.namespace) == name
-}
+destination_rules_for(name) := [dr |
+	some [ns, api_version, dr_name] in object.get(index.destination_rules_by_host, name, set())
+	dr := data.inventory.namespace[ns][api_version].DestinationRule[dr_name]
+]
+
+# VirtualServices with a host that resolves to the same FQDN.
+virtual_services_for(name) := [vs |
+	some [ns, api_version, vs_name] in object.get(index.virtual_services_by_host, name, set())
+	vs := data.inventory.namespace[ns][api_version].VirtualService[vs_name]
+]
 
 # Every destination of an HTTP, TLS or TCP route of a VirtualService, with
 # where it is, as {"host", "subset", "port", "path"}.

@@ -5,6 +5,7 @@
 #   every policy shares. Import with `import data.mesh.lib.k8s`.
 package mesh.lib.k8s
 
+import data.mesh.lib.index
 import rego.v1
 
 # The object under review: the new object, or the old one on DELETE.
@@ -27,26 +28,26 @@ group_of(api_version) := g if {
 
 group_of(api_version) := "" if not contains(api_version, "/")
 
-# Objects of group/kind in namespace ns, whatever their API version.
-namespaced(ns, group, kind) := {obj |
+# Objects of group/kind in namespace ns, whatever their API version. An
+# array: a set would hash every whole object on every call.
+namespaced(ns, group, kind) := [obj |
 	some api_version, name
 	obj := data.inventory.namespace[ns][api_version][kind][name]
 	group_of(api_version) == group
-}
+]
 
-# Objects of group/kind in every namespace.
-all_namespaced(group, kind) := {obj |
-	some ns, api_version, name
+# Objects of group/kind in every namespace, through the inventory index.
+all_namespaced(group, kind) := [obj |
+	some [ns, api_version, name] in object.get(index.refs, [group, kind], [])
 	obj := data.inventory.namespace[ns][api_version][kind][name]
-	group_of(api_version) == group
-}
+]
 
 # Cluster-scoped objects of group/kind.
-cluster_scoped(group, kind) := {obj |
+cluster_scoped(group, kind) := [obj |
 	some api_version, name
 	obj := data.inventory.cluster[api_version][kind][name]
 	group_of(api_version) == group
-}
+]
 
 # The named object of group/kind in ns; undefined when it does not exist.
 get(ns, group, kind, name) := obj if {
@@ -59,46 +60,13 @@ service(ns, name) := data.inventory.namespace[ns].v1.Service[name]
 
 namespace_object(name) := data.inventory.cluster.v1.Namespace[name]
 
-# Kinds whose pod template carries the labels of the pods they run.
-pod_template_kinds := {
-	"apps": {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"},
-	"batch": {"Job"},
-}
-
 # Label sets of the pods in ns: running Pods, and the pod templates of the
 # workloads that make them (so files without Pods work too).
-pod_label_sets(ns) := {l |
-	some pod in namespaced(ns, "", "Pod")
-	l := object.get(pod, ["metadata", "labels"], {})
-} | {l |
-	some group, kinds in pod_template_kinds
-	some kind in kinds
-	some w in namespaced(ns, group, kind)
-	l := object.get(w, ["spec", "template", "metadata", "labels"], {})
-} | {l |
-	some cj in namespaced(ns, "batch", "CronJob")
-	l := object.get(cj, ["spec", "jobTemplate", "spec", "template", "metadata", "labels"], {})
-}
+pod_label_sets(ns) := object.get(index.pod_label_sets, ns, set())
 
 # Pods and pod-template workloads in ns with their labels and annotations,
 # as {"kind", "name", "labels", "annotations"}.
-workloads(ns) := {w |
-	some pod in namespaced(ns, "", "Pod")
-	w := {
-		"kind": "Pod", "name": pod.metadata.name,
-		"labels": object.get(pod, ["metadata", "labels"], {}),
-		"annotations": object.get(pod, ["metadata", "annotations"], {}),
-	}
-} | {w |
-	some group, kinds in pod_template_kinds
-	some kind in kinds
-	some obj in namespaced(ns, group, kind)
-	w := {
-		"kind": kind, "name": obj.metadata.name,
-		"labels": object.get(obj, ["spec", "template", "metadata", "labels"], {}),
-		"annotations": object.get(obj, ["spec", "template", "metadata", "annotations"], {}),
-	}
-}
+workloads(ns) := object.get(index.workloads, ns, set())
 
 # True when every key=value of a map selector is in labels. An empty
 # selector matches everything, as in Kubernetes and Istio.

@@ -1,0 +1,33 @@
+package mesh.istio.namespace_injection_labels_test
+
+import data.mesh.istio.namespace_injection_labels
+import rego.v1
+
+review(labels) := {"review": {"namespace": "", "operation": "CREATE", "object": {
+	"apiVersion": "v1", "kind": "Namespace",
+	"metadata": {"name": "shop", "labels": labels},
+}}}
+
+test_injection_label_alone_allowed if {
+	count(namespace_injection_labels.violation) == 0 with input as review({"istio-injection": "enabled"})
+}
+
+test_revision_label_alone_allowed if {
+	count(namespace_injection_labels.violation) == 0 with input as review({"istio.io/rev": "1-24-2"})
+}
+
+test_no_labels_allowed if {
+	count(namespace_injection_labels.violation) == 0 with input as {"review": {"namespace": "", "operation": "CREATE", "object": {
+		"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"},
+	}}}
+}
+
+test_both_enabled_denied if {
+	v := namespace_injection_labels.violation with input as review({"istio-injection": "enabled", "istio.io/rev": "canary"})
+	v == {{"msg": `metadata.labels has both istio-injection=enabled and istio.io/rev=canary: istio.io/rev is ignored and pods get the default revision's sidecar, not "canary"'s`}}
+}
+
+test_disabled_with_revision_denied if {
+	v := namespace_injection_labels.violation with input as review({"istio-injection": "disabled", "istio.io/rev": "canary"})
+	v == {{"msg": `metadata.labels has both istio-injection=disabled and istio.io/rev=canary: istio.io/rev is ignored and pods get no sidecar, not "canary"'s`}}
+}

@@ -1,0 +1,89 @@
+# METADATA
+# title: Service port name does not declare a protocol Istio knows
+# description: |
+#   Istio picks the protocol of a Service port from its appProtocol or, when
+#   there is none, from the port name, which must be <protocol> or
+#   <protocol>-<suffix> (http, http2, https, grpc, grpc-web, tcp, tls, mongo,
+#   mysql, redis, udp). Any other name leaves the protocol to automatic
+#   detection: HTTP features (routing, retries, metrics) may not apply, and
+#   server-first protocols can stall. Every sidecar calling the Service uses
+#   this, not only those of the Service's namespace, so Services are checked
+#   in every namespace, as istioctl does, when the inventory shows Istio (the
+#   istio-system namespace or anything in it, or an istio.io resource or an
+#   injection label in the Service's namespace). Not checked: kube-system, kube-public,
+#   kube-node-lease, local-path-storage, namespaces labelled
+#   istio-injection=disabled, Istio's own Services (labelled istio or
+#   release=istio), UDP and SCTP ports, and ports 25, 53, 3306 and 27017,
+#   which Istio treats as TCP.
+# custom:
+#   id: MESH1203
+#   severity: info
+#   enforcement: audit
+#   kinds: [Service]
+#   inventory: [Namespace]
+#   aliases: [IST0118, KIA0601]
+#   remediation: |
+#     Rename the port to <protocol>[-<suffix>], for example http-web or
+#     grpc-api, or set spec.ports[].appProtocol (for example http, grpc or
+#     kubernetes.io/h2c).
+package mesh.istio.service_port_protocol
+
+import data.mesh.lib.istio_config
+import data.mesh.lib.k8s
+import rego.v1
+
+# Port name prefixes Istio understands (pkg/config/protocol), grpc-web aside.
+protocols := {"http", "http2", "https", "grpc", "tcp", "tls", "mongo", "mysql", "redis", "udp", "http_proxy"}
+
+# Ports Istio treats as TCP whatever their name.
+well_known_ports := {25, 53, 3306, 27017}
+
+system_namespaces := {"kube-system", "kube-public", "kube-node-lease", "local-path-storage"}
+
+istio_control_plane(svc) if svc.metadata.labels.istio
+
+istio_control_plane(svc) if svc.metadata.labels.release == "istio"
+
+namespace_labels := object.get(k8s.namespace_object(k8s.namespace), ["metadata", "labels"], {})
+
+opted_out if namespace_labels["istio-injection"] == "disabled"
+
+# Port names matter only where Istio runs.
+istio_present if istio_config.installed
+
+istio_present if istio_config.used_in(k8s.namespace)
+
+istio_present if namespace_labels["istio-injection"] == "enabled"
+
+istio_present if namespace_labels["istio.io/rev"]
+
+checked if {
+	istio_present
+	not k8s.namespace in system_namespaces
+	not opted_out
+	not istio_control_plane(k8s.subject)
+}
+
+has_app_protocol(port) if {
+	is_string(port.appProtocol)
+	port.appProtocol != ""
+}
+
+named_for_protocol(name) if startswith(lower(name), "grpc-web")
+
+named_for_protocol(name) if lower(split(name, "-")[0]) in protocols
+
+violation contains {"msg": msg} if {
+	checked
+	some i, port in object.get(k8s.subject, ["spec", "ports"], [])
+	upper(object.get(port, "protocol", "TCP")) == "TCP"
+	not has_app_protocol(port)
+	not port.port in well_known_ports
+	name := object.get(port, "name", "")
+	not named_for_protocol(name)
+	msg := describe(i, port.port, name)
+}
+
+describe(i, number, "") := sprintf("spec.ports[%d] (port %v) has no name and no appProtocol: Istio cannot tell its protocol and falls back to protocol detection", [i, number])
+
+describe(i, number, name) := sprintf("spec.ports[%d].name %q (port %v) does not start with a protocol Istio knows and the port has no appProtocol: Istio falls back to protocol detection", [i, name, number]) if name != ""

@@ -1,0 +1,30 @@
+# METADATA
+# title: Istio installation helpers
+# description: |
+#   Whether the inventory shows Istio, so that policies about Istio
+#   conventions stay quiet in clusters (or file sets) that run another mesh.
+#   Every lookup is keyed: nothing scans all namespaces.
+#   Import with `import data.mesh.lib.istio_config`.
+package mesh.lib.istio_config
+
+import data.mesh.lib.k8s
+import rego.v1
+
+# Istio's default meshConfig.rootNamespace, where mesh-wide configuration lives.
+root_namespace := "istio-system"
+
+# True when the inventory holds the root namespace or anything in it.
+installed if k8s.namespace_object(root_namespace)
+
+installed if {
+	some api_version
+	data.inventory.namespace[root_namespace][api_version]
+}
+
+# True when namespace ns holds an object of an istio.io API group
+# (networking, security, telemetry...).
+used_in(ns) if {
+	some api_version
+	data.inventory.namespace[ns][api_version]
+	contains(api_version, ".istio.io/")
+}
