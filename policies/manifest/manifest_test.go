@@ -126,4 +126,3 @@ func TestReadPaths(t *testing.T) {
 		t.Errorf("missing file: %v", errs)
 	}
 }
-
