@@ -1,0 +1,70 @@
+# METADATA
+# title: DestinationRule originates TLS without a CA to verify the server
+# description: |
+#   A DestinationRule with TLS mode SIMPLE or MUTUAL and neither
+#   caCertificates nor credentialName names no CA for the server
+#   certificate. Istio before 1.20 (and 1.20 to 1.23 with
+#   VERIFY_CERTIFICATE_AT_CLIENT=false) then does not verify the server at
+#   all; later releases fall back to the proxy image's OS trust store, which
+#   knows no private CA. Either way the trust decision is implicit.
+# custom:
+#   id: MESH1109
+#   severity: warning
+#   enforcement: audit
+#   kinds: [networking.istio.io/DestinationRule]
+#   aliases: [IST0128, IST0129]
+#   remediation: |
+#     Set tls.caCertificates to the CA bundle that signs the server (a file
+#     path, or `system` for the proxy's OS trust store), or set
+#     tls.credentialName to a Secret holding ca.crt. If skipping verification
+#     is deliberate, say so with `insecureSkipVerify: true`.
+package mesh.istio.destinationrule_tls_ca
+
+import data.mesh.lib.k8s
+import rego.v1
+
+# Modes in which the proxy originates TLS with certificates it is told about;
+# ISTIO_MUTUAL uses the mesh CA and DISABLE originates no TLS.
+origination_modes := {"SIMPLE", "MUTUAL"}
+
+# Every TLS block of the rule with its path: destination level, port level,
+# and the same two levels inside each subset.
+tls_settings contains [path, tls, port] if {
+	some prefix, policy in traffic_policies
+	tls := policy.tls
+	path := sprintf("%s.tls", [prefix])
+	port := ""
+}
+
+tls_settings contains [path, tls, port] if {
+	some prefix, policy in traffic_policies
+	some i, setting in object.get(policy, "portLevelSettings", [])
+	tls := setting.tls
+	path := sprintf("%s.portLevelSettings[%d].tls", [prefix, i])
+	port := sprintf(" (port %v)", [object.get(setting, ["port", "number"], "?")])
+}
+
+traffic_policies["spec.trafficPolicy"] := k8s.subject.spec.trafficPolicy
+
+traffic_policies[prefix] := subset.trafficPolicy if {
+	some i, subset in object.get(k8s.subject, ["spec", "subsets"], [])
+	prefix := sprintf("spec.subsets[%d].trafficPolicy", [i])
+}
+
+has_value(tls, field) if not object.get(tls, field, "") in {"", null}
+
+# insecureSkipVerify: true is an explicit, reviewable opt-out, not an oversight.
+skips_verification(tls) if tls.insecureSkipVerify == true
+
+violation contains {"msg": msg} if {
+	some [path, tls, port] in tls_settings
+	mode := upper(object.get(tls, "mode", ""))
+	mode in origination_modes
+	not has_value(tls, "caCertificates")
+	not has_value(tls, "credentialName")
+	not skips_verification(tls)
+	msg := sprintf(
+		"%s: mode %s for host %q%s sets neither caCertificates nor credentialName; the server certificate is verified only against the proxy's OS trust store (Istio 1.20 and later) or not at all (older Istio, or VERIFY_CERTIFICATE_AT_CLIENT=false)",
+		[path, mode, object.get(k8s.subject, ["spec", "host"], ""), port],
+	)
+}

@@ -1,0 +1,136 @@
+# METADATA
+# title: JWT claim routing on a gateway without RequestAuthentication
+# description: |
+#   A VirtualService can match on JWT claims (headers named
+#   @request.auth.claims.NAME) only where a RequestAuthentication validates
+#   the token: the claims come from the validated JWT. When no
+#   RequestAuthentication applies to the gateway workload, the claims are
+#   never set, a headers match never succeeds and a withoutHeaders match
+#   always does.
+# custom:
+#   id: MESH1112
+#   severity: warning
+#   enforcement: warn
+#   kinds: [networking.istio.io/VirtualService]
+#   inventory: [networking.istio.io/Gateway, security.istio.io/RequestAuthentication, Pod, apps/Deployment, apps/StatefulSet, apps/DaemonSet, apps/ReplicaSet]
+#   aliases: [IST0149]
+#   remediation: |
+#     Add a RequestAuthentication with the issuer's jwtRules that selects the
+#     gateway workload: in the workload's namespace with a selector matching
+#     its labels (or no selector for the whole namespace), or in the root
+#     namespace istio-system. Add an AuthorizationPolicy requiring a
+#     principal if requests without a token must be refused.
+package mesh.istio.jwt_claim_routing
+
+import data.mesh.lib.k8s
+import rego.v1
+
+# The mesh root namespace (meshConfig.rootNamespace), where policies apply
+# to workloads in every namespace.
+root_namespace := "istio-system"
+
+claim_header(key) if startswith(lower(key), "@request.auth.claims.")
+
+claim_header(key) if startswith(lower(key), "@request.auth.claims[")
+
+# [path, key, gateway refs] for every claim header in a match.
+claim_matches contains [path, key, refs] if {
+	vs := k8s.subject
+	some i, route in object.get(vs, ["spec", "http"], [])
+	some j, match in object.get(route, "match", [])
+	some field in ["headers", "withoutHeaders"]
+	some key, _ in object.get(match, field, {})
+	claim_header(key)
+	path := sprintf("spec.http[%d].match[%d].%s", [i, j, field])
+	refs := match_gateways(vs, match)
+}
+
+# A match's own gateways replace the VirtualService's; no gateways means mesh.
+match_gateways(_, match) := match.gateways if count(object.get(match, "gateways", [])) > 0
+
+match_gateways(vs, match) := object.get(vs, ["spec", "gateways"], ["mesh"]) if {
+	count(object.get(match, "gateways", [])) == 0
+}
+
+# A gateway reference: "ns/name", a short name in the VirtualService's
+# namespace, or the deprecated "name.ns.svc.cluster.local".
+gateway_ref(ref, _) := [parts[0], parts[1]] if {
+	parts := split(ref, "/")
+	count(parts) == 2
+}
+
+gateway_ref(ref, ns) := [ns, ref] if {
+	not contains(ref, "/")
+	not contains(ref, ".")
+}
+
+gateway_ref(ref, _) := [labels[1], labels[0]] if {
+	not contains(ref, "/")
+	labels := split(ref, ".")
+	count(labels) > 1
+}
+
+selector(gw) := s if {
+	s := object.get(gw, ["spec", "selector"], {})
+	s != null
+} else := {}
+
+# Pods and pod templates the Gateway configures, in any namespace.
+gateway_workloads(gw) := {[ns, w] |
+	some ns, _ in data.inventory.namespace
+	some w in k8s.workloads(ns)
+	k8s.labels_match(selector(gw), w.labels)
+}
+
+match_labels(ra) := l if {
+	l := object.get(ra, ["spec", "selector", "matchLabels"], {})
+	l != null
+} else := {}
+
+target_refs(ra) := array.concat(
+	[r | some r in [object.get(ra, ["spec", "targetRef"], null)]; r != null],
+	object.get(ra, ["spec", "targetRefs"], []),
+)
+
+# A RequestAuthentication applies to a workload by selector (none selects
+# the whole namespace) or, with targetRefs, to the Gateway it names.
+applies(ra, _, labels) if {
+	count(target_refs(ra)) == 0
+	k8s.labels_match(match_labels(ra), labels)
+}
+
+applies(ra, ns, labels) if {
+	ra.metadata.namespace == ns
+	some ref in target_refs(ra)
+	ref.kind == "Gateway"
+	labels["gateway.networking.k8s.io/gateway-name"] == ref.name
+}
+
+authenticated(ns, labels) if {
+	some ra_ns in {ns, root_namespace}
+	some ra in k8s.namespaced(ra_ns, "security.istio.io", "RequestAuthentication")
+	applies(ra, ns, labels)
+}
+
+listing(names) := concat(", ", names) if count(names) <= 3
+
+listing(names) := sprintf("%s and %d more", [concat(", ", array.slice(names, 0, 3)), count(names) - 3]) if count(names) > 3
+
+violation contains {"msg": msg} if {
+	some [path, key, refs] in claim_matches
+	some ref in refs
+	ref != "mesh"
+	[gw_ns, gw_name] := gateway_ref(ref, k8s.namespace)
+	gw := k8s.get(gw_ns, "networking.istio.io", "Gateway", gw_name)
+	# An empty selector picks every gateway proxy; which pods those are is unknown.
+	count(selector(gw)) > 0
+	bare := sort([sprintf("%s %s/%s", [w.kind, ns, w.name]) |
+		some [ns, w] in gateway_workloads(gw)
+		not authenticated(ns, w.labels)
+	])
+	count(bare) > 0
+	msg := sprintf(
+		"%s routes on JWT claim %q through Gateway %s/%s, but no RequestAuthentication applies to its workload (%s); the claim is never set, so the match cannot work",
+		[path, key, gw_ns, gw_name, listing(bare)],
+	)
+}

@@ -1,0 +1,70 @@
+# METADATA
+# title: VirtualServices bound to the mesh define the same host
+# description: |
+#   Sidecars take one VirtualService per host: when several VirtualServices
+#   bound to the mesh gateway define the same host (after short names are
+#   resolved in each one's namespace) and are exported to the same
+#   namespaces, only one of them applies and which one is undefined.
+#   Gateways merge such VirtualServices; sidecars do not. Rivals are looked
+#   for in the VirtualService's namespace and in the namespace of the
+#   Service the host names, so a conflict shows at least on the one outside
+#   the Service's namespace.
+# custom:
+#   id: MESH1105
+#   severity: error
+#   enforcement: warn
+#   kinds: [networking.istio.io/VirtualService]
+#   inventory: [networking.istio.io/VirtualService]
+#   aliases: [IST0109, KIA1106]
+#   remediation: |
+#     Merge the routes for the host into one VirtualService, or bind all but
+#     one of them to gateways only (spec.gateways without "mesh"). Delegate
+#     VirtualServices (without hosts) can split a large route table.
+package mesh.istio.virtualservice_mesh_host_conflict
+
+import data.mesh.lib.istio_traffic as traffic
+import data.mesh.lib.k8s
+import rego.v1
+
+violation contains {"msg": msg} if {
+	vs := k8s.subject
+	traffic.mesh_bound(vs)
+	ns := k8s.namespace
+	scopes := traffic.export_scopes(vs, ns)
+	some i, host in traffic.hosts(vs)
+	name := traffic.fqdn(host, ns)
+	others := {sprintf("%s/%s", [o.namespace, o.name]) |
+		some o in candidates(name)
+		not same_object(o, ns, vs.metadata.name)
+		traffic.mesh_bound(o.object)
+		some s in traffic.export_scopes(o.object, o.namespace)
+		s in scopes
+	}
+	count(others) > 0
+	msg := sprintf("spec.hosts[%d] %q (%s) is also defined by VirtualService %s bound to the mesh gateway: sidecars apply only one of them", [i, host, name, concat(", ", sort(others))])
+}
+
+same_object(o, ns, name) if {
+	o.namespace == ns
+	o.name == name
+}
+
+# VirtualServices in namespace ns that define the FQDN (short names resolved
+# in ns), as {"namespace", "name", "object"}.
+defining(name, ns) := {{"namespace": ns, "name": vs_name, "object": o} |
+	some api_version, vs_name
+	o := data.inventory.namespace[ns][api_version].VirtualService[vs_name]
+	some h in traffic.hosts(o)
+	startswith(name, h) # cheap: the FQDN itself or a short name of it
+	traffic.fqdn(h, ns) == name
+	k8s.group_of(api_version) == "networking.istio.io"
+}
+
+# Where a rival VirtualService is looked for: the reviewed one's namespace
+# and, for a Kubernetes host, the Service's namespace. Walking every
+# namespace for every VirtualService reviewed would cost O(n^2) on large
+# meshes; a rival elsewhere that writes the FQDN in full is not seen.
+candidates(name) := {o |
+	some ns in {k8s.namespace} | {ref[1] | ref := traffic.kube_name(name)}
+	some o in defining(name, ns)
+}

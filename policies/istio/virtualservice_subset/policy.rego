@@ -1,0 +1,72 @@
+# METADATA
+# title: VirtualService routes to a subset no DestinationRule defines
+# description: |
+#   A route destination may name a subset, which a DestinationRule for the
+#   destination host defines. When no DestinationRule for that host defines
+#   the subset, the proxy has no cluster for it and every request the route
+#   sends there fails with 503 (no cluster found). DestinationRules are
+#   looked for where Istio looks them up: the VirtualService's namespace,
+#   the service's namespace and the root namespace istio-system.
+# custom:
+#   id: MESH1102
+#   severity: error
+#   enforcement: warn
+#   kinds: [networking.istio.io/VirtualService]
+#   inventory: [networking.istio.io/DestinationRule]
+#   aliases: [IST0101, KIA1107]
+#   remediation: |
+#     Add the subset to the DestinationRule for the destination host (a short
+#     host is resolved in the rule's own namespace), fix the subset name in
+#     the route, or apply the DestinationRule before the VirtualService.
+package mesh.istio.virtualservice_subset
+
+import data.mesh.lib.istio_traffic as traffic
+import data.mesh.lib.k8s
+import rego.v1
+
+violation contains {"msg": msg} if {
+	vs := k8s.subject
+	some d in traffic.destinations(vs)
+	d.subset != ""
+	name := traffic.fqdn(d.host, k8s.namespace)
+	defined := subsets_for(name)
+	not d.subset in defined
+	msg := sprintf("%s: subset %q of host %q is defined by no DestinationRule for %s%s", [d.path, d.subset, d.host, name, known(defined)])
+}
+
+# Istio looks a DestinationRule up in the client's namespace (the
+# VirtualService's stands for it), then the service's (a Service's, or a
+# ServiceEntry's that declares the host), then the root namespace. Those
+# namespaces are read by key; rules in any other namespace serve only
+# clients there and are not looked at.
+root_namespace := "istio-system"
+
+lookup_namespaces(name) := {k8s.namespace, root_namespace, ref[1]} if ref := traffic.kube_name(name)
+
+lookup_namespaces(name) := {k8s.namespace, root_namespace} | {se.namespace | some se in traffic.service_entries_for(name)} if {
+	not traffic.kube_name(name)
+}
+
+# Subsets of the DestinationRules whose host is the FQDN, written in full or
+# short, or a wildcard that covers it. A cheap prefix test comes first.
+subsets_for(name) := {s.name |
+	some ns in lookup_namespaces(name)
+	some api_version, dr_name
+	dr := data.inventory.namespace[ns][api_version].DestinationRule[dr_name]
+	startswith(name, dr.spec.host)
+	traffic.fqdn(dr.spec.host, ns) == name
+	k8s.group_of(api_version) == "networking.istio.io"
+	some s in object.get(dr, ["spec", "subsets"], [])
+} | {s.name |
+	some ns in lookup_namespaces(name)
+	some api_version, dr_name
+	dr := data.inventory.namespace[ns][api_version].DestinationRule[dr_name]
+	startswith(dr.spec.host, "*")
+	traffic.host_matches(dr.spec.host, name)
+	k8s.group_of(api_version) == "networking.istio.io"
+	some s in object.get(dr, ["spec", "subsets"], [])
+}
+
+known(defined) := sprintf(" (defined subsets: %s)", [concat(", ", sort(defined))]) if count(defined) > 0
+
+known(defined) := " (no DestinationRule for this host defines any subset)" if count(defined) == 0

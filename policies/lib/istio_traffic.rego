@@ -1,0 +1,229 @@
+# METADATA
+# title: Istio traffic helpers
+# description: |
+#   What Istio's traffic policies (VirtualService, DestinationRule, Gateway)
+#   share beyond data.mesh.lib.istio: every destination of a VirtualService
+#   including mirrors, gateway binding and references as Istio resolves them,
+#   exportTo scopes, and the ports of the service a host names. Lookups walk
+#   data.inventory directly so that no set of whole objects is built.
+#   Import with `import data.mesh.lib.istio_traffic`.
+package mesh.lib.istio_traffic
+
+import data.mesh.lib.istio
+import data.mesh.lib.k8s
+import rego.v1
+
+group := "networking.istio.io"
+
+# spec.gateways as a list; [] when absent or null.
+gateways(vs) := g if {
+	g := vs.spec.gateways
+	is_array(g)
+} else := []
+
+# A VirtualService applies to sidecars (the reserved "mesh" gateway) when it
+# lists no gateway or lists "mesh".
+mesh_bound(vs) if count(gateways(vs)) == 0
+
+mesh_bound(vs) if "mesh" in gateways(vs)
+
+# Bound to sidecars only: no gateway, or "mesh" and nothing else.
+mesh_only(vs) if {
+	every g in gateways(vs) {
+		g == "mesh"
+	}
+}
+
+# spec.hosts as a list; [] when absent or null.
+hosts(obj) := h if {
+	h := obj.spec.hosts
+	is_array(h)
+} else := []
+
+# Route destinations (spec.{http,tls,tcp}[i].route[j]) and HTTP mirrors
+# (spec.http[i].mirror, spec.http[i].mirrors[j]) as {"host", "subset",
+# "port", "path"}; port is 0 when not set.
+destinations(vs) := istio.route_destinations(vs) | mirror_destinations(vs)
+
+mirror_destinations(vs) := {d |
+	some i, route in object.get(vs, ["spec", "http"], [])
+	m := route.mirror
+	d := destination(m, sprintf("spec.http[%d].mirror", [i]))
+} | {d |
+	some i, route in object.get(vs, ["spec", "http"], [])
+	some j, m in object.get(route, "mirrors", [])
+	d := destination(m.destination, sprintf("spec.http[%d].mirrors[%d]", [i, j]))
+}
+
+destination(dest, path) := {
+	"host": dest.host,
+	"subset": object.get(dest, "subset", ""),
+	"port": object.get(dest, ["port", "number"], 0),
+	"path": path,
+}
+
+# gateway_ref resolves a gateway named by a VirtualService in namespace ns
+# to {"namespace", "name"} exactly as istiod does: "ns/name"; "./name" and
+# "name" in the VirtualService's namespace; the legacy "name.ns[.svc...]".
+gateway_ref(ref, ns) := {"namespace": ns, "name": ref} if {
+	not contains(ref, "/")
+	not contains(ref, ".")
+}
+
+gateway_ref(ref, _) := {"namespace": parts[1], "name": parts[0]} if {
+	not contains(ref, "/")
+	contains(ref, ".")
+	parts := split(ref, ".")
+}
+
+gateway_ref(ref, ns) := {"namespace": ns, "name": substring(ref, 2, -1)} if startswith(ref, "./")
+
+gateway_ref(ref, _) := {"namespace": substring(ref, 0, i), "name": substring(ref, i + 1, -1)} if {
+	not startswith(ref, "./")
+	i := indexof(ref, "/")
+	i >= 0
+}
+
+# spec.exportTo as a list; [] when absent or null.
+export_to(obj) := e if {
+	e := obj.spec.exportTo
+	is_array(e)
+} else := []
+
+# The scopes a VirtualService's hosts are exported to, as istioctl's
+# analyzers key them: {"*"} for every namespace (no exportTo, or "*"), else
+# the namespaces listed, "." being the object's own. "~" exports nowhere.
+export_scopes(obj, _) := {"*"} if count(export_to(obj)) == 0
+
+export_scopes(obj, _) := {"*"} if "*" in export_to(obj)
+
+export_scopes(obj, ns) := {s |
+	some e in export_to(obj)
+	e != "~"
+	s := scope(e, ns)
+} if {
+	count(export_to(obj)) > 0
+	not "*" in export_to(obj)
+}
+
+scope(".", ns) := ns
+
+scope(e, _) := e if e != "."
+
+# fqdn is istio.fqdn written as one else-chain: OPA evaluates every body of
+# a multi-body function on each call, and these run in inner loops.
+fqdn(host, ns) := host if contains(host, ".")
+else := host if host == "*"
+else := concat(".", [host, ns, istio.cluster_domain])
+
+# host_matches is istio.host_matches as one else-chain.
+host_matches(pattern, host) if pattern == host
+else if pattern == "*"
+else if {
+	startswith(pattern, "*")
+	endswith(host, substring(pattern, 1, -1))
+}
+
+# For a Kubernetes FQDN name.ns.svc.cluster.local: [name, ns]; undefined otherwise.
+kube_name(name) := [parts[0], parts[1]] if {
+	endswith(name, kube_suffix)
+	parts := split(name, ".")
+	count(parts) == 5
+}
+
+kube_suffix := concat(".", ["", istio.cluster_domain])
+
+# ServiceEntries that declare exactly this FQDN (short hosts resolved in the
+# ServiceEntry's namespace), as {"namespace", "name", "object"}. Walks the
+# ServiceEntries of every namespace, and only them.
+service_entries_for(host) := {{"namespace": ns, "name": name, "object": se} |
+	some ns, api_version, name
+	se := data.inventory.namespace[ns][api_version].ServiceEntry[name]
+	some h in hosts(se)
+	fqdn(h, ns) == host
+	k8s.group_of(api_version) == group
+}
+
+# Where pods and pod templates keep their labels, by apiVersion and kind.
+# Keyed reads: these are the versions the API server serves.
+label_paths := [
+	["v1", "Pod", ["metadata", "labels"]],
+	["apps/v1", "Deployment", ["spec", "template", "metadata", "labels"]],
+	["apps/v1", "StatefulSet", ["spec", "template", "metadata", "labels"]],
+	["apps/v1", "DaemonSet", ["spec", "template", "metadata", "labels"]],
+	["apps/v1", "ReplicaSet", ["spec", "template", "metadata", "labels"]],
+	["batch/v1", "Job", ["spec", "template", "metadata", "labels"]],
+	["batch/v1", "CronJob", ["spec", "jobTemplate", "spec", "template", "metadata", "labels"]],
+]
+
+# Label sets of the pods of namespace ns, running or templated, that carry
+# every label of the map selector, read by key (k8s.pod_label_sets builds
+# sets of whole objects, which costs far more). One label is compared
+# inline before the full match: most workloads fail on it.
+selected_label_sets(ns, selector) := {l |
+	[k, v] := first_label(selector)
+	some p in label_paths
+	some obj in data.inventory.namespace[ns][p[0]][p[1]]
+	l := object.get(obj, p[2], {})
+	l[k] == v
+	k8s.labels_match(selector, l)
+}
+
+# Labels of the WorkloadEntries of namespace ns that carry every label of
+# the map selector.
+selected_workload_entry_label_sets(ns, selector) := {l |
+	some api_version, name
+	we := data.inventory.namespace[ns][api_version].WorkloadEntry[name]
+	l := object.get(we, ["spec", "labels"], {})
+	k8s.labels_match(selector, l)
+	k8s.group_of(api_version) == group
+}
+
+# True when a pod, pod template or WorkloadEntry in any namespace carries
+# every label of the non-empty map selector; stops at the first.
+selects_any_workload(selector) if {
+	[k, v] := first_label(selector)
+	some p in label_paths
+	some ns
+	some obj in data.inventory.namespace[ns][p[0]][p[1]]
+	l := object.get(obj, p[2], {})
+	l[k] == v
+	k8s.labels_match(selector, l)
+}
+
+selects_any_workload(selector) if {
+	some ns, api_version, name
+	we := data.inventory.namespace[ns][api_version].WorkloadEntry[name]
+	k8s.labels_match(selector, object.get(we, ["spec", "labels"], {}))
+	k8s.group_of(api_version) == group
+}
+
+first_label(selector) := [k, selector[k]] if k := min(object.keys(selector))
+
+# The port numbers behind a FQDN and what defines them, as {"what", "ports"}:
+# the Kubernetes Service when there is one, else the ServiceEntries that
+# declare the host exactly. Undefined when neither exists.
+service_ports(fqdn) := {"what": sprintf("Service %s/%s", [ref[1], ref[0]]), "ports": ports} if {
+	ref := kube_name(fqdn)
+	svc := k8s.service(ref[1], ref[0])
+	ports := {p.port | some p in object.get(svc, ["spec", "ports"], [])}
+}
+
+service_ports(fqdn) := {"what": what, "ports": ports} if {
+	not service_for(fqdn)
+	ses := service_entries_for(fqdn)
+	count(ses) > 0
+	what := concat(", ", sort({sprintf("ServiceEntry %s/%s", [se.namespace, se.name]) | some se in ses}))
+	ports := {p.number | some se in ses; some p in object.get(se.object, ["spec", "ports"], [])}
+}
+
+service_for(fqdn) if {
+	ref := kube_name(fqdn)
+	k8s.service(ref[1], ref[0])
+}
+
+# "a=1,b=2" for a label map, keys sorted.
+format_labels(labels) := concat(",", [sprintf("%s=%s", [k, labels[k]]) | some k in sort(object.keys(labels))])
+
+# "80, 443" for a set of port numbers, ascending.
+format_ports(ports) := concat(", ", [sprintf("%v", [p]) | some p in sort(ports)])
