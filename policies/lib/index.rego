@@ -9,6 +9,7 @@
 #   the mocked inventory, so tests need nothing special.
 package mesh.lib.index
 
+import data.mesh.lib.gateway
 import rego.v1
 
 _group_of(api_version) := g if {
@@ -67,9 +68,10 @@ pod_label_sets[ns] := {w.labels | some w in workloads[ns]} | {l |
 	some ns, _ in data.inventory.namespace
 }
 
-_fqdn(host, _) := host if contains(host, ".")
-
-_fqdn(host, ns) := sprintf("%s.%s.svc.cluster.local", [host, ns]) if not contains(host, ".")
+# As istio.fqdn: short names resolve in the object's namespace.
+_fqdn(host, ns) := host if contains(host, ".")
+else := host if host == "*"
+else := concat(".", [host, ns, "svc.cluster.local"])
 
 # destination_rules_by_host[fqdn]: [namespace, apiVersion, name] of the
 # DestinationRules whose spec.host resolves to fqdn.
@@ -78,6 +80,15 @@ destination_rules_by_host[fqdn] contains [ns, av, name] if {
 	dr := data.inventory.namespace[ns][av].DestinationRule[name]
 	_group_of(av) == "networking.istio.io"
 	fqdn := _fqdn(dr.spec.host, ns)
+}
+
+# wildcard_destination_rules: [namespace, apiVersion, name] of the
+# DestinationRules whose spec.host is a wildcard.
+wildcard_destination_rules contains [ns, av, name] if {
+	some ns, av, name
+	dr := data.inventory.namespace[ns][av].DestinationRule[name]
+	_group_of(av) == "networking.istio.io"
+	startswith(dr.spec.host, "*")
 }
 
 # virtual_services_by_host[fqdn]: [namespace, apiVersion, name] of the
@@ -96,4 +107,76 @@ service_entry_hosts contains host if {
 	se := data.inventory.namespace[ns][av].ServiceEntry[name]
 	_group_of(av) == "networking.istio.io"
 	some host in object.get(se, ["spec", "hosts"], [])
+}
+
+_gateways contains [ns, av, name, gw] if {
+	some ns, av, name
+	gw := data.inventory.namespace[ns][av].Gateway[name]
+	_group_of(av) == "networking.istio.io"
+}
+
+# gateway_listeners["<selector> <port>/<bind> <class>"]: [namespace,
+# apiVersion, name, server index] of every Gateway server with that
+# selector, listener and class (tls, http or tcp).
+gateway_listeners[key] contains [ns, av, name, j] if {
+	some [ns, av, name, gw] in _gateways
+	some j, server in gateway.servers(gw)
+	key := concat(" ", [gateway.selector_key(gw), gateway.listener(server), gateway.class(server)])
+}
+
+# gateway_tls_hosts["<selector> <port>/<bind> <host>"]: the servers with tls
+# settings that serve host on that selector and listener.
+gateway_tls_hosts[key] contains [ns, av, name, j] if {
+	some [ns, av, name, gw] in _gateways
+	some j, server in gateway.servers(gw)
+	gateway.has_tls(server)
+	some host in gateway.hosts(server)
+	key := concat(" ", [gateway.selector_key(gw), gateway.listener(server), host])
+}
+
+# gateway_certificates["<port>/<bind> <certificate>"]: the terminating
+# servers presenting that certificate on that listener, whatever their selector.
+gateway_certificates[key] contains [ns, av, name, j] if {
+	some [ns, av, name, gw] in _gateways
+	some j, server in gateway.servers(gw)
+	gateway.terminates(server)
+	some certificate in gateway.certificates(server)
+	key := concat(" ", [gateway.listener(server), certificate])
+}
+
+# Where pods and pod templates keep their labels, by group and kind.
+_pod_label_paths := {
+	"": {"Pod": ["metadata", "labels"]},
+	"apps": {
+		"Deployment": ["spec", "template", "metadata", "labels"],
+		"StatefulSet": ["spec", "template", "metadata", "labels"],
+		"DaemonSet": ["spec", "template", "metadata", "labels"],
+		"ReplicaSet": ["spec", "template", "metadata", "labels"],
+	},
+	"batch": {
+		"Job": ["spec", "template", "metadata", "labels"],
+		"CronJob": ["spec", "jobTemplate", "spec", "template", "metadata", "labels"],
+	},
+}
+
+# pod_sources_by_label[ns]["key=value"]: [apiVersion, kind, name] of the
+# Pods and pod-template workloads of ns whose pods carry that label, so
+# that a selector finds its pods without walking the namespace.
+pod_sources_by_label[ns][pair] contains [av, kind, name] if {
+	some ns, av, kind, name
+	obj := data.inventory.namespace[ns][av][kind][name]
+	path := _pod_label_paths[_group_of(av)][kind]
+	some k, v in object.get(obj, path, {})
+	pair := concat("=", [k, v])
+}
+
+# pod_label_sets_by_label[ns]["key=value"]: the distinct pod label sets of
+# ns that carry that label.
+pod_label_sets_by_label[ns][pair] contains labels if {
+	some ns, av, kind, name
+	obj := data.inventory.namespace[ns][av][kind][name]
+	path := _pod_label_paths[_group_of(av)][kind]
+	labels := object.get(obj, path, {})
+	some k, v in labels
+	pair := concat("=", [k, v])
 }

@@ -4,11 +4,13 @@
 #   What Istio's traffic policies (VirtualService, DestinationRule, Gateway)
 #   share beyond data.mesh.lib.istio: every destination of a VirtualService
 #   including mirrors, gateway binding and references as Istio resolves them,
-#   exportTo scopes, and the ports of the service a host names. Lookups walk
-#   data.inventory directly so that no set of whole objects is built.
+#   exportTo scopes, and the ports of the service a host names. Lookups read
+#   data.inventory by key or through the inventory index, so that no set of
+#   whole objects is built.
 #   Import with `import data.mesh.lib.istio_traffic`.
 package mesh.lib.istio_traffic
 
+import data.mesh.lib.index
 import data.mesh.lib.istio
 import data.mesh.lib.k8s
 import rego.v1
@@ -144,28 +146,12 @@ service_entries_for(host) := {{"namespace": ns, "name": name, "object": se} |
 	k8s.group_of(api_version) == group
 }
 
-# Where pods and pod templates keep their labels, by apiVersion and kind.
-# Keyed reads: these are the versions the API server serves.
-label_paths := [
-	["v1", "Pod", ["metadata", "labels"]],
-	["apps/v1", "Deployment", ["spec", "template", "metadata", "labels"]],
-	["apps/v1", "StatefulSet", ["spec", "template", "metadata", "labels"]],
-	["apps/v1", "DaemonSet", ["spec", "template", "metadata", "labels"]],
-	["apps/v1", "ReplicaSet", ["spec", "template", "metadata", "labels"]],
-	["batch/v1", "Job", ["spec", "template", "metadata", "labels"]],
-	["batch/v1", "CronJob", ["spec", "jobTemplate", "spec", "template", "metadata", "labels"]],
-]
-
 # Label sets of the pods of namespace ns, running or templated, that carry
-# every label of the map selector, read by key (k8s.pod_label_sets builds
-# sets of whole objects, which costs far more). One label is compared
-# inline before the full match: most workloads fail on it.
+# every label of the map selector. The inventory index finds the label sets
+# with the selector's first label; the rest is compared here.
 selected_label_sets(ns, selector) := {l |
 	[k, v] := first_label(selector)
-	some p in label_paths
-	some obj in data.inventory.namespace[ns][p[0]][p[1]]
-	l := object.get(obj, p[2], {})
-	l[k] == v
+	some l in object.get(index.pod_label_sets_by_label, [ns, concat("=", [k, v])], set())
 	k8s.labels_match(selector, l)
 }
 
@@ -183,11 +169,9 @@ selected_workload_entry_label_sets(ns, selector) := {l |
 # every label of the non-empty map selector; stops at the first.
 selects_any_workload(selector) if {
 	[k, v] := first_label(selector)
-	some p in label_paths
-	some ns
-	some obj in data.inventory.namespace[ns][p[0]][p[1]]
-	l := object.get(obj, p[2], {})
-	l[k] == v
+	pair := concat("=", [k, v])
+	some ns, _ in index.pod_label_sets_by_label
+	some l in object.get(index.pod_label_sets_by_label, [ns, pair], set())
 	k8s.labels_match(selector, l)
 }
 

@@ -6,6 +6,7 @@
 #   policies. Import with `import data.mesh.lib.linkerd`.
 package mesh.lib.linkerd
 
+import data.mesh.lib.index
 import data.mesh.lib.k8s
 import rego.v1
 
@@ -99,9 +100,16 @@ source(obj) := {
 }
 
 # The pod sources in ns whose pod labels a metav1.LabelSelector selects.
-# Labels are matched before anything else is built, so that a selector
-# costs little per object in large namespaces.
+# With matchLabels, the inventory index finds the candidates by one label;
+# a selector of matchExpressions alone walks the namespace's workloads.
 selected_pod_sources(ns, label_selector) := {source(obj) |
+	[k, v] := first_label(object.get(label_selector, "matchLabels", {}))
+	some [api_version, kind, name] in object.get(index.pod_sources_by_label, [ns, concat("=", [k, v])], set())
+	obj := data.inventory.namespace[ns][api_version][kind][name]
+	k8s.selector_matches(label_selector, pod_template(obj).labels)
+} if {
+	count(object.get(label_selector, "matchLabels", {})) > 0
+} else := {source(obj) |
 	some group, kinds in template_paths
 	some kind, path in kinds
 	some obj in k8s.namespaced(ns, group, kind)
@@ -110,6 +118,8 @@ selected_pod_sources(ns, label_selector) := {source(obj) |
 	some pod in k8s.namespaced(ns, "", "Pod")
 	k8s.selector_matches(label_selector, object.get(pod, ["metadata", "labels"], {}))
 }
+
+first_label(selector) := [k, selector[k]] if k := min(object.keys(selector))
 
 # Containers and init containers (native sidecars) of a pod spec.
 containers(spec) := array.concat(object.get(spec, "containers", []), object.get(spec, "initContainers", []))

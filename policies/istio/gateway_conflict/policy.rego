@@ -22,102 +22,66 @@
 #     on different ports.
 package mesh.istio.gateway_conflict
 
+import data.mesh.lib.gateway
+import data.mesh.lib.index
 import data.mesh.lib.k8s
 import rego.v1
 
-# Protocols Istio merges on one plaintext port (protocol.IsHTTP).
-http_protocols := {"HTTP", "HTTP2", "HTTP_PROXY", "GRPC", "GRPC-WEB"}
+subject_servers := gateway.servers(k8s.subject)
 
-servers(gw) := object.get(gw, ["spec", "servers"], [])
+subject_selector := gateway.selector(k8s.subject)
 
-selector(gw) := s if {
-	s := object.get(gw, ["spec", "selector"], {})
-	s != null
-} else := {}
-
-protocol(server) := upper(object.get(server, ["port", "protocol"], ""))
-
-has_tls(server) if object.get(server, "tls", null) != null
-
-# Istio's TLS server: TLS settings on a port that is not plaintext HTTP (an
-# HTTP server with tls.httpsRedirect stays a plaintext server).
-tls_server(server) if {
-	has_tls(server)
-	not protocol(server) in http_protocols
-}
-
-plaintext(server) if not tls_server(server)
-
-# Hosts as the listener sees them: "ns/host", "./host" and "*/host" serve host.
-hosts(server) := {h |
-	some raw in object.get(server, "hosts", [])
-	h := substring(raw, indexof(raw, "/") + 1, -1)
-}
-
-# Servers share a listener when they listen on the same port and address.
-listener(server) := [k8s.port_number(server.port.number), object.get(server, "bind", "")]
-
-subject_selector := selector(k8s.subject)
-
-subject_servers := servers(k8s.subject)
-
-subject_listeners := {listener(s) | some s in subject_servers}
+subject_selector_key := gateway.selector_key(k8s.subject)
 
 # Only plaintext HTTP servers merge with plaintext servers, and plaintext
 # and TLS servers never share a port.
-protocol_conflict(a, b) if {
-	plaintext(a)
-	plaintext(b)
-	not protocol(a) in http_protocols
+clashing_classes := {"tls": {"http", "tcp"}, "http": {"tcp", "tls"}, "tcp": {"http", "tcp", "tls"}}
+
+protocol_conflict(a, b) if gateway.class(b) in clashing_classes[gateway.class(a)]
+
+same_object(ns, name) if {
+	ns == k8s.namespace
+	name == k8s.subject.metadata.name
 }
 
-protocol_conflict(a, b) if {
-	plaintext(a)
-	plaintext(b)
-	not protocol(b) in http_protocols
-}
+other_server(ns, api_version, name, j) := data.inventory.namespace[ns][api_version].Gateway[name].spec.servers[j]
 
-protocol_conflict(a, b) if {
-	tls_server(a)
-	plaintext(b)
-}
-
-protocol_conflict(a, b) if {
-	plaintext(a)
-	tls_server(b)
-}
-
-same_object(gw) if {
-	gw.metadata.namespace == k8s.namespace
-	gw.metadata.name == k8s.subject.metadata.name
-}
+describe_other(ns, name, j) := sprintf("Gateway %s/%s spec.servers[%d]", [ns, name, j])
 
 # [i, what, other]: server i of the subject shares its listener with other,
 # a server of a Gateway (in any namespace) with exactly the same selector.
-# Cheap tests first: this runs for every Gateway of the cluster.
-contenders contains [i, what, other] if {
-	some gw in k8s.all_namespaced("networking.istio.io", "Gateway")
-	selector(gw) == subject_selector
-	not same_object(gw)
-	some j, other in servers(gw)
-	at := listener(other)
-	at in subject_listeners
+# The inventory index finds only the servers that can conflict: those of a
+# clashing class on the listener, and TLS servers for the same host.
+contenders contains [i, describe_other(ns, name, j), other] if {
 	some i, server in subject_servers
-	listener(server) == at
-	what := sprintf("Gateway %s/%s spec.servers[%d]", [gw.metadata.namespace, gw.metadata.name, j])
+	some class in clashing_classes[gateway.class(server)]
+	key := concat(" ", [subject_selector_key, gateway.listener(server), class])
+	some [ns, api_version, name, j] in object.get(index.gateway_listeners, key, set())
+	not same_object(ns, name)
+	other := other_server(ns, api_version, name, j)
+}
+
+contenders contains [i, describe_other(ns, name, j), other] if {
+	some i, server in subject_servers
+	gateway.has_tls(server)
+	some host in gateway.hosts(server)
+	key := concat(" ", [subject_selector_key, gateway.listener(server), host])
+	some [ns, api_version, name, j] in object.get(index.gateway_tls_hosts, key, set())
+	not same_object(ns, name)
+	other := other_server(ns, api_version, name, j)
 }
 
 contenders contains [i, what, other] if {
 	some i, server in subject_servers
 	some j, other in subject_servers
 	i < j
-	listener(server) == listener(other)
+	gateway.listener(server) == gateway.listener(other)
 	what := sprintf("spec.servers[%d] of this Gateway", [j])
 }
 
-describe(server) := sprintf("%s with TLS", [protocol(server)]) if tls_server(server)
+describe(server) := sprintf("%s with TLS", [gateway.protocol(server)]) if gateway.tls_server(server)
 
-describe(server) := sprintf("plaintext %s", [protocol(server)]) if plaintext(server)
+describe(server) := sprintf("plaintext %s", [gateway.protocol(server)]) if gateway.plaintext(server)
 
 workload := "any workload (empty selector)" if count(subject_selector) == 0
 
@@ -139,9 +103,9 @@ violation contains {"msg": msg} if {
 	some [i, what, other] in contenders
 	server := subject_servers[i]
 	not protocol_conflict(server, other)
-	has_tls(server)
-	has_tls(other)
-	shared := hosts(server) & hosts(other)
+	gateway.has_tls(server)
+	gateway.has_tls(other)
+	shared := gateway.hosts(server) & gateway.hosts(other)
 	count(shared) > 0
 	msg := sprintf(
 		"spec.servers[%d] (port %v) and %s both set tls for host(s) %s on %s; Istio serves a host once per port and drops one of the servers",

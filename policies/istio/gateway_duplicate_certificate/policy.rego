@@ -20,99 +20,58 @@
 #     give each server its own certificate covering only its hosts.
 package mesh.istio.gateway_duplicate_certificate
 
+import data.mesh.lib.gateway
+import data.mesh.lib.index
 import data.mesh.lib.k8s
 import rego.v1
 
-# TLS modes in which the gateway presents its own certificate.
-terminating_modes := {"SIMPLE", "MUTUAL", "OPTIONAL_MUTUAL"}
-
-servers(gw) := object.get(gw, ["spec", "servers"], [])
-
-selector(gw) := s if {
-	s := object.get(gw, ["spec", "selector"], {})
-	s != null
-} else := {}
+subject_servers := gateway.servers(k8s.subject)
 
 # Two Gateways configure the same pods when one selector is a subset of the
 # other (Istio matches Gateway selectors against pods in every namespace).
-same_workload(a, b) if k8s.labels_match(selector(a), selector(b))
+same_workload(a, b) if k8s.labels_match(gateway.selector(a), gateway.selector(b))
 
-same_workload(a, b) if k8s.labels_match(selector(b), selector(a))
+same_workload(a, b) if k8s.labels_match(gateway.selector(b), gateway.selector(a))
 
-# HTTPS servers that terminate TLS with a certificate of their own.
-terminates(server) if {
-	upper(object.get(server, ["port", "protocol"], "")) == "HTTPS"
-	upper(object.get(server, ["tls", "mode"], "")) in terminating_modes
+same_object(ns, name) if {
+	ns == k8s.namespace
+	name == k8s.subject.metadata.name
 }
 
-credential_names(server) := {n |
-	some n in array.concat([object.get(server, ["tls", "credentialName"], "")], object.get(server, ["tls", "credentialNames"], []))
-	is_string(n)
-	n != ""
-}
-
-# The certificates a server presents, as printable identities.
-certificates(server) := {sprintf("credentialName %q", [n]) | some n in credential_names(server)} if {
-	count(credential_names(server)) > 0
-}
-
-certificates(server) := {sprintf("serverCertificate %q", [path])} if {
-	count(credential_names(server)) == 0
-	path := object.get(server, ["tls", "serverCertificate"], "")
-	is_string(path)
-	path != ""
-}
-
-# Hosts as the listener sees them: "ns/host" serves host.
-hosts(server) := {h |
-	some raw in object.get(server, "hosts", [])
-	h := substring(raw, indexof(raw, "/") + 1, -1)
-}
-
-# Connections are only reused on the same address and port.
-same_listener(a, b) if {
-	k8s.port_number(a.port.number) == k8s.port_number(b.port.number)
-	object.get(a, "bind", "") == object.get(b, "bind", "")
-}
-
-other_gateways contains gw if {
-	some gw in k8s.all_namespaced("networking.istio.io", "Gateway")
+# [i, what, other]: server i of the subject presents a certificate that
+# server other presents on the same listener and workload. The inventory
+# index narrows the search to servers with the same certificate.
+contenders contains [i, what, other] if {
+	some i, server in subject_servers
+	gateway.terminates(server)
+	some certificate in gateway.certificates(server)
+	key := concat(" ", [gateway.listener(server), certificate])
+	some [ns, api_version, name, j] in object.get(index.gateway_certificates, key, set())
+	not same_object(ns, name)
+	gw := data.inventory.namespace[ns][api_version].Gateway[name]
 	same_workload(gw, k8s.subject)
-	not same_object(gw)
-}
-
-same_object(gw) if {
-	gw.metadata.namespace == k8s.namespace
-	gw.metadata.name == k8s.subject.metadata.name
-}
-
-# [i, what, other]: server i of the subject shares its listener with other.
-contenders contains [i, what, other] if {
-	some i, server in servers(k8s.subject)
-	some gw in other_gateways
-	some j, other in servers(gw)
-	same_listener(server, other)
-	what := sprintf("Gateway %s/%s spec.servers[%d]", [gw.metadata.namespace, gw.metadata.name, j])
+	other := gw.spec.servers[j]
+	what := sprintf("Gateway %s/%s spec.servers[%d]", [ns, name, j])
 }
 
 contenders contains [i, what, other] if {
-	some i, server in servers(k8s.subject)
-	some j, other in servers(k8s.subject)
+	some i, server in subject_servers
+	some j, other in subject_servers
 	i < j
-	same_listener(server, other)
+	gateway.listener(server) == gateway.listener(other)
 	what := sprintf("spec.servers[%d] of this Gateway", [j])
 }
 
 violation contains {"msg": msg} if {
 	some [i, what, other] in contenders
-	server := servers(k8s.subject)[i]
-	terminates(server)
-	terminates(other)
-	shared := certificates(server) & certificates(other)
+	server := subject_servers[i]
+	gateway.terminates(server)
+	gateway.terminates(other)
+	shared := gateway.certificates(server) & gateway.certificates(other)
 	count(shared) > 0
-	hosts(server) != hosts(other)
+	gateway.hosts(server) != gateway.hosts(other)
 	msg := sprintf(
 		"spec.servers[%d] (port %v, hosts %s) presents the same certificate (%s) as %s (hosts %s); clients reusing an HTTP/2 connection across these hosts get 404 from the gateway",
-		[i, server.port.number, concat(", ", sort(hosts(server))), concat(", ", sort(shared)), what, concat(", ", sort(hosts(other)))],
+		[i, server.port.number, concat(", ", sort(gateway.hosts(server))), concat(", ", sort(shared)), what, concat(", ", sort(gateway.hosts(other)))],
 	)
 }

@@ -6,9 +6,7 @@
 #   resolved in each one's namespace) and are exported to the same
 #   namespaces, only one of them applies and which one is undefined.
 #   Gateways merge such VirtualServices; sidecars do not. Rivals are looked
-#   for in the VirtualService's namespace and in the namespace of the
-#   Service the host names, so a conflict shows at least on the one outside
-#   the Service's namespace.
+#   for in every namespace.
 # custom:
 #   id: MESH1105
 #   severity: error
@@ -22,6 +20,7 @@
 #     VirtualServices (without hosts) can split a large route table.
 package mesh.istio.virtualservice_mesh_host_conflict
 
+import data.mesh.lib.index
 import data.mesh.lib.istio_traffic as traffic
 import data.mesh.lib.k8s
 import rego.v1
@@ -49,22 +48,10 @@ same_object(o, ns, name) if {
 	o.name == name
 }
 
-# VirtualServices in namespace ns that define the FQDN (short names resolved
-# in ns), as {"namespace", "name", "object"}.
-defining(name, ns) := {{"namespace": ns, "name": vs_name, "object": o} |
-	some api_version, vs_name
+# VirtualServices in any namespace that define the FQDN (short names
+# resolved in their own namespace), as {"namespace", "name", "object"},
+# found by host through the inventory index.
+candidates(name) := {{"namespace": ns, "name": vs_name, "object": o} |
+	some [ns, api_version, vs_name] in object.get(index.virtual_services_by_host, name, set())
 	o := data.inventory.namespace[ns][api_version].VirtualService[vs_name]
-	some h in traffic.hosts(o)
-	startswith(name, h) # cheap: the FQDN itself or a short name of it
-	traffic.fqdn(h, ns) == name
-	k8s.group_of(api_version) == "networking.istio.io"
-}
-
-# Where a rival VirtualService is looked for: the reviewed one's namespace
-# and, for a Kubernetes host, the Service's namespace. Walking every
-# namespace for every VirtualService reviewed would cost O(n^2) on large
-# meshes; a rival elsewhere that writes the FQDN in full is not seen.
-candidates(name) := {o |
-	some ns in {k8s.namespace} | {ref[1] | ref := traffic.kube_name(name)}
-	some o in defining(name, ns)
 }

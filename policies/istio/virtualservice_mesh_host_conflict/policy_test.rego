@@ -83,9 +83,10 @@ test_several_others_named if {
 	v == {{"msg": `spec.hosts[0] "ratings.shop.svc.cluster.local" (ratings.shop.svc.cluster.local) is also defined by VirtualService frontend/ratings-for-frontend, shop/ratings-local bound to the mesh gateway: sidecars apply only one of them`}}
 }
 
-test_rivals_looked_for_in_own_and_service_namespace_only if {
-	# frontend/ratings-for-frontend is in neither team-c nor shop; the
-	# conflict shows when frontend's VirtualService is reviewed instead.
-	count(conflict.violation) == 0 with input as review("team-c", "ratings", {"hosts": ["ratings.shop.svc.cluster.local"], "exportTo": ["frontend"]})
+test_rivals_looked_for_in_every_namespace if {
+	# frontend/ratings-for-frontend is in neither team-c nor shop, and both
+	# export the host to frontend.
+	v := conflict.violation with input as review("team-c", "ratings", {"hosts": ["ratings.shop.svc.cluster.local"], "exportTo": ["frontend"]})
 		with data.inventory as inventory
+	v == {{"msg": `spec.hosts[0] "ratings.shop.svc.cluster.local" (ratings.shop.svc.cluster.local) is also defined by VirtualService frontend/ratings-for-frontend bound to the mesh gateway: sidecars apply only one of them`}}
 }

@@ -20,6 +20,7 @@
 #     the route, or apply the DestinationRule before the VirtualService.
 package mesh.istio.virtualservice_subset
 
+import data.mesh.lib.index
 import data.mesh.lib.istio_traffic as traffic
 import data.mesh.lib.k8s
 import rego.v1
@@ -47,23 +48,21 @@ lookup_namespaces(name) := {k8s.namespace, root_namespace} | {se.namespace | som
 	not traffic.kube_name(name)
 }
 
-# Subsets of the DestinationRules whose host is the FQDN, written in full or
-# short, or a wildcard that covers it. A cheap prefix test comes first.
+# Subsets of the DestinationRules in the lookup namespaces whose host is
+# the FQDN, written in full or short, or a wildcard that covers it; the
+# inventory index finds them by host.
 subsets_for(name) := {s.name |
-	some ns in lookup_namespaces(name)
-	some api_version, dr_name
+	namespaces := lookup_namespaces(name)
+	some [ns, api_version, dr_name] in object.get(index.destination_rules_by_host, name, set())
+	ns in namespaces
 	dr := data.inventory.namespace[ns][api_version].DestinationRule[dr_name]
-	startswith(name, dr.spec.host)
-	traffic.fqdn(dr.spec.host, ns) == name
-	k8s.group_of(api_version) == "networking.istio.io"
 	some s in object.get(dr, ["spec", "subsets"], [])
 } | {s.name |
-	some ns in lookup_namespaces(name)
-	some api_version, dr_name
+	namespaces := lookup_namespaces(name)
+	some [ns, api_version, dr_name] in index.wildcard_destination_rules
+	ns in namespaces
 	dr := data.inventory.namespace[ns][api_version].DestinationRule[dr_name]
-	startswith(dr.spec.host, "*")
 	traffic.host_matches(dr.spec.host, name)
-	k8s.group_of(api_version) == "networking.istio.io"
 	some s in object.get(dr, ["spec", "subsets"], [])
 }
 
