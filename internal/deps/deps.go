@@ -8,6 +8,7 @@ package deps
 import (
 	_ "fortio.org/fortio/fhttp"
 	_ "fortio.org/fortio/periodic"
+	_ "github.com/openreports/reports-api/apis/openreports.io/v1alpha1"
 	_ "helm.sh/helm/v4/pkg/action"
 	_ "istio.io/api/networking/v1"
 	_ "istio.io/client-go/pkg/apis/networking/v1"
