@@ -77,6 +77,16 @@ func (e *Engine) LoadCustom(ctx context.Context, custom []Source) error {
 	return nil
 }
 
+// ValidateCustom compiles the library with custom as LoadCustom would, and
+// discards the result: the set in force does not change. The webhook uses it
+// to refuse a bad policy ConfigMap on admission.
+func (e *Engine) ValidateCustom(ctx context.Context, custom []Source) error {
+	if _, err := compileSet(ctx, e.store, e.library, custom); err != nil {
+		return fmt.Errorf("validating policies: %w", err)
+	}
+	return nil
+}
+
 // Policies lists the policies in force, in ID order.
 func (e *Engine) Policies() []Metadata {
 	return e.set.Load().Policies()

@@ -113,6 +113,24 @@ func TestCustomPolicyRejectedWhole(t *testing.T) {
 	}
 }
 
+func TestValidateCustomLeavesTheSetInForce(t *testing.T) {
+	ctx := context.Background()
+	good := policy("custom/good.rego", "acme.good", "#   id: ACME001\n#   severity: error\n#   enforcement: deny\n#   kinds: [ConfigMap]", alwaysBody)
+	other := policy("custom/other.rego", "acme.other", "#   id: ACME002\n#   severity: error\n#   enforcement: deny\n#   kinds: [ConfigMap]", alwaysBody)
+	e := newTestEngine(t, good)
+
+	if err := e.ValidateCustom(ctx, []Source{{Name: "custom/bad.rego", Text: "package acme.bad\n"}}); err == nil ||
+		!strings.Contains(err.Error(), "custom/bad.rego:1:") {
+		t.Errorf("ValidateCustom of a bad policy = %v, want an error at custom/bad.rego:1", err)
+	}
+	if err := e.ValidateCustom(ctx, []Source{good, other}); err != nil {
+		t.Errorf("ValidateCustom of good policies: %v", err)
+	}
+	if got := e.Policies(); len(got) != 1 || got[0].ID != "ACME001" {
+		t.Errorf("policies after ValidateCustom = %v, want the set loaded before [ACME001]", got)
+	}
+}
+
 func TestRoutingOperationsAndSuppression(t *testing.T) {
 	ctx := context.Background()
 	e := newTestEngine(t,
