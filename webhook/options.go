@@ -6,6 +6,11 @@ import (
 	"crypto/tls"
 	"flag"
 	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kubectl-mesh/kubectl-mesh/policies"
 )
 
 // ValidatePath is where the apiserver sends AdmissionReviews.
@@ -21,7 +26,43 @@ type Options struct {
 	MetricsBindAddress     string
 	HealthProbeBindAddress string
 	EnableHTTP2            bool
+
+	// Namespace is where the webhook runs: its policy ConfigMaps, its
+	// certificate Secret and its leader-election lease live there.
+	Namespace string
+	// ExcludedNamespaces are never reviewed nor audited.
+	ExcludedNamespaces []string
+	// EvaluationTimeout bounds one review; keep it below the webhook
+	// configuration's timeoutSeconds so the apiserver gets an answer.
+	EvaluationTimeout time.Duration
+	// MaxConcurrentReviews bounds the reviews evaluated at once.
+	MaxConcurrentReviews int
+	// AuditInterval is the period of the background audit; 0 turns it off.
+	AuditInterval time.Duration
+	// EnforcementOverrides change a policy's enforcement by ID.
+	EnforcementOverrides map[string]policies.Enforcement
+	// CertMode is "self" (the webhook generates, rotates and publishes its
+	// certificates) or "external" (it only reads them from CertDir, where
+	// cert-manager or anyone else puts them).
+	CertMode string
+	// WebhookConfigName is the ValidatingWebhookConfiguration whose
+	// caBundle the webhook keeps current in self mode.
+	WebhookConfigName string
+	// ServiceName is the Service in front of the webhook: the serving
+	// certificate is issued for its DNS names.
+	ServiceName string
+	// CertSecretName is the Secret the replicas share their CA and serving
+	// certificate through, in self mode.
+	CertSecretName string
+	// LeaderElection makes one replica at a time write audit reports.
+	LeaderElection bool
 }
+
+// Certificate modes.
+const (
+	CertModeSelf     = "self"
+	CertModeExternal = "external"
+)
 
 // DefaultOptions returns the settings used when no flag is given.
 func DefaultOptions() Options {
@@ -32,6 +73,15 @@ func DefaultOptions() Options {
 		KeyName:                "tls.key",
 		MetricsBindAddress:     ":8080",
 		HealthProbeBindAddress: ":8081",
+		Namespace:              "kubectl-mesh-system",
+		ExcludedNamespaces:     []string{"kube-system"},
+		EvaluationTimeout:      3 * time.Second,
+		MaxConcurrentReviews:   64,
+		AuditInterval:          time.Minute,
+		CertMode:               CertModeExternal,
+		WebhookConfigName:      "mesh-webhook",
+		ServiceName:            "mesh-webhook",
+		CertSecretName:         "mesh-webhook-certs",
 	}
 }
 
@@ -45,6 +95,39 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.MetricsBindAddress, "metrics-bind-address", o.MetricsBindAddress, "Address of the Prometheus /metrics endpoint (HTTP); \"0\" turns it off.")
 	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", o.HealthProbeBindAddress, "Address of the /healthz and /readyz endpoints (HTTP).")
 	fs.BoolVar(&o.EnableHTTP2, "enable-http2", o.EnableHTTP2, "Serve HTTP/2 on the webhook server. Off by default: HTTP/2 Rapid Reset (CVE-2023-44487) and Stream Cancellation (CVE-2023-39325).")
+	fs.StringVar(&o.Namespace, "namespace", o.Namespace, "Namespace the webhook runs in: policy ConfigMaps, the certificate Secret and the leader-election lease live there. Never reviewed.")
+	fs.Func("excluded-namespaces", "Comma-separated namespaces that are never reviewed nor audited (default \"kube-system\"; the webhook's own namespace is always excluded).", func(v string) error {
+		o.ExcludedNamespaces = nil
+		for _, ns := range strings.Split(v, ",") {
+			if ns = strings.TrimSpace(ns); ns != "" {
+				o.ExcludedNamespaces = append(o.ExcludedNamespaces, ns)
+			}
+		}
+		return nil
+	})
+	fs.DurationVar(&o.EvaluationTimeout, "evaluation-timeout", o.EvaluationTimeout, "Deadline of one review; keep it below the webhook configuration's timeoutSeconds.")
+	fs.IntVar(&o.MaxConcurrentReviews, "max-concurrent-reviews", o.MaxConcurrentReviews, "Reviews evaluated at once; more wait, until their deadline.")
+	fs.DurationVar(&o.AuditInterval, "audit-interval", o.AuditInterval, "Period of the background audit of existing resources; 0 turns the audit off.")
+	fs.Func("enforcement-override", "Change a policy's enforcement, as ID=deny|warn|audit (for example MESH1301=warn); repeat the flag for several policies.", func(v string) error {
+		id, action, ok := strings.Cut(v, "=")
+		if !ok || strings.TrimSpace(id) == "" {
+			return fmt.Errorf("%q is not ID=deny|warn|audit", v)
+		}
+		e, err := policies.ParseEnforcement(strings.TrimSpace(action))
+		if err != nil {
+			return err
+		}
+		if o.EnforcementOverrides == nil {
+			o.EnforcementOverrides = map[string]policies.Enforcement{}
+		}
+		o.EnforcementOverrides[strings.TrimSpace(id)] = e
+		return nil
+	})
+	fs.StringVar(&o.CertMode, "cert-mode", o.CertMode, "Where the serving certificate comes from: \"self\" (generated, rotated and published in the webhook configuration's caBundle by the webhook) or \"external\" (read from --cert-dir, where cert-manager or anyone else writes it).")
+	fs.StringVar(&o.WebhookConfigName, "webhook-config-name", o.WebhookConfigName, "ValidatingWebhookConfiguration whose caBundle the webhook keeps current (--cert-mode=self).")
+	fs.StringVar(&o.ServiceName, "service-name", o.ServiceName, "Service in front of the webhook; the serving certificate is issued for its DNS names (--cert-mode=self).")
+	fs.StringVar(&o.CertSecretName, "cert-secret-name", o.CertSecretName, "Secret in --namespace through which the replicas share their CA and serving certificate (--cert-mode=self).")
+	fs.BoolVar(&o.LeaderElection, "leader-elect", o.LeaderElection, "Elect one replica to write audit reports; every replica still answers admission requests.")
 }
 
 // Validate checks values that flag parsing cannot.
@@ -54,6 +137,24 @@ func (o *Options) Validate() error {
 	}
 	if o.CertDir == "" {
 		return fmt.Errorf("--cert-dir: must not be empty")
+	}
+	if o.Namespace == "" {
+		return fmt.Errorf("--namespace: must not be empty")
+	}
+	if o.EvaluationTimeout <= 0 {
+		return fmt.Errorf("--evaluation-timeout: %s is not a positive duration", o.EvaluationTimeout)
+	}
+	if o.MaxConcurrentReviews < 1 {
+		return fmt.Errorf("--max-concurrent-reviews: %d, want at least 1", o.MaxConcurrentReviews)
+	}
+	if o.AuditInterval < 0 {
+		return fmt.Errorf("--audit-interval: %s is negative; 0 turns the audit off", o.AuditInterval)
+	}
+	if !slices.Contains([]string{CertModeSelf, CertModeExternal}, o.CertMode) {
+		return fmt.Errorf("--cert-mode: %q, want %q or %q", o.CertMode, CertModeSelf, CertModeExternal)
+	}
+	if o.CertMode == CertModeSelf && (o.WebhookConfigName == "" || o.ServiceName == "" || o.CertSecretName == "") {
+		return fmt.Errorf("--cert-mode=self needs --webhook-config-name, --service-name and --cert-secret-name")
 	}
 	return nil
 }
@@ -68,4 +169,15 @@ func (o *Options) tlsOptions() []func(*tls.Config) {
 		opts = append(opts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
 	}
 	return opts
+}
+
+// Excluded lists the namespaces never reviewed: the configured ones and the
+// webhook's own, so that a broken policy can never lock the webhook out of
+// repairing itself.
+func (o *Options) Excluded() []string {
+	out := slices.Clone(o.ExcludedNamespaces)
+	if o.Namespace != "" && !slices.Contains(out, o.Namespace) {
+		out = append(out, o.Namespace)
+	}
+	return out
 }

@@ -3,20 +3,42 @@ package webhook
 import (
 	"crypto/tls"
 	"flag"
+	"io"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/kubectl-mesh/kubectl-mesh/policies"
 )
 
 func TestOptionsFlags(t *testing.T) {
 	o := DefaultOptions()
 	fs := flag.NewFlagSet("mesh-webhook", flag.ContinueOnError)
 	o.BindFlags(fs)
-	if err := fs.Parse([]string{"--port=10250", "--cert-dir=/certs", "--enable-http2"}); err != nil {
+	if err := fs.Parse([]string{"--port=10250", "--cert-dir=/certs", "--enable-http2",
+		"--namespace=mesh", "--excluded-namespaces=kube-system, istio-system", "--evaluation-timeout=2s",
+		"--enforcement-override=MESH1301=warn", "--enforcement-override", "MESH1101=deny", "--cert-mode=self"}); err != nil {
 		t.Fatal(err)
 	}
-	if o.Port != 10250 || o.CertDir != "/certs" || !o.EnableHTTP2 {
+	if o.Port != 10250 || o.CertDir != "/certs" || !o.EnableHTTP2 || o.EvaluationTimeout != 2*time.Second || o.CertMode != CertModeSelf {
 		t.Errorf("flags not applied: %+v", o)
+	}
+	if want := []string{"kube-system", "istio-system", "mesh"}; !slices.Equal(o.Excluded(), want) {
+		t.Errorf("Excluded() = %v, want %v (the configured namespaces and the webhook's own)", o.Excluded(), want)
+	}
+	if want := map[string]policies.Enforcement{"MESH1301": policies.EnforcementWarn, "MESH1101": policies.EnforcementDeny}; !maps.Equal(o.EnforcementOverrides, want) {
+		t.Errorf("overrides = %v, want %v", o.EnforcementOverrides, want)
+	}
+	for _, bad := range []string{"--enforcement-override=MESH1301", "--enforcement-override=MESH1301=block"} {
+		fs := flag.NewFlagSet("mesh-webhook", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		o := DefaultOptions()
+		o.BindFlags(fs)
+		if err := fs.Parse([]string{bad}); err == nil {
+			t.Errorf("%s was accepted", bad)
+		}
 	}
 	fs.VisitAll(func(f *flag.Flag) {
 		if strings.TrimSpace(f.Usage) == "" {
@@ -35,6 +57,12 @@ func TestOptionsValidate(t *testing.T) {
 		{name: "port zero", mutate: func(o *Options) { o.Port = 0 }, wantErr: "--port: 0 is not a TCP port"},
 		{name: "port too large", mutate: func(o *Options) { o.Port = 70000 }, wantErr: "--port: 70000"},
 		{name: "no cert dir", mutate: func(o *Options) { o.CertDir = "" }, wantErr: "--cert-dir"},
+		{name: "no namespace", mutate: func(o *Options) { o.Namespace = "" }, wantErr: "--namespace"},
+		{name: "zero timeout", mutate: func(o *Options) { o.EvaluationTimeout = 0 }, wantErr: "--evaluation-timeout"},
+		{name: "no concurrency", mutate: func(o *Options) { o.MaxConcurrentReviews = 0 }, wantErr: "--max-concurrent-reviews"},
+		{name: "negative audit interval", mutate: func(o *Options) { o.AuditInterval = -time.Second }, wantErr: "--audit-interval"},
+		{name: "unknown cert mode", mutate: func(o *Options) { o.CertMode = "vault" }, wantErr: `--cert-mode: "vault"`},
+		{name: "self mode without a webhook configuration", mutate: func(o *Options) { o.CertMode = CertModeSelf; o.WebhookConfigName = "" }, wantErr: "--webhook-config-name"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
