@@ -16,6 +16,8 @@ function median(name,   n, i, j, t, a) {
 	for (i = 3; i < NF; i++) {
 		if ($(i + 1) == "ns/op") { count[name]++; v[name, count[name]] = $i }
 		if ($(i + 1) == "peak-RSS-MiB") { rss[name] = ($i > rss[name]) ? $i : rss[name] }
+		# Custom metrics (b.ReportMetric), kept per unit: name/unit.
+		if ($(i + 1) ~ /-(us|qps|MiB)$/) { m = name "/" $(i + 1); count[m]++; v[m, count[m]] = $i }
 	}
 }
 function ratio(label, a, b, target,   x, y) {
@@ -32,4 +34,11 @@ END {
 	c = median("BenchmarkCheckBinary5000IstioObjects")
 	if (c >= 0) printf "%-58s %10.3f s  %s\n", "check, 5,000 Istio objects in files (binary)", c / 1e9, "< 1 s"
 	if ("BenchmarkCheckBinary5000IstioObjects" in rss) printf "%-58s %10.1f MiB %s\n", "check, 5,000 Istio objects: peak RSS of the binary", rss["BenchmarkCheckBinary5000IstioObjects"], "< 300 MiB"
+	w = "BenchmarkWebhookLoad/"
+	if (median(w "noop-p50-us") >= 0) {
+		printf "%-58s %10.0f us %s\n", "webhook p50 at 1,000/s: policies - no-op", median(w "policies-p50-us") - median(w "noop-p50-us"), "<= 150 us"
+		ratio("webhook p99 at 1,000/s: policies / no-op", w "policies-p99-us", w "noop-p99-us", "<= 2.000")
+		ratio("webhook max reviews/s: policies / no-op", w "policies-max-qps", w "noop-max-qps", ">= 0.400")
+		printf "%-58s %10.1f MiB %s\n", "webhook peak RSS at 1,000/s, 100 policies", median(w "policies-peak-RSS-MiB"), "<= 128 MiB"
+	}
 }'

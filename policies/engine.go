@@ -144,6 +144,21 @@ type Finding struct {
 	Source      *Location   `json:"source,omitempty"`
 }
 
+// PolicyError is one policy failing at run time on one object; Review joins
+// one per failed policy, and the other policies' findings still count.
+type PolicyError struct {
+	PolicyID string
+	// Object describes what was reviewed, with file:line when known.
+	Object string
+	Err    error
+}
+
+func (e *PolicyError) Error() string {
+	return fmt.Sprintf("evaluating %s on %s: %v", e.PolicyID, e.Object, e.Err)
+}
+
+func (e *PolicyError) Unwrap() error { return e.Err }
+
 // Review evaluates every policy that routes to the review's kind and
 // operation and is not suppressed on the object. Policies that fail at run
 // time are reported in the error; the findings of the others are still returned.
@@ -175,7 +190,7 @@ func (e *Engine) Review(ctx context.Context, r *Review) ([]Finding, error) {
 			continue
 		}
 		if errs[i] != nil {
-			policyErrs = append(policyErrs, fmt.Errorf("evaluating %s on %s: %w", p.ID, r.describe(), errs[i]))
+			policyErrs = append(policyErrs, &PolicyError{PolicyID: p.ID, Object: r.describe(), Err: errs[i]})
 			continue
 		}
 		enforcement := p.Enforcement

@@ -30,15 +30,23 @@ type CA struct {
 
 // NewCA creates a self-signed certificate authority valid for validity.
 func NewCA(commonName string, validity time.Duration) (*CA, error) {
+	return NewCAAt(commonName, time.Now(), validity)
+}
+
+// NewCAAt creates a self-signed certificate authority valid from now for
+// validity; callers with an injected clock pass its time.
+func NewCAAt(commonName string, now time.Time, validity time.Duration) (*CA, error) {
+	if validity <= 0 {
+		return nil, fmt.Errorf("creating a CA: validity %s is not positive", validity)
+	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("generating the CA key: %w", err)
 	}
-	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial(),
 		Subject:               pkix.Name{CommonName: commonName},
-		NotBefore:             now.Add(-time.Minute), // tolerate small clock skew
+		NotBefore:             now.Add(-backdate(validity)),
 		NotAfter:              now.Add(validity),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
 		BasicConstraintsValid: true,
@@ -62,14 +70,26 @@ func NewCA(commonName string, validity time.Duration) (*CA, error) {
 
 // IssueServing signs a serving certificate for the given DNS names and IPs.
 func (ca *CA) IssueServing(dnsNames []string, ips []net.IP, validity time.Duration) (Pair, error) {
+	return ca.IssueServingAt(dnsNames, ips, time.Now(), validity)
+}
+
+// IssueServingAt signs a serving certificate valid from now for validity, but
+// never beyond the CA's own expiry: a certificate cannot outlive its issuer.
+func (ca *CA) IssueServingAt(dnsNames []string, ips []net.IP, now time.Time, validity time.Duration) (Pair, error) {
 	if len(dnsNames) == 0 && len(ips) == 0 {
 		return Pair{}, fmt.Errorf("issuing a serving certificate: no DNS name or IP address")
+	}
+	if validity <= 0 {
+		return Pair{}, fmt.Errorf("issuing a serving certificate: validity %s is not positive", validity)
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return Pair{}, fmt.Errorf("generating the serving key: %w", err)
 	}
-	now := time.Now()
+	notAfter := now.Add(validity)
+	if notAfter.After(ca.cert.NotAfter) {
+		notAfter = ca.cert.NotAfter
+	}
 	cn := ""
 	if len(dnsNames) > 0 {
 		cn = dnsNames[0]
@@ -79,8 +99,8 @@ func (ca *CA) IssueServing(dnsNames []string, ips []net.IP, validity time.Durati
 		Subject:      pkix.Name{CommonName: cn},
 		DNSNames:     dnsNames,
 		IPAddresses:  ips,
-		NotBefore:    now.Add(-time.Minute),
-		NotAfter:     now.Add(validity),
+		NotBefore:    now.Add(-backdate(validity)),
+		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
@@ -89,6 +109,16 @@ func (ca *CA) IssueServing(dnsNames []string, ips []net.IP, validity time.Durati
 		return Pair{}, fmt.Errorf("signing the serving certificate: %w", err)
 	}
 	return encode(der, key)
+}
+
+// Certificate returns the CA's parsed certificate.
+func (ca *CA) Certificate() *x509.Certificate { return ca.cert }
+
+// backdate is how far NotBefore lies before the time of issue, to tolerate
+// clock skew between replicas and the apiserver: a minute, but at most a
+// tenth of the validity, so that short-lived certificates keep their lifetime.
+func backdate(validity time.Duration) time.Duration {
+	return min(time.Minute, validity/10)
 }
 
 func encode(der []byte, key *ecdsa.PrivateKey) (Pair, error) {

@@ -71,3 +71,36 @@ func parse(t *testing.T, certPEM []byte) *x509.Certificate {
 	}
 	return cert
 }
+
+func TestIssueServingAtFollowsTheGivenClock(t *testing.T) {
+	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	ca, err := NewCAAt("ca", now, 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name          string
+		validity      time.Duration
+		wantNotBefore time.Time
+		wantNotAfter  time.Time
+	}{
+		{"long-lived certificates are backdated a minute", time.Hour, now.Add(-time.Minute), now.Add(time.Hour)},
+		{"short-lived certificates are backdated a tenth of their validity", 10 * time.Second, now.Add(-time.Second), now.Add(10 * time.Second)},
+		{"a certificate never outlives its CA", 48 * time.Hour, now.Add(-time.Minute), now.Add(24 * time.Hour)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pair, err := ca.IssueServingAt([]string{"svc.ns.svc"}, nil, now, tt.validity)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cert := parse(t, pair.CertPEM)
+			if !cert.NotBefore.Equal(tt.wantNotBefore) || !cert.NotAfter.Equal(tt.wantNotAfter) {
+				t.Errorf("valid %s to %s, want %s to %s", cert.NotBefore, cert.NotAfter, tt.wantNotBefore, tt.wantNotAfter)
+			}
+		})
+	}
+	if _, err := ca.IssueServingAt([]string{"svc.ns.svc"}, nil, now, 0); err == nil {
+		t.Error("want an error for a zero validity")
+	}
+}

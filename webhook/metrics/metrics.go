@@ -16,7 +16,8 @@ type Metrics struct {
 	// AdmissionLatency is the handler's time per review, in seconds, from
 	// 100 µs: a review of a small object takes well under a millisecond.
 	AdmissionLatency *prometheus.HistogramVec
-	// AdmissionErrors counts reviews answered 500.
+	// AdmissionErrors counts reviews that met an internal error: answered
+	// 500, or (reason "policy") a policy failing while the others decided.
 	AdmissionErrors *prometheus.CounterVec
 	// Violations counts findings by policy, severity and where they were
 	// found (admission or audit).
@@ -53,7 +54,7 @@ func New() *Metrics {
 		}, []string{"operation"}),
 		AdmissionErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kubectl_mesh_admission_errors_total",
-			Help: "Admission reviews answered with an internal error (500), by reason.",
+			Help: "Admission reviews that met an internal error, by reason: answered 500 (decode, review, panic, overloaded, timeout) or a policy failing at run time (policy; the other policies still decide).",
 		}, []string{"reason"}),
 		Violations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kubectl_mesh_violations_total",

@@ -1,0 +1,425 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/go-logr/logr/funcr"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
+	cradmission "sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/kubectl-mesh/kubectl-mesh/policies"
+	"github.com/kubectl-mesh/kubectl-mesh/webhook/admission"
+	"github.com/kubectl-mesh/kubectl-mesh/webhook/certs"
+	"github.com/kubectl-mesh/kubectl-mesh/webhook/metrics"
+)
+
+const (
+	admissionNamespace = "admission-shop"
+	// admissionOwnNamespace stands for the webhook's namespace: excluded from
+	// evaluation, home of the policy ConfigMaps.
+	admissionOwnNamespace = "admission-system"
+	// admissionSelectorLabel scopes the test's webhook to its namespaces, so
+	// that other tests' objects never reach it.
+	admissionSelectorLabel = "kubectl-mesh.io/e2e-admission"
+	admissionPath          = "/validate"
+)
+
+const admissionObjects = `apiVersion: v1
+kind: Namespace
+metadata:
+  name: admission-shop
+  labels: {kubectl-mesh.io/e2e-admission: "true"}
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: admission-system
+  labels: {kubectl-mesh.io/e2e-admission: "true"}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: admission-shop}
+spec:
+  selector: {app: reviews}
+  ports: [{name: http, port: 9080}]
+`
+
+// Two destinations and no weights: MESH1115 (deny). Their subsets have no
+// DestinationRule: MESH1102 (warn), twice.
+const admissionSplitVS = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews-split, namespace: %s}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviews, subset: v1}
+    - destination: {host: reviews, subset: v2}
+    timeout: 5s
+`
+
+// A host with no Service: MESH1101 (warn).
+const admissionRatingsVS = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ratings, namespace: admission-shop}
+spec:
+  hosts: [ratings]
+  http:
+  - route: [{destination: {host: ratings}}]
+    timeout: 5s
+`
+
+const admissionCleanVS = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: admission-shop}
+spec:
+  hosts: [reviews]
+  http:
+  - route: [{destination: {host: reviews}}]
+    timeout: 5s
+`
+
+const admissionGoodPolicy = `# METADATA
+# title: No latest tag
+# description: Images are pinned.
+# custom:
+#   id: ACME100
+#   severity: error
+#   enforcement: deny
+#   kinds: [Pod]
+package acme.latest
+
+import rego.v1
+
+violation contains {"msg": "image uses :latest"} if {
+	some c in input.review.object.spec.containers
+	endswith(c.image, ":latest")
+}
+`
+
+func admissionPolicyConfigMap(rego string) string {
+	var indented strings.Builder
+	for line := range strings.Lines(rego) {
+		indented.WriteString("    " + line)
+	}
+	return `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: acme-policies
+  namespace: admission-system
+  labels: {kubectl-mesh.io/policy: "true"}
+data:
+  deny-latest.rego: |
+` + indented.String()
+}
+
+// TestAdmissionThroughKubectl runs the admission handler with the real
+// policy library behind a controller-runtime webhook server on loopback,
+// registered with the sandbox's apiserver by url, and drives it with kubectl.
+func TestAdmissionThroughKubectl(t *testing.T) {
+	ctx := t.Context()
+	client := kubeClient(t)
+	kubectl(t, "apply", "-f", "-").stdin(virtualServiceCRD).run()
+	kubectl(t, "wait", "--for=condition=Established", "crd/virtualservices.networking.istio.io", "--timeout=30s").run()
+	kubectl(t, "apply", "-f", "-").stdin(admissionObjects).run()
+
+	// The inventory the webhook's cache would hold: the Service exists.
+	engine, err := policies.New(ctx, policies.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := policies.NewInventory()
+	inv.Add(map[string]any{"apiVersion": "v1", "kind": "Service",
+		"metadata": map[string]any{"name": "reviews", "namespace": admissionNamespace},
+		"spec":     map[string]any{"selector": map[string]any{"app": "reviews"}, "ports": []any{map[string]any{"name": "http", "port": 9080}}}})
+	if err := engine.SetInventory(ctx, inv); err != nil {
+		t.Fatal(err)
+	}
+	m := metrics.New()
+	log := &syncBuffer{}
+	h, err := admission.New(admission.Config{
+		Engine:                   engine,
+		Metrics:                  m,
+		Log:                      funcr.NewJSON(func(obj string) { fmt.Fprintln(log, obj) }, funcr.Options{Verbosity: 1}),
+		ExcludedNamespaces:       []string{"kube-system", admissionOwnNamespace},
+		PolicyConfigMapNamespace: admissionOwnNamespace,
+		PolicyConfigMapValidator: admissionConfigMapValidator(engine),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ca, err := certs.NewCA("mesh-admission-e2e-ca", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := admissionStartServer(t, h, ca)
+	admissionRegister(t, client, port, ca.CertPEM)
+	admissionWaitForWebhook(t)
+
+	t.Run("a deny policy refuses the object with every message, policy ID first", func(t *testing.T) {
+		_, stderr, err := admissionKubectl(t, fmt.Sprintf(admissionSplitVS, admissionNamespace), "apply", "-f", "-")
+		if err == nil {
+			t.Fatalf("kubectl apply of a VirtualService violating MESH1115 succeeded:\n%s", stderr)
+		}
+		t.Logf("kubectl apply:\n%s", stderr)
+		want := `admission webhook "validate.kubectl-mesh.io" denied the request: MESH1115: spec.http[0].route has 2 destinations and their weights sum to 0`
+		if !strings.Contains(stderr, want) {
+			t.Errorf("kubectl stderr does not contain\n%s\ngot:\n%s", want, stderr)
+		}
+		// The warn findings of the refused object are printed too.
+		for _, w := range []string{`Warning: MESH1102: spec.http[0].route[0]: subset "v1"`, `Warning: MESH1102: spec.http[0].route[1]: subset "v2"`} {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("kubectl stderr does not contain %q:\n%s", w, stderr)
+			}
+		}
+		if _, stderr, err := admissionKubectl(t, "", "get", "virtualservice", "reviews-split", "-n", admissionNamespace); err == nil || !strings.Contains(stderr, "NotFound") {
+			t.Errorf("the refused VirtualService: %v %s, want NotFound", err, stderr)
+		}
+	})
+
+	t.Run("a warn policy's warning is printed by kubectl and the object is created", func(t *testing.T) {
+		_, stderr, err := admissionKubectl(t, admissionRatingsVS, "apply", "-f", "-")
+		if err != nil {
+			t.Fatalf("kubectl apply: %v\n%s", err, stderr)
+		}
+		t.Logf("kubectl apply:\n%s", stderr)
+		for _, w := range []string{
+			`Warning: MESH1101: host "ratings" matches no Service or ServiceEntry`,
+			`Warning: MESH1101: spec.http[0].route[0]: destination host "ratings" matches no Service or ServiceEntry`,
+		} {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("kubectl stderr does not contain %q:\n%s", w, stderr)
+			}
+		}
+		kubectl(t, "get", "virtualservice", "ratings", "-n", admissionNamespace).run()
+		if !admissionLoggedVerdict(log.String(), "CREATE", "ratings", "warned") {
+			t.Errorf("no log line for the warned request:\n%s", log.String())
+		}
+	})
+
+	t.Run("a clean object is created without warnings; breaking it on UPDATE is refused", func(t *testing.T) {
+		_, stderr, err := admissionKubectl(t, admissionCleanVS, "apply", "-f", "-")
+		if err != nil || strings.Contains(stderr, "Warning:") {
+			t.Fatalf("kubectl apply of a clean VirtualService: %v\n%s", err, stderr)
+		}
+		broken := strings.Replace(admissionCleanVS, "  - route: [{destination: {host: reviews}}]",
+			"  - route: [{destination: {host: reviews}, weight: 0}, {destination: {host: reviews}, weight: 0}]", 1)
+		_, stderr, err = admissionKubectl(t, broken, "apply", "-f", "-")
+		if err == nil || !strings.Contains(stderr, "denied the request: MESH1115: ") {
+			t.Fatalf("kubectl apply of a broken update: %v, want MESH1115 in\n%s", err, stderr)
+		}
+		got := kubectl(t, "get", "virtualservice", "reviews", "-n", admissionNamespace, "-o", "jsonpath={.spec.http[0].route}").run()
+		if strings.Contains(got, "weight") {
+			t.Errorf("the refused update was stored: %s", got)
+		}
+	})
+
+	t.Run("the webhook's own namespace is not evaluated", func(t *testing.T) {
+		_, stderr, err := admissionKubectl(t, fmt.Sprintf(admissionSplitVS, admissionOwnNamespace), "apply", "-f", "-")
+		if err != nil || strings.Contains(stderr, "Warning:") {
+			t.Fatalf("kubectl apply in the excluded namespace: %v\n%s", err, stderr)
+		}
+	})
+
+	t.Run("a policy ConfigMap with bad Rego is refused with file:line", func(t *testing.T) {
+		// A misspelt built-in on line 15 of the policy.
+		bad := admissionPolicyConfigMap(strings.Replace(admissionGoodPolicy, "endswith(", "ends_with(", 1))
+		_, stderr, err := admissionKubectl(t, bad, "apply", "-f", "-")
+		if err == nil {
+			t.Fatalf("kubectl apply of a bad policy ConfigMap succeeded:\n%s", stderr)
+		}
+		t.Logf("kubectl apply:\n%s", stderr)
+		for _, w := range []string{`denied the request: policy ConfigMap admission-system/acme-policies refused`, "configmap/acme-policies/deny-latest.rego:15: ", "ends_with"} {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("kubectl stderr does not contain %q:\n%s", w, stderr)
+			}
+		}
+		if _, stderr, err := admissionKubectl(t, admissionPolicyConfigMap(admissionGoodPolicy), "apply", "-f", "-"); err != nil {
+			t.Fatalf("kubectl apply of a good policy ConfigMap: %v\n%s", err, stderr)
+		}
+	})
+
+	kind := "networking.istio.io/VirtualService"
+	for _, c := range []struct {
+		op, verdict string
+		min         float64
+	}{{"CREATE", "denied", 1}, {"CREATE", "warned", 1}, {"UPDATE", "denied", 1}, {"CREATE", "allowed", 1}} {
+		if got := testutil.ToFloat64(m.AdmissionRequests.WithLabelValues(c.op, kind, c.verdict)); got < c.min {
+			t.Errorf("admission requests{%s,%s,%s} = %v, want at least %v", c.op, kind, c.verdict, got, c.min)
+		}
+	}
+	if got := testutil.ToFloat64(m.Violations.WithLabelValues("MESH1115", "error", "admission")); got < 2 {
+		t.Errorf("violations{MESH1115} = %v, want at least 2", got)
+	}
+	if got := testutil.CollectAndCount(m.AdmissionErrors); got != 0 {
+		t.Errorf("%d admission error series, want none:\n%s", got, log.String())
+	}
+}
+
+// admissionConfigMapValidator compiles a policy ConfigMap's .rego keys,
+// named configmap/NAME/KEY, with the library, as the webhook is wired to.
+func admissionConfigMapValidator(engine *policies.Engine) func(context.Context, *corev1.ConfigMap) error {
+	return func(ctx context.Context, cm *corev1.ConfigMap) error {
+		var sources []policies.Source
+		for key, text := range cm.Data {
+			if strings.HasSuffix(key, ".rego") {
+				sources = append(sources, policies.Source{Name: "configmap/" + cm.Name + "/" + key, Text: text})
+			}
+		}
+		sort.Slice(sources, func(i, j int) bool { return sources[i].Name < sources[j].Name })
+		return engine.ValidateCustom(ctx, sources)
+	}
+}
+
+// admissionStartServer serves h over TLS on loopback with controller-runtime's
+// webhook server, as the manager does, until the test ends.
+func admissionStartServer(t *testing.T, h cradmission.Handler, ca *certs.CA) int {
+	t.Helper()
+	serving, err := ca.IssueServing([]string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certDir := t.TempDir()
+	for name, data := range map[string][]byte{"tls.crt": serving.CertPEM, "tls.key": serving.KeyPEM} {
+		if err := os.WriteFile(filepath.Join(certDir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	port := freePort(t)
+	server := crwebhook.NewServer(crwebhook.Options{Host: "127.0.0.1", Port: port, CertDir: certDir})
+	server.Register(admissionPath, &cradmission.Webhook{
+		Handler:        h,
+		LogConstructor: func(logr.Logger, *cradmission.Request) logr.Logger { return logr.Discard() },
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- server.Start(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("webhook server: %v", err)
+		}
+	})
+	err = wait.PollUntilContextTimeout(t.Context(), 50*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		select {
+		case err := <-done:
+			return false, fmt.Errorf("webhook server stopped: %w", err)
+		default:
+		}
+		return server.StartedChecker()(nil) == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("webhook server not serving: %v", err)
+	}
+	return port
+}
+
+// admissionRegister registers the webhook by url for VirtualServices and for
+// policy ConfigMaps, in the test's namespaces only.
+func admissionRegister(t *testing.T, client kubernetes.Interface, port int, caPEM []byte) {
+	t.Helper()
+	url := "https://" + loopback(port) + admissionPath
+	fail := admissionregistrationv1.Fail
+	none := admissionregistrationv1.SideEffectClassNone
+	timeout := int32(5)
+	namespaces := &metav1.LabelSelector{MatchLabels: map[string]string{admissionSelectorLabel: "true"}}
+	hook := func(name string, rule admissionregistrationv1.RuleWithOperations, objects *metav1.LabelSelector) admissionregistrationv1.ValidatingWebhook {
+		return admissionregistrationv1.ValidatingWebhook{
+			Name:                    name,
+			ClientConfig:            admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: caPEM},
+			Rules:                   []admissionregistrationv1.RuleWithOperations{rule},
+			NamespaceSelector:       namespaces,
+			ObjectSelector:          objects,
+			FailurePolicy:           &fail,
+			SideEffects:             &none,
+			TimeoutSeconds:          &timeout,
+			AdmissionReviewVersions: []string{"v1"},
+		}
+	}
+	ops := []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update}
+	cfg := &admissionregistrationv1.ValidatingWebhookConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Name: "kubectl-mesh-admission-e2e"},
+		Webhooks: []admissionregistrationv1.ValidatingWebhook{
+			hook("validate.kubectl-mesh.io", admissionregistrationv1.RuleWithOperations{
+				Operations: append(ops, admissionregistrationv1.Delete),
+				Rule:       admissionregistrationv1.Rule{APIGroups: []string{"networking.istio.io"}, APIVersions: []string{"*"}, Resources: []string{"virtualservices"}},
+			}, nil),
+			hook("policies.kubectl-mesh.io", admissionregistrationv1.RuleWithOperations{
+				Operations: ops,
+				Rule:       admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"configmaps"}},
+			}, &metav1.LabelSelector{MatchLabels: map[string]string{admission.PolicyLabel: "true"}}),
+		},
+	}
+	if _, err := client.AdmissionregistrationV1().ValidatingWebhookConfigurations().Create(t.Context(), cfg, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = client.AdmissionregistrationV1().ValidatingWebhookConfigurations().Delete(context.Background(), cfg.Name, metav1.DeleteOptions{})
+	})
+}
+
+// admissionWaitForWebhook waits until the apiserver calls the webhook: it
+// picks up a new configuration asynchronously. A server-side dry run of
+// the refused object stores nothing while it waits.
+func admissionWaitForWebhook(t *testing.T) {
+	t.Helper()
+	var last string
+	err := wait.PollUntilContextTimeout(t.Context(), 250*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		_, stderr, err := admissionKubectl(t, fmt.Sprintf(admissionSplitVS, admissionNamespace), "apply", "--dry-run=server", "-f", "-")
+		last = stderr
+		return err != nil && strings.Contains(stderr, "MESH1115"), nil
+	})
+	if err != nil {
+		t.Fatalf("the apiserver never called the webhook: %v\nlast kubectl output:\n%s", err, last)
+	}
+}
+
+// admissionKubectl runs kubectl against the sandbox and returns both
+// streams: kubectl prints admission warnings and denials on stderr.
+func admissionKubectl(t *testing.T, stdin string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	cmd := exec.Command("/usr/bin/kubectl", args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+cluster.Kubeconfig)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("running kubectl: %v", err)
+	}
+	return out.String(), errOut.String(), err
+}
+
+// admissionLoggedVerdict reports whether the handler logged the request with
+// the verdict (funcr's JSON: "key":"value").
+func admissionLoggedVerdict(log, operation, name, verdict string) bool {
+	for line := range strings.Lines(log) {
+		if strings.Contains(line, `"msg":"admission request"`) &&
+			strings.Contains(line, `"operation":"`+operation+`"`) &&
+			strings.Contains(line, `"name":"`+name+`"`) &&
+			strings.Contains(line, `"verdict":"`+verdict+`"`) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,79 @@
+package admission
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/kubectl-mesh/kubectl-mesh/policies"
+)
+
+// reviewFromRequest builds what Rego sees as input.review from the real
+// AdmissionRequest (DESIGN.md principle 2).
+func reviewFromRequest(req admission.Request) (*policies.Review, error) {
+	r := &policies.Review{
+		UID:       string(req.UID),
+		Group:     req.Kind.Group,
+		Version:   req.Kind.Version,
+		Kind:      req.Kind.Kind,
+		Resource:  req.Resource.Resource,
+		Name:      req.Name,
+		Namespace: req.Namespace,
+		Operation: string(req.Operation),
+		UserInfo: policies.UserInfo{
+			Username: req.UserInfo.Username,
+			UID:      req.UserInfo.UID,
+			Groups:   req.UserInfo.Groups,
+		},
+		DryRun: req.DryRun != nil && *req.DryRun,
+	}
+	var err error
+	if r.Object, err = decodeObject(req.Object); err != nil {
+		return nil, fmt.Errorf("decoding the object of %s: %w", describe(r), err)
+	}
+	if r.OldObject, err = decodeObject(req.OldObject); err != nil {
+		return nil, fmt.Errorf("decoding the old object of %s: %w", describe(r), err)
+	}
+	if r.Name == "" {
+		// A CREATE with generateName has no name in the request; the object may.
+		meta, _ := r.Object["metadata"].(map[string]any)
+		r.Name, _ = meta["name"].(string)
+	}
+	return r, nil
+}
+
+// decodeObject reads a JSON object; absent and null mean nil (the object of
+// a DELETE, the old object of a CREATE).
+func decodeObject(raw runtime.RawExtension) (map[string]any, error) {
+	data := bytes.TrimSpace(raw.Raw)
+	if len(data) == 0 || bytes.Equal(data, []byte("null")) {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	// Numbers stay exact: an int64 does not pass through float64.
+	dec.UseNumber()
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("unexpected data after the object")
+	}
+	return obj, nil
+}
+
+// describe names the request's object for messages: Kind namespace/name.
+func describe(r *policies.Review) string {
+	name := r.Name
+	if name == "" {
+		name = "(unnamed)"
+	}
+	if r.Namespace != "" {
+		name = r.Namespace + "/" + name
+	}
+	return r.Kind + " " + name
+}
