@@ -37,8 +37,18 @@ help: ## Show this help.
 
 ##@ Build
 .PHONY: build
-build: ## Build kubectl-mesh, mesh-webhook and mesh-sandbox into bin/.
+build: chart-crds ## Build kubectl-mesh, mesh-webhook and mesh-sandbox into bin/.
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/kubectl-mesh ./cmd/mesh-webhook ./test/sandbox/cmd/mesh-sandbox
+
+# The OpenReports CRDs are another project's files: copied from the Go module
+# cache into the chart (which kubectl-mesh embeds), never committed.
+CHART_CRDS := charts/mesh-webhook/crds
+
+.PHONY: chart-crds
+chart-crds: ## Copy the OpenReports CRDs from the Go module cache into the webhook chart.
+	@mkdir -p $(CHART_CRDS)
+	cp "$$($(GO) list -m -f '{{.Dir}}' github.com/openreports/reports-api)"/config/crd/*.yaml $(CHART_CRDS)/
+	@chmod u+w $(CHART_CRDS)/*.yaml
 
 .PHONY: sandbox-bin
 sandbox-bin: $(SANDBOX_BINARIES) ## Build the sandbox cluster's binaries (about 15 minutes the first time; rebuilt when test/tools changes).
@@ -56,7 +66,7 @@ $(BIN)/etcd: $(TOOLS)/etcd/go.mod $(TOOLS)/etcd/go.sum $(TOOLS)/etcd/main.go
 	cd $(TOOLS)/etcd && $(GO) build -ldflags '-s -w' -o $(BIN)/etcd .
 
 .PHONY: dist
-dist: ## Build release archives for Krew and dist/krew.yaml with their checksums.
+dist: chart-crds ## Build release archives for Krew and dist/krew.yaml with their checksums.
 	VERSION=$(VERSION) LDFLAGS='$(LDFLAGS)' hack/dist.sh $(DIST)
 
 ##@ Test
@@ -64,11 +74,11 @@ dist: ## Build release archives for Krew and dist/krew.yaml with their checksums
 test: lint test-unit test-e2e ## Run everything CI runs: lint, unit tests, end-to-end tests.
 
 .PHONY: test-unit
-test-unit: ## Run the unit tests (no cluster).
+test-unit: chart-crds ## Run the unit tests (no cluster).
 	$(GO) test -count=1 $(UNIT_PKGS)
 
 .PHONY: test-e2e
-test-e2e: sandbox-bin build ## Run the end-to-end tests against sandbox clusters.
+test-e2e: chart-crds sandbox-bin build ## Run the end-to-end tests against sandbox clusters.
 	$(GO) test -count=1 -timeout 30m ./test/e2e/...
 
 .PHONY: lint

@@ -42,6 +42,7 @@ evaluates best-practice policies on mesh resources, in the cluster and in CI.`,
 		NewCmdVersion(streams, configFlags),
 		NewCmdCheck(streams, configFlags),
 		NewCmdPolicies(streams),
+		NewCmdWebhook(streams, configFlags),
 		NewCmdCompletion(streams),
 	)
 	return cmd

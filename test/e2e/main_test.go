@@ -11,6 +11,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/go-logr/logr"
+	crlog "sigs.k8s.io/controller-runtime/pkg/log"
+
 	"github.com/kubectl-mesh/kubectl-mesh/test/sandbox"
 )
 
@@ -22,6 +25,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// Webhook servers and caches started in process log through
+	// controller-runtime's global logger; the tests read their own output.
+	crlog.SetLogger(logr.Discard())
 	os.Exit(sandbox.Main(sandbox.Options{}, func(ctx context.Context, c *sandbox.Cluster) int {
 		cluster = c
 		binDir = filepath.Join(c.Dir, "e2e-bin")

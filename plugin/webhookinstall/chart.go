@@ -1,0 +1,129 @@
+// Package webhookinstall installs, upgrades, uninstalls and reports on the
+// mesh-webhook Helm release through the Helm SDK, from the chart embedded in
+// kubectl-mesh. Releases are stored as Helm Secrets, so `helm list` shows them.
+package webhookinstall
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+
+	"helm.sh/helm/v4/pkg/chart/loader/archive"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	"helm.sh/helm/v4/pkg/ignore"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/yaml"
+)
+
+const (
+	// ReleaseName is the Helm release the plugin manages.
+	ReleaseName = "mesh-webhook"
+	// DefaultNamespace is where the webhook goes when -n is not given.
+	DefaultNamespace = "kubectl-mesh-system"
+)
+
+// ErrNoCRDs means the binary was built from a tree without the OpenReports
+// CRDs in the chart, which are copied in at build time rather than committed.
+var ErrNoCRDs = errors.New("kubectl-mesh was built without the OpenReports CRDs in its webhook chart: run make chart-crds and rebuild")
+
+// LoadChart loads the chart in fsys (rooted at the chart directory) as
+// `helm install ./dir` would, .helmignore included, and stamps appVersion
+// so that the image tag follows the kubectl-mesh version.
+func LoadChart(fsys fs.FS, appVersion string) (*chart.Chart, error) {
+	rules := ignore.Empty()
+	if data, err := fs.ReadFile(fsys, ignore.HelmIgnore); err == nil {
+		if rules, err = ignore.Parse(bytes.NewReader(data)); err != nil {
+			return nil, fmt.Errorf("reading the chart's .helmignore: %w", err)
+		}
+	}
+	rules.AddDefaults()
+
+	var files []*archive.BufferedFile
+	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if name == "." {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		// Helm's ignore rules match directories with a trailing slash.
+		if d.IsDir() {
+			if rules.Ignore(name+"/", info) {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if rules.Ignore(name, info) {
+			return nil
+		}
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return err
+		}
+		files = append(files, &archive.BufferedFile{Name: path.Clean(name), Data: data})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the embedded chart: %w", err)
+	}
+	ch, err := loader.LoadFiles(files)
+	if err != nil {
+		return nil, fmt.Errorf("loading the embedded chart: %w", err)
+	}
+	if appVersion != "" {
+		ch.Metadata.AppVersion = appVersion
+	}
+	return ch, nil
+}
+
+// CheckCRDs returns ErrNoCRDs unless the chart carries the OpenReports CRDs
+// that the webhook's audit writes reports into.
+func CheckCRDs(ch *chart.Chart) error {
+	crds, err := CRDs(ch)
+	if err != nil {
+		return err
+	}
+	names := map[string]bool{}
+	for _, crd := range crds {
+		names[crd.GetName()] = true
+	}
+	for _, want := range []string{"reports.openreports.io", "clusterreports.openreports.io"} {
+		if !names[want] {
+			return ErrNoCRDs
+		}
+	}
+	return nil
+}
+
+// CRDs decodes the CustomResourceDefinitions in the chart's crds/ directory.
+func CRDs(ch *chart.Chart) ([]*unstructured.Unstructured, error) {
+	var out []*unstructured.Unstructured
+	for _, crd := range ch.CRDObjects() {
+		dec := yaml.NewYAMLOrJSONDecoder(bytes.NewReader(crd.File.Data), 4096)
+		for {
+			obj := &unstructured.Unstructured{}
+			if err := dec.Decode(&obj.Object); err != nil {
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				return nil, fmt.Errorf("decoding %s: %w", crd.Name, err)
+			}
+			if len(obj.Object) == 0 {
+				continue
+			}
+			if obj.GetKind() != "CustomResourceDefinition" {
+				return nil, fmt.Errorf("%s: a %s in crds/, want only CustomResourceDefinitions", crd.Name, obj.GetKind())
+			}
+			out = append(out, obj)
+		}
+	}
+	return out, nil
+}
