@@ -195,7 +195,7 @@ violation contains {"msg": "stringData leaked"} if data.inventory.namespace.link
 `))
 	inv := NewInventory()
 	secret := object("v1", "Secret", "linkerd", "linkerd-identity-issuer", nil)
-	secret["data"] = map[string]any{"tls.crt": "Y2VydA==", "tls.key": "a2V5", "ca.crt": "Y2E="}
+	secret["data"] = map[string]any{"tls.crt": "Y2VydA==", "tls.key": "a2V5", "ca.crt": "Y2E=", "crt.pem": "Y2VydA==", "key.pem": "a2V5"}
 	secret["stringData"] = map[string]any{"token": "secret"}
 	inv.Add(secret)
 	if err := e.SetInventory(ctx, inv); err != nil {
@@ -205,8 +205,8 @@ violation contains {"msg": "stringData leaked"} if data.inventory.namespace.link
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(findings) != 1 || findings[0].Message != "ca.crt,tls.crt" {
-		t.Errorf("the policy saw %+v, want only the certificate keys ca.crt,tls.crt", findings)
+	if len(findings) != 1 || findings[0].Message != "ca.crt,crt.pem,tls.crt" {
+		t.Errorf("the policy saw %+v, want only the certificate keys ca.crt,crt.pem,tls.crt", findings)
 	}
 	if _, ok := secret["data"].(map[string]any)["tls.key"]; !ok {
 		t.Error("adding to the inventory mutated the caller's object")

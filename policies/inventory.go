@@ -55,7 +55,8 @@ func child(m map[string]any, key string) map[string]any {
 }
 
 // Secret keys the inventory keeps: certificates, never keys or tokens.
-var publicSecretKeys = []string{"tls.crt", "ca.crt"}
+// crt.pem is the certificate of Linkerd's own issuer Secret scheme.
+var publicSecretKeys = []string{"tls.crt", "ca.crt", "crt.pem"}
 
 // sanitize drops what no policy needs and what must never reach a policy
 // message: managed fields, the last-applied copy, and Secret data other

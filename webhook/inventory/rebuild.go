@@ -1,0 +1,95 @@
+package inventory
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/kubectl-mesh/kubectl-mesh/policies"
+)
+
+// rebuildLoop rebuilds at most once per Debounce: the first change opens a
+// window, changes within it are folded in, and the rebuild runs when it closes.
+func (inv *Inventory) rebuildLoop(ctx context.Context) {
+	debounce(ctx, inv.opts.clock, inv.opts.Debounce, inv.dirty, func() {
+		if err := inv.rebuild(ctx); err != nil && ctx.Err() == nil {
+			inv.log.Error(err, "rebuilding the inventory; the previous one stays in force")
+			signal(inv.dirty) // try again after the next window
+		}
+	})
+}
+
+// debounce calls fn once per window of length interval that opens with a
+// signal on trigger, until ctx ends.
+func debounce(ctx context.Context, clk interface {
+	After(time.Duration) <-chan time.Time
+}, interval time.Duration, trigger <-chan struct{}, fn func()) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-trigger:
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-clk.After(interval):
+		}
+		select {
+		case <-trigger: // folded into this rebuild
+		default:
+		}
+		fn()
+	}
+}
+
+// rebuild lists every cached kind, hands the new inventory to the engine in
+// one swap, and then tells the subscribers.
+func (inv *Inventory) rebuild(ctx context.Context) error {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	doc := policies.NewInventory()
+	var objects []map[string]any
+	for _, gk := range slices.SortedFunc(maps.Keys(inv.watched), compareGroupKind) {
+		gvk := inv.watched[gk].gvk
+		list := &unstructured.UnstructuredList{}
+		list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+		if err := inv.cache.List(ctx, list); err != nil {
+			return fmt.Errorf("listing %s from the cache: %w", gvk.String(), err)
+		}
+		apiVersion := gvk.GroupVersion().String()
+		for i := range list.Items {
+			obj := list.Items[i].Object
+			if inv.excluded(obj) {
+				continue
+			}
+			if obj["apiVersion"] != apiVersion || obj["kind"] != gvk.Kind {
+				// Never modify a cached object: copy the top level.
+				obj = maps.Clone(obj)
+				obj["apiVersion"], obj["kind"] = apiVersion, gvk.Kind
+			}
+			doc.Add(obj)
+			objects = append(objects, obj)
+		}
+	}
+	if err := inv.opts.Engine.SetInventory(ctx, doc); err != nil {
+		return fmt.Errorf("handing the inventory to the engine: %w", err)
+	}
+	inv.objects.Store(&objects)
+	inv.log.V(1).Info("inventory rebuilt", "objects", len(objects))
+	inv.notify()
+	return nil
+}
+
+func (inv *Inventory) excluded(obj map[string]any) bool {
+	if len(inv.opts.ExcludeNamespaces) == 0 {
+		return false
+	}
+	meta, _ := obj["metadata"].(map[string]any)
+	ns, _ := meta["namespace"].(string)
+	return ns != "" && slices.Contains(inv.opts.ExcludeNamespaces, ns)
+}
