@@ -2,6 +2,7 @@ package charts_test
 
 import (
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,9 +16,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/kubectl-mesh/kubectl-mesh/charts"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/webhookinstall"
+	"github.com/kubectl-mesh/kubectl-mesh/webhook"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -448,5 +451,35 @@ func TestEmbeddedChartIsTheDirectory(t *testing.T) {
 	}
 	if len(entries) != len(templates) {
 		t.Errorf("embedded templates %v, the directory has %d files", templates, len(entries))
+	}
+}
+
+// The binary accepts every flag the chart passes, and the values validate:
+// a renamed flag fails here instead of in a crash-looping Pod.
+func TestArgsParseAsWebhookFlags(t *testing.T) {
+	for name, values := range map[string]map[string]any{
+		"defaults":     nil,
+		"cert-manager": {"certificates": map[string]any{"mode": "cert-manager"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := render(t, values).deployment(t).Spec.Template.Spec.Containers[0]
+			opts := webhook.DefaultOptions()
+			fs := flag.NewFlagSet("mesh-webhook", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			opts.BindFlags(fs)
+			zapOpts := zap.Options{}
+			zapOpts.BindFlags(fs)
+			args := make([]string, len(c.Args))
+			for i, a := range c.Args {
+				// The kubelet expands $(POD_NAMESPACE) from the downward API.
+				args[i] = strings.ReplaceAll(a, "$(POD_NAMESPACE)", "kubectl-mesh-system")
+			}
+			if err := fs.Parse(args); err != nil {
+				t.Fatalf("mesh-webhook refuses the chart's args %v: %v", args, err)
+			}
+			if err := opts.Validate(); err != nil {
+				t.Errorf("the chart's args do not validate: %v", err)
+			}
+		})
 	}
 }

@@ -1,24 +1,62 @@
 package webhook
 
 import (
+	"context"
 	"fmt"
+	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
-	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+	cradmission "sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/kubectl-mesh/kubectl-mesh/policies"
+	"github.com/kubectl-mesh/kubectl-mesh/webhook/admission"
+	"github.com/kubectl-mesh/kubectl-mesh/webhook/audit"
+	"github.com/kubectl-mesh/kubectl-mesh/webhook/certrotate"
+	"github.com/kubectl-mesh/kubectl-mesh/webhook/custompolicy"
+	"github.com/kubectl-mesh/kubectl-mesh/webhook/inventory"
+	"github.com/kubectl-mesh/kubectl-mesh/webhook/metrics"
 )
 
-// NewManager builds the controller-runtime manager that serves the admission
-// webhook, /healthz, /readyz and /metrics, and registers the handlers.
-func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
+// eventSource names the webhook in the Events it records.
+const eventSource = "kubectl-mesh-webhook"
+
+// Webhook is the assembled webhook: a controller-runtime manager that
+// serves admission reviews, keeps the inventory and the custom policies in
+// step with the cluster, audits, and (in self mode) rotates its certificates.
+type Webhook struct {
+	Manager ctrl.Manager
+	Engine  *policies.Engine
+	rotator *certrotate.Rotator
+}
+
+// New compiles the policy library and assembles the webhook on a new
+// manager. Nothing reaches the apiserver before Start.
+func New(ctx context.Context, cfg *rest.Config, o Options) (*Webhook, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	server := crwebhook.NewServer(crwebhook.Options{
+	engine, err := policies.New(ctx, policies.Options{Enforcement: o.EnforcementOverrides})
+	if err != nil {
+		return nil, err
+	}
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return nil, fmt.Errorf("building the scheme: %w", err)
+	}
+	if err := audit.AddToScheme(scheme); err != nil {
+		return nil, fmt.Errorf("building the scheme: %w", err)
+	}
+	server := newDrainingServer(crwebhook.Options{
 		Host:     o.Host,
 		Port:     o.Port,
 		CertDir:  o.CertDir,
@@ -27,32 +65,135 @@ func NewManager(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		TLSOpts:  o.tlsOptions(),
 	})
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		WebhookServer:          server,
-		Metrics:                metricsserver.Options{BindAddress: o.MetricsBindAddress},
-		HealthProbeBindAddress: o.HealthProbeBindAddress,
+		Scheme:                  scheme,
+		WebhookServer:           server,
+		Metrics:                 metricsserver.Options{BindAddress: o.MetricsBindAddress},
+		HealthProbeBindAddress:  o.HealthProbeBindAddress,
+		LeaderElection:          o.LeaderElection,
+		LeaderElectionID:        "mesh-webhook-audit",
+		LeaderElectionNamespace: o.Namespace,
+		// Admission keeps being served while a stopping replica drains.
+		GracefulShutdownTimeout: ptr.To(30 * time.Second),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
 	}
-	if err := Setup(mgr); err != nil {
+	w := &Webhook{Manager: mgr, Engine: engine}
+	if err := w.setup(o); err != nil {
 		return nil, err
 	}
-	return mgr, nil
+	return w, nil
 }
 
-// Setup registers the admission handler and the health checks on mgr.
-func Setup(mgr ctrl.Manager) error {
-	log := mgr.GetLogger().WithName("admission")
-	mgr.GetWebhookServer().Register(ValidatePath, &admission.Webhook{
-		Handler:      newAllowAllHandler(log),
-		RecoverPanic: ptr.To(true),
+func (w *Webhook) setup(o Options) error {
+	mgr := w.Manager
+	m, err := metrics.NewRegistered()
+	if err != nil {
+		return fmt.Errorf("registering the metrics: %w", err)
+	}
+	m.PoliciesLoaded.Set(float64(len(w.Engine.Policies())))
+	log := mgr.GetLogger()
+
+	inv, err := inventory.New(inventory.Options{
+		Config: mgr.GetConfig(), HTTPClient: mgr.GetHTTPClient(), Mapper: mgr.GetRESTMapper(),
+		Engine: w.Engine, Log: log.WithName("inventory"),
 	})
+	if err != nil {
+		return err
+	}
+	runnables := []manager.Runnable{inv}
+	onLoad := inv.Resync
+	if o.AuditInterval > 0 {
+		auditor, err := audit.New(audit.Config{
+			Engine: w.Engine, Source: inv, Client: mgr.GetClient(), Reader: mgr.GetAPIReader(),
+			Recorder: mgr.GetEventRecorder(eventSource), Metrics: m, Log: log.WithName("audit"),
+			Interval: o.AuditInterval, ExcludedNamespaces: o.Excluded(),
+		})
+		if err != nil {
+			return err
+		}
+		runnables = append(runnables, auditor)
+		// New policies look up new kinds, and existing objects may now
+		// violate them: watch those kinds and audit soon.
+		onLoad = func() { inv.Resync(); auditor.Trigger() }
+	}
+	loader, err := custompolicy.New(custompolicy.Options{
+		Config: mgr.GetConfig(), HTTPClient: mgr.GetHTTPClient(), Mapper: mgr.GetRESTMapper(),
+		Namespace: o.Namespace, Engine: w.Engine,
+		Recorder: mgr.GetEventRecorder(eventSource), Metrics: m,
+		Log: log.WithName("policies"), OnLoad: onLoad,
+	})
+	if err != nil {
+		return err
+	}
+	handler, err := admission.New(admission.Config{
+		Engine: w.Engine, Metrics: m, Log: log.WithName("admission"),
+		ExcludedNamespaces:       o.Excluded(),
+		MaxConcurrent:            o.MaxConcurrentReviews,
+		Timeout:                  o.EvaluationTimeout,
+		PolicyConfigMapNamespace: o.Namespace,
+		PolicyConfigMapValidator: func(ctx context.Context, cm *corev1.ConfigMap) error { return loader.Validate(ctx, cm) },
+	})
+	if err != nil {
+		return err
+	}
+	mgr.GetWebhookServer().Register(ValidatePath, &cradmission.Webhook{Handler: handler, RecoverPanic: ptr.To(true)})
+
+	runnables = append(runnables, loader)
+	checks := map[string]healthz.Checker{
+		// Ready once the server serves TLS, the first inventory reached the
+		// engine and the policy ConfigMaps were loaded: a replica that
+		// admitted requests before that would judge them on nothing.
+		"webhook":         mgr.GetWebhookServer().StartedChecker(),
+		"inventory":       inv.ReadyCheck(),
+		"custom-policies": loader.ReadyCheck(),
+	}
+	if o.CertMode == CertModeSelf {
+		// Uncached: the manager's client is not usable before Start, and
+		// caching Secrets would need rights on every Secret.
+		c, err := client.NewWithWatch(mgr.GetConfig(), client.Options{Scheme: mgr.GetScheme(), HTTPClient: mgr.GetHTTPClient()})
+		if err != nil {
+			return fmt.Errorf("creating the certificate client: %w", err)
+		}
+		w.rotator, err = certrotate.New(certrotate.Config{
+			Client: c, Namespace: o.Namespace, SecretName: o.CertSecretName,
+			ServiceName: o.ServiceName, WebhookConfigName: o.WebhookConfigName,
+			CertDir: o.CertDir, CertName: o.CertName, KeyName: o.KeyName,
+			ExtraHosts: o.CertExtraHosts,
+			Log:        log.WithName("certificates"),
+		})
+		if err != nil {
+			return err
+		}
+		runnables = append(runnables, w.rotator)
+		checks["certificates"] = w.rotator.ReadyChecker()
+	}
+	for _, r := range runnables {
+		if err := mgr.Add(r); err != nil {
+			return fmt.Errorf("adding %T to the manager: %w", r, err)
+		}
+	}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return fmt.Errorf("adding the health check: %w", err)
 	}
-	// Ready once the webhook server has started serving TLS.
-	if err := mgr.AddReadyzCheck("webhook", mgr.GetWebhookServer().StartedChecker()); err != nil {
-		return fmt.Errorf("adding the readiness check: %w", err)
+	for name, check := range checks {
+		if err := mgr.AddReadyzCheck(name, check); err != nil {
+			return fmt.Errorf("adding the readiness check %s: %w", name, err)
+		}
 	}
 	return nil
+}
+
+// Start runs the webhook until ctx ends. In self mode the serving
+// certificate is written first: the webhook server cannot start without it.
+func (w *Webhook) Start(ctx context.Context) error {
+	if w.rotator != nil {
+		boot, cancel := context.WithTimeout(ctx, time.Minute)
+		err := w.rotator.EnsureCertFiles(boot)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("writing the serving certificate: %w", err)
+		}
+	}
+	return w.Manager.Start(ctx)
 }

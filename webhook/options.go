@@ -51,6 +51,9 @@ type Options struct {
 	// ServiceName is the Service in front of the webhook: the serving
 	// certificate is issued for its DNS names.
 	ServiceName string
+	// CertExtraHosts are further DNS names or IPs of the serving
+	// certificate, for a webhook reached by url: (127.0.0.1 when local).
+	CertExtraHosts []string
 	// CertSecretName is the Secret the replicas share their CA and serving
 	// certificate through, in self mode.
 	CertSecretName string
@@ -97,12 +100,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.EnableHTTP2, "enable-http2", o.EnableHTTP2, "Serve HTTP/2 on the webhook server. Off by default: HTTP/2 Rapid Reset (CVE-2023-44487) and Stream Cancellation (CVE-2023-39325).")
 	fs.StringVar(&o.Namespace, "namespace", o.Namespace, "Namespace the webhook runs in: policy ConfigMaps, the certificate Secret and the leader-election lease live there. Never reviewed.")
 	fs.Func("excluded-namespaces", "Comma-separated namespaces that are never reviewed nor audited (default \"kube-system\"; the webhook's own namespace is always excluded).", func(v string) error {
-		o.ExcludedNamespaces = nil
-		for _, ns := range strings.Split(v, ",") {
-			if ns = strings.TrimSpace(ns); ns != "" {
-				o.ExcludedNamespaces = append(o.ExcludedNamespaces, ns)
-			}
-		}
+		o.ExcludedNamespaces = splitList(v)
 		return nil
 	})
 	fs.DurationVar(&o.EvaluationTimeout, "evaluation-timeout", o.EvaluationTimeout, "Deadline of one review; keep it below the webhook configuration's timeoutSeconds.")
@@ -126,6 +124,10 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.CertMode, "cert-mode", o.CertMode, "Where the serving certificate comes from: \"self\" (generated, rotated and published in the webhook configuration's caBundle by the webhook) or \"external\" (read from --cert-dir, where cert-manager or anyone else writes it).")
 	fs.StringVar(&o.WebhookConfigName, "webhook-config-name", o.WebhookConfigName, "ValidatingWebhookConfiguration whose caBundle the webhook keeps current (--cert-mode=self).")
 	fs.StringVar(&o.ServiceName, "service-name", o.ServiceName, "Service in front of the webhook; the serving certificate is issued for its DNS names (--cert-mode=self).")
+	fs.Func("cert-extra-hosts", "Comma-separated further DNS names or IPs of the serving certificate, for a webhook registered by url (--cert-mode=self).", func(v string) error {
+		o.CertExtraHosts = splitList(v)
+		return nil
+	})
 	fs.StringVar(&o.CertSecretName, "cert-secret-name", o.CertSecretName, "Secret in --namespace through which the replicas share their CA and serving certificate (--cert-mode=self).")
 	fs.BoolVar(&o.LeaderElection, "leader-elect", o.LeaderElection, "Elect one replica to write audit reports; every replica still answers admission requests.")
 }
@@ -178,6 +180,17 @@ func (o *Options) Excluded() []string {
 	out := slices.Clone(o.ExcludedNamespaces)
 	if o.Namespace != "" && !slices.Contains(out, o.Namespace) {
 		out = append(out, o.Namespace)
+	}
+	return out
+}
+
+// splitList reads a comma-separated flag value, dropping empty entries.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
 	}
 	return out
 }

@@ -56,10 +56,12 @@ func run(opts webhook.Options) error {
 	if err != nil {
 		return fmt.Errorf("loading the kubeconfig: %w", err)
 	}
-	mgr, err := webhook.NewManager(cfg, opts)
+	ctx := ctrl.SetupSignalHandler()
+	wh, err := webhook.New(ctx, cfg, opts)
 	if err != nil {
 		return err
 	}
-	ctrl.Log.WithName("mesh-webhook").Info("starting", "version", buildinfo.Get().Version, "port", opts.Port, "certDir", opts.CertDir)
-	return mgr.Start(ctrl.SetupSignalHandler())
+	ctrl.Log.WithName("mesh-webhook").Info("starting", "version", buildinfo.Get().Version, "port", opts.Port,
+		"certDir", opts.CertDir, "certMode", opts.CertMode, "policies", len(wh.Engine.Policies()))
+	return wh.Start(ctx)
 }

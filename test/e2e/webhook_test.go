@@ -1,18 +1,22 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,60 +31,315 @@ import (
 	"github.com/kubectl-mesh/kubectl-mesh/webhook/certs"
 )
 
-// The webhook binary starts with generated certificates, is registered with a
-// url: on loopback, and sees an object created through the real apiserver.
-func TestWebhookReceivesAdmissionRequests(t *testing.T) {
+// The namespaces of TestWebhookBinary: the webhook reviews only webhookNS,
+// so the other tests of the package are never judged by it.
+const (
+	webhookNS       = "webhook-e2e"
+	webhookSystemNS = "webhook-e2e-system"
+)
+
+// webhookCustomPolicy denies VirtualServices labelled team=blocked.
+const webhookCustomPolicy = `# METADATA
+# title: Blocked team
+# description: The blocked team may not route traffic.
+# custom:
+#   id: ACME200
+#   severity: error
+#   enforcement: deny
+#   kinds: [networking.istio.io/VirtualService]
+package acme.blocked
+
+import rego.v1
+
+violation contains {"msg": "team blocked may not route traffic"} if {
+	input.review.object.metadata.labels.team == "blocked"
+}
+`
+
+// TestWebhookBinary runs the mesh-webhook binary as a local process with
+// the full library, registered by url on loopback, and drives it through
+// kubectl: deny, warn, custom policies from ConfigMaps without a restart, a
+// bad policy refused while the old set keeps working, the background audit
+// of objects that existed before the webhook, and a graceful shutdown under
+// load that loses no accepted request.
+func TestWebhookBinary(t *testing.T) {
 	ctx := t.Context()
 	client := kubeClient(t)
+	for _, ns := range []string{webhookNS, webhookSystemNS} {
+		if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kubectl(t, "apply", "-f", "-").stdin(virtualServiceCRD).run()
+	kubectl(t, "wait", "--for=condition=Established", "--timeout=30s", "crd/virtualservices.networking.istio.io").run()
+	auditInstallCRDs(t)
+	// A violation that exists before the webhook: only the audit sees it.
+	kubectl(t, "apply", "-f", "-").stdin(webhookVirtualService("legacy", "gone", nil)).run()
 
 	ca, err := certs.NewCA("mesh-webhook-e2e-ca", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wh := startWebhook(t, ca)
-	if !strings.Contains(wh.log.String(), "every admission request is allowed") {
-		t.Errorf("startup log does not say that every request is allowed:\n%s", wh.log.String())
-	}
+	wh := startWebhook(t, ca, "--namespace="+webhookSystemNS, "--audit-interval=2s")
+	registerWebhook(t, client, wh.port, ca.CertPEM)
 
-	const ns, probeLabel = "webhook-e2e", "kubectl-mesh.io/e2e-probe"
-	if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	registerWebhook(t, client, wh.port, ca.CertPEM, probeLabel)
-
-	// The apiserver picks up a new webhook configuration asynchronously, so
-	// create probes until one reaches the webhook.
-	var seen string
-	err = wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
-		name := fmt.Sprintf("probe-%d", time.Now().UnixNano())
-		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{probeLabel: "true"}}}
-		if _, err := client.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
-			return false, fmt.Errorf("creating %s: %w", name, err)
-		}
-		if admissionLogged(wh.log.String(), "CREATE", "ConfigMap", ns, name) {
-			seen = name
-			return true, nil
-		}
-		return false, nil
+	// The apiserver picks the configuration up asynchronously: retry a
+	// VirtualService the library denies until the webhook answers.
+	zeroWeights := webhookVirtualService("zero-weights", "ratings", map[string]any{"weights": "zero"})
+	var stderr string
+	err = wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		_, stderr, err = admissionKubectl(t, zeroWeights, "apply", "-f", "-")
+		return err != nil, nil
 	})
 	if err != nil {
-		t.Fatalf("no probe ConfigMap reached the webhook: %v\nwebhook log:\n%s", err, wh.log.String())
+		t.Fatalf("the webhook never denied a VirtualService whose weights sum to 0: %v\nwebhook log:\n%s", err, wh.log.String())
 	}
-	t.Logf("the webhook admitted ConfigMap %s/%s", ns, seen)
-
-	if got := scrape(t, wh.metricsPort); !regexp.MustCompile(`controller_runtime_webhook_requests_total\{code="200",webhook="/validate"\} [1-9]`).MatchString(got) {
-		t.Errorf("/metrics does not count the admitted request:\n%s", grep(got, "controller_runtime_webhook_requests_total"))
+	if !strings.Contains(stderr, `denied the request: MESH1115: spec.http[0].route has 2 destinations`) {
+		t.Errorf("deny message does not lead with the policy ID:\n%s", stderr)
 	}
 
-	// Negative control: with the webhook stopped, failurePolicy Fail makes
-	// the apiserver refuse the same kind of object, so the apiserver really
-	// calls the webhook rather than the test passing without it.
+	t.Run("warn policy printed by kubectl", func(t *testing.T) {
+		_, stderr, err := admissionKubectl(t, webhookVirtualService("no-service", "ratings", nil), "apply", "-f", "-")
+		if err != nil {
+			t.Fatalf("a warn policy refused the object: %v\n%s", err, stderr)
+		}
+		if !strings.Contains(stderr, `Warning: MESH1101: host "ratings" matches no Service or ServiceEntry`) {
+			t.Errorf("kubectl printed no MESH1101 warning:\n%s", stderr)
+		}
+	})
+
+	t.Run("custom policy ConfigMap takes effect without a restart", func(t *testing.T) {
+		kubectl(t, "apply", "-f", "-").stdin(webhookPolicyConfigMap("acme", "blocked.rego", webhookCustomPolicy)).run()
+		blocked := webhookVirtualService("blocked", "ratings", map[string]any{"team": "blocked"})
+		webhookWaitDenied(t, blocked, "ACME200: team blocked may not route traffic")
+	})
+
+	t.Run("bad custom policy refused, the old set stays", func(t *testing.T) {
+		broken := strings.Replace(webhookCustomPolicy, "package acme.blocked", "package acme.broken", 1)
+		broken = strings.Replace(broken, "ACME200", "ACME201", 1)
+		broken = strings.Replace(broken, `== "blocked"`, `== `, 1)
+		_, stderr, err := admissionKubectl(t, webhookPolicyConfigMap("broken", "broken.rego", broken), "apply", "-f", "-")
+		if err == nil {
+			t.Fatal("a policy ConfigMap with a syntax error was admitted")
+		}
+		if !regexp.MustCompile(`configmap/broken/broken\.rego:\d+: `).MatchString(stderr) {
+			t.Errorf("the refusal does not name the file and line:\n%s", stderr)
+		}
+		webhookWaitDenied(t, webhookVirtualService("blocked-again", "ratings", map[string]any{"team": "blocked"}), "ACME200:")
+	})
+
+	t.Run("audit reports violations that existed before the webhook", func(t *testing.T) {
+		var report string
+		err := wait.PollUntilContextTimeout(ctx, time.Second, time.Minute, true, func(context.Context) (bool, error) {
+			out, _, err := admissionKubectl(t, "", "get", "reports.openreports.io", "kubectl-mesh-audit", "-n", webhookNS, "-o", "json")
+			report = out
+			return err == nil && strings.Contains(out, `"policy": "MESH1101"`) && strings.Contains(out, `"name": "legacy"`), nil
+		})
+		if err != nil {
+			t.Fatalf("no audit report with MESH1101 for VirtualService legacy: %v\n%s\nwebhook log:\n%s", err, report, wh.log.String())
+		}
+	})
+
+	t.Run("graceful shutdown under load loses no accepted request", func(t *testing.T) {
+		res := webhookShutdownUnderLoad(t, wh, ca.CertPEM)
+		if res.answered == 0 || res.answeredAfterSignal == 0 {
+			t.Errorf("answered %d requests, %d of them after SIGTERM; want some of both", res.answered, res.answeredAfterSignal)
+		}
+		if len(res.lost) > 0 {
+			t.Errorf("%d accepted requests got no answer, e.g. %v\nwebhook log:\n%s", len(res.lost), res.lost[0], webhookTail(wh.log.String(), 30))
+		}
+		t.Logf("answered %d (%d after SIGTERM), %d refused once the listener closed", res.answered, res.answeredAfterSignal, res.refused)
+	})
+
+	// Negative control: with the webhook gone, failurePolicy Fail makes the
+	// apiserver refuse the same kind of object, so the apiserver really
+	// called the webhook rather than the test passing without it.
 	wh.stop(t)
-	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "probe-after-stop", Namespace: ns, Labels: map[string]string{probeLabel: "true"}}}
-	_, err = client.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{})
-	if err == nil || !strings.Contains(err.Error(), "failed calling webhook") {
-		t.Fatalf("create with the webhook stopped: got %v, want a 'failed calling webhook' error", err)
+	if _, stderr, err := admissionKubectl(t, webhookVirtualService("after-stop", "ratings", nil), "apply", "-f", "-"); err == nil ||
+		!strings.Contains(stderr, "failed calling webhook") {
+		t.Fatalf("create with the webhook stopped: %v %s, want a 'failed calling webhook' error", err, stderr)
 	}
+}
+
+// webhookWaitDenied creates obj (server dry run, so every attempt is a new
+// admission request) until the webhook denies it with want in the message:
+// ConfigMap changes reach the engine asynchronously.
+func webhookWaitDenied(t *testing.T, obj, want string) {
+	t.Helper()
+	var stderr string
+	err := wait.PollUntilContextTimeout(t.Context(), 250*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		var err error
+		_, stderr, err = admissionKubectl(t, obj, "create", "--dry-run=server", "-f", "-")
+		return err != nil && strings.Contains(stderr, want), nil
+	})
+	if err != nil {
+		t.Fatalf("never denied with %q: %v\nlast stderr: %s", want, err, stderr)
+	}
+}
+
+// webhookVirtualService routes host to two subsets-free destinations. With
+// labels["weights"] == "zero" both weights are 0 (MESH1115 denies it).
+func webhookVirtualService(name, host string, labels map[string]any) string {
+	weights := []int{90, 10}
+	if labels["weights"] == "zero" {
+		weights = []int{0, 0}
+	}
+	vs := map[string]any{
+		"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+		"metadata": map[string]any{"name": name, "namespace": webhookNS, "labels": labels},
+		"spec": map[string]any{
+			"hosts": []any{host},
+			"http": []any{map[string]any{
+				"timeout": "5s",
+				"route": []any{
+					map[string]any{"destination": map[string]any{"host": host, "port": map[string]any{"number": 8080}}, "weight": weights[0]},
+					map[string]any{"destination": map[string]any{"host": host + "-canary", "port": map[string]any{"number": 8080}}, "weight": weights[1]},
+				},
+			}},
+		},
+	}
+	data, _ := json.Marshal(vs)
+	return string(data)
+}
+
+func webhookPolicyConfigMap(name, key, rego string) string {
+	cm := map[string]any{
+		"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": name, "namespace": webhookSystemNS, "labels": map[string]any{"kubectl-mesh.io/policy": "true"}},
+		"data":     map[string]any{key: rego},
+	}
+	data, _ := json.Marshal(cm)
+	return string(data)
+}
+
+type webhookShutdownResult struct {
+	answered, answeredAfterSignal, refused int
+	lost                                   []error
+}
+
+// webhookShutdownUnderLoad sends AdmissionReviews straight to the webhook
+// from 8 clients, SIGTERMs it mid-load, and sorts the outcomes. Each request
+// uses a new connection. A request whose bytes were never written (the
+// connection was refused, or closed before the TLS handshake completed) was
+// never accepted; one that was written and got no answer was lost.
+func webhookShutdownUnderLoad(t *testing.T, wh *webhookProcess, caPEM []byte) webhookShutdownResult {
+	t.Helper()
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(caPEM)
+	httpClient := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: roots}, DisableKeepAlives: true,
+	}}
+	review := webhookAdmissionReview(t)
+	url := "https://" + loopback(wh.port) + webhook.ValidatePath
+
+	var (
+		mu        sync.Mutex
+		res       webhookShutdownResult
+		signalled bool
+		wg        sync.WaitGroup
+	)
+	stop := make(chan struct{})
+	for range 8 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				written, err := webhookPost(httpClient, url, review)
+				mu.Lock()
+				switch {
+				case err == nil:
+					res.answered++
+					if signalled {
+						res.answeredAfterSignal++
+					}
+				case !written:
+					res.refused++
+				default:
+					res.lost = append(res.lost, err)
+				}
+				done := signalled && err != nil
+				mu.Unlock()
+				if done {
+					return // the listener is gone
+				}
+			}
+		})
+	}
+	time.Sleep(time.Second) // load before the signal
+	mu.Lock()
+	signalled = true
+	mu.Unlock()
+	if err := wh.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = wh.cmd.Wait(); close(exited) }()
+	select {
+	case <-exited:
+	case <-time.After(40 * time.Second):
+		t.Error("the webhook did not exit within 40s of SIGTERM")
+	}
+	close(stop)
+	wg.Wait()
+	return res
+}
+
+// webhookPost sends one review and checks that the answer is a review;
+// written tells whether the request reached the server.
+func webhookPost(c *http.Client, url string, review []byte) (written bool, err error) {
+	trace := &httptrace.ClientTrace{WroteRequest: func(info httptrace.WroteRequestInfo) { written = info.Err == nil }}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), http.MethodPost, url, bytes.NewReader(review))
+	if err != nil {
+		return false, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return written, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return written, fmt.Errorf("reading the answer: %w", err)
+	}
+	var out struct {
+		Response *struct {
+			UID     string `json:"uid"`
+			Allowed bool   `json:"allowed"`
+		} `json:"response"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &out) != nil || out.Response == nil || out.Response.UID == "" {
+		return written, fmt.Errorf("status %d, body %.200s", resp.StatusCode, body)
+	}
+	return written, nil
+}
+
+func webhookAdmissionReview(t *testing.T) []byte {
+	t.Helper()
+	var vs map[string]any
+	if err := json.Unmarshal([]byte(webhookVirtualService("load", "ratings", nil)), &vs); err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(map[string]any{
+		"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+		"request": map[string]any{
+			"uid":       "6f3c4b0e-load",
+			"kind":      map[string]any{"group": "networking.istio.io", "version": "v1", "kind": "VirtualService"},
+			"resource":  map[string]any{"group": "networking.istio.io", "version": "v1", "resource": "virtualservices"},
+			"name":      "load",
+			"namespace": webhookNS,
+			"operation": "CREATE",
+			"userInfo":  map[string]any{"username": "e2e"},
+			"object":    vs,
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 type webhookProcess struct {
@@ -90,7 +349,10 @@ type webhookProcess struct {
 	metricsPort int
 }
 
-func startWebhook(t *testing.T, ca *certs.CA) *webhookProcess {
+// startWebhook runs the mesh-webhook binary against the sandbox with a
+// serving certificate from ca, and waits until it is ready (TLS up, first
+// inventory in the engine, policy ConfigMaps loaded).
+func startWebhook(t *testing.T, ca *certs.CA, args ...string) *webhookProcess {
 	t.Helper()
 	serving, err := ca.IssueServing([]string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")}, time.Hour)
 	if err != nil {
@@ -104,23 +366,21 @@ func startWebhook(t *testing.T, ca *certs.CA) *webhookProcess {
 	}
 	wh := &webhookProcess{log: &syncBuffer{}, port: freePort(t), metricsPort: freePort(t)}
 	healthPort := freePort(t)
-	wh.cmd = exec.Command(filepath.Join(binDir, "mesh-webhook"),
+	wh.cmd = exec.Command(filepath.Join(binDir, "mesh-webhook"), append([]string{
 		"--kubeconfig", cluster.Kubeconfig,
 		"--cert-dir", certDir,
 		"--host", "127.0.0.1",
 		"--port", fmt.Sprint(wh.port),
 		"--metrics-bind-address", loopback(wh.metricsPort),
 		"--health-probe-bind-address", loopback(healthPort),
-	)
+	}, args...)...)
 	wh.cmd.Stdout, wh.cmd.Stderr = wh.log, wh.log
 	if err := wh.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { wh.stop(t) })
 
-	// Ready means the TLS server is up; check that it speaks TLS 1.2+ with
-	// the certificate it was given and no HTTP/2.
-	err = wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+	err = wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
 		resp, err := http.Get("http://" + loopback(healthPort) + "/readyz")
 		if err != nil {
 			return false, nil
@@ -131,6 +391,7 @@ func startWebhook(t *testing.T, ca *certs.CA) *webhookProcess {
 	if err != nil {
 		t.Fatalf("webhook not ready: %v\n%s", err, wh.log.String())
 	}
+	// TLS 1.2 or newer with the certificate it was given, and no HTTP/2.
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(ca.CertPEM)
 	conn, err := tls.Dial("tcp", loopback(wh.port), &tls.Config{RootCAs: roots, NextProtos: []string{"h2", "http/1.1"}, MaxVersion: tls.VersionTLS12})
@@ -156,31 +417,46 @@ func (wh *webhookProcess) stop(t *testing.T) {
 	go func() { done <- wh.cmd.Wait() }()
 	select {
 	case <-done:
-	case <-time.After(15 * time.Second):
+	case <-time.After(40 * time.Second):
 		_ = wh.cmd.Process.Kill()
 		<-done
-		t.Errorf("webhook did not stop within 15s of SIGTERM")
+		t.Errorf("webhook did not stop within 40s of SIGTERM")
 	}
 }
 
-func registerWebhook(t *testing.T, client kubernetes.Interface, port int, caPEM []byte, label string) {
+// registerWebhook registers the binary for VirtualServices in webhookNS
+// and for policy ConfigMaps in webhookSystemNS, failing closed.
+func registerWebhook(t *testing.T, client kubernetes.Interface, port int, caPEM []byte) {
 	t.Helper()
 	url := "https://" + loopback(port) + webhook.ValidatePath
 	fail := admissionregistrationv1.Fail
 	none := admissionregistrationv1.SideEffectClassNone
-	timeout := int32(5)
-	cfg := &admissionregistrationv1.ValidatingWebhookConfiguration{
-		ObjectMeta: metav1.ObjectMeta{Name: "kubectl-mesh-e2e"},
-		Webhooks: []admissionregistrationv1.ValidatingWebhook{{
-			Name:                    "validate.kubectl-mesh.io",
-			ClientConfig:            admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: caPEM},
-			Rules:                   []admissionregistrationv1.RuleWithOperations{{Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create}, Rule: admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"configmaps"}}}},
-			ObjectSelector:          &metav1.LabelSelector{MatchLabels: map[string]string{label: "true"}},
+	timeout := int32(10)
+	createUpdate := []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update}
+	inNamespace := func(ns string) *metav1.LabelSelector {
+		return &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": ns}}
+	}
+	entry := func(name, group, resource, ns string, objects *metav1.LabelSelector) admissionregistrationv1.ValidatingWebhook {
+		return admissionregistrationv1.ValidatingWebhook{
+			Name:         name,
+			ClientConfig: admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: caPEM},
+			Rules: []admissionregistrationv1.RuleWithOperations{{Operations: createUpdate, Rule: admissionregistrationv1.Rule{
+				APIGroups: []string{group}, APIVersions: []string{"*"}, Resources: []string{resource}}}},
+			NamespaceSelector:       inNamespace(ns),
+			ObjectSelector:          objects,
 			FailurePolicy:           &fail,
 			SideEffects:             &none,
 			TimeoutSeconds:          &timeout,
 			AdmissionReviewVersions: []string{"v1"},
-		}},
+		}
+	}
+	cfg := &admissionregistrationv1.ValidatingWebhookConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Name: "kubectl-mesh-e2e"},
+		Webhooks: []admissionregistrationv1.ValidatingWebhook{
+			entry("validate.kubectl-mesh.io", "networking.istio.io", "virtualservices", webhookNS, nil),
+			entry("policies.kubectl-mesh.io", "", "configmaps", webhookSystemNS,
+				&metav1.LabelSelector{MatchLabels: map[string]string{"kubectl-mesh.io/policy": "true"}}),
+		},
 	}
 	if _, err := client.AdmissionregistrationV1().ValidatingWebhookConfigurations().Create(t.Context(), cfg, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -188,44 +464,6 @@ func registerWebhook(t *testing.T, client kubernetes.Interface, port int, caPEM 
 	t.Cleanup(func() {
 		_ = client.AdmissionregistrationV1().ValidatingWebhookConfigurations().Delete(context.Background(), cfg.Name, metav1.DeleteOptions{})
 	})
-}
-
-// admissionLogged reports whether the webhook logged a request for the object.
-func admissionLogged(log, operation, kind, namespace, name string) bool {
-	for line := range strings.Lines(log) {
-		if strings.Contains(line, `"admission request"`) &&
-			strings.Contains(line, `"operation":"`+operation+`"`) &&
-			strings.Contains(line, `"kind":"`+kind+`"`) &&
-			strings.Contains(line, `"namespace":"`+namespace+`"`) &&
-			strings.Contains(line, `"name":"`+name+`"`) {
-			return true
-		}
-	}
-	return false
-}
-
-func scrape(t *testing.T, port int) string {
-	t.Helper()
-	resp, err := http.Get("http://" + loopback(port) + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(body)
-}
-
-func grep(text, substr string) string {
-	var out []string
-	for line := range strings.Lines(text) {
-		if strings.Contains(line, substr) {
-			out = append(out, line)
-		}
-	}
-	return strings.Join(out, "")
 }
 
 func kubeClient(t *testing.T) kubernetes.Interface {
@@ -239,4 +477,10 @@ func kubeClient(t *testing.T) kubernetes.Interface {
 		t.Fatal(err)
 	}
 	return client
+}
+
+// webhookTail is the last n lines of a log.
+func webhookTail(log string, n int) string {
+	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }

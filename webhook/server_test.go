@@ -1,0 +1,98 @@
+package webhook
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
+
+	"github.com/kubectl-mesh/kubectl-mesh/webhook/certs"
+)
+
+// A request in flight when shutdown begins is answered; a connection
+// attempted after it is refused.
+func TestDrainingServerAnswersWhatItAccepted(t *testing.T) {
+	ca, err := certs.NewCA("drain-test", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serving, err := ca.IssueServing(nil, []net.IP{net.ParseIP("127.0.0.1")}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, data := range map[string][]byte{"tls.crt": serving.CertPEM, "tls.key": serving.KeyPEM} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+
+	s := newDrainingServer(crwebhook.Options{Host: "127.0.0.1", Port: port, CertDir: dir, CertName: "tls.crt", KeyName: "tls.key"})
+	entered, release := make(chan struct{}), make(chan struct{})
+	s.Register("/slow", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-release
+		_, _ = io.WriteString(w, "answered")
+	}))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Start(ctx) }()
+	for s.StartedChecker()(nil) != nil {
+		time.Sleep(time.Millisecond)
+	}
+
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca.CertPEM)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, DisableKeepAlives: true}}
+	url := "https://127.0.0.1:" + strconv.Itoa(port) + "/slow"
+	got := make(chan string, 1)
+	go func() {
+		resp, err := client.Get(url)
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		got <- string(body)
+	}()
+	<-entered
+	cancel() // shutdown begins with the request in flight
+
+	// The listener closes before the in-flight request is released.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("new connections still accepted after shutdown began: %v", err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(release)
+	if body := <-got; body != "answered" {
+		t.Errorf("the request in flight got %q, want its answer", body)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Start: %v", err)
+	}
+}
