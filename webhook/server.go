@@ -95,33 +95,54 @@ func (s *drainingServer) Start(ctx context.Context) error {
 	return nil
 }
 
-// busyConns counts the connections that were accepted and not yet answered
+// busyConns tracks the connections that were accepted and not yet answered
 // (new or active), through http.Server.ConnState.
 type busyConns struct {
 	mu    sync.Mutex
-	conns map[net.Conn]struct{}
+	conns map[net.Conn]busyConn
 }
+
+type busyConn struct {
+	state http.ConnState
+	since time.Time
+}
+
+// staleNew is how long a connection may stay new (no request read) and
+// still hold up the drain, as net/http's Shutdown does: a client that opens
+// a connection and sends nothing is not owed an answer.
+const staleNew = 5 * time.Second
 
 func (b *busyConns) track(c net.Conn, state http.ConnState) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.conns == nil {
-		b.conns = map[net.Conn]struct{}{}
+		b.conns = map[net.Conn]busyConn{}
 	}
 	switch state {
 	case http.StateNew, http.StateActive:
-		b.conns[c] = struct{}{}
+		b.conns[c] = busyConn{state: state, since: time.Now()}
 	default: // idle, closed or hijacked: nothing owed
 		delete(b.conns, c)
 	}
 }
 
+// owed counts the connections still owed an answer.
+func (b *busyConns) owed(now time.Time) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for _, c := range b.conns {
+		if c.state == http.StateActive || now.Sub(c.since) < staleNew {
+			n++
+		}
+	}
+	return n
+}
+
 // wait returns once no connection is owed an answer.
 func (b *busyConns) wait(ctx context.Context) error {
 	for {
-		b.mu.Lock()
-		n := len(b.conns)
-		b.mu.Unlock()
+		n := b.owed(time.Now())
 		if n == 0 {
 			return nil
 		}

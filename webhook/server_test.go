@@ -79,9 +79,12 @@ func TestDrainingServerAnswersWhatItAccepted(t *testing.T) {
 	// The listener closes before the in-flight request is released.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		_, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		conn, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
 		if errors.Is(err, syscall.ECONNREFUSED) {
 			break
+		}
+		if conn != nil {
+			conn.Close()
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("new connections still accepted after shutdown began: %v", err)
@@ -94,5 +97,23 @@ func TestDrainingServerAnswersWhatItAccepted(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Errorf("Start: %v", err)
+	}
+}
+
+// A connection that never sends a request holds the drain only briefly.
+func TestBusyConnsIgnoresStaleNewConnections(t *testing.T) {
+	var b busyConns
+	active, fresh, stale := &net.TCPConn{}, &net.UDPConn{}, &net.IPConn{}
+	b.track(active, http.StateActive)
+	b.track(fresh, http.StateNew)
+	b.track(stale, http.StateNew)
+	b.conns[stale] = busyConn{state: http.StateNew, since: time.Now().Add(-staleNew - time.Second)}
+	if got := b.owed(time.Now()); got != 2 {
+		t.Errorf("owed %d, want 2 (the active and the fresh connection)", got)
+	}
+	b.track(active, http.StateIdle)
+	b.track(fresh, http.StateClosed)
+	if got := b.owed(time.Now()); got != 0 {
+		t.Errorf("owed %d after they were answered, want 0", got)
 	}
 }
