@@ -7,6 +7,7 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 
 work=${MESH_SANDBOX_DIR:?run through bin/mesh-sandbox}/demo
+root=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$work"
 
 step "A real kube-apiserver $(kubectl version -o json 2>/dev/null | jq -r .serverVersion.gitVersion), with nodes simulated by kwok"
@@ -21,19 +22,62 @@ run kubectl create deployment productpage --image=docker.io/istio/examples-booki
 run kubectl wait --for=condition=Available deployment/productpage --timeout=60s
 run kubectl get pods -o wide
 
+step "The policy library, offline: kubectl mesh check"
+run kubectl mesh policies list --mesh istio
+cat >"$work/shop.yaml" <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: default}
+spec:
+  selector: {app: reviews}
+  ports: [{name: http, port: 9080}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: default}
+spec:
+  hosts: [reviews]
+  http:
+  - timeout: 5s
+    route:
+    - destination: {host: reviews, subset: v2}
+      weight: 0
+    - destination: {host: ratings}
+      weight: 0
+YAML
+printf '$ kubectl mesh check -f shop.yaml\n'
+kubectl mesh check -f "$work/shop.yaml" || echo "(exit code $?: findings at or above --severity warning)"
+
 step "The admission webhook, served on loopback and registered with the apiserver"
+kubectl apply -f - >/dev/null <<'YAML'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: virtualservices.networking.istio.io}
+spec:
+  group: networking.istio.io
+  names: {kind: VirtualService, listKind: VirtualServiceList, plural: virtualservices, singular: virtualservice, shortNames: [vs]}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+YAML
+run kubectl apply -f "$root/charts/mesh-webhook/crds/"
+kubectl wait --for=condition=Established --timeout=30s crd --all >/dev/null
+kubectl create namespace mesh-demo-system >/dev/null
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=mesh-webhook-demo-ca \
   -keyout "$work/ca.key" -out "$work/ca.crt" 2>/dev/null
 openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost \
   -keyout "$work/tls.key" -out "$work/tls.csr" 2>/dev/null
 openssl x509 -req -in "$work/tls.csr" -CA "$work/ca.crt" -CAkey "$work/ca.key" -CAcreateserial -days 1 \
   -extfile <(printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth') -out "$work/tls.crt" 2>/dev/null
-mesh-webhook --cert-dir "$work" --host 127.0.0.1 --port 9443 \
+mesh-webhook --cert-dir "$work" --host 127.0.0.1 --port 9443 --namespace mesh-demo-system --audit-interval 3s \
   --metrics-bind-address 127.0.0.1:8080 --health-probe-bind-address 127.0.0.1:8081 >"$work/webhook.log" 2>&1 &
 webhook=$!
 trap 'kill $webhook 2>/dev/null || true' EXIT
-for _ in $(seq 100); do curl -sf http://127.0.0.1:8081/readyz >/dev/null && break; sleep 0.1; done
-grep -o '"msg":"no policies[^"]*"' "$work/webhook.log"
+for _ in $(seq 300); do curl -sf http://127.0.0.1:8081/readyz >/dev/null && break; sleep 0.1; done
 
 kubectl apply -f - <<YAML
 apiVersion: admissionregistration.k8s.io/v1
@@ -47,28 +91,39 @@ webhooks:
     caBundle: $(base64 -w0 "$work/ca.crt")
   rules:
   - operations: [CREATE, UPDATE]
-    apiGroups: [""]
-    apiVersions: [v1]
-    resources: [services]
+    apiGroups: [networking.istio.io]
+    apiVersions: ["*"]
+    resources: [virtualservices]
+  namespaceSelector:
+    matchExpressions: [{key: kubernetes.io/metadata.name, operator: NotIn, values: [kube-system, mesh-demo-system]}]
   failurePolicy: Fail
   sideEffects: None
   admissionReviewVersions: [v1]
 YAML
 
-# The apiserver loads webhook configurations asynchronously; retry until the
-# webhook has seen the Service.
+# The apiserver loads webhook configurations asynchronously: wait until the
+# webhook refuses the VirtualService whose weights sum to 0.
 for _ in $(seq 50); do
-  kubectl create service clusterip productpage --tcp=9080:9080 --dry-run=server -o name >/dev/null
-  grep -q '"kind":"Service"' "$work/webhook.log" && break
+  kubectl apply -f "$work/shop.yaml" --dry-run=server >/dev/null 2>&1 || break
   sleep 0.2
 done
-run kubectl create service clusterip productpage --tcp=9080:9080
-echo "The webhook saw:"
-grep '"admission request"' "$work/webhook.log" | jq -c '{operation, kind, namespace, name, user, dryRun}' | tail -n 2
+printf '$ kubectl apply -f shop.yaml\n'
+kubectl apply -f "$work/shop.yaml" || echo "(refused: MESH1115 denies, the others warn)"
+
+step "A warning is printed, and the object is admitted"
+sed -e 's/weight: 0/weight: 50/' -e 's/subset: v2/port: {number: 9080}/' "$work/shop.yaml" >"$work/shop-fixed.yaml"
+run kubectl apply -f "$work/shop-fixed.yaml"
+
+step "The background audit writes OpenReports reports"
+for _ in $(seq 60); do
+  [ "$(kubectl get report kubectl-mesh-audit -n default -o jsonpath='{.summary.fail}' 2>/dev/null)" -gt 0 ] 2>/dev/null && break
+  sleep 0.5
+done
+run kubectl get reports -A
+run kubectl mesh policies describe MESH1101
 
 step "What comes next"
 cat <<'TXT'
-The webhook admits everything until the policy engine lands; then this tour
-also installs Istio, applies a pattern, runs a load test and shows policy
-verdicts. Explore the sandbox yourself with `make sandbox`.
+Next, this tour also installs Istio with kubectl mesh install, applies a
+pattern and runs a load test. Explore the sandbox yourself with `make sandbox`.
 TXT

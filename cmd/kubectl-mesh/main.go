@@ -2,8 +2,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	_ "k8s.io/client-go/plugin/pkg/client/auth" // exec and OIDC credential plugins in kubeconfigs
@@ -12,8 +15,17 @@ import (
 )
 
 func main() {
+	// The first Ctrl-C cancels the command's context, so an install stops
+	// waiting and leaves a release state a re-run repairs; a second one
+	// kills the process as usual.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
-	err := plugin.NewCmdRoot(streams).Execute()
+	err := plugin.NewCmdRoot(streams).ExecuteContext(ctx)
+	stop()
 	if err != nil && err.Error() != "" {
 		fmt.Fprintln(os.Stderr, "Error:", err)
 	}

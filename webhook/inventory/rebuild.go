@@ -8,42 +8,48 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/clock"
 
 	"github.com/kubectl-mesh/kubectl-mesh/policies"
 )
 
-// rebuildLoop rebuilds at most once per Debounce: the first change opens a
-// window, changes within it are folded in, and the rebuild runs when it closes.
+// rebuildLoop rebuilds at most once per Debounce. A change after a quiet
+// spell is rebuilt at once, so that `kubectl apply` of a Service and then a
+// VirtualService routing to it finds the Service; changes during a burst
+// are folded into one rebuild when the interval since the last has passed.
 func (inv *Inventory) rebuildLoop(ctx context.Context) {
-	debounce(ctx, inv.opts.clock, inv.opts.Debounce, inv.dirty, func() {
+	throttle(ctx, inv.opts.clock, inv.opts.Debounce, inv.dirty, func() {
 		if err := inv.rebuild(ctx); err != nil && ctx.Err() == nil {
 			inv.log.Error(err, "rebuilding the inventory; the previous one stays in force")
-			signal(inv.dirty) // try again after the next window
+			signal(inv.dirty) // try again after the next interval
 		}
 	})
 }
 
-// debounce calls fn once per window of length interval that opens with a
-// signal on trigger, until ctx ends.
-func debounce(ctx context.Context, clk interface {
-	After(time.Duration) <-chan time.Time
-}, interval time.Duration, trigger <-chan struct{}, fn func()) {
+// throttle calls fn on each signal on trigger, at most once per interval,
+// until ctx ends: signals within an interval of the last call wait for its
+// end and are folded into one call.
+func throttle(ctx context.Context, clk clock.Clock, interval time.Duration, trigger <-chan struct{}, fn func()) {
+	var last time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-trigger:
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-clk.After(interval):
+		if wait := interval - clk.Since(last); !last.IsZero() && wait > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-clk.After(wait):
+			}
 		}
 		select {
-		case <-trigger: // folded into this rebuild
+		case <-trigger: // folded into this call
 		default:
 		}
 		fn()
+		last = clk.Now()
 	}
 }
 
