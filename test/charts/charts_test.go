@@ -1,0 +1,165 @@
+package charts
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+
+	"helm.sh/helm/v4/pkg/action"
+	"helm.sh/helm/v4/pkg/chart/common"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	release "helm.sh/helm/v4/pkg/release/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+)
+
+const (
+	anchor    = "-----BEGIN CERTIFICATE-----\nanchor\n-----END CERTIFICATE-----\n"
+	issuerCrt = "-----BEGIN CERTIFICATE-----\nissuer\n-----END CERTIFICATE-----\n"
+	issuerKey = "-----BEGIN EC PRIVATE KEY-----\nkey\n-----END EC PRIVATE KEY-----\n"
+)
+
+func identityValues() map[string]any {
+	return map[string]any{
+		"identityTrustAnchorsPEM": anchor,
+		"identity": map[string]any{"issuer": map[string]any{"tls": map[string]any{
+			"crtPEM": issuerCrt, "keyPEM": issuerKey,
+		}}},
+	}
+}
+
+func render(t *testing.T, dir string, values map[string]any) (string, error) {
+	t.Helper()
+	ch, err := loader.LoadDir(dir)
+	if err != nil {
+		t.Fatalf("loading %s: %v", dir, err)
+	}
+	return renderChart(ch, values)
+}
+
+func renderChart(ch *chart.Chart, values map[string]any) (string, error) {
+	install := action.NewInstall(action.NewConfiguration(action.ConfigurationSetLogger(slog.DiscardHandler)))
+	install.DryRunStrategy = action.DryRunClient
+	install.ReleaseName = ch.Name()
+	install.Namespace = "linkerd"
+	// Helm's default outside the helm binary is v1.20, below kubeVersion.
+	kv, err := common.ParseKubeVersion("v1.37.0")
+	if err != nil {
+		return "", err
+	}
+	install.KubeVersion = kv
+	rel, err := install.Run(ch, values)
+	if err != nil {
+		return "", err
+	}
+	return rel.(*release.Release).Manifest, nil
+}
+
+// docs splits a manifest into kind/name -> document.
+func docs(t *testing.T, manifest string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, d := range strings.Split(manifest, "\n---") {
+		var meta struct {
+			Kind     string `json:"kind"`
+			Metadata struct {
+				Name string `json:"name"`
+			} `json:"metadata"`
+		}
+		if err := yaml.Unmarshal([]byte(d), &meta); err != nil {
+			t.Fatalf("decoding %q: %v", d, err)
+		}
+		if meta.Kind != "" {
+			out[meta.Kind+"/"+meta.Metadata.Name] = d
+		}
+	}
+	return out
+}
+
+func TestControlPlaneRendersIdentityAndDeployments(t *testing.T) {
+	manifest, err := render(t, "linkerd-control-plane", identityValues())
+	if err != nil {
+		t.Fatalf("rendering: %v", err)
+	}
+	objs := docs(t, manifest)
+
+	var cm corev1.ConfigMap
+	if err := yaml.Unmarshal([]byte(objs["ConfigMap/linkerd-identity-trust-roots"]), &cm); err != nil {
+		t.Fatal(err)
+	}
+	if got := cm.Data["ca-bundle.crt"]; strings.TrimSpace(got) != strings.TrimSpace(anchor) {
+		t.Errorf("ca-bundle.crt = %q, want the trust anchors", got)
+	}
+	var sec corev1.Secret
+	if err := yaml.Unmarshal([]byte(objs["Secret/linkerd-identity-issuer"]), &sec); err != nil {
+		t.Fatal(err)
+	}
+	if string(sec.Data["crt.pem"]) != strings.TrimSpace(issuerCrt) || string(sec.Data["key.pem"]) != strings.TrimSpace(issuerKey) {
+		t.Errorf("issuer Secret data %v, want crt.pem and key.pem as Linkerd's linkerd.io/tls scheme", sec.Data)
+	}
+	for _, name := range []string{"linkerd-destination", "linkerd-identity", "linkerd-proxy-injector"} {
+		var d appsv1.Deployment
+		if err := yaml.Unmarshal([]byte(objs["Deployment/"+name]), &d); err != nil || d.Name != name {
+			t.Fatalf("Deployment %s missing or unreadable (%v)", name, err)
+		}
+		if img := d.Spec.Template.Spec.Containers[0].Image; img != "cr.l5d.io/linkerd/controller:edge-26.1.1" {
+			t.Errorf("%s image %s, want cr.l5d.io/linkerd/controller:edge-26.1.1 (the appVersion)", name, img)
+		}
+		if d.Namespace != "linkerd" {
+			t.Errorf("%s namespace %q, want the release namespace", name, d.Namespace)
+		}
+	}
+	// Like Linkerd's chart, a Helm install does not render the namespace.
+	if _, ok := objs["Namespace/linkerd"]; ok {
+		t.Error("a Helm install rendered Namespace linkerd; only linkerd install (Release.Service CLI) does")
+	}
+}
+
+func TestControlPlaneRequiresIdentity(t *testing.T) {
+	tests := []struct {
+		name string
+		drop func(v map[string]any)
+		want string
+	}{
+		{"trust anchors", func(v map[string]any) { delete(v, "identityTrustAnchorsPEM") }, "Please provide the identity trust anchors"},
+		{"issuer certificate", func(v map[string]any) { delete(tlsOf(v), "crtPEM") }, "Please provide the identity issuer certificate"},
+		{"issuer key", func(v map[string]any) { delete(tlsOf(v), "keyPEM") }, "Please provide the identity issue private key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := identityValues()
+			tt.drop(v)
+			_, err := render(t, "linkerd-control-plane", v)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func tlsOf(v map[string]any) map[string]any {
+	return v["identity"].(map[string]any)["issuer"].(map[string]any)["tls"].(map[string]any)
+}
+
+func TestCRDsRendersPolicyCRDs(t *testing.T) {
+	manifest, err := render(t, "linkerd-crds", nil)
+	if err != nil {
+		t.Fatalf("rendering: %v", err)
+	}
+	objs := docs(t, manifest)
+	for _, name := range []string{"servers", "authorizationpolicies", "httproutes", "meshtlsauthentications"} {
+		if _, ok := objs["CustomResourceDefinition/"+name+".policy.linkerd.io"]; !ok {
+			t.Errorf("CRD %s.policy.linkerd.io not rendered; got %v", name, keys(objs))
+		}
+	}
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
