@@ -40,6 +40,13 @@ evaluates best-practice policies on mesh resources, in the cluster and in CI.`,
 
 	cmd.AddCommand(
 		NewCmdVersion(streams, configFlags),
+		NewCmdInstall(streams, configFlags),
+		NewCmdUpgrade(streams, configFlags),
+		NewCmdUninstall(streams, configFlags),
+		NewCmdStatus(streams, configFlags),
+		NewCmdPrecheck(streams, configFlags),
+		NewCmdRevision(streams, configFlags),
+		NewCmdInject(streams, configFlags),
 		NewCmdCheck(streams, configFlags),
 		NewCmdPolicies(streams),
 		NewCmdWebhook(streams, configFlags),

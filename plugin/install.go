@@ -1,0 +1,279 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"helm.sh/helm/v4/pkg/cli/values"
+	"helm.sh/helm/v4/pkg/getter"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
+)
+
+const installLong = `Install a service mesh with Helm releases stored in the cluster, so helm list
+shows them: Istio from the charts embedded in kubectl mesh (no network needed)
+or from a Helm repository with --repo; Linkerd from Linkerd's edge Helm
+repository (or --repo), with a trust anchor and issuer generated for it unless
+you give your own.
+
+Components are installed in order (Istio: base, istiod, then the gateway, CNI
+and ztunnel as the profile says; Linkerd: linkerd-crds, then
+linkerd-control-plane), each waited for until ready. A component that fails is
+rolled back and the install stops there; running the command again resumes,
+repairing a release an interrupted run left pending.`
+
+const installExample = `  # Istio's default profile from the embedded charts
+  kubectl mesh install istio
+
+  # A revisioned control plane for a canary upgrade, with values
+  kubectl mesh install istio --revision canary -f values.yaml --set pilot.resources.requests.cpu=100m
+
+  # Ambient mode
+  kubectl mesh install istio --profile ambient
+
+  # Print the manifests instead of installing (no cluster needed)
+  kubectl mesh install istio --dry-run -o yaml
+
+  # Linkerd with your own identity certificates
+  kubectl mesh install linkerd --identity-trust-anchors-file ca.crt \
+    --identity-issuer-certificate-file issuer.crt --identity-issuer-key-file issuer.key`
+
+// MeshInstallOptions holds the flags of kubectl mesh install and upgrade.
+type MeshInstallOptions struct {
+	Profile, Revision, Version, Repo string
+	Values                           values.Options
+	TrustAnchorsFile                 string
+	IssuerCertFile, IssuerKeyFile    string
+	IssuerValidity                   time.Duration
+	Wait                             bool
+	Timeout                          time.Duration
+	DryRun                           bool
+	Output                           string
+	KubeVersion                      string
+
+	upgrade     bool
+	mesh        mesh.Mesh
+	namespace   string
+	vals        map[string]any
+	configFlags *genericclioptions.ConfigFlags
+	genericiooptions.IOStreams
+}
+
+// NewCmdInstall creates `kubectl mesh install istio|linkerd`.
+func NewCmdInstall(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
+	return newCmdMeshInstall(streams, configFlags, false)
+}
+
+func newCmdMeshInstall(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags, upgrade bool) *cobra.Command {
+	o := &MeshInstallOptions{IOStreams: streams, configFlags: configFlags, upgrade: upgrade,
+		Wait: true, Timeout: 5 * time.Minute, IssuerValidity: 365 * 24 * time.Hour}
+	cmd := &cobra.Command{
+		Use:       "install istio|linkerd [flags]",
+		Short:     "Install Istio or Linkerd through Helm",
+		Long:      installLong,
+		Example:   installExample,
+		Args:      cobra.ExactArgs(1),
+		ValidArgs: meshNames(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	if upgrade {
+		cmd.Use = "upgrade istio|linkerd [flags]"
+		cmd.Short = "Upgrade Istio or Linkerd in place, or install an Istio canary revision"
+		cmd.Long = upgradeLong
+		cmd.Example = upgradeExample
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Profile, "profile", "", "Istio profile: default, demo, minimal or ambient (default \"default\")")
+	f.StringVar(&o.Revision, "revision", "", "Istio control plane revision, for canary upgrades (istiod-REVISION)")
+	f.StringVar(&o.Version, "version", "", "Chart version; needs --repo for Istio (the embedded charts are one version)")
+	f.StringVar(&o.Repo, "repo", "", "Helm repository URL to take the charts from")
+	f.StringSliceVarP(&o.Values.ValueFiles, "values", "f", nil, "Values files (YAML) applied over the profile's values; repeat for several, the last wins")
+	f.StringArrayVar(&o.Values.Values, "set", nil, "Set a value, as KEY=VALUE (dots for nesting); repeat for several")
+	f.StringArrayVar(&o.Values.StringValues, "set-string", nil, "Set a STRING value, as KEY=VALUE; repeat for several")
+	f.StringVar(&o.TrustAnchorsFile, "identity-trust-anchors-file", "", "Linkerd: PEM trust anchor(s); default generates an ECDSA P-256 anchor")
+	f.StringVar(&o.IssuerCertFile, "identity-issuer-certificate-file", "", "Linkerd: PEM issuer certificate, signed by a trust anchor")
+	f.StringVar(&o.IssuerKeyFile, "identity-issuer-key-file", "", "Linkerd: PEM issuer private key")
+	f.DurationVar(&o.IssuerValidity, "identity-issuer-validity", o.IssuerValidity, "Linkerd: validity of a generated issuer certificate")
+	f.BoolVar(&o.Wait, "wait", o.Wait, "Wait until each component is ready before the next; a component that fails is rolled back")
+	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "How long to wait for each component")
+	f.BoolVar(&o.DryRun, "dry-run", false, "Print the manifests instead of installing; no cluster needed")
+	f.StringVarP(&o.Output, "output", "o", "", "With --dry-run: yaml (the default)")
+	f.StringVar(&o.KubeVersion, "kube-version", "", "Kubernetes version the templates see with --dry-run (default: the version kubectl mesh is built for)")
+	return cmd
+}
+
+// Complete picks the mesh and reads the values.
+func (o *MeshInstallOptions) Complete(args []string) error {
+	m, err := meshByName(args[0])
+	if err != nil {
+		return err
+	}
+	o.mesh = m
+	if o.configFlags != nil && o.configFlags.Namespace != nil && *o.configFlags.Namespace != "" {
+		o.namespace = *o.configFlags.Namespace
+	}
+	vals, err := o.Values.MergeValues(getter.Providers{})
+	if err != nil {
+		return fmt.Errorf("reading values: %w", err)
+	}
+	o.vals = vals
+	if o.DryRun && o.Output == "" {
+		o.Output = "yaml"
+	}
+	return nil
+}
+
+// Validate checks the flags against the mesh and each other.
+func (o *MeshInstallOptions) Validate() error {
+	name := o.mesh.Name()
+	if name != "istio" && (o.Profile != "" || o.Revision != "") {
+		return fmt.Errorf("--profile and --revision are Istio flags; %s has neither", name)
+	}
+	if name != "linkerd" && (o.TrustAnchorsFile != "" || o.IssuerCertFile != "" || o.IssuerKeyFile != "") {
+		return fmt.Errorf("--identity-* flags are Linkerd flags; %s manages its own identity", name)
+	}
+	if (o.IssuerCertFile == "") != (o.IssuerKeyFile == "") {
+		return errors.New("--identity-issuer-certificate-file and --identity-issuer-key-file go together")
+	}
+	if o.Output != "" {
+		if !o.DryRun {
+			return errors.New("-o/--output applies to --dry-run only")
+		}
+		if err := validateOutputFormat(o.Output, "yaml"); err != nil {
+			return err
+		}
+	}
+	if o.Timeout <= 0 {
+		return fmt.Errorf("--timeout: %s is not a positive duration", o.Timeout)
+	}
+	if o.IssuerValidity <= 0 {
+		return fmt.Errorf("--identity-issuer-validity: %s is not a positive duration", o.IssuerValidity)
+	}
+	return nil
+}
+
+func (o *MeshInstallOptions) installOptions() mesh.InstallOptions {
+	return mesh.InstallOptions{
+		Profile: o.Profile, Revision: o.Revision, Version: o.Version, Repo: o.Repo,
+		Namespace: o.namespace, Values: o.vals,
+		TrustAnchorsFile: o.TrustAnchorsFile, IssuerCertFile: o.IssuerCertFile, IssuerKeyFile: o.IssuerKeyFile,
+		IssuerValidity: o.IssuerValidity, Upgrade: o.upgrade,
+	}
+}
+
+// Run renders, or applies the mesh's releases in order, and prints them.
+func (o *MeshInstallOptions) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	opts := o.installOptions()
+	if o.DryRun {
+		rels, err := o.mesh.Plan(ctx, opts)
+		if err != nil {
+			return err
+		}
+		manifests, err := lifecycle.Render(rels, o.KubeVersion)
+		if err != nil {
+			return err
+		}
+		if w, ok := o.mesh.(interface{ RenderWarning() string }); ok {
+			fmt.Fprintln(o.ErrOut, w.RenderWarning())
+		}
+		_, err = io.WriteString(o.Out, manifests)
+		return err
+	}
+
+	cluster, err := newMeshCluster(o.configFlags, o.ErrOut)
+	if err != nil {
+		return err
+	}
+	opts.Cluster = cluster
+	if o.upgrade {
+		st, err := o.mesh.Status(ctx, *cluster)
+		if err != nil {
+			return err
+		}
+		if !st.Installed {
+			return fmt.Errorf("%[1]s is not installed: run kubectl mesh install %[1]s", o.mesh.Name())
+		}
+	}
+	rels, err := o.mesh.Plan(ctx, opts)
+	if err != nil {
+		return err
+	}
+	results, err := cluster.Helm.Apply(ctx, rels, lifecycle.Options{Wait: o.Wait, Timeout: o.Timeout, Progress: o.ErrOut})
+	printResults(o.Out, results)
+	if err != nil {
+		return err
+	}
+	if !o.Wait {
+		fmt.Fprintf(o.Out, "Not waiting for readiness: check with kubectl mesh status\n")
+	}
+	return nil
+}
+
+func printResults(out io.Writer, results []lifecycle.Result) {
+	if len(results) == 0 {
+		return
+	}
+	w := tabwriter.NewWriter(out, 0, 4, 3, ' ', 0)
+	fmt.Fprintln(w, "COMPONENT\tRELEASE\tNAMESPACE\tREVISION\tACTION")
+	for _, r := range results {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\n", r.Component, r.Release, r.Namespace, r.Revision, r.Action)
+	}
+	_ = w.Flush()
+}
+
+// newMeshCluster connects to the cluster of the kubeconfig flags.
+func newMeshCluster(configFlags *genericclioptions.ConfigFlags, log io.Writer) (*mesh.Cluster, error) {
+	cfg, err := configFlags.ToRESTConfig()
+	if err != nil {
+		return nil, fmt.Errorf("loading the kubeconfig: %w", err)
+	}
+	clientset, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("creating the Kubernetes client: %w", err)
+	}
+	helm, err := lifecycle.New(configFlags, log)
+	if err != nil {
+		return nil, err
+	}
+	return &mesh.Cluster{Config: cfg, Clientset: clientset, Helm: helm}, nil
+}
+
+func meshByName(name string) (mesh.Mesh, error) {
+	for _, m := range meshAdapters() {
+		if m.Name() == name {
+			return m, nil
+		}
+	}
+	return nil, fmt.Errorf("unknown mesh %q: want one of %s", name, strings.Join(meshNames(), ", "))
+}
+
+func meshNames() []string {
+	var names []string
+	for _, m := range meshAdapters() {
+		names = append(names, m.Name())
+	}
+	slices.Sort(names)
+	return names
+}

@@ -1,0 +1,103 @@
+package plugin
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
+)
+
+// runRoot runs kubectl mesh with args and no cluster.
+func runRoot(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	streams, _, out, errOut := genericiooptions.NewTestIOStreams()
+	cmd := NewCmdRoot(streams)
+	cmd.SetArgs(append(args, "--kubeconfig", "/nonexistent/kubeconfig"))
+	err = cmd.Execute()
+	return out.String(), errOut.String(), err
+}
+
+func TestInstallFlagsRefusedWithTheFlagNamed(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"install", "consul"}, `unknown mesh "consul": want one of istio, linkerd`},
+		{[]string{"install", "linkerd", "--profile", "demo"}, "--profile and --revision are Istio flags"},
+		{[]string{"install", "istio", "--identity-issuer-key-file", "k.pem"}, "--identity-* flags are Linkerd flags"},
+		{[]string{"install", "linkerd", "--identity-issuer-key-file", "k.pem"}, "--identity-issuer-certificate-file and --identity-issuer-key-file go together"},
+		{[]string{"install", "istio", "-o", "yaml"}, "-o/--output applies to --dry-run only"},
+		{[]string{"install", "istio", "--dry-run", "-o", "json"}, `--output`},
+		{[]string{"install", "istio", "--timeout", "0s"}, "--timeout: 0s is not a positive duration"},
+		{[]string{"install", "istio", "--profile", "bogus", "--dry-run"}, `--profile "bogus"`},
+		{[]string{"install", "istio", "--set", "a=", "--set", "{", "--dry-run"}, "reading values"},
+		{[]string{"uninstall", "linkerd", "--revision", "canary"}, "--revision is an Istio flag"},
+		{[]string{"revision", "tag", "set", "prod"}, "--revision is required"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			_, _, err := runRoot(t, tt.args...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// --dry-run renders from the embedded charts with no cluster at all.
+func TestInstallDryRunRendersWithoutACluster(t *testing.T) {
+	out, _, err := runRoot(t, "install", "istio", "--profile", "minimal", "--revision", "canary", "--dry-run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"kind: CustomResourceDefinition", "name: istiod-canary", "kind: Deployment"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the rendered manifests lack %q", want)
+		}
+	}
+	if strings.Contains(out, "istio-ingressgateway") {
+		t.Error("the minimal profile rendered a gateway")
+	}
+}
+
+func TestPrintStatuses(t *testing.T) {
+	now := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	var b bytes.Buffer
+	printStatuses(&b, []*mesh.Status{
+		{Mesh: "istio"},
+		{Mesh: "linkerd", Installed: true, Namespace: "linkerd", Version: "edge-26.2.1",
+			Revisions: []mesh.Revision{{Name: "default", Version: "edge-26.2.1", Components: []mesh.Component{
+				{Name: "linkerd-destination", Ready: true, Replicas: "1/1"},
+				{Name: "linkerd-identity", Ready: false, Replicas: "0/1", Message: "0 of 1 updated replicas available"},
+			}}},
+			Proxies:      []mesh.ProxyInfo{{Version: "edge-26.1.1", Pods: 3, Skew: true}},
+			Certificates: []mesh.Certificate{{Name: "issuer", Subject: "CN=identity.linkerd.cluster.local", NotAfter: now.Add(30 * 24 * time.Hour), Expiring: true}},
+			Warnings:     []string{"the issuer expires in 30 days"},
+		},
+	}, now)
+	got := b.String()
+	for _, want := range []string{
+		"Linkerd edge-26.2.1 in linkerd",
+		"linkerd-identity      no      0/1",
+		"edge-26.1.1     -          3      yes",
+		"2026-12-23   30d",
+		"Warning: the issuer expires in 30 days",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("status output lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "Istio") {
+		t.Errorf("a mesh that is not installed was printed:\n%s", got)
+	}
+
+	b.Reset()
+	printStatuses(&b, []*mesh.Status{{Mesh: "istio"}, {Mesh: "linkerd"}}, now)
+	if got := b.String(); got != "No mesh installed (looked for istio, linkerd).\n" {
+		t.Errorf("with nothing installed: %q", got)
+	}
+}

@@ -1,0 +1,138 @@
+package plugin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/istio"
+)
+
+const revisionTagLong = `Istio revision tags, as istioctl tag: a tag is a stable name (prod, canary,
+default) for a control plane revision. Namespaces enrol with istio.io/rev=TAG,
+and moving the tag to a new revision moves every such namespace at once (their
+workloads pick the new proxies up when restarted). The "default" tag also
+serves namespaces labelled istio-injection=enabled.`
+
+const revisionTagExample = `  # Point prod at the canary revision
+  kubectl mesh revision tag set prod --revision canary --overwrite
+
+  # List tags, their revisions and the namespaces using them
+  kubectl mesh revision tag list
+
+  # Remove a tag no namespace uses any more
+  kubectl mesh revision tag remove prod`
+
+// NewCmdRevision creates `kubectl mesh revision tag set|list|remove`.
+func NewCmdRevision(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "revision",
+		Short: "Manage Istio control plane revisions and their tags",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	tag := &cobra.Command{
+		Use:     "tag",
+		Short:   "Set, list and remove Istio revision tags",
+		Long:    revisionTagLong,
+		Example: revisionTagExample,
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	var revision string
+	var overwrite, force bool
+	set := &cobra.Command{
+		Use:   "set TAG --revision REVISION",
+		Short: "Point a tag at a revision",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if revision == "" {
+				return errors.New("--revision is required: the revision the tag points at")
+			}
+			c, err := newMeshCluster(configFlags, streams.ErrOut)
+			if err != nil {
+				return err
+			}
+			if err := istio.SetTag(ctxOf(cmd), *c, args[0], revision, overwrite); err != nil {
+				return err
+			}
+			fmt.Fprintf(streams.Out, "revision tag %q points at revision %q\n", args[0], revision)
+			return nil
+		},
+	}
+	set.Flags().StringVar(&revision, "revision", "", "Control plane revision the tag points at")
+	set.Flags().BoolVar(&overwrite, "overwrite", false, "Move an existing tag")
+	var output string
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the tags, their revisions and the namespaces using them",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if output != "" {
+				if err := validateOutputFormat(output, "json"); err != nil {
+					return err
+				}
+			}
+			c, err := newMeshCluster(configFlags, streams.ErrOut)
+			if err != nil {
+				return err
+			}
+			tags, err := istio.ListTags(ctxOf(cmd), *c)
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				enc := json.NewEncoder(streams.Out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(tags)
+			}
+			if len(tags) == 0 {
+				fmt.Fprintln(streams.Out, "No revision tags.")
+				return nil
+			}
+			w := tabwriter.NewWriter(streams.Out, 0, 4, 3, ' ', 0)
+			fmt.Fprintln(w, "TAG\tREVISION\tNAMESPACES")
+			for _, t := range tags {
+				fmt.Fprintf(w, "%s\t%s\t%s\n", t.Tag, t.Revision, dash(summarize(t.Namespaces, 5)))
+			}
+			return w.Flush()
+		},
+	}
+	list.Flags().StringVarP(&output, "output", "o", "", "Output format: json (default: a table)")
+	remove := &cobra.Command{
+		Use:   "remove TAG",
+		Short: "Remove a tag",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := newMeshCluster(configFlags, streams.ErrOut)
+			if err != nil {
+				return err
+			}
+			if err := istio.RemoveTag(ctxOf(cmd), *c, args[0], force); err != nil {
+				if errors.Is(err, istio.ErrTagNotFound) {
+					return fmt.Errorf("revision tag %q does not exist: kubectl mesh revision tag list shows the tags", args[0])
+				}
+				return err
+			}
+			fmt.Fprintf(streams.Out, "revision tag %q removed\n", args[0])
+			return nil
+		},
+	}
+	remove.Flags().BoolVar(&force, "force", false, "Remove the tag even while namespaces use it (their new pods get no proxy)")
+	tag.AddCommand(set, list, remove)
+	cmd.AddCommand(tag)
+	return cmd
+}
+
+func ctxOf(cmd *cobra.Command) context.Context {
+	if ctx := cmd.Context(); ctx != nil {
+		return ctx
+	}
+	return context.Background()
+}

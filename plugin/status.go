@@ -1,0 +1,183 @@
+package plugin
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
+)
+
+const statusExample = `  # Every mesh found in the cluster
+  kubectl mesh status
+
+  # Istio only, as JSON
+  kubectl mesh status istio -o json`
+
+// MeshStatusOptions holds the flags of kubectl mesh status.
+type MeshStatusOptions struct {
+	Output string
+
+	meshes      []mesh.Mesh
+	configFlags *genericclioptions.ConfigFlags
+	genericiooptions.IOStreams
+}
+
+// NewCmdStatus creates `kubectl mesh status [istio|linkerd]`.
+func NewCmdStatus(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
+	o := &MeshStatusOptions{IOStreams: streams, configFlags: configFlags}
+	cmd := &cobra.Command{
+		Use:   "status [istio|linkerd] [flags]",
+		Short: "Show the installed meshes: versions, revisions, readiness, proxies and certificates",
+		Long: `Show each installed mesh: its control plane revisions and their components'
+readiness, the data-plane proxies by version (a proxy whose version differs
+from its control plane's is skewed), and for Linkerd the trust anchor's and
+issuer's expiry (warned about within 60 days, as linkerd check does).`,
+		Example:   statusExample,
+		Args:      cobra.MaximumNArgs(1),
+		ValidArgs: meshNames(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(args); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: json or yaml (default: tables)")
+	return cmd
+}
+
+// Complete picks the meshes to show and checks the output format.
+func (o *MeshStatusOptions) Complete(args []string) error {
+	if o.Output != "" {
+		if err := validateOutputFormat(o.Output, "json", "yaml"); err != nil {
+			return err
+		}
+	}
+	if len(args) == 1 {
+		m, err := meshByName(args[0])
+		if err != nil {
+			return err
+		}
+		o.meshes = []mesh.Mesh{m}
+		return nil
+	}
+	o.meshes = meshAdapters()
+	return nil
+}
+
+// Run reads each mesh's status and prints it.
+func (o *MeshStatusOptions) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	cluster, err := newMeshCluster(o.configFlags, io.Discard)
+	if err != nil {
+		return err
+	}
+	var statuses []*mesh.Status
+	for _, m := range o.meshes {
+		st, err := m.Status(ctx, *cluster)
+		if err != nil {
+			return fmt.Errorf("reading the status of %s: %w", m.Name(), err)
+		}
+		statuses = append(statuses, st)
+	}
+	switch o.Output {
+	case "json":
+		enc := json.NewEncoder(o.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(statuses)
+	case "yaml":
+		data, err := yaml.Marshal(statuses)
+		if err != nil {
+			return err
+		}
+		_, err = o.Out.Write(data)
+		return err
+	}
+	printStatuses(o.Out, statuses, time.Now())
+	return nil
+}
+
+func printStatuses(out io.Writer, statuses []*mesh.Status, now time.Time) {
+	installed := 0
+	for i, st := range statuses {
+		if !st.Installed {
+			continue
+		}
+		installed++
+		if i > 0 {
+			fmt.Fprintln(out)
+		}
+		fmt.Fprintf(out, "%s %s in %s\n\n", strings.ToUpper(st.Mesh[:1])+st.Mesh[1:], st.Version, st.Namespace)
+		w := tabwriter.NewWriter(out, 0, 4, 3, ' ', 0)
+		fmt.Fprintln(w, "REVISION\tVERSION\tTAGS\tCOMPONENT\tREADY\tREPLICAS\tMESSAGE")
+		for _, rev := range st.Revisions {
+			for _, c := range rev.Components {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", rev.Name, rev.Version, dash(strings.Join(rev.Tags, ",")),
+					c.Name, yesNo(c.Ready), dash(c.Replicas), c.Message)
+			}
+		}
+		_ = w.Flush()
+		if len(st.Proxies) > 0 {
+			fmt.Fprintln(out)
+			w = tabwriter.NewWriter(out, 0, 4, 3, ' ', 0)
+			fmt.Fprintln(w, "PROXY VERSION\tREVISION\tPODS\tSKEW")
+			for _, p := range st.Proxies {
+				fmt.Fprintf(w, "%s\t%s\t%d\t%s\n", p.Version, dash(p.Revision), p.Pods, yesNo(p.Skew))
+			}
+			_ = w.Flush()
+		}
+		if len(st.Certificates) > 0 {
+			fmt.Fprintln(out)
+			w = tabwriter.NewWriter(out, 0, 4, 3, ' ', 0)
+			fmt.Fprintln(w, "CERTIFICATE\tSUBJECT\tEXPIRES\tIN")
+			for _, c := range st.Certificates {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", c.Name, c.Subject, c.NotAfter.UTC().Format(time.DateOnly), daysLeft(c.NotAfter, now))
+			}
+			_ = w.Flush()
+		}
+		for _, warning := range st.Warnings {
+			fmt.Fprintf(out, "Warning: %s\n", warning)
+		}
+	}
+	if installed == 0 {
+		var names []string
+		for _, st := range statuses {
+			names = append(names, st.Mesh)
+		}
+		fmt.Fprintf(out, "No mesh installed (looked for %s).\n", strings.Join(names, ", "))
+	}
+}
+
+func daysLeft(t, now time.Time) string {
+	d := t.Sub(now)
+	if d <= 0 {
+		return "expired"
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,34 @@
+package plugin
+
+import (
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+)
+
+const upgradeLong = `Upgrade an installed mesh in place: each component's Helm release is upgraded
+in order and waited for. A component whose upgrade fails (invalid values, or not
+ready in time) is rolled back to its previous revision, which keeps running, and
+the upgrade stops there.
+
+For Istio, --revision installs a new control plane next to the running one (a
+canary). Move namespaces to it with kubectl mesh revision tag set or
+kubectl mesh inject enable --revision, restart their workloads, then remove the
+old revision with kubectl mesh uninstall istio --revision OLD.
+
+Linkerd keeps its trust anchor and issuer across upgrades unless you give new
+ones with the --identity-* flags.`
+
+const upgradeExample = `  # In place, to the charts embedded in this kubectl mesh
+  kubectl mesh upgrade istio
+
+  # A canary revision next to the running control plane
+  kubectl mesh upgrade istio --revision canary
+
+  # Linkerd to a chart version from its edge repository
+  kubectl mesh upgrade linkerd --version 2026.2.1`
+
+// NewCmdUpgrade creates `kubectl mesh upgrade istio|linkerd`.
+func NewCmdUpgrade(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
+	return newCmdMeshInstall(streams, configFlags, true)
+}

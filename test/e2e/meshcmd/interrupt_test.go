@@ -1,0 +1,74 @@
+package meshcmd
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
+)
+
+// Ctrl-C while an install waits for istiod leaves a state that the next
+// run repairs: the interrupted release is undone and a re-run installs.
+func TestInterruptedInstallIsRepairedByARerun(t *testing.T) {
+	// istiod's pods can never schedule: the install waits until interrupted.
+	cmd := exec.Command(filepath.Join(binDir, "kubectl-mesh"), "install", "istio", "--profile", "minimal",
+		"--set", "pilot.nodeSelector.kubectl-mesh-e2e=nowhere", "--timeout", "5m")
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+cluster.Kubeconfig)
+	var stdout, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	err := wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, 2*time.Minute, true, func(context.Context) (bool, error) {
+		return strings.Contains(stderr.String(), "istiod: installing"), nil
+	})
+	if err != nil {
+		t.Fatalf("the install never reached istiod:\n%s", stderr.String())
+	}
+	time.Sleep(time.Second) // into the wait
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatalf("the interrupted install exited 0:\n%s", stderr.String())
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("the install did not stop within a minute of Ctrl-C:\n%s", stderr.String())
+	}
+
+	must(t, meshCmd(t, "install", "istio", "--profile", "minimal", "--timeout", "2m"))
+	if st := istioStatus(t); !revisionReady(st, "default") {
+		t.Errorf("istiod not ready after the re-run: %+v", st.Revisions)
+	}
+	must(t, meshCmd(t, "uninstall", "istio", "--force"))
+}
+
+// syncBuffer is a bytes.Buffer safe for a process writing while a test reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,117 @@
+package meshcmd
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
+)
+
+// Istio through kubectl mesh, from the charts embedded in the binary:
+// install, status, in-place upgrade, a canary revision and a tag moved to
+// it, a failed upgrade rolled back with the old revision still Ready,
+// uninstall refused while a namespace is enrolled, then forced, then again.
+func TestIstioLifecycle(t *testing.T) {
+	out := must(t, meshCmd(t, "install", "istio", "--profile", "minimal", "--timeout", "2m"))
+	if !strings.Contains(out.stdout, "istiod") || !strings.Contains(out.stdout, "installed") {
+		t.Errorf("install did not report istiod installed:\n%v", out)
+	}
+	if !strings.Contains(out.stderr, "istiod:") {
+		t.Errorf("no per-component progress on stderr:\n%v", out)
+	}
+	if r := kubectl(t, "get", "secrets", "-n", "istio-system", "-l", "owner=helm,name=istiod", "-o", "name"); r.code != 0 || r.stdout == "" {
+		t.Errorf("no Helm release Secret for istiod (helm list would not show it): %v", r)
+	}
+	st := istioStatus(t)
+	if !st.Installed || !revisionReady(st, "default") {
+		t.Fatalf("status after install: %+v", st)
+	}
+
+	t.Run("in-place upgrade", func(t *testing.T) {
+		out := must(t, meshCmd(t, "upgrade", "istio", "--profile", "minimal", "--set", "pilot.env.MESH_E2E=upgraded", "--timeout", "2m"))
+		if !strings.Contains(out.stdout, "upgraded") {
+			t.Errorf("upgrade did not report an upgrade:\n%v", out)
+		}
+		env := must(t, kubectl(t, "get", "deployment", "istiod", "-n", "istio-system", "-o", "jsonpath={.spec.template.spec.containers[0].env[*].name}")).stdout
+		if !strings.Contains(env, "MESH_E2E") {
+			t.Errorf("the upgraded value did not reach istiod: env %s", env)
+		}
+	})
+
+	t.Run("canary revision and tag", func(t *testing.T) {
+		must(t, meshCmd(t, "upgrade", "istio", "--profile", "minimal", "--revision", "canary", "--timeout", "2m"))
+		st := istioStatus(t)
+		if !revisionReady(st, "default") || !revisionReady(st, "canary") {
+			t.Fatalf("want both revisions ready: %+v", st.Revisions)
+		}
+		must(t, meshCmd(t, "revision", "tag", "set", "prod", "--revision", "canary"))
+		if r := meshCmd(t, "revision", "tag", "set", "prod", "--revision", "default"); r.code == 0 {
+			t.Errorf("moving a tag without --overwrite succeeded: %v", r)
+		}
+		must(t, meshCmd(t, "revision", "tag", "set", "prod", "--revision", "default", "--overwrite"))
+		list := must(t, meshCmd(t, "revision", "tag", "list", "-o", "json")).stdout
+		if !strings.Contains(list, `"tag": "prod"`) || !strings.Contains(list, `"revision": "default"`) {
+			t.Errorf("tag list after the move:\n%s", list)
+		}
+		must(t, meshCmd(t, "revision", "tag", "remove", "prod"))
+	})
+
+	t.Run("failed upgrade rolls back", func(t *testing.T) {
+		r := meshCmd(t, "upgrade", "istio", "--profile", "minimal", "--revision", "canary", "--set", "pilot.resources.requests.cpu=lots", "--timeout", "1m")
+		if r.code == 0 {
+			t.Fatalf("an upgrade the apiserver must refuse succeeded: %v", r)
+		}
+		if !strings.Contains(r.stderr, "rolled back") {
+			t.Errorf("the error does not say the release was rolled back:\n%v", r)
+		}
+		if st := istioStatus(t); !revisionReady(st, "canary") {
+			t.Errorf("the canary revision is not Ready after the rollback: %+v", st.Revisions)
+		}
+		cpu := must(t, kubectl(t, "get", "deployment", "istiod-canary", "-n", "istio-system", "-o", "jsonpath={.spec.template.spec.containers[0].resources.requests.cpu}")).stdout
+		if cpu == "lots" || cpu == "" {
+			t.Errorf("istiod-canary cpu request %q after the rollback, want the previous one", cpu)
+		}
+	})
+
+	t.Run("uninstall", func(t *testing.T) {
+		must(t, meshCmd(t, "uninstall", "istio", "--revision", "canary"))
+		must(t, kubectl(t, "create", "namespace", "enrolled"))
+		must(t, kubectl(t, "label", "namespace", "enrolled", "istio-injection=enabled"))
+		r := meshCmd(t, "uninstall", "istio")
+		if r.code == 0 || !strings.Contains(r.stderr, "enrolled") || !strings.Contains(r.stderr, "--force") {
+			t.Fatalf("uninstall with an enrolled namespace: want a refusal naming it and --force: %v", r)
+		}
+		must(t, meshCmd(t, "uninstall", "istio", "--force"))
+		if st := istioStatus(t); st.Installed {
+			t.Errorf("status after uninstall: %+v", st)
+		}
+		if r := must(t, meshCmd(t, "uninstall", "istio")); !strings.Contains(r.stdout, "Nothing to uninstall") {
+			t.Errorf("a second uninstall: %v", r)
+		}
+	})
+}
+
+func istioStatus(t *testing.T) mesh.Status {
+	t.Helper()
+	out := must(t, meshCmd(t, "status", "istio", "-o", "json")).stdout
+	var sts []mesh.Status
+	if err := json.Unmarshal([]byte(out), &sts); err != nil || len(sts) != 1 {
+		t.Fatalf("status -o json: %v\n%s", err, out)
+	}
+	return sts[0]
+}
+
+func revisionReady(st mesh.Status, name string) bool {
+	i := slices.IndexFunc(st.Revisions, func(r mesh.Revision) bool { return r.Name == name })
+	if i < 0 || len(st.Revisions[i].Components) == 0 {
+		return false
+	}
+	for _, c := range st.Revisions[i].Components {
+		if !c.Ready {
+			return false
+		}
+	}
+	return true
+}
