@@ -91,7 +91,7 @@ lint: ## gofmt and go vet, and check that the pinned core dependencies build tog
 BENCH_COUNT ?= 5
 
 .PHONY: bench
-bench: ## Run the benchmarks and print the ratios against their baselines.
+bench: chart-crds sandbox-bin ## Run the benchmarks and print the ratios against their baselines.
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) $(UNIT_PKGS) | hack/bench-summary.sh
 
 .PHONY: docs

@@ -34,6 +34,7 @@ END {
 	c = median("BenchmarkCheckBinary5000IstioObjects")
 	if (c >= 0) printf "%-58s %10.3f s  %s\n", "check, 5,000 Istio objects in files (binary)", c / 1e9, "< 1 s"
 	if ("BenchmarkCheckBinary5000IstioObjects" in rss) printf "%-58s %10.1f MiB %s\n", "check, 5,000 Istio objects: peak RSS of the binary", rss["BenchmarkCheckBinary5000IstioObjects"], "< 300 MiB"
+	ratio("install Istio minimal to Ready: kubectl mesh / Helm SDK", "BenchmarkInstallIstioMinimal/kubectl-mesh", "BenchmarkInstallIstioMinimal/helm-sdk", "<= 1.100")
 	w = "BenchmarkWebhookLoad/"
 	if (median(w "noop-p50-us") >= 0) {
 		printf "%-58s %10.0f us %s\n", "webhook p50 at 1,000/s: policies - no-op", median(w "policies-p50-us") - median(w "noop-p50-us"), "<= 150 us"

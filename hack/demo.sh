@@ -22,6 +22,12 @@ run kubectl create deployment productpage --image=docker.io/istio/examples-booki
 run kubectl wait --for=condition=Available deployment/productpage --timeout=60s
 run kubectl get pods -o wide
 
+step "Istio, from the charts embedded in kubectl mesh (no network needed)"
+run kubectl mesh precheck istio || true
+run kubectl mesh install istio --profile minimal
+run kubectl mesh status
+run kubectl get secrets -n istio-system -l owner=helm
+
 step "The policy library, offline: kubectl mesh check"
 run kubectl mesh policies list --mesh istio
 cat >"$work/shop.yaml" <<'YAML'
@@ -49,21 +55,6 @@ printf '$ kubectl mesh check -f shop.yaml\n'
 kubectl mesh check -f "$work/shop.yaml" || echo "(exit code $?: findings at or above --severity warning)"
 
 step "The admission webhook, served on loopback and registered with the apiserver"
-kubectl apply -f - >/dev/null <<'YAML'
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: virtualservices.networking.istio.io}
-spec:
-  group: networking.istio.io
-  names: {kind: VirtualService, listKind: VirtualServiceList, plural: virtualservices, singular: virtualservice, shortNames: [vs]}
-  scope: Namespaced
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
-YAML
 run kubectl apply -f "$root/charts/mesh-webhook/crds/"
 kubectl wait --for=condition=Established --timeout=30s crd --all >/dev/null
 kubectl create namespace mesh-demo-system >/dev/null
@@ -124,6 +115,6 @@ run kubectl mesh policies describe MESH1101
 
 step "What comes next"
 cat <<'TXT'
-Next, this tour also installs Istio with kubectl mesh install, applies a
-pattern and runs a load test. Explore the sandbox yourself with `make sandbox`.
+Next, this tour also applies a pattern and runs a load test. Explore the
+sandbox yourself with `make sandbox`.
 TXT

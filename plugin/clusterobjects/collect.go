@@ -83,6 +83,11 @@ func (c *Collector) Collect(ctx context.Context, kinds []policies.Kind, scope Sc
 			res.Warnings = append(res.Warnings, fmt.Errorf("cannot list %s: %w", mapping.Resource.GroupResource(), err))
 			continue
 		}
+		if apierrors.IsNotFound(err) {
+			// A stale discovery cache named a kind whose CRD is gone.
+			res.Skipped = append(res.Skipped, k)
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("listing %s: %w", mapping.Resource.GroupResource(), err)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -83,10 +84,14 @@ func runWorker(opts Options, fn func(ctx context.Context, c *Cluster) int) int {
 	}
 	running.Store(c)
 
-	// Tools started by fn (kubectl, the plugin) find the cluster the usual way.
-	if err := os.Setenv("KUBECONFIG", c.Kubeconfig); err != nil {
-		fmt.Fprintf(opts.Log, "sandbox: %v\n", err)
-		return 1
+	// Tools started by fn (kubectl, the plugin) find the cluster the usual
+	// way, with a discovery cache of their own: ~/.kube/cache is keyed by
+	// host:port, which sandboxes in other network namespaces share.
+	for k, v := range map[string]string{"KUBECONFIG": c.Kubeconfig, "KUBECACHEDIR": filepath.Join(c.Dir, "kube-cache")} {
+		if err := os.Setenv(k, v); err != nil {
+			fmt.Fprintf(opts.Log, "sandbox: %v\n", err)
+			return 1
+		}
 	}
 	return fn(ctx, c)
 }

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 
 	"github.com/kubectl-mesh/kubectl-mesh/test/sandbox"
 )
@@ -46,6 +47,7 @@ func run(c *sandbox.Cluster, args []string) int {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = append(os.Environ(),
 		"KUBECONFIG="+c.Kubeconfig,
+		"KUBECACHEDIR="+filepath.Join(c.Dir, "kube-cache"),
 		"PATH="+c.BinDir+string(os.PathListSeparator)+os.Getenv("PATH"),
 		"MESH_SANDBOX_DIR="+c.Dir,
 	)
