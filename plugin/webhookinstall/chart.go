@@ -9,14 +9,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"path"
 
-	"helm.sh/helm/v4/pkg/chart/loader/archive"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
-	"helm.sh/helm/v4/pkg/chart/v2/loader"
-	"helm.sh/helm/v4/pkg/ignore"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/yaml"
+
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 )
 
 const (
@@ -34,47 +32,7 @@ var ErrNoCRDs = errors.New("kubectl-mesh was built without the OpenReports CRDs 
 // `helm install ./dir` would, .helmignore included, and stamps appVersion
 // so that the image tag follows the kubectl-mesh version.
 func LoadChart(fsys fs.FS, appVersion string) (*chart.Chart, error) {
-	rules := ignore.Empty()
-	if data, err := fs.ReadFile(fsys, ignore.HelmIgnore); err == nil {
-		if rules, err = ignore.Parse(bytes.NewReader(data)); err != nil {
-			return nil, fmt.Errorf("reading the chart's .helmignore: %w", err)
-		}
-	}
-	rules.AddDefaults()
-
-	var files []*archive.BufferedFile
-	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if name == "." {
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		// Helm's ignore rules match directories with a trailing slash.
-		if d.IsDir() {
-			if rules.Ignore(name+"/", info) {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if rules.Ignore(name, info) {
-			return nil
-		}
-		data, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return err
-		}
-		files = append(files, &archive.BufferedFile{Name: path.Clean(name), Data: data})
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("reading the embedded chart: %w", err)
-	}
-	ch, err := loader.LoadFiles(files)
+	ch, err := lifecycle.LoadChartFS(fsys, ".")
 	if err != nil {
 		return nil, fmt.Errorf("loading the embedded chart: %w", err)
 	}
