@@ -155,6 +155,7 @@ func (s *step) install(ctx context.Context, cfg *action.Configuration) (*Result,
 	if err != nil {
 		return nil, err
 	}
+	s.c.noteCRDs(rel)
 	s.p.done(fmt.Sprintf("installed revision %d", rel.Version), s.wait, time.Since(start))
 	return &Result{Release: s.r.Name, Namespace: s.r.Namespace, Component: s.r.Component, Revision: rel.Version, Action: "installed"}, nil
 }
@@ -201,6 +202,7 @@ func (s *step) upgrade(ctx context.Context, cfg *action.Configuration, current *
 	if err != nil {
 		return nil, err
 	}
+	s.c.noteCRDs(rel)
 	s.p.done(fmt.Sprintf("upgraded to revision %d", rel.Version), s.wait, time.Since(start))
 	return &Result{Release: s.r.Name, Namespace: s.r.Namespace, Component: s.r.Component, Revision: rel.Version, Action: "upgraded"}, nil
 }
@@ -295,4 +297,12 @@ func markFailed(cfg *action.Configuration, r *release.Release) error {
 		return fmt.Errorf("marking revision %d failed: %w", r.Version, err)
 	}
 	return nil
+}
+
+// noteCRDs makes the next release refresh discovery when rel created or
+// changed CRDs: its templates may use their kinds.
+func (c *Client) noteCRDs(rel *release.Release) {
+	if len(rel.Chart.CRDObjects()) > 0 || strings.Contains(rel.Manifest, "kind: CustomResourceDefinition") {
+		c.discovered.Store(false)
+	}
 }

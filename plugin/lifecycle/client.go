@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"sort"
+	"sync/atomic"
 
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/kube"
@@ -33,6 +34,9 @@ const statusComputeWorkers = 8
 type Client struct {
 	getter genericclioptions.RESTClientGetter
 	logger slog.Handler
+	// discovered is set once discovery was refreshed and no release has
+	// created CRDs since: refreshing costs a full discovery per release.
+	discovered atomic.Bool
 }
 
 // New returns a Client; Helm's warnings go to log (nil discards them).
@@ -68,15 +72,17 @@ func (g fastGetter) ToRESTConfig() (*rest.Config, error) {
 
 // config returns a fresh Helm action configuration whose release storage
 // and default object namespace are namespace ("" = all namespaces, for
-// List). Fresh per operation: a previous release may have created CRDs
-// that the cached discovery and REST mapper do not know yet.
+// List). Discovery is refreshed on first use (the disk cache may predate
+// CRDs) and after a release created CRDs that the next may use.
 func (c *Client) config(namespace string) (*action.Configuration, error) {
-	if dc, err := c.getter.ToDiscoveryClient(); err == nil && dc != nil {
-		dc.Invalidate()
-	}
-	if m, err := c.getter.ToRESTMapper(); err == nil {
-		if r, ok := m.(meta.ResettableRESTMapper); ok {
-			r.Reset()
+	if !c.discovered.Swap(true) {
+		if dc, err := c.getter.ToDiscoveryClient(); err == nil && dc != nil {
+			dc.Invalidate()
+		}
+		if m, err := c.getter.ToRESTMapper(); err == nil {
+			if r, ok := m.(meta.ResettableRESTMapper); ok {
+				r.Reset()
+			}
 		}
 	}
 	cfg := action.NewConfiguration(action.ConfigurationSetLogger(c.logger))
