@@ -26,24 +26,6 @@ import (
 	"github.com/kubectl-mesh/kubectl-mesh/webhook/metrics"
 )
 
-// inventoryVirtualServiceCRD is the same stand-in for Istio's CRD as the
-// check test's: applied by both, whichever runs first creates it.
-const inventoryVirtualServiceCRD = `apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: virtualservices.networking.istio.io
-spec:
-  group: networking.istio.io
-  names: {kind: VirtualService, listKind: VirtualServiceList, plural: virtualservices, singular: virtualservice, shortNames: [vs]}
-  scope: Namespaced
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
-`
-
 // inventoryWidgetCRD is a kind only a custom policy looks up, installed
 // after the inventory started.
 const inventoryWidgetCRD = `apiVersion: apiextensions.k8s.io/v1
@@ -86,7 +68,7 @@ violation contains {"msg": "never"} if false
 func TestInventoryReachesRego(t *testing.T) {
 	ctx := t.Context()
 	client := kubeClient(t)
-	kubectl(t, "apply", "-f", "-").stdin(inventoryVirtualServiceCRD).run()
+	kubectl(t, "apply", "-f", "-").stdin(virtualServiceCRD).run()
 	kubectl(t, "wait", "--for=condition=Established", "crd/virtualservices.networking.istio.io", "--timeout=30s").run()
 	ns := inventoryNamespace(t, client, "inventory-shop")
 
