@@ -335,60 +335,53 @@ func deactivateDefaultInjector(ctx context.Context, kube kubernetes.Interface) e
 
 // applyObject creates obj or replaces the existing one.
 func applyObject(ctx context.Context, kube kubernetes.Interface, obj *unstructured.Unstructured) error {
-	what := obj.GetKind() + " " + obj.GetName()
 	switch obj.GetKind() {
 	case "MutatingWebhookConfiguration":
-		want := &admitv1.MutatingWebhookConfiguration{}
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, want); err != nil {
-			return fmt.Errorf("decoding %s: %w", what, err)
-		}
-		api := kube.AdmissionregistrationV1().MutatingWebhookConfigurations()
-		cur, err := api.Get(ctx, want.Name, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			_, err = api.Create(ctx, want, metav1.CreateOptions{})
-		} else if err == nil {
-			want.ResourceVersion = cur.ResourceVersion
-			_, err = api.Update(ctx, want, metav1.UpdateOptions{})
-		}
-		if err != nil {
-			return fmt.Errorf("applying %s: %w", what, err)
-		}
+		return createOrReplace(ctx, obj, kube.AdmissionregistrationV1().MutatingWebhookConfigurations(), nil)
 	case "ValidatingWebhookConfiguration":
-		want := &admitv1.ValidatingWebhookConfiguration{}
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, want); err != nil {
-			return fmt.Errorf("decoding %s: %w", what, err)
-		}
-		api := kube.AdmissionregistrationV1().ValidatingWebhookConfigurations()
-		cur, err := api.Get(ctx, want.Name, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			_, err = api.Create(ctx, want, metav1.CreateOptions{})
-		} else if err == nil {
-			want.ResourceVersion = cur.ResourceVersion
-			_, err = api.Update(ctx, want, metav1.UpdateOptions{})
-		}
-		if err != nil {
-			return fmt.Errorf("applying %s: %w", what, err)
-		}
+		return createOrReplace(ctx, obj, kube.AdmissionregistrationV1().ValidatingWebhookConfigurations(), nil)
 	case "Service":
-		want := &corev1.Service{}
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, want); err != nil {
-			return fmt.Errorf("decoding %s: %w", what, err)
-		}
-		api := kube.CoreV1().Services(want.Namespace)
-		cur, err := api.Get(ctx, want.Name, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			_, err = api.Create(ctx, want, metav1.CreateOptions{})
-		} else if err == nil {
-			// Keep the allocated cluster IP: it is immutable.
-			want.ResourceVersion = cur.ResourceVersion
+		// Keep the allocated cluster IP: it is immutable.
+		keepIP := func(want, cur *corev1.Service) {
 			want.Spec.ClusterIP, want.Spec.ClusterIPs = cur.Spec.ClusterIP, cur.Spec.ClusterIPs
-			_, err = api.Update(ctx, want, metav1.UpdateOptions{})
 		}
-		if err != nil {
-			return fmt.Errorf("applying %s: %w", what, err)
-		}
+		return createOrReplace(ctx, obj, kube.CoreV1().Services(obj.GetNamespace()), keepIP)
 	default:
-		return fmt.Errorf("applying %s: unexpected kind", what)
+		return fmt.Errorf("applying %s %s: unexpected kind", obj.GetKind(), obj.GetName())
+	}
+}
+
+// typedClient is the part of a client-go typed client createOrReplace uses.
+type typedClient[T any] interface {
+	Get(ctx context.Context, name string, opts metav1.GetOptions) (T, error)
+	Create(ctx context.Context, obj T, opts metav1.CreateOptions) (T, error)
+	Update(ctx context.Context, obj T, opts metav1.UpdateOptions) (T, error)
+}
+
+// createOrReplace decodes obj into its typed form and creates it, or
+// replaces the existing object (keep, when set, carries over what must not
+// change).
+func createOrReplace[T any, PT interface {
+	*T
+	metav1.Object
+}](ctx context.Context, obj *unstructured.Unstructured, api typedClient[PT], keep func(want, cur PT)) error {
+	what := obj.GetKind() + " " + obj.GetName()
+	want := PT(new(T))
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, want); err != nil {
+		return fmt.Errorf("decoding %s: %w", what, err)
+	}
+	cur, err := api.Get(ctx, want.GetName(), metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		_, err = api.Create(ctx, want, metav1.CreateOptions{})
+	} else if err == nil {
+		want.SetResourceVersion(cur.GetResourceVersion())
+		if keep != nil {
+			keep(want, cur)
+		}
+		_, err = api.Update(ctx, want, metav1.UpdateOptions{})
+	}
+	if err != nil {
+		return fmt.Errorf("applying %s: %w", what, err)
 	}
 	return nil
 }
