@@ -1,0 +1,87 @@
+package pattern
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"istio.io/istio/manifests"
+
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
+)
+
+// installCRDs applies the CRDs of every pattern target and waits until the
+// apiserver serves them.
+func installCRDs(ctx context.Context, kubeconfig, dir string) error {
+	crdDir := filepath.Join(dir, "pattern-crds")
+	if err := os.MkdirAll(crdDir, 0o755); err != nil {
+		return err
+	}
+	istio, err := fs.ReadFile(manifests.FS, "charts/base/files/crd-all.gen.yaml")
+	if err != nil {
+		return fmt.Errorf("reading Istio's CRDs from the embedded charts: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(crdDir, "istio.yaml"), istio, 0o644); err != nil {
+		return err
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	linkerd, err := renderLinkerdCRDs(root)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(crdDir, "linkerd.yaml"), []byte(linkerd), 0o644); err != nil {
+		return err
+	}
+	sources := []string{crdDir, filepath.Join(root, "test/e2e/pattern/testdata/smi-crds.yaml")}
+	for _, m := range []struct{ module, dir string }{
+		{"sigs.k8s.io/gateway-api", "config/crd/standard"},
+	} {
+		out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", m.module).Output()
+		if err != nil {
+			return fmt.Errorf("locating %s in the module cache: %w", m.module, err)
+		}
+		sources = append(sources, filepath.Join(strings.TrimSpace(string(out)), m.dir))
+	}
+	for _, src := range sources {
+		args := []string{"apply", "--server-side", "-f", src}
+		if err := kubectlRun(ctx, kubeconfig, args...); err != nil {
+			return err
+		}
+	}
+	return kubectlRun(ctx, kubeconfig, "wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
+}
+
+func kubectlRun(ctx context.Context, kubeconfig string, args ...string) error {
+	cmd := exec.CommandContext(ctx, "/usr/bin/kubectl", args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// renderLinkerdCRDs renders the stand-in linkerd-crds chart (Linkerd's
+// charts are not on the module proxy) as helm template would.
+func renderLinkerdCRDs(root string) (string, error) {
+	ch, err := lifecycle.LoadChartFS(os.DirFS(filepath.Join(root, "test/charts")), "linkerd-crds")
+	if err != nil {
+		return "", err
+	}
+	return lifecycle.Render([]lifecycle.Release{{Name: "linkerd-crds", Namespace: "linkerd", Chart: ch}}, "v1.37.0")
+}
+
+// moduleRoot is the directory of this repository's go.mod.
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("locating go.mod: %w", err)
+	}
+	return filepath.Dir(strings.TrimSpace(string(out))), nil
+}
