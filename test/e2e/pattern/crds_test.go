@@ -3,30 +3,27 @@ package pattern
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 
-	"istio.io/istio/manifests"
-
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 )
 
-// installCRDs applies the CRDs of every pattern target and waits until the
-// apiserver serves them.
+// installCRDs installs Istio (a minimal control plane, which pattern
+// commands detect) and applies the CRDs of the other targets.
 func installCRDs(ctx context.Context, kubeconfig, dir string) error {
 	crdDir := filepath.Join(dir, "pattern-crds")
 	if err := os.MkdirAll(crdDir, 0o755); err != nil {
 		return err
 	}
-	istio, err := fs.ReadFile(manifests.FS, "charts/base/files/crd-all.gen.yaml")
-	if err != nil {
-		return fmt.Errorf("reading Istio's CRDs from the embedded charts: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(crdDir, "istio.yaml"), istio, 0o644); err != nil {
-		return err
+	// Istio itself, from the embedded charts: its CRDs, and a control
+	// plane that mesh detection finds.
+	install := exec.CommandContext(ctx, filepath.Join(binDir, "kubectl-mesh"), "install", "istio", "--profile", "minimal")
+	install.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+	if out, err := install.CombinedOutput(); err != nil {
+		return fmt.Errorf("installing Istio: %v\n%s", err, out)
 	}
 	root, err := moduleRoot()
 	if err != nil {

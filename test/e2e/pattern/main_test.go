@@ -1,6 +1,6 @@
 // Package pattern tests patterns end to end (render, apply, diff, prune,
 // delete, list, drift) against a sandbox cluster of its own that holds the
-// real CRDs of every target: Istio's from the embedded charts, Linkerd's
+// real CRDs of every target: Istio, installed from the embedded charts, Linkerd's
 // from the stand-in charts in test/charts, Gateway API's from its Go module,
 // SMI's from testdata (smi-sdk-go ships only v1beta1 CRDs). The other e2e packages use stand-in Istio CRDs that
 // would collide with these.
