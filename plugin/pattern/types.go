@@ -36,6 +36,11 @@ type Pattern struct {
 	Kind       string   `json:"kind"`
 	Metadata   Metadata `json:"metadata"`
 	Spec       Spec     `json:"spec"`
+
+	// src is where the pattern was loaded from (file and field positions),
+	// so that validation errors name file:line:column. Nil when the
+	// pattern was built in code.
+	src *source
 }
 
 // Metadata names the pattern; the namespace is where its objects go

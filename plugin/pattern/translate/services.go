@@ -34,10 +34,12 @@ func VersionServices(p *pattern.Pattern, s *pattern.Service, svcPath string) ([]
 			Spec:       corev1.ServiceSpec{Selector: s.VersionSelector(v)},
 		}
 		for _, port := range s.Ports {
-			sp := corev1.ServicePort{Name: port.Name, Port: port.Port, Protocol: corev1.ProtocolTCP}
-			if port.TargetPort != 0 {
-				sp.TargetPort = intstr.FromInt32(port.TargetPort)
+			// Without a targetPort the apiserver defaults it to the port.
+			targetPort := port.TargetPort
+			if targetPort == 0 {
+				targetPort = port.Port
 			}
+			sp := corev1.ServicePort{Name: port.Name, Port: port.Port, Protocol: corev1.ProtocolTCP, TargetPort: intstr.FromInt32(targetPort)}
 			svc.Spec.Ports = append(svc.Spec.Ports, sp)
 		}
 		u, err := ToUnstructured(svc)
@@ -51,7 +53,7 @@ func VersionServices(p *pattern.Pattern, s *pattern.Service, svcPath string) ([]
 
 // ToUnstructured converts a typed object (istio.io/client-go, gateway-api,
 // smi-sdk-go, core) into the unstructured form apply sends, dropping the
-// empty creationTimestamp and status that typed structs carry.
+// empty creationTimestamp and the status that typed structs carry.
 func ToUnstructured(obj runtime.Object) (*unstructured.Unstructured, error) {
 	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
 	if err != nil {
@@ -60,8 +62,7 @@ func ToUnstructured(obj runtime.Object) (*unstructured.Unstructured, error) {
 	if meta, ok := m["metadata"].(map[string]any); ok {
 		delete(meta, "creationTimestamp")
 	}
-	if status, ok := m["status"].(map[string]any); ok && len(status) == 0 {
-		delete(m, "status")
-	}
+	// Status is the server's to write; apply must not send it.
+	delete(m, "status")
 	return &unstructured.Unstructured{Object: m}, nil
 }
