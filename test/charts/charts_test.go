@@ -149,9 +149,10 @@ func TestCRDsRendersPolicyCRDs(t *testing.T) {
 		t.Fatalf("rendering: %v", err)
 	}
 	objs := docs(t, manifest)
-	for _, name := range []string{"servers", "authorizationpolicies", "httproutes", "meshtlsauthentications"} {
-		if _, ok := objs["CustomResourceDefinition/"+name+".policy.linkerd.io"]; !ok {
-			t.Errorf("CRD %s.policy.linkerd.io not rendered; got %v", name, keys(objs))
+	for _, name := range []string{"servers.policy.linkerd.io", "authorizationpolicies.policy.linkerd.io", "httproutes.policy.linkerd.io",
+		"meshtlsauthentications.policy.linkerd.io", "serviceprofiles.linkerd.io"} {
+		if _, ok := objs["CustomResourceDefinition/"+name]; !ok {
+			t.Errorf("CRD %s not rendered; got %v", name, keys(objs))
 		}
 	}
 }

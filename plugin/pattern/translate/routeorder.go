@@ -22,8 +22,8 @@ func CheckRouteOrder(s *pattern.Service, svcPath string, gaps *Gaps) {
 	routes := s.Traffic.Routes
 	for j := range routes {
 		for i := range j {
-			if outranks(routes[j].Match, routes[i].Match) && mayOverlap(routes[i].Match, routes[j].Match) {
-				gaps.Add(matchFeature(routes[j].Match), fmt.Sprintf("%s.traffic.routes[%d]", svcPath, j),
+			if outranks(routes[j].Match, routes[i].Match) && MayOverlap(routes[i].Match, routes[j].Match) {
+				gaps.Add(MatchFeature(routes[j].Match), fmt.Sprintf("%s.traffic.routes[%d]", svcPath, j),
 					fmt.Sprintf("Gateway API ranks routes by match specificity, so this route would take requests before routes[%d]; put the more specific route first", i))
 				break
 			}
@@ -63,10 +63,16 @@ func outranks(a, b *pattern.Match) bool {
 	return sa.headerKeys > sb.headerKeys
 }
 
-// mayOverlap is false only when no request can match both: different
+// SameSpecificity reports whether Gateway API ranks two matches equally,
+// leaving their order to creation time when they are in different routes.
+func SameSpecificity(a, b *pattern.Match) bool {
+	return specificityOf(a) == specificityOf(b)
+}
+
+// MayOverlap is false only when no request can match both: different
 // exact paths, prefixes neither of which extends the other, or the same
 // header required to be two different exact values.
-func mayOverlap(a, b *pattern.Match) bool {
+func MayOverlap(a, b *pattern.Match) bool {
 	if a == nil || b == nil {
 		return true
 	}
@@ -96,7 +102,8 @@ func pathsOverlap(a, b pattern.StringMatch) bool {
 	}
 }
 
-func matchFeature(m *pattern.Match) pattern.Feature {
+// MatchFeature is the feature a route's match uses, for gaps about it.
+func MatchFeature(m *pattern.Match) pattern.Feature {
 	if m != nil && m.Path != nil {
 		return pattern.FeaturePathMatch
 	}

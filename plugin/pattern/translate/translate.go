@@ -76,10 +76,15 @@ type Gap struct {
 	Feature pattern.Feature
 	Path    string // field path in the pattern
 	Detail  string
+	// Where is file:line:column of Path, for patterns read from a file.
+	Where string
 }
 
 func (g Gap) String() string {
 	s := fmt.Sprintf("%s: %s cannot express %s", g.Path, g.Mesh, g.Feature)
+	if g.Where != "" {
+		s = g.Where + ": " + s
+	}
 	if g.Detail != "" {
 		s += " (" + g.Detail + ")"
 	}
@@ -141,6 +146,9 @@ func Run(t Translator, p *pattern.Pattern, opts Options) (*Result, error) {
 	objects, err := t.Translate(p, gaps)
 	if err != nil {
 		return nil, fmt.Errorf("translating pattern %q for %s: %w", p.Metadata.Name, t.Name(), err)
+	}
+	for i := range gaps.list {
+		gaps.list[i].Where = p.Where(gaps.list[i].Path)
 	}
 	if len(gaps.list) > 0 && !opts.AllowPartial {
 		return nil, &GapsError{Gaps: gaps.list}

@@ -1,0 +1,107 @@
+package apply
+
+import (
+	"fmt"
+	"sort"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/translate"
+)
+
+// item is one object ready to send.
+type item struct {
+	obj     *unstructured.Unstructured
+	ref     Ref
+	mapping *meta.RESTMapping
+	shared  bool
+}
+
+// Tiers, applied in order: what others refer to goes first.
+const (
+	tierNamespaces = iota
+	tierAccounts
+	tierRest
+)
+
+// tierOf returns the tier of a kind: Namespaces (and CRDs) first, then
+// ServiceAccounts and Services (what routes and policies point at), then
+// everything else.
+func tierOf(r Ref) int {
+	switch r.GroupKind().String() {
+	case "Namespace", "CustomResourceDefinition.apiextensions.k8s.io":
+		return tierNamespaces
+	case "ServiceAccount", "Service":
+		return tierAccounts
+	}
+	return tierRest
+}
+
+// tiers groups item indexes by tier, keeping their order within a tier.
+func tiers(items []item) [][]int {
+	out := make([][]int, tierRest+1)
+	for i, it := range items {
+		t := tierOf(it.ref)
+		out[t] = append(out[t], i)
+	}
+	return out
+}
+
+// prepare checks and resolves every object before anything is sent:
+// kinds the cluster does not serve and duplicates fail the whole run.
+// Objects are copied; members get the part-of label.
+func (c *Client) prepare(s Set, objs []translate.Object) ([]item, error) {
+	items := make([]item, 0, len(objs))
+	seen := map[string]bool{}
+	for i, o := range objs {
+		if o.Unstructured == nil {
+			return nil, fmt.Errorf("object %d: empty", i)
+		}
+		u := o.DeepCopy()
+		if u.GetAPIVersion() == "" || u.GetKind() == "" || u.GetName() == "" {
+			return nil, fmt.Errorf("object %d: apiVersion, kind and metadata.name are required", i)
+		}
+		m, err := c.mapping(u.GroupVersionKind())
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", u.GetKind(), u.GetName(), err)
+		}
+		if m.Scope.Name() == meta.RESTScopeNameRoot {
+			u.SetNamespace("")
+		} else if u.GetNamespace() == "" {
+			u.SetNamespace(s.Namespace)
+		}
+		if !o.Shared {
+			labels := u.GetLabels()
+			if labels == nil {
+				labels = map[string]string{}
+			}
+			labels[LabelPartOf] = s.ID()
+			u.SetLabels(labels)
+		}
+		ref := RefOf(u)
+		if seen[ref.key()] {
+			return nil, fmt.Errorf("%s appears twice in namespace %q", ref, ref.Namespace)
+		}
+		seen[ref.key()] = true
+		items = append(items, item{obj: u, ref: ref, mapping: m, shared: o.Shared})
+	}
+	return items, nil
+}
+
+// stateFor is the parent state that tracks items.
+func stateFor(s Set, items []item) parentState {
+	st := newParentState(s.Namespace)
+	for _, it := range items {
+		if it.shared {
+			st.shared = append(st.shared, it.ref)
+			continue
+		}
+		st.kinds.Insert(it.ref.GroupKind())
+		if it.ref.Namespace != "" {
+			st.namespaces.Insert(it.ref.Namespace)
+		}
+	}
+	sort.Slice(st.shared, func(i, j int) bool { return st.shared[i].key() < st.shared[j].key() })
+	return st
+}

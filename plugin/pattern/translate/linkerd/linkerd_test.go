@@ -1,0 +1,211 @@
+package linkerd_test
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/translate"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/translate/linkerd"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// TestTranslate renders each testdata pattern through translate.Run and
+// compares the YAML (or the gaps error) with testdata/<name>.golden.
+func TestTranslate(t *testing.T) {
+	cases := []struct {
+		name         string
+		allowPartial bool
+	}{
+		{name: "canary"},
+		{name: "header-match"},
+		{name: "traffic"},
+		{name: "multi-port"},
+		{name: "retry-order"},
+		{name: "retry-order", allowPartial: true},
+		{name: "resilience"},
+		{name: "resilience-gaps"},
+		{name: "resilience-gaps", allowPartial: true},
+		{name: "security"},
+		{name: "injection"},
+		{name: "service-profile"},
+		{name: "service-profile-gaps"},
+		{name: "service-profile-gaps", allowPartial: true},
+		{name: "unsupported"},
+		{name: "unsupported", allowPartial: true},
+	}
+	for _, tc := range cases {
+		golden := tc.name
+		if tc.allowPartial {
+			golden += "-partial"
+		}
+		t.Run(golden, func(t *testing.T) {
+			p := load(t, filepath.Join("testdata", tc.name+".yaml"))
+			res, err := translate.Run(linkerd.New(), p, translate.Options{AllowPartial: tc.allowPartial})
+			checkGolden(t, filepath.Join("testdata", golden+".golden"), render(res, err))
+		})
+	}
+}
+
+// TestTranslateErrors: settings Linkerd needs but the pattern left out,
+// and input validation should have caught, are errors naming the field.
+func TestTranslateErrors(t *testing.T) {
+	versions := []pattern.Version{{Name: "v1", Labels: map[string]string{"version": "v1"}, Service: "a-v1"}}
+	route := func(r pattern.Route) *pattern.Traffic { return &pattern.Traffic{Routes: []pattern.Route{r}} }
+	cases := []struct {
+		name    string
+		service pattern.Service
+		want    string
+	}{
+		{
+			name:    "allow without ports",
+			service: pattern.Service{Name: "a", Security: &pattern.Security{Allow: []pattern.AllowRule{{From: pattern.Sources{ServiceAccounts: []string{"b"}}}}}},
+			want:    "spec.services[0].ports: Linkerd Servers select a pod port, so spec.services[0].security.allow needs the ports of a",
+		},
+		{
+			name:    "mtls without ports",
+			service: pattern.Service{Name: "a", Security: &pattern.Security{MTLS: pattern.MTLSStrict}},
+			want:    "spec.services[0].ports: Linkerd Servers select a pod port, so spec.services[0].security.mtls needs the ports of a",
+		},
+		{
+			name:    "allow from nobody",
+			service: pattern.Service{Name: "a", Ports: []pattern.Port{{Port: 80}}, Security: &pattern.Security{Allow: []pattern.AllowRule{{}}}},
+			want:    "spec.services[0].security.allow[0].from: name at least one service account or namespace",
+		},
+		{
+			name:    "generated version service without ports",
+			service: pattern.Service{Name: "a", Versions: []pattern.Version{{Name: "v2"}}, Traffic: route(pattern.Route{Split: []pattern.Backend{{Version: "v2", Weight: 100}}})},
+			want:    `spec.services[0].versions[0]: version "v2" needs a Service of its own`,
+		},
+		{
+			name:    "only TCP ports",
+			service: pattern.Service{Name: "a", Ports: []pattern.Port{{Port: 5432, Protocol: "TCP"}}, Traffic: route(pattern.Route{Timeout: "1s"})},
+			want:    "spec.services[0].ports: Linkerd routes HTTP traffic, and every port of a is TCP",
+		},
+		{
+			name:    "unknown split version",
+			service: pattern.Service{Name: "a", Versions: versions, Traffic: route(pattern.Route{Split: []pattern.Backend{{Version: "v9", Weight: 100}}})},
+			want:    `spec.services[0].traffic.routes[0].split[0]: service a has no version "v9"`,
+		},
+		{
+			name:    "unknown split version in a ServiceProfile",
+			service: pattern.Service{Name: "a", Versions: versions, Traffic: route(pattern.Route{Retries: &pattern.Retries{Attempts: 1, Budget: &pattern.RetryBudget{RetryRatio: 0.2}}, Split: []pattern.Backend{{Version: "v9", Weight: 100}}})},
+			want:    `spec.services[0].traffic.routes[0].split[0]: service a has no version "v9"`,
+		},
+		{
+			name:    "bad timeout",
+			service: pattern.Service{Name: "a", Traffic: route(pattern.Route{Timeout: "soon"})},
+			want:    `spec.services[0].traffic.routes[0].timeout: "soon" is not a duration`,
+		},
+		{
+			name:    "timeout below a millisecond",
+			service: pattern.Service{Name: "a", Traffic: route(pattern.Route{Timeout: "1500us"})},
+			want:    `spec.services[0].traffic.routes[0].timeout: "1500us" must be a positive whole number of milliseconds`,
+		},
+		{
+			name:    "bad per-try timeout",
+			service: pattern.Service{Name: "a", Traffic: route(pattern.Route{Retries: &pattern.Retries{Attempts: 1, PerTryTimeout: "-1s"}})},
+			want:    `spec.services[0].traffic.routes[0].retries.perTryTimeout: "-1s" must be a positive whole number of milliseconds`,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &pattern.Pattern{Metadata: pattern.Metadata{Name: "p", Namespace: "ns"},
+				Spec: pattern.Spec{Services: []pattern.Service{tc.service}}}
+			_, err := translate.Run(linkerd.New(), p, translate.Options{AllowPartial: true})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestCapabilities: one entry with a note per feature, and the features
+// Linkerd has nothing for are None, so Run reports them.
+func TestCapabilities(t *testing.T) {
+	caps := linkerd.New().Capabilities()
+	none := map[pattern.Feature]bool{
+		pattern.FeatureFaultDelay: true, pattern.FeatureFaultAbort: true, pattern.FeatureMirror: true,
+		pattern.FeatureCircuitBreaker: true, pattern.FeatureConnectionPool: true,
+	}
+	for _, f := range pattern.Features {
+		c, ok := caps[f]
+		if !ok || c.Note == "" {
+			t.Errorf("%s: missing or without a note: %+v", f, c)
+		}
+		if (c.Support == translate.None) != none[f] {
+			t.Errorf("%s: support %v, want None only for %v", f, c.Support, none[f])
+		}
+	}
+	if len(caps) != len(pattern.Features) {
+		t.Errorf("got %d capabilities, want %d", len(caps), len(pattern.Features))
+	}
+}
+
+func load(t *testing.T, path string) *pattern.Pattern {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	patterns, err := pattern.Load(bytes.NewReader(data), path, pattern.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pattern.Validate(patterns[0]); err != nil {
+		t.Fatalf("%s is not a valid pattern: %v", path, err)
+	}
+	return patterns[0]
+}
+
+// render prints a translation as kubectl mesh render would: warnings as
+// comments, then the objects as YAML documents; or the error.
+func render(res *translate.Result, err error) string {
+	var b strings.Builder
+	if err != nil {
+		var gapsErr *translate.GapsError
+		fmt.Fprintf(&b, "error (gaps: %v): %v\n", errors.As(err, &gapsErr), err)
+		return b.String()
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(&b, "# warning: %s\n", w)
+	}
+	for _, o := range res.Objects {
+		data, err := yaml.Marshal(o.Object)
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		b.WriteString("---\n")
+		if o.Shared {
+			b.WriteString("# shared\n")
+		}
+		b.Write(data)
+	}
+	return b.String()
+}
+
+func checkGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./plugin/pattern/translate/linkerd/ -run %s -update to create it)", err, t.Name())
+	}
+	if string(want) != got {
+		t.Errorf("%s is stale; diff it against the output below and run go test ./plugin/pattern/translate/linkerd/ -run %s -update if the change is intended.\ngot:\n%s", path, t.Name(), got)
+	}
+}

@@ -1,0 +1,142 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/targets"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/translate"
+)
+
+// patternSource is what render, apply, diff and delete share: the pattern
+// files, the mesh to translate for, and the translation itself.
+type patternSource struct {
+	Filenames    []string
+	Recursive    bool
+	Mesh         string
+	AllowPartial bool
+
+	configFlags *genericclioptions.ConfigFlags
+	stdin       io.Reader
+	warnings    io.Writer
+}
+
+// renderedPattern is one pattern and its objects for its mesh.
+type renderedPattern struct {
+	Pattern *pattern.Pattern
+	Mesh    string
+	Objects []translate.Object
+}
+
+func (s *patternSource) addFlags(cmd *cobra.Command, verb string) {
+	cmd.Flags().StringSliceVarP(&s.Filenames, "filename", "f", nil, "Pattern files or directories to "+verb+" (- for standard input); Meshery pattern files are imported")
+	cmd.Flags().BoolVarP(&s.Recursive, "recursive", "R", false, "Process the directories given with -f recursively")
+	cmd.Flags().StringVar(&s.Mesh, "mesh", "", "Translate for this mesh ("+strings.Join(targets.Names(), ", ")+"), overriding spec.mesh; default: spec.mesh, then the mesh installed in the cluster")
+	cmd.Flags().BoolVar(&s.AllowPartial, "allow-partial", false, "Render what the mesh can express and warn about the rest, instead of failing")
+}
+
+// validate checks the flags before anything is read.
+func (s *patternSource) validate() error {
+	if len(s.Filenames) == 0 {
+		return errors.New("-f/--filename is required: the pattern files to read")
+	}
+	if s.Mesh != "" && !slices.Contains(targets.Names(), s.Mesh) {
+		return fmt.Errorf("--mesh: unknown mesh %q (allowed: %s)", s.Mesh, strings.Join(targets.Names(), ", "))
+	}
+	return nil
+}
+
+// render loads and validates every pattern first, so that nothing is
+// applied when any of them is wrong, then translates each for its mesh.
+// detect is asked for the cluster's mesh only when a pattern names none.
+func (s *patternSource) render(ctx context.Context) ([]renderedPattern, error) {
+	namespace, _, err := s.configFlags.ToRawKubeConfigLoader().Namespace()
+	if err != nil {
+		namespace = "default"
+	}
+	patterns, err := pattern.LoadPaths(s.Filenames, s.Recursive, s.stdin, pattern.LoadOptions{DefaultNamespace: namespace})
+	if err != nil {
+		return nil, err
+	}
+	if len(patterns) == 0 {
+		return nil, fmt.Errorf("no pattern found in %s", strings.Join(s.Filenames, ", "))
+	}
+	var problems []error
+	for _, p := range patterns {
+		if err := pattern.Validate(p); err != nil {
+			problems = append(problems, err)
+		}
+	}
+	if len(problems) > 0 {
+		return nil, errors.Join(problems...)
+	}
+	detected := ""
+	var out []renderedPattern
+	for _, p := range patterns {
+		meshName := s.Mesh
+		if meshName == "" {
+			meshName = p.Spec.Mesh
+		}
+		if meshName == "" {
+			if detected == "" {
+				if detected, err = s.detectMesh(ctx); err != nil {
+					return nil, fmt.Errorf("pattern %q has no spec.mesh: %w", p.Metadata.Name, err)
+				}
+			}
+			meshName = detected
+		}
+		t, err := targets.Get(meshName)
+		if err != nil {
+			return nil, fmt.Errorf("pattern %q: spec.mesh: %w", p.Metadata.Name, err)
+		}
+		res, err := translate.Run(t, p, translate.Options{AllowPartial: s.AllowPartial})
+		if err != nil {
+			return nil, fmt.Errorf("pattern %q: %w", p.Metadata.Name, err)
+		}
+		for _, w := range res.Warnings {
+			fmt.Fprintf(s.warnings, "Warning: pattern %q: %s\n", p.Metadata.Name, w)
+		}
+		out = append(out, renderedPattern{Pattern: p, Mesh: meshName, Objects: res.Objects})
+	}
+	return out, nil
+}
+
+// detectMesh finds the one mesh whose control plane is installed.
+func (s *patternSource) detectMesh(ctx context.Context) (string, error) {
+	cluster, err := newMeshCluster(s.configFlags, io.Discard)
+	if err != nil {
+		return "", fmt.Errorf("no cluster to detect the mesh from (set spec.mesh or --mesh): %w", err)
+	}
+	return detectInstalledMesh(ctx, *cluster, meshAdapters())
+}
+
+// detectInstalledMesh returns the name of the only installed mesh.
+func detectInstalledMesh(ctx context.Context, c mesh.Cluster, adapters []mesh.Mesh) (string, error) {
+	var installed []string
+	for _, m := range adapters {
+		st, err := m.Status(ctx, c)
+		if err != nil {
+			return "", fmt.Errorf("detecting the mesh: reading the status of %s: %w", m.Name(), err)
+		}
+		if st.Installed {
+			installed = append(installed, m.Name())
+		}
+	}
+	switch len(installed) {
+	case 1:
+		return installed[0], nil
+	case 0:
+		return "", errors.New("no mesh is installed in the cluster: set spec.mesh or --mesh")
+	default:
+		return "", fmt.Errorf("several meshes are installed (%s): set spec.mesh or --mesh", strings.Join(installed, ", "))
+	}
+}

@@ -1,0 +1,107 @@
+package plugin
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/kubectl/pkg/util/templates"
+	"sigs.k8s.io/yaml"
+)
+
+var (
+	renderLong = templates.LongDesc(`
+		Translate patterns into the resources of a mesh and print them, without
+		changing the cluster. A pattern (kubectl-mesh.io/v1alpha1) states traffic,
+		resilience and security intent once; render shows what it becomes for
+		Istio, Linkerd, SMI or Gateway API (gamma).
+
+		The mesh is spec.mesh, or --mesh; when neither is set it is detected
+		from the cluster. A feature the mesh cannot express is an error naming
+		the field and the mesh; --allow-partial renders the rest with a warning.`)
+
+	renderExample = templates.Examples(`
+		# What a pattern becomes for Istio
+		kubectl mesh render -f canary.yaml --mesh istio
+
+		# The same intent for Linkerd, as JSON
+		kubectl mesh render -f canary.yaml --mesh linkerd -o json
+
+		# Check the rendered resources against the policy library
+		kubectl mesh render -f canary.yaml --mesh istio | kubectl mesh check -f -`)
+)
+
+// RenderOptions holds the flags of kubectl mesh render.
+type RenderOptions struct {
+	patternSource
+	Output string
+	genericiooptions.IOStreams
+}
+
+// NewCmdRender creates `kubectl mesh render -f PATTERN`.
+func NewCmdRender(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
+	o := &RenderOptions{IOStreams: streams}
+	o.configFlags, o.stdin, o.warnings = configFlags, streams.In, streams.ErrOut
+	cmd := &cobra.Command{
+		Use:     "render -f PATTERN [flags]",
+		Short:   "Print the mesh resources a pattern translates into",
+		Long:    renderLong,
+		Example: renderExample,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	o.addFlags(cmd, "render")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "yaml", "Output format: yaml or json")
+	return cmd
+}
+
+// Validate checks the flags.
+func (o *RenderOptions) Validate() error {
+	if err := validateOutputFormat(o.Output, "yaml", "json"); err != nil {
+		return err
+	}
+	return o.validate()
+}
+
+// Run renders and prints: a YAML stream, or a JSON v1 List as kubectl -o json prints.
+func (o *RenderOptions) Run(ctx context.Context) error {
+	rendered, err := o.render(ctx)
+	if err != nil {
+		return err
+	}
+	var items []map[string]any
+	for _, r := range rendered {
+		for _, obj := range r.Objects {
+			items = append(items, obj.Object)
+		}
+	}
+	if o.Output == "json" {
+		data, err := json.MarshalIndent(map[string]any{"apiVersion": "v1", "kind": "List", "items": items}, "", "    ")
+		if err != nil {
+			return fmt.Errorf("encoding JSON: %w", err)
+		}
+		_, err = fmt.Fprintln(o.Out, string(data))
+		return err
+	}
+	for i, item := range items {
+		data, err := yaml.Marshal(item)
+		if err != nil {
+			return fmt.Errorf("encoding YAML: %w", err)
+		}
+		if i > 0 {
+			fmt.Fprintln(o.Out, "---")
+		}
+		if _, err := o.Out.Write(data); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,235 @@
+// Package patternbench measures kubectl mesh apply of a pattern that
+// renders 1,000 objects against the same sandbox apiserver as kubectl
+// apply --server-side of the same rendered YAML, and with the admission
+// webhook in the path against without it (issue 6). The sandbox starts
+// only when a benchmark runs.
+package patternbench
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kubectl-mesh/kubectl-mesh/test/sandbox"
+	"github.com/kubectl-mesh/kubectl-mesh/webhook/certs"
+)
+
+var (
+	cluster *sandbox.Cluster
+	binDir  string
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if f := flag.Lookup("test.bench"); f == nil || f.Value.String() == "" {
+		os.Exit(m.Run()) // unit test runs: no cluster needed
+	}
+	os.Exit(sandbox.Main(sandbox.Options{}, func(ctx context.Context, c *sandbox.Cluster) int {
+		cluster = c
+		binDir = filepath.Join(c.Dir, "bench-bin")
+		out, err := exec.Command("go", "build", "-o", binDir+"/",
+			"github.com/kubectl-mesh/kubectl-mesh/cmd/kubectl-mesh",
+			"github.com/kubectl-mesh/kubectl-mesh/cmd/mesh-webhook").CombinedOutput()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "building the binaries: %v\n%s", err, out)
+			return 1
+		}
+		// Istio's CRDs, and a control plane, from the embedded charts.
+		if out, err := command(ctx, filepath.Join(binDir, "kubectl-mesh"), "install", "istio", "--profile", "minimal").CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "installing Istio: %v\n%s", err, out)
+			return 1
+		}
+		return m.Run()
+	}))
+}
+
+// services is how many services the generated pattern has; each renders
+// a VirtualService, a DestinationRule, a PeerAuthentication and an
+// AuthorizationPolicy on Istio: 1,000 objects.
+const services = 250
+
+// BenchmarkPatternApply1000 applies the generated pattern into a fresh
+// namespace per iteration (creating 1,000 objects), through kubectl mesh
+// apply and through kubectl apply --server-side of `kubectl mesh render`'s
+// output, then again through kubectl mesh apply with the webhook
+// evaluating the full policy library on every object.
+func BenchmarkPatternApply1000(b *testing.B) {
+	dir := b.TempDir()
+	patternFile := filepath.Join(dir, "pattern.yaml")
+	if err := os.WriteFile(patternFile, []byte(generatePattern(services)), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	rendered, err := command(b.Context(), filepath.Join(binDir, "kubectl-mesh"), "render", "-f", patternFile, "--mesh", "istio").Output()
+	if err != nil {
+		b.Fatalf("rendering: %v", err)
+	}
+	if n := bytes.Count(rendered, []byte("\nkind: ")) + 1; n != 4*services {
+		b.Fatalf("the pattern renders %d objects, want %d", n, 4*services)
+	}
+	renderedFile := filepath.Join(dir, "rendered.yaml")
+	if err := os.WriteFile(renderedFile, rendered, 0o644); err != nil {
+		b.Fatal(err)
+	}
+
+	iteration := 0
+	applyInto := func(b *testing.B, args func(ns string) []string, bin string) {
+		for b.Loop() {
+			b.StopTimer()
+			iteration++
+			ns := fmt.Sprintf("bench-%d", iteration)
+			run(b, "/usr/bin/kubectl", "create", "namespace", ns)
+			b.StartTimer()
+			run(b, bin, args(ns)...)
+			b.StopTimer()
+			run(b, "/usr/bin/kubectl", "delete", "namespace", ns, "--wait=false")
+			b.StartTimer()
+		}
+	}
+	meshApply := func(ns string) []string { return []string{"apply", "-f", patternFile, "--mesh", "istio", "-n", ns} }
+	b.Run("kubectl-mesh", func(b *testing.B) { applyInto(b, meshApply, filepath.Join(binDir, "kubectl-mesh")) })
+	b.Run("kubectl-apply-server-side", func(b *testing.B) {
+		applyInto(b, func(ns string) []string {
+			return []string{"apply", "--server-side", "--field-manager", "kubectl-mesh", "-n", ns, "-f", renderedFile}
+		}, "/usr/bin/kubectl")
+	})
+	b.Run("kubectl-mesh-webhook", func(b *testing.B) {
+		startWebhook(b)
+		applyInto(b, meshApply, filepath.Join(binDir, "kubectl-mesh"))
+	})
+}
+
+// generatePattern is a pattern of n services in the style of a canary:
+// two versions split 90/10 with a timeout and retries, outlier detection,
+// STRICT mTLS and one allow rule each. The rendered objects go into the
+// namespace of -n (metadata.namespace is left out).
+func generatePattern(n int) string {
+	var b strings.Builder
+	b.WriteString("apiVersion: kubectl-mesh.io/v1alpha1\nkind: Pattern\nmetadata:\n  name: bench\nspec:\n  services:\n")
+	for i := range n {
+		fmt.Fprintf(&b, `  - name: svc-%04d
+    ports: [{name: http, port: 8080}]
+    versions:
+    - {name: v1, labels: {version: v1}}
+    - {name: v2, labels: {version: v2}}
+    traffic:
+      routes:
+      - split: [{version: v1, weight: 90}, {version: v2, weight: 10}]
+        timeout: 2s
+        retries: {attempts: 2, perTryTimeout: 500ms}
+    resilience:
+      outlierDetection: {consecutiveErrors: 5, baseEjectionTime: 30s}
+    security:
+      mtls: STRICT
+      allow:
+      - from: {serviceAccounts: [svc-%04d]}
+        methods: [GET]
+`, i, (i+1)%n)
+	}
+	return b.String()
+}
+
+// startWebhook runs mesh-webhook on loopback with the full library and
+// registers it, failing closed, for every Istio networking and security
+// resource, as the chart does.
+func startWebhook(b *testing.B) {
+	ca, err := certs.NewCA("patternbench-ca", time.Hour)
+	if err != nil {
+		b.Fatal(err)
+	}
+	serving, err := ca.IssueServing([]string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")}, time.Hour)
+	if err != nil {
+		b.Fatal(err)
+	}
+	certDir := b.TempDir()
+	for name, data := range map[string][]byte{"tls.crt": serving.CertPEM, "tls.key": serving.KeyPEM} {
+		if err := os.WriteFile(filepath.Join(certDir, name), data, 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+	port, health, metrics := freePort(b), freePort(b), freePort(b)
+	var log bytes.Buffer
+	cmd := command(context.Background(), filepath.Join(binDir, "mesh-webhook"),
+		"--kubeconfig", cluster.Kubeconfig, "--cert-dir", certDir, "--host", "127.0.0.1", "--port", fmt.Sprint(port),
+		"--namespace", "kube-system",
+		"--metrics-bind-address", fmt.Sprintf("127.0.0.1:%d", metrics),
+		"--health-probe-bind-address", fmt.Sprintf("127.0.0.1:%d", health))
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	deadline := time.Now().Add(time.Minute)
+	for {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", health))
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("webhook not ready:\n%s", log.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	config := fmt.Sprintf(`apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: patternbench}
+webhooks:
+- name: validate.kubectl-mesh.io
+  clientConfig: {url: "https://127.0.0.1:%d/validate", caBundle: %s}
+  rules:
+  - operations: [CREATE, UPDATE]
+    apiGroups: [networking.istio.io, security.istio.io]
+    apiVersions: ["*"]
+    resources: ["*"]
+  namespaceSelector:
+    matchExpressions: [{key: kubernetes.io/metadata.name, operator: NotIn, values: [kube-system]}]
+  failurePolicy: Fail
+  sideEffects: None
+  timeoutSeconds: 10
+  admissionReviewVersions: [v1]
+`, port, base64.StdEncoding.EncodeToString(ca.CertPEM))
+	apply := command(b.Context(), "/usr/bin/kubectl", "apply", "-f", "-")
+	apply.Stdin = strings.NewReader(config)
+	if out, err := apply.CombinedOutput(); err != nil {
+		b.Fatalf("registering the webhook: %v\n%s", err, out)
+	}
+	b.Cleanup(func() {
+		_ = command(context.Background(), "/usr/bin/kubectl", "delete", "validatingwebhookconfiguration", "patternbench").Run()
+	})
+}
+
+func command(ctx context.Context, bin string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+cluster.Kubeconfig)
+	return cmd
+}
+
+func run(b *testing.B, bin string, args ...string) {
+	if out, err := command(b.Context(), bin, args...).CombinedOutput(); err != nil {
+		b.Fatalf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, out)
+	}
+}
+
+func freePort(b *testing.B) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
