@@ -34,6 +34,8 @@ END {
 	c = median("BenchmarkCheckBinary5000IstioObjects")
 	if (c >= 0) printf "%-58s %10.3f s  %s\n", "check, 5,000 Istio objects in files (binary)", c / 1e9, "< 1 s"
 	if ("BenchmarkCheckBinary5000IstioObjects" in rss) printf "%-58s %10.1f MiB %s\n", "check, 5,000 Istio objects: peak RSS of the binary", rss["BenchmarkCheckBinary5000IstioObjects"], "< 300 MiB"
+	ratio("pattern apply, 1,000 objects: kubectl apply --server-side / kubectl mesh", "BenchmarkPatternApply1000/kubectl-apply-server-side", "BenchmarkPatternApply1000/kubectl-mesh", ">= 5.000")
+	ratio("pattern apply, 1,000 objects: with the webhook / without", "BenchmarkPatternApply1000/kubectl-mesh-webhook", "BenchmarkPatternApply1000/kubectl-mesh", "<= 1.100")
 	ratio("install Istio minimal to Ready: kubectl mesh / Helm SDK", "BenchmarkInstallIstioMinimal/kubectl-mesh", "BenchmarkInstallIstioMinimal/helm-sdk", "<= 1.100")
 	w = "BenchmarkWebhookLoad/"
 	if (median(w "noop-p50-us") >= 0) {

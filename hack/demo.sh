@@ -113,8 +113,29 @@ done
 run kubectl get reports -A
 run kubectl mesh policies describe MESH1101
 
+step "Patterns: one mesh-agnostic file of intent, translated for the mesh"
+run cat "$root/examples/patterns/reviews-canary.yaml"
+printf '$ kubectl mesh render -f reviews-canary.yaml --mesh linkerd | grep ^kind:\n'
+kubectl mesh render -f "$root/examples/patterns/reviews-canary.yaml" --mesh linkerd | grep '^kind:'
+printf '$ kubectl mesh render -f reviews-canary.yaml --mesh smi\n'
+kubectl mesh render -f "$root/examples/patterns/reviews-canary.yaml" --mesh smi >/dev/null || echo "(nothing is dropped silently: --allow-partial renders the rest)"
+
+step "Apply the canary: the mesh (Istio) is detected, objects are server-side applied"
+run kubectl create namespace bookinfo
+run kubectl create service clusterip reviews --tcp=9080:9080 -n bookinfo
+run kubectl mesh apply -f "$root/examples/patterns/reviews-canary.yaml" -n bookinfo
+run kubectl mesh diff -f "$root/examples/patterns/reviews-canary.yaml" -n bookinfo
+run kubectl mesh list -A -o wide
+
+step "Drift: the webhook warns when someone else changes a pattern's object"
+run kubectl patch virtualservice.networking.istio.io reviews -n bookinfo --type json \
+  -p '[{"op": "replace", "path": "/spec/http/1/route/0/weight", "value": 50}, {"op": "replace", "path": "/spec/http/1/route/1/weight", "value": 50}]'
+printf '$ kubectl mesh diff -f reviews-canary.yaml -n bookinfo\n'
+kubectl mesh diff -f "$root/examples/patterns/reviews-canary.yaml" -n bookinfo || echo "(exit code $?: differences and drift, as kubectl diff exits 1)"
+run kubectl mesh apply -f "$root/examples/patterns/reviews-canary.yaml" -n bookinfo --force-conflicts
+
 step "What comes next"
 cat <<'TXT'
-Next, this tour also applies a pattern and runs a load test. Explore the
-sandbox yourself with `make sandbox`.
+Next, this tour also runs a load test. Explore the sandbox yourself with
+`make sandbox`.
 TXT

@@ -10,6 +10,7 @@ import (
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	_ "k8s.io/client-go/plugin/pkg/client/auth" // exec and OIDC credential plugins in kubeconfigs
+	"k8s.io/client-go/rest"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin"
 )
@@ -24,6 +25,9 @@ func main() {
 		stop()
 	}()
 	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
+	// Admission warnings (the webhook's warn policies) print as kubectl
+	// prints them, "Warning: ...", instead of as klog lines.
+	rest.SetDefaultWarningHandler(rest.NewWarningWriter(streams.ErrOut, rest.WarningWriterOptions{Deduplicate: true}))
 	err := plugin.NewCmdRoot(streams).ExecuteContext(ctx)
 	stop()
 	if err != nil && err.Error() != "" {
