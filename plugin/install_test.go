@@ -6,19 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/cli-runtime/pkg/genericiooptions"
-
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
 )
 
 // runRoot runs kubectl mesh with args and no cluster.
 func runRoot(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	streams, _, out, errOut := genericiooptions.NewTestIOStreams()
-	cmd := NewCmdRoot(streams)
-	cmd.SetArgs(append(args, "--kubeconfig", "/nonexistent/kubeconfig"))
-	err = cmd.Execute()
-	return out.String(), errOut.String(), err
+	return runRootStdin(t, "", args...)
 }
 
 func TestInstallFlagsRefusedWithTheFlagNamed(t *testing.T) {

@@ -59,10 +59,7 @@ func (s *patternSource) validate() error {
 // applied when any of them is wrong, then translates each for its mesh.
 // detect is asked for the cluster's mesh only when a pattern names none.
 func (s *patternSource) render(ctx context.Context) ([]renderedPattern, error) {
-	namespace, _, err := s.configFlags.ToRawKubeConfigLoader().Namespace()
-	if err != nil {
-		namespace = "default"
-	}
+	namespace := defaultNamespace(s.configFlags)
 	patterns, err := pattern.LoadPaths(s.Filenames, s.Recursive, s.stdin, pattern.LoadOptions{DefaultNamespace: namespace})
 	if err != nil {
 		return nil, err
@@ -108,6 +105,18 @@ func (s *patternSource) render(ctx context.Context) ([]renderedPattern, error) {
 		out = append(out, renderedPattern{Pattern: p, Mesh: meshName, Objects: res.Objects})
 	}
 	return out, nil
+}
+
+// defaultNamespace is -n, else the kubeconfig context's namespace, else
+// "default": render works without a kubeconfig.
+func defaultNamespace(configFlags *genericclioptions.ConfigFlags) string {
+	if configFlags.Namespace != nil && *configFlags.Namespace != "" {
+		return *configFlags.Namespace
+	}
+	if ns, _, err := configFlags.ToRawKubeConfigLoader().Namespace(); err == nil && ns != "" {
+		return ns
+	}
+	return "default"
 }
 
 // detectMesh finds the one mesh whose control plane is installed.

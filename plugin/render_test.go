@@ -1,0 +1,185 @@
+package plugin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
+)
+
+const canaryPattern = `apiVersion: kubectl-mesh.io/v1alpha1
+kind: Pattern
+metadata: {name: canary}
+spec:
+  services:
+  - name: reviews
+    ports: [{name: http, port: 9080}]
+    versions:
+    - {name: v1, labels: {version: v1}}
+    - {name: v2, labels: {version: v2}}
+    traffic:
+      routes:
+      - split: [{version: v1, weight: 90}, {version: v2, weight: 10}]
+        timeout: 2s
+`
+
+// runRootStdin runs kubectl mesh with args and stdin, and no cluster.
+func runRootStdin(t *testing.T, stdin string, args ...string) (string, string, error) {
+	t.Helper()
+	streams, in, out, errOut := genericiooptions.NewTestIOStreams()
+	in.WriteString(stdin)
+	root := NewCmdRoot(streams)
+	// No cluster: a kubeconfig that points nowhere, so nothing is reached by accident.
+	root.SetArgs(append(args, "--kubeconfig", "/nonexistent/kubeconfig"))
+	err := root.Execute()
+	return out.String(), errOut.String(), err
+}
+
+func TestRenderNeedsNoCluster(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"istio yaml", []string{"--mesh", "istio", "-n", "shop"}, []string{"kind: VirtualService", "kind: DestinationRule", "namespace: shop", "weight: 90", "kubectl-mesh.io/pattern: canary"}},
+		{"gamma yaml", []string{"--mesh", "gamma"}, []string{"kind: HTTPRoute", "name: reviews-v2", "namespace: default"}},
+		{"linkerd json", []string{"--mesh", "linkerd", "-o", "json"}, []string{`"kind": "List"`, `"kind": "HTTPRoute"`, `"apiVersion": "policy.linkerd.io/v1beta3"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, _, err := runRootStdin(t, canaryPattern, append([]string{"render", "-f", "-"}, tt.args...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(out, want) {
+					t.Errorf("render output lacks %q:\n%s", want, out)
+				}
+			}
+			if strings.Contains(tt.name, "json") && !json.Valid([]byte(out)) {
+				t.Errorf("render -o json is not JSON:\n%s", out)
+			}
+		})
+	}
+}
+
+func TestRenderErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		stdin string
+		args  []string
+		want  string
+	}{
+		{"no file", "", []string{"render"}, "-f/--filename is required"},
+		{"unknown mesh", canaryPattern, []string{"render", "-f", "-", "--mesh", "consul"}, `--mesh: unknown mesh "consul" (allowed: istio, linkerd, smi, gamma)`},
+		{"bad output", canaryPattern, []string{"render", "-f", "-", "--mesh", "istio", "-o", "wide"}, `--output: unsupported format "wide"`},
+		{"no mesh and no cluster", canaryPattern, []string{"render", "-f", "-"}, `pattern "canary" has no spec.mesh`},
+		{"feature the mesh lacks", strings.Replace(canaryPattern, "timeout: 2s", "timeout: 2s\n        fault: {abort: {httpStatus: 503, percent: 5}}", 1),
+			[]string{"render", "-f", "-", "--mesh", "gamma"}, "<stdin>:15:17: spec.services[0].traffic.routes[0].fault.abort: gamma cannot express traffic.fault.abort"},
+		{"invalid pattern", strings.Replace(canaryPattern, "weight: 10", "weight: 20", 1), []string{"render", "-f", "-", "--mesh", "istio"}, "weights sum to 110, not 100"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, _, err := runRootStdin(t, tt.stdin, tt.args...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want one containing %q", err, tt.want)
+			}
+			if out != "" {
+				t.Errorf("a failed render printed objects:\n%s", out)
+			}
+		})
+	}
+}
+
+func TestRenderAllowPartialWarns(t *testing.T) {
+	p := strings.Replace(canaryPattern, "timeout: 2s", "timeout: 2s\n        fault: {abort: {httpStatus: 503, percent: 5}}", 1)
+	out, errOut, err := runRootStdin(t, p, "render", "-f", "-", "--mesh", "gamma", "--allow-partial")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut, `Warning: pattern "canary": <stdin>:15:17: spec.services[0].traffic.routes[0].fault.abort: gamma cannot express traffic.fault.abort`) {
+		t.Errorf("stderr lacks the warning:\n%s", errOut)
+	}
+	if !strings.Contains(out, "kind: HTTPRoute") {
+		t.Errorf("the rest was not rendered:\n%s", out)
+	}
+}
+
+func TestCommandFlagErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"apply", "-f", "x.yaml", "--dry-run", "yes"}, `--dry-run: must be "none", "server" or "client", not "yes"`},
+		{[]string{"apply", "-f", "x.yaml", "--concurrency", "0"}, "--concurrency: must be at least 1, not 0"},
+		{[]string{"apply"}, "-f/--filename is required"},
+		{[]string{"delete"}, "name the patterns to delete: -f FILE or NAME"},
+		{[]string{"delete", "shop", "-f", "x.yaml"}, "either with -f or by NAME, not both"},
+		{[]string{"delete", "shop", "--dry-run", "client"}, `--dry-run: must be "none" or "server", not "client"`},
+		{[]string{"list", "-o", "table"}, `--output: unsupported format "table"`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			_, _, err := runRootStdin(t, "", tt.args...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestDiffExitCodes(t *testing.T) {
+	_, _, err := runRootStdin(t, "", "diff")
+	if ExitCode(err) != diffExitError {
+		t.Errorf("diff without -f: exit %d, want %d as kubectl diff exits on errors", ExitCode(err), diffExitError)
+	}
+}
+
+// fakeMesh is an adapter whose status says whether it is installed.
+type fakeMesh struct {
+	name      string
+	installed bool
+	err       error
+}
+
+func (f fakeMesh) Name() string { return f.name }
+func (f fakeMesh) Plan(context.Context, mesh.InstallOptions) ([]lifecycle.Release, error) {
+	return nil, nil
+}
+func (f fakeMesh) Status(context.Context, mesh.Cluster) (*mesh.Status, error) {
+	return &mesh.Status{Mesh: f.name, Installed: f.installed}, f.err
+}
+
+func TestDetectInstalledMesh(t *testing.T) {
+	tests := []struct {
+		name    string
+		meshes  []mesh.Mesh
+		want    string
+		wantErr string
+	}{
+		{"only linkerd", []mesh.Mesh{fakeMesh{name: "istio"}, fakeMesh{name: "linkerd", installed: true}}, "linkerd", ""},
+		{"none", []mesh.Mesh{fakeMesh{name: "istio"}, fakeMesh{name: "linkerd"}}, "", "no mesh is installed in the cluster: set spec.mesh or --mesh"},
+		{"both", []mesh.Mesh{fakeMesh{name: "istio", installed: true}, fakeMesh{name: "linkerd", installed: true}}, "", "several meshes are installed (istio, linkerd): set spec.mesh or --mesh"},
+		{"status fails", []mesh.Mesh{fakeMesh{name: "istio", err: errors.New("forbidden")}}, "", "reading the status of istio: forbidden"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := detectInstalledMesh(context.Background(), mesh.Cluster{}, tt.meshes)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("detectInstalledMesh() = %q, %v, want %q", got, err, tt.want)
+			}
+		})
+	}
+}
