@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -35,6 +36,10 @@ type Review struct {
 	DryRun    bool
 	Object    map[string]any
 	OldObject map[string]any
+	// Options are the request's CreateOptions, UpdateOptions, PatchOptions
+	// or DeleteOptions as JSON (fieldManager, dryRun, ...). Reviews built
+	// offline have none: Rego sees {}.
+	Options map[string]any
 	// Source locates Object in a file; nil for objects from the cluster.
 	Source *Location
 }
@@ -106,6 +111,17 @@ func (r *Review) input() (ast.Value, error) {
 			ast.Item(ast.StringTerm("resource"), ast.StringTerm(r.Resource)),
 		))
 	}
+	options := ast.NewObject()
+	if len(r.Options) > 0 {
+		v, err := ast.InterfaceToValue(r.Options)
+		if err != nil {
+			return nil, fmt.Errorf("converting the options: %w", err)
+		}
+		if options, _ = v.(ast.Object); options == nil {
+			return nil, fmt.Errorf("converting the options: %T is not an object", v)
+		}
+	}
+	review.Insert(ast.StringTerm("options"), ast.NewTerm(options))
 	for key, obj := range map[string]map[string]any{"object": r.Object, "oldObject": r.OldObject} {
 		if obj == nil {
 			review.Insert(ast.StringTerm(key), ast.NullTerm())

@@ -3,6 +3,7 @@ package admission
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -328,6 +329,7 @@ func TestReviewFromRequest(t *testing.T) {
 		virtualService("shop", "generated-x1", map[string]any{}, nil))
 	dry := true
 	req.DryRun = &dry
+	req.Options = runtime.RawExtension{Raw: []byte(`{"kind":"UpdateOptions","apiVersion":"meta.k8s.io/v1","fieldManager":"kubectl-patch"}`)}
 	r, err := reviewFromRequest(req)
 	if err != nil {
 		t.Fatal(err)
@@ -343,16 +345,31 @@ func TestReviewFromRequest(t *testing.T) {
 	if r.OldObject == nil {
 		t.Error("old object missing on UPDATE")
 	}
+	wantOptions := map[string]any{"kind": "UpdateOptions", "apiVersion": "meta.k8s.io/v1", "fieldManager": "kubectl-patch"}
+	if !maps.Equal(r.Options, wantOptions) {
+		t.Errorf("options %v, want %v", r.Options, wantOptions)
+	}
 	// 2^53+1 is not a float64: numbers must stay exact.
 	if got := r.Object["spec"].(map[string]any)["weight"]; got != json.Number("9007199254740993") {
 		t.Errorf("weight decoded as %v (%T), want the exact number", got, got)
 	}
 
 	for _, raw := range []string{`[1, 2]`, `{"a": 1} {"b": 2}`, `"text"`} {
-		req.Object.Raw = []byte(raw)
-		if _, err := reviewFromRequest(req); err == nil {
+		bad := req
+		bad.Object.Raw = []byte(raw)
+		if _, err := reviewFromRequest(bad); err == nil {
 			t.Errorf("object %s decoded without error", raw)
 		}
+		bad = req
+		bad.Options.Raw = []byte(raw)
+		if _, err := reviewFromRequest(bad); err == nil || !strings.Contains(err.Error(), "decoding the options of VirtualService shop/generated-x1") {
+			t.Errorf("options %s: error %v, want one naming the options", raw, err)
+		}
+	}
+	// Requests without options (CONNECT, older apiservers) review with none.
+	req.Options = runtime.RawExtension{}
+	if r, err := reviewFromRequest(req); err != nil || r.Options != nil {
+		t.Errorf("no options: %v, %v; want nil options", r.Options, err)
 	}
 }
 

@@ -43,11 +43,17 @@ func reviewFromRequest(req admission.Request) (*policies.Review, error) {
 		meta, _ := r.Object["metadata"].(map[string]any)
 		r.Name, _ = meta["name"].(string)
 	}
+	// fieldManager names who writes. A PATCH arrives as UPDATE with its
+	// PatchOptions converted to UpdateOptions, a server-side apply that
+	// creates as CREATE with CreateOptions.
+	if r.Options, err = decodeObject(req.Options); err != nil {
+		return nil, fmt.Errorf("decoding the options of %s: %w", describe(r), err)
+	}
 	return r, nil
 }
 
 // decodeObject reads a JSON object; absent and null mean nil (the object of
-// a DELETE, the old object of a CREATE).
+// a DELETE, the old object of a CREATE, the options of a CONNECT).
 func decodeObject(raw runtime.RawExtension) (map[string]any, error) {
 	data := bytes.TrimSpace(raw.Raw)
 	if len(data) == 0 || bytes.Equal(data, []byte("null")) {
