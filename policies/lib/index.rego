@@ -22,10 +22,13 @@ _group_of(api_version) := "" if not contains(api_version, "/")
 # object of group/kind.
 refs[group] := {kind: list |
 	some kind in {k | some ns, av, k; data.inventory.namespace[ns][av][k]; _group_of(av) == group}
+	# The group is checked once per apiVersion, not once per object.
 	list := [[ns, av, name] |
-		some ns, av, name
-		data.inventory.namespace[ns][av][kind][name]
+		some ns, av
+		data.inventory.namespace[ns][av][kind]
 		_group_of(av) == group
+		some name
+		data.inventory.namespace[ns][av][kind][name]
 	]
 } if {
 	some group in {_group_of(av) | some ns, av; data.inventory.namespace[ns][av]}
@@ -45,9 +48,13 @@ workloads[ns] := {w |
 		"annotations": object.get(pod, ["metadata", "annotations"], {}),
 	}
 } | {w |
-	some av, kind, name
+	# Kinds are picked before objects are walked: a namespace of
+	# thousands of Istio objects costs nothing here.
+	some av
+	data.inventory.namespace[ns][av]
+	some kind in _pod_template_kinds[_group_of(av)]
+	some name
 	obj := data.inventory.namespace[ns][av][kind][name]
-	kind in _pod_template_kinds[_group_of(av)]
 	w := {
 		"kind": kind, "name": name,
 		"labels": object.get(obj, ["spec", "template", "metadata", "labels"], {}),
@@ -76,27 +83,33 @@ else := concat(".", [host, ns, "svc.cluster.local"])
 # destination_rules_by_host[fqdn]: [namespace, apiVersion, name] of the
 # DestinationRules whose spec.host resolves to fqdn.
 destination_rules_by_host[fqdn] contains [ns, av, name] if {
-	some ns, av, name
-	dr := data.inventory.namespace[ns][av].DestinationRule[name]
+	some ns, av
+	data.inventory.namespace[ns][av].DestinationRule
 	_group_of(av) == "networking.istio.io"
+	some name
+	dr := data.inventory.namespace[ns][av].DestinationRule[name]
 	fqdn := _fqdn(dr.spec.host, ns)
 }
 
 # wildcard_destination_rules: [namespace, apiVersion, name] of the
 # DestinationRules whose spec.host is a wildcard.
 wildcard_destination_rules contains [ns, av, name] if {
-	some ns, av, name
-	dr := data.inventory.namespace[ns][av].DestinationRule[name]
+	some ns, av
+	data.inventory.namespace[ns][av].DestinationRule
 	_group_of(av) == "networking.istio.io"
+	some name
+	dr := data.inventory.namespace[ns][av].DestinationRule[name]
 	startswith(dr.spec.host, "*")
 }
 
 # virtual_services_by_host[fqdn]: [namespace, apiVersion, name] of the
 # VirtualServices with a spec.hosts entry that resolves to fqdn.
 virtual_services_by_host[fqdn] contains [ns, av, name] if {
-	some ns, av, name
-	vs := data.inventory.namespace[ns][av].VirtualService[name]
+	some ns, av
+	data.inventory.namespace[ns][av].VirtualService
 	_group_of(av) == "networking.istio.io"
+	some name
+	vs := data.inventory.namespace[ns][av].VirtualService[name]
 	some host in object.get(vs, ["spec", "hosts"], [])
 	fqdn := _fqdn(host, ns)
 }
@@ -163,9 +176,11 @@ _pod_label_paths := {
 # Pods and pod-template workloads of ns whose pods carry that label, so
 # that a selector finds its pods without walking the namespace.
 pod_sources_by_label[ns][pair] contains [av, kind, name] if {
-	some ns, av, kind, name
+	some ns, av
+	data.inventory.namespace[ns][av]
+	some kind, path in _pod_label_paths[_group_of(av)]
+	some name
 	obj := data.inventory.namespace[ns][av][kind][name]
-	path := _pod_label_paths[_group_of(av)][kind]
 	some k, v in object.get(obj, path, {})
 	pair := concat("=", [k, v])
 }
@@ -173,9 +188,11 @@ pod_sources_by_label[ns][pair] contains [av, kind, name] if {
 # pod_label_sets_by_label[ns]["key=value"]: the distinct pod label sets of
 # ns that carry that label.
 pod_label_sets_by_label[ns][pair] contains labels if {
-	some ns, av, kind, name
+	some ns, av
+	data.inventory.namespace[ns][av]
+	some kind, path in _pod_label_paths[_group_of(av)]
+	some name
 	obj := data.inventory.namespace[ns][av][kind][name]
-	path := _pod_label_paths[_group_of(av)][kind]
 	labels := object.get(obj, path, {})
 	some k, v in labels
 	pair := concat("=", [k, v])

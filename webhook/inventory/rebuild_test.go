@@ -54,3 +54,38 @@ func TestThrottleRebuildsAtOnceThenFoldsABurst(t *testing.T) {
 		t.Errorf("%d extra rebuilds", len(calls))
 	}
 }
+
+// A rebuild that takes long widens the window after it, so that rebuilds
+// under a burst of writes take a bounded share of the time.
+func TestThrottleWidensAfterASlowRebuild(t *testing.T) {
+	ctx := t.Context()
+	clk := clocktesting.NewFakeClock(time.Now())
+	trigger := make(chan struct{}, 1)
+	calls := make(chan struct{}, 10)
+	const took = 300 * time.Millisecond // rebuildShare * took = 3s > 1s
+	go throttle(ctx, clk, time.Second, trigger, func() {
+		clk.Step(took)
+		calls <- struct{}{}
+	})
+
+	signal(trigger)
+	<-calls // at once: nothing was rebuilt before
+	signal(trigger)
+	if err := wait.PollUntilContextTimeout(ctx, time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+		return clk.HasWaiters(), nil
+	}); err != nil {
+		t.Fatal("no throttle window opened")
+	}
+	clk.Step(rebuildShare*took - time.Millisecond)
+	select {
+	case <-calls:
+		t.Fatalf("rebuilt within %s of a rebuild that took %s", rebuildShare*took, took)
+	case <-time.After(50 * time.Millisecond):
+	}
+	clk.Step(time.Millisecond)
+	select {
+	case <-calls:
+	case <-time.After(10 * time.Second):
+		t.Fatal("not rebuilt once the widened window passed")
+	}
+}
