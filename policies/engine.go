@@ -170,7 +170,18 @@ func (e *Engine) Review(ctx context.Context, r *Review) ([]Finding, error) {
 	}
 	subject := r.subject()
 	silenced := suppressed(subject)
-	if len(silenced) > 0 && !slices.ContainsFunc(candidates, func(p *Policy) bool { return !slices.ContainsFunc(silenced, p.Names) }) {
+	// An UPDATE cannot silence a deny policy by adding the annotation
+	// itself: that would let anyone past it (a locked pattern object, a
+	// forbidden mTLS mode). Only suppressions the object already had count.
+	update := r.Operation == "UPDATE" && r.OldObject != nil
+	before := suppressed(r.OldObject)
+	skip := func(p *Policy) bool {
+		if !slices.ContainsFunc(silenced, p.Names) {
+			return false
+		}
+		return !update || e.enforcement(p) != EnforcementDeny || slices.ContainsFunc(before, p.Names)
+	}
+	if len(silenced) > 0 && !slices.ContainsFunc(candidates, func(p *Policy) bool { return !skip(p) }) {
 		return nil, nil
 	}
 	input, err := r.input()
@@ -186,17 +197,14 @@ func (e *Engine) Review(ctx context.Context, r *Review) ([]Finding, error) {
 	var findings []Finding
 	var policyErrs []error
 	for i, p := range candidates {
-		if slices.ContainsFunc(silenced, p.Names) {
+		if skip(p) {
 			continue
 		}
 		if errs[i] != nil {
 			policyErrs = append(policyErrs, &PolicyError{PolicyID: p.ID, Object: r.describe(), Err: errs[i]})
 			continue
 		}
-		enforcement := p.Enforcement
-		if o, ok := e.overrides[p.ID]; ok {
-			enforcement = o
-		}
+		enforcement := e.enforcement(p)
 		for _, msg := range results[i] {
 			findings = append(findings, Finding{
 				PolicyID: p.ID, Title: p.Title, Severity: p.Severity, Enforcement: enforcement,
@@ -208,6 +216,14 @@ func (e *Engine) Review(ctx context.Context, r *Review) ([]Finding, error) {
 		return cmp.Or(strings.Compare(a.PolicyID, b.PolicyID), strings.Compare(a.Message, b.Message))
 	})
 	return findings, errors.Join(policyErrs...)
+}
+
+// enforcement is the policy's action after configured overrides.
+func (e *Engine) enforcement(p *Policy) Enforcement {
+	if o, ok := e.overrides[p.ID]; ok {
+		return o
+	}
+	return p.Enforcement
 }
 
 // evaluate returns the messages of each candidate, in order. Kinds known at

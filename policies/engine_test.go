@@ -153,6 +153,14 @@ func TestRoutingOperationsAndSuppression(t *testing.T) {
 		{"suppressed by alias", NewReview(object("v1", "ConfigMap", "default", "cm", map[string]any{SuppressAnnotation: "old001"}), nil), ""},
 		{"delete routes to delete policies", &Review{Version: "v1", Kind: "ConfigMap", Name: "cm", Namespace: "default", Operation: "DELETE",
 			OldObject: object("v1", "ConfigMap", "default", "cm", nil)}, "ACME004"},
+		{"an update cannot add a suppression of a deny policy", &Review{Version: "v1", Kind: "ConfigMap", Name: "cm", Namespace: "default", Operation: "UPDATE",
+			Object: object("v1", "ConfigMap", "default", "cm", map[string]any{SuppressAnnotation: "ACME001"}), OldObject: object("v1", "ConfigMap", "default", "cm", nil)}, "ACME001"},
+		{"an update keeps a suppression the object had", &Review{Version: "v1", Kind: "ConfigMap", Name: "cm", Namespace: "default", Operation: "UPDATE",
+			Object:    object("v1", "ConfigMap", "default", "cm", map[string]any{SuppressAnnotation: "ACME001"}),
+			OldObject: object("v1", "ConfigMap", "default", "cm", map[string]any{SuppressAnnotation: "ACME001"})}, ""},
+		{"an update can add a suppression of a warn policy", &Review{Group: "networking.istio.io", Version: "v1", Kind: "VirtualService", Name: "vs", Namespace: "default", Operation: "UPDATE",
+			Object:    object("networking.istio.io/v1", "VirtualService", "default", "vs", map[string]any{SuppressAnnotation: "ACME002,ACME003"}),
+			OldObject: object("networking.istio.io/v1", "VirtualService", "default", "vs", nil)}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
