@@ -151,7 +151,7 @@ func fieldDocs() map[string]fieldDoc {
 		"OutlierDetection.maxEjectionPercent": {desc: "Most endpoints ejected at once, in percent.", min: num(0), max: num(100)},
 
 		"LoadBalancer.algorithm":  {desc: "Algorithm.", enum: lbAlgorithms},
-		"LoadBalancer.hashHeader": {desc: "Header consistent-hash hashes on; required by it, and only for it."},
+		"LoadBalancer.hashHeader": {desc: "Header consistent-hash hashes on, and only for it; without it consistent-hash hashes on the client's IP address."},
 
 		"ConnectionPool.connectTimeout":           {desc: "TCP connect timeout, a Go duration."},
 		"ConnectionPool.idleTimeout":              {desc: "Idle timeout of connections, a Go duration."},

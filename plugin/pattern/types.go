@@ -235,7 +235,8 @@ const (
 type LoadBalancer struct {
 	// Algorithm: round-robin, least-request, random or consistent-hash.
 	Algorithm string `json:"algorithm"`
-	// HashHeader is the header consistent-hash hashes on.
+	// HashHeader is the header consistent-hash hashes on; without it,
+	// consistent-hash hashes on the client's IP address.
 	HashHeader string `json:"hashHeader,omitempty"`
 }
 

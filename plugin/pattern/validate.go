@@ -346,8 +346,6 @@ func (v *validator) resilience(path string, r *Resilience) {
 			v.enum(lpath+".algorithm", lb.Algorithm, LBRoundRobin, LBLeastRequest, LBRandom, LBConsistentHash)
 		}
 		switch {
-		case lb.Algorithm == LBConsistentHash && lb.HashHeader == "":
-			v.add(lpath+".hashHeader", "required by %s", LBConsistentHash)
 		case lb.Algorithm != LBConsistentHash && lb.HashHeader != "":
 			v.add(lpath+".hashHeader", "only %s hashes on a header", LBConsistentHash)
 		case lb.HashHeader != "" && !headerName.MatchString(lb.HashHeader):

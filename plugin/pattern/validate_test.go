@@ -174,8 +174,7 @@ p.yaml:19:9: spec.services[0].traffic.routes[1].fault: a fault needs delay or ab
     resilience:
       loadBalancer: {algorithm: fastest}
 `,
-			want: `p.yaml:9:7: spec.services[0].resilience.loadBalancer.hashHeader: required by consistent-hash
-p.yaml:10:26: spec.services[0].resilience.outlierDetection.consecutiveErrors: must be at least 1, got 0
+			want: `p.yaml:10:26: spec.services[0].resilience.outlierDetection.consecutiveErrors: must be at least 1, got 0
 p.yaml:13:46: spec.services[1].resilience.loadBalancer.hashHeader: only consistent-hash hashes on a header
 p.yaml:16:22: spec.services[2].resilience.loadBalancer.algorithm: "fastest" is not one of round-robin, least-request, random, consistent-hash`,
 		},

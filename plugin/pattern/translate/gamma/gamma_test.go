@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,11 +12,11 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
-	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/translate"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/translate/gamma"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/translate/translatetest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -44,9 +42,9 @@ func TestTranslate(t *testing.T) {
 			golden += "-partial"
 		}
 		t.Run(golden, func(t *testing.T) {
-			p := load(t, filepath.Join("testdata", tc.name+".yaml"))
+			p := translatetest.Load(t, filepath.Join("testdata", tc.name+".yaml"))
 			res, err := translate.Run(gamma.New(), p, translate.Options{AllowPartial: tc.allowPartial})
-			checkGolden(t, filepath.Join("testdata", golden+".golden"), render(res, err))
+			translatetest.Golden(t, filepath.Join("testdata", golden+".golden"), translatetest.Render(res, err), *update)
 			if err == nil {
 				for _, o := range res.Objects {
 					decodeStrict(t, o)
@@ -59,7 +57,7 @@ func TestTranslate(t *testing.T) {
 // TestGapsNameEveryNoneFeature: each feature GAMMA cannot express is a
 // gap at its field path, for mesh gamma.
 func TestGapsNameEveryNoneFeature(t *testing.T) {
-	p := load(t, filepath.Join("testdata", "gaps.yaml"))
+	p := translatetest.Load(t, filepath.Join("testdata", "gaps.yaml"))
 	_, err := translate.Run(gamma.New(), p, translate.Options{})
 	var gapsErr *translate.GapsError
 	if !errors.As(err, &gapsErr) {
@@ -181,42 +179,6 @@ func TestTranslateErrors(t *testing.T) {
 	}
 }
 
-func load(t *testing.T, path string) *pattern.Pattern {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var p pattern.Pattern
-	if err := yaml.UnmarshalStrict(data, &p); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return &p
-}
-
-// render prints a translation as kubectl mesh render would: warnings as
-// comments, then the objects as YAML documents; or the error.
-func render(res *translate.Result, err error) string {
-	var b strings.Builder
-	if err != nil {
-		var gapsErr *translate.GapsError
-		fmt.Fprintf(&b, "error (gaps: %v): %v\n", errors.As(err, &gapsErr), err)
-		return b.String()
-	}
-	for _, w := range res.Warnings {
-		fmt.Fprintf(&b, "# warning: %s\n", w)
-	}
-	for _, o := range res.Objects {
-		data, err := yaml.Marshal(o.Object)
-		if err != nil {
-			return "error: " + err.Error()
-		}
-		b.WriteString("---\n")
-		b.Write(data)
-	}
-	return b.String()
-}
-
 // decodeStrict decodes an object back into its typed struct, rejecting
 // unknown fields: what the translator wrote is what the API defines.
 func decodeStrict(t *testing.T, o translate.Object) {
@@ -239,22 +201,5 @@ func decodeStrict(t *testing.T, o translate.Object) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(into); err != nil {
 		t.Errorf("%s %s does not decode strictly: %v\n%s", o.GetKind(), o.GetName(), err, data)
-	}
-}
-
-func checkGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./plugin/pattern/translate/gamma/ -run %s -update to create it)", err, t.Name())
-	}
-	if string(want) != got {
-		t.Errorf("%s is stale; diff it against the output below and run go test ./plugin/pattern/translate/gamma/ -run %s -update if the change is intended.\ngot:\n%s", path, t.Name(), got)
 	}
 }

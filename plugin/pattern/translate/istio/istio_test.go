@@ -2,10 +2,7 @@ package istio_test
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
-	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,11 +14,11 @@ import (
 	networkingv1alpha3 "istio.io/api/networking/v1alpha3"
 	securityv1beta1 "istio.io/api/security/v1beta1"
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
-	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/translate"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/translate/istio"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/translate/translatetest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -49,9 +46,9 @@ func TestTranslate(t *testing.T) {
 			golden += "-partial"
 		}
 		t.Run(golden, func(t *testing.T) {
-			p := load(t, filepath.Join("testdata", tc.name+".yaml"))
+			p := translatetest.Load(t, filepath.Join("testdata", tc.name+".yaml"))
 			res, err := translate.Run(istio.New(), p, translate.Options{AllowPartial: tc.allowPartial})
-			checkGolden(t, filepath.Join("testdata", golden+".golden"), render(res, err))
+			translatetest.Golden(t, filepath.Join("testdata", golden+".golden"), translatetest.Render(res, err), *update)
 			if err == nil {
 				for _, o := range res.Objects {
 					decodeStrict(t, o)
@@ -167,45 +164,6 @@ func TestToUnstructuredKeepsOneofs(t *testing.T) {
 	}
 }
 
-func load(t *testing.T, path string) *pattern.Pattern {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var p pattern.Pattern
-	if err := yaml.UnmarshalStrict(data, &p); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return &p
-}
-
-// render prints a translation as kubectl mesh render would: warnings as
-// comments, then the objects as YAML documents; or the error.
-func render(res *translate.Result, err error) string {
-	var b strings.Builder
-	if err != nil {
-		var gapsErr *translate.GapsError
-		fmt.Fprintf(&b, "error (gaps: %v): %v\n", errors.As(err, &gapsErr), err)
-		return b.String()
-	}
-	for _, w := range res.Warnings {
-		fmt.Fprintf(&b, "# warning: %s\n", w)
-	}
-	for _, o := range res.Objects {
-		data, err := yaml.Marshal(o.Object)
-		if err != nil {
-			return "error: " + err.Error()
-		}
-		b.WriteString("---\n")
-		if o.Shared {
-			b.WriteString("# shared\n")
-		}
-		b.Write(data)
-	}
-	return b.String()
-}
-
 // decodeStrict decodes an object's spec back into the istio.io/api type
 // with protojson, which rejects unknown fields: what the translator wrote
 // is what Istio reads.
@@ -238,22 +196,5 @@ func decodeStrict(t *testing.T, o translate.Object) {
 	}
 	if err := (protojson.UnmarshalOptions{DiscardUnknown: false}).Unmarshal(spec, msg); err != nil {
 		t.Errorf("%s %s: spec does not decode strictly: %v\n%s", o.GetKind(), o.GetName(), err, spec)
-	}
-}
-
-func checkGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./plugin/pattern/translate/istio/ -run %s -update to create it)", err, t.Name())
-	}
-	if string(want) != got {
-		t.Errorf("%s is stale; diff it against the output below and run go test ./plugin/pattern/translate/istio/ -run %s -update if the change is intended.\ngot:\n%s", path, t.Name(), got)
 	}
 }

@@ -1,20 +1,15 @@
 package smi_test
 
 import (
-	"bytes"
-	"errors"
 	"flag"
-	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"sigs.k8s.io/yaml"
-
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/translate"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/translate/smi"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/translate/translatetest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -42,9 +37,9 @@ func TestTranslate(t *testing.T) {
 			golden += "-partial"
 		}
 		t.Run(golden, func(t *testing.T) {
-			p := load(t, filepath.Join("testdata", tc.name+".yaml"))
+			p := translatetest.Load(t, filepath.Join("testdata", tc.name+".yaml"))
 			res, err := translate.Run(smi.New(), p, translate.Options{AllowPartial: tc.allowPartial})
-			checkGolden(t, filepath.Join("testdata", golden+".golden"), render(res, err))
+			translatetest.Golden(t, filepath.Join("testdata", golden+".golden"), translatetest.Render(res, err), *update)
 		})
 	}
 }
@@ -101,64 +96,5 @@ func TestCapabilities(t *testing.T) {
 	}
 	if len(caps) != len(pattern.Features) {
 		t.Errorf("got %d capabilities, want %d", len(caps), len(pattern.Features))
-	}
-}
-
-func load(t *testing.T, path string) *pattern.Pattern {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	patterns, err := pattern.Load(bytes.NewReader(data), path, pattern.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pattern.Validate(patterns[0]); err != nil {
-		t.Fatalf("%s is not a valid pattern: %v", path, err)
-	}
-	return patterns[0]
-}
-
-// render prints a translation as kubectl mesh render would: warnings as
-// comments, then the objects as YAML documents; or the error.
-func render(res *translate.Result, err error) string {
-	var b strings.Builder
-	if err != nil {
-		var gapsErr *translate.GapsError
-		fmt.Fprintf(&b, "error (gaps: %v): %v\n", errors.As(err, &gapsErr), err)
-		return b.String()
-	}
-	for _, w := range res.Warnings {
-		fmt.Fprintf(&b, "# warning: %s\n", w)
-	}
-	for _, o := range res.Objects {
-		data, err := yaml.Marshal(o.Object)
-		if err != nil {
-			return "error: " + err.Error()
-		}
-		b.WriteString("---\n")
-		if o.Shared {
-			b.WriteString("# shared\n")
-		}
-		b.Write(data)
-	}
-	return b.String()
-}
-
-func checkGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./plugin/pattern/translate/smi/ -run %s -update to create it)", err, t.Name())
-	}
-	if string(want) != got {
-		t.Errorf("%s is stale; diff it against the output below and run go test ./plugin/pattern/translate/smi/ -run %s -update if the change is intended.\ngot:\n%s", path, t.Name(), got)
 	}
 }
