@@ -97,12 +97,17 @@ func BenchmarkPatternApply1000(b *testing.B) {
 			b.StartTimer()
 			run(b, bin, args(ns)...)
 			b.StopTimer()
-			run(b, "/usr/bin/kubectl", "delete", "namespace", ns, "--wait=false")
+			run(b, "/usr/bin/kubectl", "delete", "namespace", ns, "--timeout=5m") // waits: a deletion still running would slow the next measurement
 			b.StartTimer()
 		}
 	}
 	meshApply := func(ns string) []string { return []string{"apply", "-f", patternFile, "--mesh", "istio", "-n", ns} }
 	b.Run("kubectl-mesh", func(b *testing.B) { applyInto(b, meshApply, filepath.Join(binDir, "kubectl-mesh")) })
+	// Another build of kubectl-mesh, e.g. of the last commit, measured in
+	// the same run: on a noisy machine only same-run figures compare.
+	if old := os.Getenv("PATTERNBENCH_OTHER_KUBECTL_MESH"); old != "" {
+		b.Run("kubectl-mesh-other", func(b *testing.B) { applyInto(b, meshApply, old) })
+	}
 	b.Run("kubectl-apply-server-side", func(b *testing.B) {
 		applyInto(b, func(ns string) []string {
 			return []string{"apply", "--server-side", "--field-manager", "kubectl-mesh", "-f", renderedFile}

@@ -2,11 +2,12 @@ package apply
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/translate"
@@ -56,7 +57,11 @@ func (c *Client) Apply(ctx context.Context, s Set, objs []translate.Object, opts
 	cur := stateFor(s, items)
 	report := &Report{DryRun: opts.DryRun, Results: make([]Result, len(items))}
 	done := make([]bool, len(items))
+	before := make([]observed, len(items))
 	if !opts.DryRun {
+		// One read of what exists, before the parent: a list per kind
+		// instead of a get per object (see observe).
+		before = c.observe(ctx, items, opts.Workers)
 		if err := c.writeParent(ctx, s, prev.union(cur)); err != nil {
 			// The pattern may create its own namespace: do that, then
 			// the parent, then the rest.
@@ -64,7 +69,7 @@ func (c *Client) Apply(ctx context.Context, s Set, objs []translate.Object, opts
 			if i < 0 || !apierrors.IsNotFound(err) {
 				return nil, fmt.Errorf("%s: %w", op, err)
 			}
-			report.Results[i], done[i] = c.applyOne(ctx, items[i], opts), true
+			report.Results[i], done[i] = c.applyOne(ctx, items[i], before[i], opts), true
 			if report.Results[i].Err != nil {
 				return report, errorOf(op, report)
 			}
@@ -82,7 +87,7 @@ func (c *Client) Apply(ctx context.Context, s Set, objs []translate.Object, opts
 		}
 		parallel(ctx, opts.Workers, len(todo), func(k int) {
 			i := todo[k]
-			report.Results[i] = c.applyOne(ctx, items[i], opts)
+			report.Results[i] = c.applyOne(ctx, items[i], before[i], opts)
 		})
 	}
 	if err := errorOf(op, report); err != nil || !opts.Prune {
@@ -112,48 +117,83 @@ func namespaceItem(items []item, ns string) int {
 	return -1
 }
 
-// applyOne server-side applies one object. It reads the object first to
-// tell created, configured and unchanged apart.
-func (c *Client) applyOne(ctx context.Context, it item, opts Options) Result {
+// applyOne server-side applies one object; before is what observe read of
+// it (unused in a dry run).
+func (c *Client) applyOne(ctx context.Context, it item, before observed, opts Options) Result {
 	res := Result{Ref: it.ref, Shared: it.shared, Action: Failed}
 	if err := ctx.Err(); err != nil {
 		res.Err = err
 		return res
 	}
+	var err error
+	if opts.DryRun {
+		res.Action, err = c.dryApply(ctx, it, opts)
+	} else {
+		res.Action, err = c.applyLive(ctx, it, before, opts)
+	}
+	if err != nil {
+		res.Action, res.Err = Failed, err
+	}
+	return res
+}
+
+// applyLive applies through the metadata client: the body is encoded once
+// and the answer is the object's metadata only, whose resourceVersion,
+// compared with the one read before, tells what happened.
+func (c *Client) applyLive(ctx context.Context, it item, before observed, opts Options) (Action, error) {
+	if before.err != nil {
+		return Failed, before.err
+	}
+	body, err := json.Marshal(it.obj.Object)
+	if err != nil {
+		return Failed, fmt.Errorf("encoding %s: %w", it.ref, err)
+	}
+	out, err := c.metadataResource(it.mapping, it.ref.Namespace).Patch(ctx, it.ref.Name, types.ApplyPatchType, body,
+		metav1.PatchOptions{FieldManager: pattern.FieldManager, Force: &opts.ForceConflicts})
+	if err != nil {
+		return Failed, err
+	}
+	return actionAfter(before, out.ResourceVersion), nil
+}
+
+// actionAfter tells what an apply answered with version did to an object
+// observed as before: an apply that changes nothing writes nothing, so
+// the resourceVersion stays.
+func actionAfter(before observed, version string) Action {
+	switch {
+	case !before.exists:
+		return Created
+	case before.version == version:
+		return Unchanged
+	}
+	return Configured
+}
+
+// dryApply asks for a server dry run. A dry run changes no
+// resourceVersion, so the content before and after, without metadata
+// noise, decides.
+func (c *Client) dryApply(ctx context.Context, it item, opts Options) (Action, error) {
 	ri := c.resource(it.mapping, it.ref.Namespace)
 	live, err := ri.Get(ctx, it.ref.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		live, err = nil, nil
 	}
 	if err != nil {
-		res.Err = err
-		return res
+		return Failed, err
 	}
 	out, err := ri.Apply(ctx, it.ref.Name, it.obj, metav1.ApplyOptions{
 		FieldManager: pattern.FieldManager,
 		Force:        opts.ForceConflicts,
-		DryRun:       dryRun(opts.DryRun),
+		DryRun:       dryRun(true),
 	})
 	if err != nil {
-		res.Err = err
-		return res
+		return Failed, err
 	}
-	res.Action = actionOf(live, out, opts.DryRun)
-	return res
-}
-
-// actionOf compares the object before and after. A dry run changes no
-// resourceVersion, so there the content without metadata noise decides.
-func actionOf(live, out *unstructured.Unstructured, dry bool) Action {
 	switch {
 	case live == nil:
-		return Created
-	case dry && equalContent(live, out):
-		return Unchanged
-	case dry:
-		return Configured
-	case live.GetResourceVersion() == out.GetResourceVersion():
-		return Unchanged
+		return Created, nil
+	case equalContent(live, out):
+		return Unchanged, nil
 	}
-	return Configured
+	return Configured, nil
 }

@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 
@@ -17,11 +18,18 @@ import (
 )
 
 // DefaultWorkers is how many objects are sent to the apiserver at once.
-const DefaultWorkers = 16
+// Measured on a 2-core sandbox (BenchmarkEngineApply1000), 64 applied
+// 1,000 objects fastest: requests wait on etcd and admission as much as
+// on CPU. The apiserver's priority and fairness still bounds the load.
+const DefaultWorkers = 64
 
 // Client talks to one cluster.
 type Client struct {
-	dyn    dynamic.Interface
+	dyn dynamic.Interface
+	// meta reads and applies members when only their metadata matters:
+	// the apiserver then answers with metadata alone (protobuf), not the
+	// whole object that the client would decode for nothing.
+	meta   metadata.Interface
 	mapper meta.ResettableRESTMapper
 	// Tooling is the version in the tooling annotation.
 	Tooling string
@@ -44,12 +52,16 @@ func New(cfg *rest.Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the dynamic client: %w", err)
 	}
+	md, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("creating the metadata client: %w", err)
+	}
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("creating the discovery client: %w", err)
 	}
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
-	return &Client{dyn: dyn, mapper: mapper, Tooling: buildinfo.Get().Version, Now: time.Now}, nil
+	return &Client{dyn: dyn, meta: md, mapper: mapper, Tooling: buildinfo.Get().Version, Now: time.Now}, nil
 }
 
 // mapping resolves a kind; a kind unknown to the cached discovery is
@@ -80,4 +92,12 @@ func (c *Client) resource(m *meta.RESTMapping, namespace string) dynamic.Resourc
 		return c.dyn.Resource(m.Resource)
 	}
 	return c.dyn.Resource(m.Resource).Namespace(namespace)
+}
+
+// metadataResource is the metadata client for one mapping and namespace.
+func (c *Client) metadataResource(m *meta.RESTMapping, namespace string) metadata.ResourceInterface {
+	if m.Scope.Name() == meta.RESTScopeNameRoot {
+		return c.meta.Resource(m.Resource)
+	}
+	return c.meta.Resource(m.Resource).Namespace(namespace)
 }

@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/translate"
 )
@@ -54,6 +55,9 @@ func tiers(items []item) [][]int {
 func (c *Client) prepare(s Set, objs []translate.Object) ([]item, error) {
 	items := make([]item, 0, len(objs))
 	seen := map[string]bool{}
+	// The discovery mapper locks and searches on every call; a pattern
+	// has a handful of kinds and a thousand objects.
+	mappings := map[schema.GroupVersionKind]*meta.RESTMapping{}
 	for i, o := range objs {
 		if o.Unstructured == nil {
 			return nil, fmt.Errorf("object %d: empty", i)
@@ -62,9 +66,14 @@ func (c *Client) prepare(s Set, objs []translate.Object) ([]item, error) {
 		if u.GetAPIVersion() == "" || u.GetKind() == "" || u.GetName() == "" {
 			return nil, fmt.Errorf("object %d: apiVersion, kind and metadata.name are required", i)
 		}
-		m, err := c.mapping(u.GroupVersionKind())
-		if err != nil {
-			return nil, fmt.Errorf("%s %s: %w", u.GetKind(), u.GetName(), err)
+		gvk := u.GroupVersionKind()
+		m, ok := mappings[gvk]
+		if !ok {
+			var err error
+			if m, err = c.mapping(gvk); err != nil {
+				return nil, fmt.Errorf("%s %s: %w", u.GetKind(), u.GetName(), err)
+			}
+			mappings[gvk] = m
 		}
 		if m.Scope.Name() == meta.RESTScopeNameRoot {
 			u.SetNamespace("")
