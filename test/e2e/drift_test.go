@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -333,9 +334,53 @@ func TestDriftPolicies(t *testing.T) {
 		}
 	})
 
+	t.Run("kubectl mesh deletes the objects of a locked pattern that kubectl cannot delete", func(t *testing.T) {
+		file := filepath.Join(t.TempDir(), "locked.yaml")
+		locked := `apiVersion: kubectl-mesh.io/v1alpha1
+kind: Pattern
+metadata: {name: locked, namespace: drift-shop}
+spec:
+  mesh: istio
+  drift: lock
+  raw:
+  - apiVersion: networking.istio.io/v1
+    kind: VirtualService
+    metadata: {name: reviews-raw}
+    spec:
+      hosts: [reviews]
+      http:
+      - route: [{destination: {host: reviews}}]
+        timeout: 5s
+`
+		if err := os.WriteFile(file, []byte(locked), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := driftMesh(t, "apply", "-f", file); err != nil || !strings.Contains(out, "virtualservice.networking.istio.io/reviews-raw created") {
+			t.Fatalf("kubectl mesh apply of a locked pattern: %v\n%s", err, out)
+		}
+		if _, stderr, err := admissionKubectl(t, "", "delete", "virtualservice", "reviews-raw", "-n", driftNamespace); err == nil || !strings.Contains(stderr, "MESH5005") {
+			t.Fatalf("kubectl delete of a locked pattern's object: want MESH5005, got %v\n%s", err, stderr)
+		}
+		if out, err := driftMesh(t, "delete", "-f", file); err != nil || !strings.Contains(out, "virtualservice.networking.istio.io/reviews-raw deleted") {
+			t.Fatalf("kubectl mesh delete of a locked pattern: %v\n%s", err, out)
+		}
+		if _, _, err := admissionKubectl(t, "", "get", "virtualservice", "reviews-raw", "-n", driftNamespace); err == nil {
+			t.Errorf("the locked pattern's VirtualService is still there after kubectl mesh delete")
+		}
+	})
+
 	if t.Failed() {
 		t.Logf("webhook log:\n%s", log.String())
 	}
+}
+
+// driftMesh runs the kubectl-mesh binary; its stdout and stderr together.
+func driftMesh(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, "kubectl-mesh"), args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+cluster.Kubeconfig)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
 }
 
 // driftRegister registers the webhook by url for VirtualServices in the

@@ -42,13 +42,14 @@ func TestTiers(t *testing.T) {
 		{Group: "apiextensions.k8s.io", Version: "v1", Kind: "CustomResourceDefinition", Name: "f"},
 		// Same kind name, other group: not a core Service.
 		{Group: "serving.knative.dev", Version: "v1", Kind: "Service", Name: "g"},
+		{Group: "networking.istio.io", Version: "v1", Kind: "DestinationRule", Name: "h"},
 	}
 	items := make([]item, len(refs))
 	for i, r := range refs {
 		items[i] = item{ref: r}
 	}
 	got := tiers(items)
-	want := [][]int{{2, 5}, {1, 4}, {0, 3, 6}}
+	want := [][]int{{2, 5}, {1, 4}, {7}, {0, 3, 6}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("tiers = %v, want %v", got, want)
 	}

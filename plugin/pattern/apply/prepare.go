@@ -23,18 +23,23 @@ type item struct {
 const (
 	tierNamespaces = iota
 	tierAccounts
+	tierTargets
 	tierRest
 )
 
 // tierOf returns the tier of a kind: Namespaces (and CRDs) first, then
 // ServiceAccounts and Services (what routes and policies point at), then
-// everything else.
+// what routes name (subsets, Servers, route groups), then everything
+// else, so that admission webhooks that look references up find them.
 func tierOf(r Ref) int {
 	switch r.GroupKind().String() {
 	case "Namespace", "CustomResourceDefinition.apiextensions.k8s.io":
 		return tierNamespaces
 	case "ServiceAccount", "Service":
 		return tierAccounts
+	case "DestinationRule.networking.istio.io", "ServiceEntry.networking.istio.io",
+		"Server.policy.linkerd.io", "MeshTLSAuthentication.policy.linkerd.io", "HTTPRouteGroup.specs.smi-spec.io":
+		return tierTargets
 	}
 	return tierRest
 }

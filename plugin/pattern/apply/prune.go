@@ -112,12 +112,37 @@ func (c *Client) removeAll(ctx context.Context, members []*unstructured.Unstruct
 	results := make([]Result, len(members)+len(shared))
 	parallel(ctx, workers, len(results), func(i int) {
 		if i < len(members) {
-			results[i] = c.deleteOne(ctx, RefOf(members[i]), action, dry)
+			results[i] = c.deleteMember(ctx, members[i], action, dry)
 			return
 		}
 		results[i] = c.release(ctx, shared[i-len(members)], dry)
 	})
 	return results
+}
+
+// deleteMember deletes a member. A member of a pattern in lock mode is
+// released first: the drift policy (MESH5005) refuses its deletion by
+// anyone, and a DELETE names no field manager, so kubectl mesh drops its
+// own fields (the lock annotation among them) with an apply that it may
+// make. In a dry run only that apply is tried: the lock is still there
+// for the dry-run DELETE, which the webhook would refuse.
+func (c *Client) deleteMember(ctx context.Context, u *unstructured.Unstructured, action Action, dry bool) Result {
+	r := RefOf(u)
+	if u.GetAnnotations()[pattern.AnnotationDrift] != "lock" {
+		return c.deleteOne(ctx, r, action, dry)
+	}
+	m, err := c.mapping(r.GroupVersionKind())
+	if err != nil {
+		return Result{Ref: r, Action: Failed, Err: err}
+	}
+	_, err = c.resource(m, r.Namespace).Apply(ctx, r.Name, identity(r), metav1.ApplyOptions{FieldManager: pattern.FieldManager, Force: true, DryRun: dryRun(dry)})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return Result{Ref: r, Action: Failed, Err: fmt.Errorf("unlocking before the delete: %w", err)}
+	}
+	if dry {
+		return Result{Ref: r, Action: action}
+	}
+	return c.deleteOne(ctx, r, action, dry)
 }
 
 // deleteOne deletes a member; one already gone counts as deleted.
