@@ -15,13 +15,13 @@ import (
 // uninstall refused while a namespace is enrolled, then forced, then again.
 func TestIstioLifecycle(t *testing.T) {
 	out := must(t, meshCmd(t, "install", "istio", "--profile", "minimal", "--timeout", "2m"))
-	if !strings.Contains(out.stdout, "istiod") || !strings.Contains(out.stdout, "installed") {
+	if !strings.Contains(out.Stdout, "istiod") || !strings.Contains(out.Stdout, "installed") {
 		t.Errorf("install did not report istiod installed:\n%v", out)
 	}
-	if !strings.Contains(out.stderr, "istiod:") {
+	if !strings.Contains(out.Stderr, "istiod:") {
 		t.Errorf("no per-component progress on stderr:\n%v", out)
 	}
-	if r := kubectl(t, "get", "secrets", "-n", "istio-system", "-l", "owner=helm,name=istiod", "-o", "name"); r.code != 0 || r.stdout == "" {
+	if r := kubectl(t, "get", "secrets", "-n", "istio-system", "-l", "owner=helm,name=istiod", "-o", "name"); r.Code != 0 || r.Stdout == "" {
 		t.Errorf("no Helm release Secret for istiod (helm list would not show it): %v", r)
 	}
 	st := istioStatus(t)
@@ -31,10 +31,10 @@ func TestIstioLifecycle(t *testing.T) {
 
 	t.Run("in-place upgrade", func(t *testing.T) {
 		out := must(t, meshCmd(t, "upgrade", "istio", "--profile", "minimal", "--set", "pilot.env.MESH_E2E=upgraded", "--timeout", "2m"))
-		if !strings.Contains(out.stdout, "upgraded") {
+		if !strings.Contains(out.Stdout, "upgraded") {
 			t.Errorf("upgrade did not report an upgrade:\n%v", out)
 		}
-		env := must(t, kubectl(t, "get", "deployment", "istiod", "-n", "istio-system", "-o", "jsonpath={.spec.template.spec.containers[0].env[*].name}")).stdout
+		env := must(t, kubectl(t, "get", "deployment", "istiod", "-n", "istio-system", "-o", "jsonpath={.spec.template.spec.containers[0].env[*].name}")).Stdout
 		if !strings.Contains(env, "MESH_E2E") {
 			t.Errorf("the upgraded value did not reach istiod: env %s", env)
 		}
@@ -47,11 +47,11 @@ func TestIstioLifecycle(t *testing.T) {
 			t.Fatalf("want both revisions ready: %+v", st.Revisions)
 		}
 		must(t, meshCmd(t, "revision", "tag", "set", "prod", "--revision", "canary"))
-		if r := meshCmd(t, "revision", "tag", "set", "prod", "--revision", "default"); r.code == 0 {
+		if r := meshCmd(t, "revision", "tag", "set", "prod", "--revision", "default"); r.Code == 0 {
 			t.Errorf("moving a tag without --overwrite succeeded: %v", r)
 		}
 		must(t, meshCmd(t, "revision", "tag", "set", "prod", "--revision", "default", "--overwrite"))
-		list := must(t, meshCmd(t, "revision", "tag", "list", "-o", "json")).stdout
+		list := must(t, meshCmd(t, "revision", "tag", "list", "-o", "json")).Stdout
 		if !strings.Contains(list, `"tag": "prod"`) || !strings.Contains(list, `"revision": "default"`) {
 			t.Errorf("tag list after the move:\n%s", list)
 		}
@@ -60,16 +60,16 @@ func TestIstioLifecycle(t *testing.T) {
 
 	t.Run("failed upgrade rolls back", func(t *testing.T) {
 		r := meshCmd(t, "upgrade", "istio", "--profile", "minimal", "--revision", "canary", "--set", "pilot.resources.requests.cpu=lots", "--timeout", "1m")
-		if r.code == 0 {
+		if r.Code == 0 {
 			t.Fatalf("an upgrade the apiserver must refuse succeeded: %v", r)
 		}
-		if !strings.Contains(r.stderr, "rolled back") {
+		if !strings.Contains(r.Stderr, "rolled back") {
 			t.Errorf("the error does not say the release was rolled back:\n%v", r)
 		}
 		if st := istioStatus(t); !revisionReady(st, "canary") {
 			t.Errorf("the canary revision is not Ready after the rollback: %+v", st.Revisions)
 		}
-		cpu := must(t, kubectl(t, "get", "deployment", "istiod-canary", "-n", "istio-system", "-o", "jsonpath={.spec.template.spec.containers[0].resources.requests.cpu}")).stdout
+		cpu := must(t, kubectl(t, "get", "deployment", "istiod-canary", "-n", "istio-system", "-o", "jsonpath={.spec.template.spec.containers[0].resources.requests.cpu}")).Stdout
 		if cpu == "lots" || cpu == "" {
 			t.Errorf("istiod-canary cpu request %q after the rollback, want the previous one", cpu)
 		}
@@ -80,14 +80,14 @@ func TestIstioLifecycle(t *testing.T) {
 		must(t, kubectl(t, "create", "namespace", "enrolled"))
 		must(t, kubectl(t, "label", "namespace", "enrolled", "istio-injection=enabled"))
 		r := meshCmd(t, "uninstall", "istio")
-		if r.code == 0 || !strings.Contains(r.stderr, "enrolled") || !strings.Contains(r.stderr, "--force") {
+		if r.Code == 0 || !strings.Contains(r.Stderr, "enrolled") || !strings.Contains(r.Stderr, "--force") {
 			t.Fatalf("uninstall with an enrolled namespace: want a refusal naming it and --force: %v", r)
 		}
 		must(t, meshCmd(t, "uninstall", "istio", "--force"))
 		if st := istioStatus(t); st.Installed {
 			t.Errorf("status after uninstall: %+v", st)
 		}
-		if r := must(t, meshCmd(t, "uninstall", "istio")); !strings.Contains(r.stdout, "Nothing to uninstall") {
+		if r := must(t, meshCmd(t, "uninstall", "istio")); !strings.Contains(r.Stdout, "Nothing to uninstall") {
 			t.Errorf("a second uninstall: %v", r)
 		}
 	})
@@ -95,7 +95,7 @@ func TestIstioLifecycle(t *testing.T) {
 
 func istioStatus(t *testing.T) mesh.Status {
 	t.Helper()
-	out := must(t, meshCmd(t, "status", "istio", "-o", "json")).stdout
+	out := must(t, meshCmd(t, "status", "istio", "-o", "json")).Stdout
 	var sts []mesh.Status
 	if err := json.Unmarshal([]byte(out), &sts); err != nil || len(sts) != 1 {
 		t.Fatalf("status -o json: %v\n%s", err, out)

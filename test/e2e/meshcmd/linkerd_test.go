@@ -27,7 +27,7 @@ func TestLinkerdLifecycle(t *testing.T) {
 	)
 
 	r := meshCmd(t, "install", "linkerd", "--repo", "http://127.0.0.1:1/charts")
-	if r.code == 0 || !strings.Contains(r.stderr, "--repo") {
+	if r.Code == 0 || !strings.Contains(r.Stderr, "--repo") {
 		t.Errorf("install from an unreachable repository: want one line naming --repo: %v", r)
 	}
 
@@ -44,7 +44,7 @@ func TestLinkerdLifecycle(t *testing.T) {
 	}
 
 	out := must(t, meshCmd(t, "upgrade", "linkerd", "--repo", repo, "--version", "2026.2.1"))
-	if !strings.Contains(out.stdout, "upgraded") {
+	if !strings.Contains(out.Stdout, "upgraded") {
 		t.Errorf("upgrade output:\n%v", out)
 	}
 	if got := trustAnchor(t); !got.Equal(anchor) {
@@ -58,14 +58,14 @@ func TestLinkerdLifecycle(t *testing.T) {
 	if st := linkerdStatus(t); st.Installed {
 		t.Errorf("status after uninstall: %+v", st)
 	}
-	if r := kubectl(t, "get", "crd", "servers.policy.linkerd.io"); r.code == 0 {
+	if r := kubectl(t, "get", "crd", "servers.policy.linkerd.io"); r.Code == 0 {
 		t.Error("--purge left Linkerd's CRDs")
 	}
 }
 
 func linkerdStatus(t *testing.T) mesh.Status {
 	t.Helper()
-	out := must(t, meshCmd(t, "status", "linkerd", "-o", "json")).stdout
+	out := must(t, meshCmd(t, "status", "linkerd", "-o", "json")).Stdout
 	var sts []mesh.Status
 	if err := json.Unmarshal([]byte(out), &sts); err != nil || len(sts) != 1 {
 		t.Fatalf("status -o json: %v\n%s", err, out)
@@ -77,7 +77,7 @@ func linkerdStatus(t *testing.T) mesh.Status {
 // adapter's own e2e test checks how the issuer chains to it).
 func trustAnchor(t *testing.T) *x509.Certificate {
 	t.Helper()
-	roots := must(t, kubectl(t, "get", "configmap", "linkerd-identity-trust-roots", "-n", "linkerd", "-o", "jsonpath={.data.ca-bundle\\.crt}")).stdout
+	roots := must(t, kubectl(t, "get", "configmap", "linkerd-identity-trust-roots", "-n", "linkerd", "-o", "jsonpath={.data.ca-bundle\\.crt}")).Stdout
 	block, _ := pem.Decode([]byte(roots))
 	if block == nil {
 		t.Fatalf("no PEM trust anchor in linkerd-identity-trust-roots: %q", roots)

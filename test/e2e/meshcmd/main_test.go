@@ -4,13 +4,13 @@
 package meshcmd
 
 import (
-	"bytes"
+	"github.com/kubectl-mesh/kubectl-mesh/test/cmdrun"
+
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/kubectl-mesh/kubectl-mesh/test/sandbox"
@@ -34,49 +34,20 @@ func TestMain(m *testing.M) {
 	}))
 }
 
-// result is one run of a command.
-type result struct {
-	stdout, stderr string
-	code           int
-}
-
-func (r result) String() string {
-	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
-}
-
 // meshCmd runs kubectl-mesh with the sandbox's kubeconfig.
-func meshCmd(t *testing.T, args ...string) result {
+func meshCmd(t *testing.T, args ...string) cmdrun.Result {
 	t.Helper()
-	return run(t, filepath.Join(binDir, "kubectl-mesh"), args...)
+	return cmdrun.Run(t, cluster.Kubeconfig, "", filepath.Join(binDir, "kubectl-mesh"), args...)
 }
 
 // kubectl runs kubectl with the sandbox's kubeconfig.
-func kubectl(t *testing.T, args ...string) result {
+func kubectl(t *testing.T, args ...string) cmdrun.Result {
 	t.Helper()
-	return run(t, "/usr/bin/kubectl", args...)
-}
-
-func run(t *testing.T, bin string, args ...string) result {
-	t.Helper()
-	cmd := exec.CommandContext(t.Context(), bin, args...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+cluster.Kubeconfig)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String()}
-	if exit, ok := err.(*exec.ExitError); ok {
-		r.code = exit.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running %s %s: %v", bin, strings.Join(args, " "), err)
-	}
-	return r
+	return cmdrun.Run(t, cluster.Kubeconfig, "", "/usr/bin/kubectl", args...)
 }
 
 // must fails the test unless r exited 0.
-func must(t *testing.T, r result) result {
+func must(t *testing.T, r cmdrun.Result) cmdrun.Result {
 	t.Helper()
-	if r.code != 0 {
-		t.Fatalf("command failed: %v", r)
-	}
-	return r
+	return cmdrun.Must(t, r)
 }

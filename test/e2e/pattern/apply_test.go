@@ -124,10 +124,10 @@ func wantLines(t *testing.T, what string, r *apply.Report, want ...string) {
 func get(t *testing.T, args ...string) string {
 	t.Helper()
 	r := kubectl(t, append([]string{"get", "--ignore-not-found"}, args...)...)
-	if r.code != 0 {
+	if r.Code != 0 {
 		t.Fatalf("kubectl get: %v", r)
 	}
-	return strings.TrimSpace(r.stdout)
+	return strings.TrimSpace(r.Stdout)
 }
 
 // TestApplyEngineLifecycle: create, re-apply, change, prune with release

@@ -66,7 +66,7 @@ func writeFile(t *testing.T, dir, name, content string) string {
 func patternObjects(t *testing.T, ns, kinds string) string {
 	t.Helper()
 	r := must(t, kubectl(t, "get", kinds, "-n", ns, "-l", "kubectl-mesh.io/pattern=shop", "-o", "name"))
-	return strings.TrimSpace(r.stdout)
+	return strings.TrimSpace(r.Stdout)
 }
 
 // TestPatternCommands runs render, apply, diff, apply --prune, list and
@@ -111,15 +111,15 @@ func TestPatternCommands(t *testing.T) {
 			}
 
 			render := must(t, meshCmd(t, append([]string{"render", "-f", file}, flags...)...))
-			if !strings.Contains(render.stdout, "kubectl-mesh.io/pattern: shop") || !strings.Contains(render.stdout, "namespace: "+ns) {
-				t.Fatalf("render output lacks the pattern label or namespace:\n%s", render.stdout)
+			if !strings.Contains(render.Stdout, "kubectl-mesh.io/pattern: shop") || !strings.Contains(render.Stdout, "namespace: "+ns) {
+				t.Fatalf("render output lacks the pattern label or namespace:\n%s", render.Stdout)
 			}
-			if tt.partial && !strings.Contains(render.stderr, "Warning: pattern \"shop\"") {
+			if tt.partial && !strings.Contains(render.Stderr, "Warning: pattern \"shop\"") {
 				t.Errorf("--allow-partial rendered without a warning: %v", render)
 			}
 
 			apply := must(t, meshCmd(t, append([]string{"apply", "-f", file}, flags...)...))
-			if !strings.Contains(apply.stdout, " created") {
+			if !strings.Contains(apply.Stdout, " created") {
 				t.Fatalf("apply created nothing: %v", apply)
 			}
 			got := patternObjects(t, ns, tt.kinds)
@@ -129,22 +129,22 @@ func TestPatternCommands(t *testing.T) {
 				}
 			}
 
-			if r := meshCmd(t, append([]string{"diff", "-f", file}, flags...)...); r.code != 0 || strings.TrimSpace(r.stdout) != "" {
+			if r := meshCmd(t, append([]string{"diff", "-f", file}, flags...)...); r.Code != 0 || strings.TrimSpace(r.Stdout) != "" {
 				t.Errorf("diff right after apply: want exit 0 and no output, got %v", r)
 			}
 			again := must(t, meshCmd(t, append([]string{"apply", "-f", file}, flags...)...))
-			if strings.Contains(again.stdout, " created") || strings.Contains(again.stdout, " configured") {
+			if strings.Contains(again.Stdout, " created") || strings.Contains(again.Stdout, " configured") {
 				t.Errorf("re-applying the same pattern changed objects: %v", again)
 			}
 
 			// A new canary weight and no ratings: diff shows both, prune removes ratings.
 			writeFile(t, dir, "shop.yaml", shopPattern(false, 50))
 			diff := meshCmd(t, append([]string{"diff", "-f", file, "--prune"}, flags...)...)
-			if diff.code != 1 || !strings.Contains(diff.stdout, "50") || !strings.Contains(diff.stdout, "ratings") {
+			if diff.Code != 1 || !strings.Contains(diff.Stdout, "50") || !strings.Contains(diff.Stdout, "ratings") {
 				t.Errorf("diff of the changed pattern: want exit 1 showing the new weight and ratings removed, got %v", diff)
 			}
 			prune := must(t, meshCmd(t, append([]string{"apply", "-f", file, "--prune"}, flags...)...))
-			if !strings.Contains(prune.stdout, "ratings pruned") || !strings.Contains(prune.stdout, " configured") {
+			if !strings.Contains(prune.Stdout, "ratings pruned") || !strings.Contains(prune.Stdout, " configured") {
 				t.Errorf("apply --prune: want ratings pruned and reviews configured, got %v", prune)
 			}
 			got = patternObjects(t, ns, tt.kinds)
@@ -158,18 +158,18 @@ func TestPatternCommands(t *testing.T) {
 			}
 
 			list := must(t, meshCmd(t, "list", "-n", ns, "-o", "wide"))
-			if !strings.Contains(list.stdout, "shop") || !strings.Contains(list.stdout, tt.mesh) {
-				t.Errorf("list does not show the pattern and its mesh:\n%s", list.stdout)
+			if !strings.Contains(list.Stdout, "shop") || !strings.Contains(list.Stdout, tt.mesh) {
+				t.Errorf("list does not show the pattern and its mesh:\n%s", list.Stdout)
 			}
 
 			del := must(t, meshCmd(t, "delete", "-f", file, "-n", ns))
-			if !strings.Contains(del.stdout, " deleted") {
+			if !strings.Contains(del.Stdout, " deleted") {
 				t.Errorf("delete deleted nothing: %v", del)
 			}
 			if got := patternObjects(t, ns, tt.kinds); got != "" {
 				t.Errorf("after delete, objects remain:\n%s", got)
 			}
-			if r := kubectl(t, "get", "configmap", "kubectl-mesh-pattern-shop", "-n", ns); r.code == 0 {
+			if r := kubectl(t, "get", "configmap", "kubectl-mesh-pattern-shop", "-n", ns); r.Code == 0 {
 				t.Errorf("after delete, the apply set ConfigMap remains")
 			}
 		})
@@ -182,12 +182,12 @@ func TestPatternDetectsTheMesh(t *testing.T) {
 	ns := namespace(t, "pattern-detect")
 	file := writeFile(t, t.TempDir(), "shop.yaml", shopPattern(false, 10))
 	r := must(t, meshCmd(t, "apply", "-f", file, "-n", ns))
-	if !strings.Contains(r.stdout, "virtualservice.networking.istio.io/reviews created") {
+	if !strings.Contains(r.Stdout, "virtualservice.networking.istio.io/reviews created") {
 		t.Errorf("apply without a mesh did not use the installed Istio: %v", r)
 	}
 	list := must(t, meshCmd(t, "list", "-n", ns, "-o", "json"))
-	if !strings.Contains(list.stdout, `"mesh": "istio"`) {
-		t.Errorf("list -o json does not record the detected mesh:\n%s", list.stdout)
+	if !strings.Contains(list.Stdout, `"mesh": "istio"`) {
+		t.Errorf("list -o json does not record the detected mesh:\n%s", list.Stdout)
 	}
 }
 
@@ -203,12 +203,12 @@ func TestPatternBadInputAppliesNothing(t *testing.T) {
 	writeFile(t, dir, "b-bad.yaml", bad)
 
 	r := meshCmd(t, "apply", "-f", dir, "-n", ns, "--mesh", "istio")
-	if r.code != 1 {
+	if r.Code != 1 {
 		t.Fatalf("apply of a bad pattern: want exit 1, got %v", r)
 	}
 	for _, want := range []string{"b-bad.yaml:", `unknown version "v3"`, "weights sum to 90, not 100"} {
-		if !strings.Contains(r.stderr, want) {
-			t.Errorf("error does not say %q:\n%s", want, r.stderr)
+		if !strings.Contains(r.Stderr, want) {
+			t.Errorf("error does not say %q:\n%s", want, r.Stderr)
 		}
 	}
 	if got := patternObjects(t, ns, "virtualservices.networking.istio.io"); got != "" {
@@ -217,7 +217,7 @@ func TestPatternBadInputAppliesNothing(t *testing.T) {
 
 	unexpressible := writeFile(t, dir, "fault.yaml", strings.Replace(shopPattern(false, 10), "timeout: 2s", "fault: {abort: {httpStatus: 503, percent: 5}}", 1))
 	r = meshCmd(t, "apply", "-f", unexpressible, "-n", ns, "--mesh", "linkerd")
-	if r.code != 1 || !strings.Contains(r.stderr, "fault.yaml:") || !strings.Contains(r.stderr, "linkerd cannot express traffic.fault.abort") {
+	if r.Code != 1 || !strings.Contains(r.Stderr, "fault.yaml:") || !strings.Contains(r.Stderr, "linkerd cannot express traffic.fault.abort") {
 		t.Errorf("apply of a fault to linkerd: want exit 1 naming the field and the mesh, got %v", r)
 	}
 }
@@ -232,16 +232,16 @@ func TestPatternDriftInDiff(t *testing.T) {
 		"-p", `[{"op": "replace", "path": "/spec/http/1/timeout", "value": "30s"}]`))
 
 	diff := meshCmd(t, "diff", "-f", file, "-n", ns, "--mesh", "istio")
-	if diff.code != 1 || !strings.Contains(diff.stdout, "drift: VirtualService reviews: spec.http changed by kubectl-patch") {
+	if diff.Code != 1 || !strings.Contains(diff.Stdout, "drift: VirtualService reviews: spec.http changed by kubectl-patch") {
 		t.Errorf("diff after kubectl patch: want exit 1 and the drift, got %v", diff)
 	}
-	if r := meshCmd(t, "apply", "-f", file, "-n", ns, "--mesh", "istio"); r.code != 1 || !strings.Contains(r.stderr, "conflict") {
+	if r := meshCmd(t, "apply", "-f", file, "-n", ns, "--mesh", "istio"); r.Code != 1 || !strings.Contains(r.Stderr, "conflict") {
 		t.Errorf("apply over another manager's field without --force-conflicts: want a conflict, got %v", r)
 	}
 	must(t, meshCmd(t, "apply", "-f", file, "-n", ns, "--mesh", "istio", "--force-conflicts"))
 	timeout := must(t, kubectl(t, "get", "virtualservice.networking.istio.io", "reviews", "-n", ns, "-o", "jsonpath={.spec.http[1].timeout}"))
-	if timeout.stdout != "2s" {
-		t.Errorf("after apply --force-conflicts the timeout is %q, want the pattern's 2s", timeout.stdout)
+	if timeout.Stdout != "2s" {
+		t.Errorf("after apply --force-conflicts the timeout is %q, want the pattern's 2s", timeout.Stdout)
 	}
 }
 
@@ -259,7 +259,7 @@ func TestPatternMesheryImport(t *testing.T) {
 			namespace(t, tt.ns)
 			file := filepath.Join(root, "plugin/pattern/meshery/testdata", tt.file)
 			r := must(t, meshCmd(t, "apply", "-f", file))
-			if !strings.Contains(r.stdout, tt.want) {
+			if !strings.Contains(r.Stdout, tt.want) {
 				t.Errorf("apply of %s did not apply %s: %v", tt.file, tt.want, r)
 			}
 			must(t, meshCmd(t, "delete", "-f", file))

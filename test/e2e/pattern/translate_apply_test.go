@@ -1,11 +1,11 @@
 package pattern
 
 import (
+	"github.com/kubectl-mesh/kubectl-mesh/test/cmdrun"
+
 	"bytes"
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -61,52 +61,19 @@ spec:
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := dryRunApply(t, ns, tc.doc)
-			if r.code == 0 || !strings.Contains(r.stderr, tc.want) {
+			if r.Code == 0 || !strings.Contains(r.Stderr, tc.want) {
 				t.Fatalf("want a rejection naming %s, got %v", tc.want, r)
 			}
 		})
 	}
 }
 
-func applyGoldens(t *testing.T, dir, ns string) {
-	root, err := moduleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	goldens, err := filepath.Glob(filepath.Join(root, dir, "*.golden"))
-	if err != nil || len(goldens) == 0 {
-		t.Fatalf("no golden files in %s (%v)", dir, err)
-	}
-	namespace(t, ns)
-	applied := 0
-	for _, path := range goldens {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if bytes.HasPrefix(data, []byte("error")) {
-			continue // a golden of a refused translation has no objects
-		}
-		t.Run(strings.TrimSuffix(filepath.Base(path), ".golden"), func(t *testing.T) {
-			docs, n := intoNamespace(t, data, ns)
-			r := must(t, dryRunApply(t, ns, docs))
-			if got := strings.Count(r.stdout, "serverside-applied (server dry run)"); got != n {
-				t.Fatalf("applied %d of %d objects:\n%v", got, n, r)
-			}
-			applied += n
-		})
-	}
-	if applied == 0 {
-		t.Fatal("no object was applied")
-	}
-}
-
 // dryRunApply applies docs the way kubectl mesh apply does (server-side,
 // field manager kubectl-mesh), as a server dry run with strict field
 // validation, so an unknown or pruned field is an error, not a warning.
-func dryRunApply(t *testing.T, ns, docs string) result {
+func dryRunApply(t *testing.T, ns, docs string) cmdrun.Result {
 	t.Helper()
-	return run(t, docs, "/usr/bin/kubectl", "apply", "--server-side", "--dry-run=server", "--validate=strict",
+	return cmdrun.Run(t, cluster.Kubeconfig, docs, "/usr/bin/kubectl", "apply", "--server-side", "--dry-run=server", "--validate=strict",
 		"--field-manager=kubectl-mesh", "-n", ns, "-f", "-")
 }
 

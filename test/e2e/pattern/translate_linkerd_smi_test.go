@@ -19,7 +19,7 @@ func TestTranslateLinkerdSMIAccepted(t *testing.T) {
 		{"smi", "translate-smi"},
 	} {
 		t.Run(tc.mesh, func(t *testing.T) {
-			applyGoldensWithServices(t, "plugin/pattern/translate/"+tc.mesh+"/testdata", tc.ns)
+			applyGoldens(t, "plugin/pattern/translate/"+tc.mesh+"/testdata", tc.ns)
 		})
 	}
 }
@@ -79,7 +79,7 @@ spec:
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := dryRunApply(t, ns, tc.doc)
-			if r.code == 0 || !strings.Contains(r.stderr, tc.want) {
+			if r.Code == 0 || !strings.Contains(r.Stderr, tc.want) {
 				t.Fatalf("want a rejection naming %s, got %v", tc.want, r)
 			}
 		})
@@ -90,7 +90,9 @@ spec:
 // belong to the application, so the test creates them first.
 var sharedService = regexp.MustCompile(`(?m)^# shared\napiVersion: v1\nkind: Service\nmetadata:\n(?:  .*\n)*?  name: (\S+)\n`)
 
-func applyGoldensWithServices(t *testing.T, dir, ns string) {
+// applyGoldens server-side dry-run applies every object of every golden
+// file in dir into ns, creating first the Services goldens only annotate.
+func applyGoldens(t *testing.T, dir, ns string) {
 	root, err := moduleRoot()
 	if err != nil {
 		t.Fatal(err)
@@ -111,14 +113,14 @@ func applyGoldensWithServices(t *testing.T, dir, ns string) {
 		}
 		for _, m := range sharedService.FindAllSubmatch(data, -1) {
 			name := string(m[1])
-			if kubectl(t, "get", "service", name, "-n", ns).code != 0 {
+			if kubectl(t, "get", "service", name, "-n", ns).Code != 0 {
 				must(t, kubectl(t, "create", "service", "clusterip", name, "--tcp=80:8080", "-n", ns))
 			}
 		}
 		t.Run(strings.TrimSuffix(filepath.Base(path), ".golden"), func(t *testing.T) {
 			docs, n := intoNamespace(t, data, ns)
 			r := must(t, dryRunApply(t, ns, docs))
-			if got := strings.Count(r.stdout, "serverside-applied (server dry run)"); got != n {
+			if got := strings.Count(r.Stdout, "serverside-applied (server dry run)"); got != n {
 				t.Fatalf("applied %d of %d objects:\n%v", got, n, r)
 			}
 			applied += n

@@ -1,0 +1,50 @@
+// Package cmdrun runs programs (kubectl, kubectl-mesh) against a sandbox
+// cluster for the end-to-end tests, keeping their output and exit code.
+package cmdrun
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// Result is one run of a program.
+type Result struct {
+	Stdout, Stderr string
+	Code           int
+}
+
+func (r Result) String() string {
+	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
+}
+
+// Run runs bin with args and stdin, with KUBECONFIG set to kubeconfig. A
+// program that exits non-zero is a Result; one that cannot start fails t.
+func Run(t testing.TB, kubeconfig, stdin, bin string, args ...string) Result {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), bin, args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := Result{Stdout: stdout.String(), Stderr: stderr.String()}
+	if exit, ok := err.(*exec.ExitError); ok {
+		r.Code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running %s %s: %v", bin, strings.Join(args, " "), err)
+	}
+	return r
+}
+
+// Must fails t unless r exited 0.
+func Must(t testing.TB, r Result) Result {
+	t.Helper()
+	if r.Code != 0 {
+		t.Fatalf("command failed: %v", r)
+	}
+	return r
+}
