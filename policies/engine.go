@@ -34,6 +34,7 @@ type Engine struct {
 	library   []Source
 	overrides map[string]Enforcement
 	set       atomic.Pointer[Set]
+	values    valueCache
 }
 
 // New compiles the library and the custom policies. Any invalid policy fails
@@ -94,10 +95,16 @@ func (e *Engine) Policies() []Metadata {
 
 // SetInventory replaces data.inventory and recomputes the inventory index,
 // in one transaction: evaluations see the old pair or the new pair.
+// Objects with the uid and resourceVersion of the previous call reuse the
+// AST value converted then.
 func (e *Engine) SetInventory(ctx context.Context, inv *Inventory) error {
 	set := e.set.Load()
+	doc, err := e.values.document(inv)
+	if err != nil {
+		return fmt.Errorf("writing the inventory: %w", err)
+	}
 	return storage.Txn(ctx, e.store, storage.WriteParams, func(txn storage.Transaction) error {
-		if err := e.store.Write(ctx, txn, storage.AddOp, storage.MustParsePath("/inventory"), inv.value()); err != nil {
+		if err := e.store.Write(ctx, txn, storage.AddOp, storage.MustParsePath("/inventory"), doc); err != nil {
 			return fmt.Errorf("writing the inventory: %w", err)
 		}
 		if set == nil || set.index == nil {

@@ -5,6 +5,9 @@ package policies
 //
 //	data.inventory.cluster[apiVersion][kind][name]
 //	data.inventory.namespace[namespace][apiVersion][kind][name]
+//
+// The trees hold the objects as added; they are sanitized when the
+// document is built, so an engine can reuse what it converted last time.
 type Inventory struct {
 	cluster   map[string]any
 	namespace map[string]any
@@ -16,8 +19,9 @@ func NewInventory() *Inventory {
 	return &Inventory{cluster: map[string]any{}, namespace: map[string]any{}}
 }
 
-// Add records obj (without mutating it). Objects with a namespace go under
-// namespace, the rest under cluster. Objects without kind or name are ignored.
+// Add records obj, which neither Add nor the caller may modify afterwards.
+// Objects with a namespace go under namespace, the rest under cluster.
+// Objects without kind or name are ignored.
 func (inv *Inventory) Add(obj map[string]any) {
 	apiVersion, _ := obj["apiVersion"].(string)
 	kind, _ := obj["kind"].(string)
@@ -35,14 +39,42 @@ func (inv *Inventory) Add(obj map[string]any) {
 	if _, exists := byName[name]; !exists {
 		inv.count++
 	}
-	byName[name] = sanitize(obj)
+	byName[name] = obj
 }
 
 // Len is the number of objects held.
 func (inv *Inventory) Len() int { return inv.count }
 
-func (inv *Inventory) value() map[string]any {
-	return map[string]any{"cluster": inv.cluster, "namespace": inv.namespace}
+// document builds the data.inventory document with each object replaced by
+// convert(object).
+func (inv *Inventory) document(convert func(obj map[string]any) (any, error)) (map[string]any, error) {
+	cluster, err := mapLeaves(inv.cluster, 3, convert)
+	if err != nil {
+		return nil, err
+	}
+	namespace, err := mapLeaves(inv.namespace, 4, convert)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"cluster": cluster, "namespace": namespace}, nil
+}
+
+// mapLeaves copies a tree of depth levels, converting the objects at its leaves.
+func mapLeaves(tree map[string]any, depth int, convert func(obj map[string]any) (any, error)) (map[string]any, error) {
+	out := make(map[string]any, len(tree))
+	for k, v := range tree {
+		m, _ := v.(map[string]any)
+		var err error
+		if depth == 1 {
+			out[k], err = convert(m)
+		} else {
+			out[k], err = mapLeaves(m, depth-1, convert)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func child(m map[string]any, key string) map[string]any {
@@ -104,5 +136,6 @@ func sanitize(obj map[string]any) map[string]any {
 // InventoryDocument returns the data.inventory document, for tools and
 // benchmarks that evaluate Rego without the engine.
 func InventoryDocument(inv *Inventory) map[string]any {
-	return inv.value()
+	doc, _ := inv.document(func(obj map[string]any) (any, error) { return sanitize(obj), nil })
+	return doc
 }

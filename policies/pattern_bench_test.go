@@ -26,7 +26,8 @@ func patternObjects(i, services int, ns string) []map[string]any {
 		fields["f:spec"] = specFields
 		return map[string]any{
 			"name": name, "namespace": ns, "uid": fmt.Sprintf("0000-%s-%d", name, len(spec)),
-			"generation": int64(1), "creationTimestamp": "2025-01-01T00:00:00Z",
+			"resourceVersion": fmt.Sprint(1000 + i),
+			"generation":      int64(1), "creationTimestamp": "2025-01-01T00:00:00Z",
 			"labels": map[string]any{
 				"app.kubernetes.io/managed-by":   "kubectl-mesh",
 				"kubectl-mesh.io/pattern":        "bench",

@@ -152,9 +152,12 @@ writes contains {"manager": e.manager, "sections": sections} if {
 	count(sections) > 0
 }
 
-# Writes by anyone but kubectl mesh to an object of a pattern.
+# Writes by anyone but kubectl mesh to an object of a pattern. A request
+# that names a field manager writes only as that manager, so kubectl mesh's
+# own writes (most of the admissions) skip comparing the objects.
 foreign contains w if {
 	pattern
+	request_manager != field_manager
 	some w in writes
 	w.manager != field_manager
 }
