@@ -173,7 +173,7 @@ func TestAdmissionThroughKubectl(t *testing.T) {
 	}
 	port := admissionStartServer(t, h, ca)
 	admissionRegister(t, client, port, ca.CertPEM)
-	admissionWaitForWebhook(t)
+	waitForWebhook(t, fmt.Sprintf(admissionSplitVS, admissionNamespace), "MESH1115", "apply", "--dry-run=server", "-f", "-")
 
 	t.Run("a deny policy refuses the object with every message, policy ID first", func(t *testing.T) {
 		_, stderr, err := admissionKubectl(t, fmt.Sprintf(admissionSplitVS, admissionNamespace), "apply", "-f", "-")
@@ -369,28 +369,7 @@ func admissionRegister(t *testing.T, client kubernetes.Interface, port int, caPE
 			}, &metav1.LabelSelector{MatchLabels: map[string]string{admission.PolicyLabel: "true"}}),
 		},
 	}
-	if _, err := client.AdmissionregistrationV1().ValidatingWebhookConfigurations().Create(t.Context(), cfg, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = client.AdmissionregistrationV1().ValidatingWebhookConfigurations().Delete(context.Background(), cfg.Name, metav1.DeleteOptions{})
-	})
-}
-
-// admissionWaitForWebhook waits until the apiserver calls the webhook: it
-// picks up a new configuration asynchronously. A server-side dry run of
-// the refused object stores nothing while it waits.
-func admissionWaitForWebhook(t *testing.T) {
-	t.Helper()
-	var last string
-	err := wait.PollUntilContextTimeout(t.Context(), 250*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
-		_, stderr, err := admissionKubectl(t, fmt.Sprintf(admissionSplitVS, admissionNamespace), "apply", "--dry-run=server", "-f", "-")
-		last = stderr
-		return err != nil && strings.Contains(stderr, "MESH1115"), nil
-	})
-	if err != nil {
-		t.Fatalf("the apiserver never called the webhook: %v\nlast kubectl output:\n%s", err, last)
-	}
+	createWebhookConfiguration(t, client, cfg)
 }
 
 // admissionKubectl runs kubectl against the sandbox and returns both

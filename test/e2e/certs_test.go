@@ -229,12 +229,7 @@ func certsRegisterWebhook(t *testing.T, kube kubernetes.Interface, port int) {
 			AdmissionReviewVersions: []string{"v1"},
 		}},
 	}
-	if _, err := kube.AdmissionregistrationV1().ValidatingWebhookConfigurations().Create(t.Context(), cfg, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = kube.AdmissionregistrationV1().ValidatingWebhookConfigurations().Delete(context.Background(), cfg.Name, metav1.DeleteOptions{})
-	})
+	createWebhookConfiguration(t, kube, cfg)
 }
 
 // certsAdmitProbe creates labelled ConfigMaps until the apiserver's call to

@@ -17,7 +17,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	cradmission "sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -170,7 +169,9 @@ func TestDriftPolicies(t *testing.T) {
 	}
 	port := admissionStartServer(t, recorder, ca)
 	driftRegister(t, client, port, ca.CertPEM)
-	driftWaitForWebhook(t)
+	// A server-side dry run creating a locked object is refused by MESH5005
+	// once the apiserver calls the webhook, and stores nothing.
+	waitForWebhook(t, driftVS("reviews-probe", "5s", `kubectl-mesh.io/drift: lock`), "MESH5005", "create", "--dry-run=server", "-f", "-")
 
 	apply := func(t *testing.T, manifest string) string {
 		t.Helper()
@@ -407,26 +408,5 @@ func driftRegister(t *testing.T, client kubernetes.Interface, port int, caPEM []
 			AdmissionReviewVersions: []string{"v1"},
 		}},
 	}
-	if _, err := client.AdmissionregistrationV1().ValidatingWebhookConfigurations().Create(t.Context(), cfg, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = client.AdmissionregistrationV1().ValidatingWebhookConfigurations().Delete(context.Background(), cfg.Name, metav1.DeleteOptions{})
-	})
-}
-
-// driftWaitForWebhook waits until the apiserver calls the webhook: a
-// server-side dry run creating a locked object with kubectl create is
-// refused by MESH5005 once it does, and stores nothing.
-func driftWaitForWebhook(t *testing.T) {
-	t.Helper()
-	var last string
-	err := wait.PollUntilContextTimeout(t.Context(), 250*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
-		_, stderr, err := admissionKubectl(t, driftVS("reviews-probe", "5s", `kubectl-mesh.io/drift: lock`), "create", "--dry-run=server", "-f", "-")
-		last = stderr
-		return err != nil && strings.Contains(stderr, "MESH5005"), nil
-	})
-	if err != nil {
-		t.Fatalf("the apiserver never called the webhook: %v\nlast kubectl output:\n%s", err, last)
-	}
+	createWebhookConfiguration(t, client, cfg)
 }

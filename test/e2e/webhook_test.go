@@ -458,12 +458,7 @@ func registerWebhook(t *testing.T, client kubernetes.Interface, port int, caPEM 
 				&metav1.LabelSelector{MatchLabels: map[string]string{"kubectl-mesh.io/policy": "true"}}),
 		},
 	}
-	if _, err := client.AdmissionregistrationV1().ValidatingWebhookConfigurations().Create(t.Context(), cfg, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = client.AdmissionregistrationV1().ValidatingWebhookConfigurations().Delete(context.Background(), cfg.Name, metav1.DeleteOptions{})
-	})
+	createWebhookConfiguration(t, client, cfg)
 }
 
 func kubeClient(t *testing.T) kubernetes.Interface {
