@@ -74,12 +74,18 @@ dist: chart-crds ## Build release archives for Krew and dist/krew.yaml with thei
 test: lint test-unit test-e2e ## Run everything CI runs: lint, unit tests, end-to-end tests.
 
 .PHONY: test-unit
-test-unit: chart-crds ## Run the unit tests (no cluster).
+test-unit: chart-crds chromium ## Run the unit tests (no cluster).
 	$(GO) test -count=1 $(UNIT_PKGS)
 
 .PHONY: test-e2e
 test-e2e: chart-crds sandbox-bin build ## Run the end-to-end tests against sandbox clusters.
 	$(GO) test -count=1 -timeout 30m ./test/e2e/...
+
+# The HTML report test renders pages in headless Chromium, Debian's package.
+.PHONY: chromium
+chromium: ## Install Debian's chromium (headless report tests) when it is missing.
+	@command -v chromium >/dev/null || { echo "Installing Debian's chromium for the report tests..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 .PHONY: lint
 lint: ## gofmt and go vet, and check that the pinned core dependencies build together.

@@ -105,6 +105,9 @@ func Start(ctx context.Context, opts Options, dir string) (*Cluster, error) {
 		// which nothing in the sandbox needs, so that reconciler is off.
 		"--extra-args", "kube-apiserver=advertise-address=127.0.0.1",
 		"--extra-args", "kube-apiserver=endpoint-reconciler-type=none",
+		// Simulated pods get logs and port-forwards from kwok's CRDs: a
+		// test points them at a file or at a server it runs on loopback.
+		"--enable-crds", "Logs,ClusterLogs,PortForward,ClusterPortForward",
 		"--wait", opts.StartTimeout.String(),
 	)
 	if err != nil {

@@ -1,0 +1,121 @@
+package compare
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/smp"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading golden file (run with -update to make it): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (run with -update to accept):\n got:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+// sample is a comparison with a regression, an absolute limit, a zero in A,
+// sub-ms, ms and s latencies, qps and errors.
+func sample(t *testing.T) *Comparison {
+	t.Helper()
+	a := result("main-20261123-100000", smp.Latencies{Min: 0, Average: 1.2345, P50: 0.9876, P90: 4.2, P99: 12.34, P999: 250.5, Max: 1234.5}, 998.76, 30000, 3)
+	b := result("pr-42-20261123-110000", smp.Latencies{Min: 0.052, Average: 1.3, P50: 0.9876, P90: 4.1, P99: 14.1, P999: 251, Max: 2500}, 950.1, 28500, 57)
+	b.Interrupted = true
+	th, err := ParseThresholds("p50=5%,p90=1ms,p99=10%,qps=5%,errors=0.1%")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Compare(a, b, th)
+}
+
+func TestPrintTable(t *testing.T) {
+	tests := []struct {
+		name string
+		c    func(t *testing.T) *Comparison
+	}{
+		{"regression", sample},
+		{"no-limits", func(t *testing.T) *Comparison {
+			a := result("", lat(10), 100, 1000, 0)
+			return Compare(a, a, nil)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := tt.c(t).PrintTable(&buf); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "table-"+tt.name, buf.Bytes())
+		})
+	}
+}
+
+func TestPrintNotes(t *testing.T) {
+	var buf bytes.Buffer
+	if err := sample(t).PrintNotes(&buf); err != nil {
+		t.Fatal(err)
+	}
+	want := "Warning: B (pr-42-20261123-110000) was interrupted: its figures cover only the requests made before it stopped\n"
+	if buf.String() != want {
+		t.Errorf("PrintNotes:\n got %q\nwant %q", buf.String(), want)
+	}
+}
+
+func TestMarshal(t *testing.T) {
+	c := sample(t)
+	js, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "comparison.json", append(js, '\n'))
+	ys, err := yaml.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "comparison.yaml", ys)
+}
+
+func TestMillis(t *testing.T) {
+	tests := []struct {
+		name string
+		in   float64
+		want string
+	}{
+		{"zero", 0, "0ms"},
+		{"sub-millisecond", 0.0523, "0.052ms"},
+		{"single digit", 1.2345, "1.234ms"},
+		{"just under ten", 9.9994, "9.999ms"},
+		{"tens", 12.34, "12.3ms"},
+		{"hundreds", 999.94, "999.9ms"},
+		{"seconds", 1234.5, "1.23s"},
+		{"negative", -12.34, "-12.3ms"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Millis(tt.in); got != tt.want {
+				t.Errorf("Millis(%v) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,154 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/smp"
+)
+
+// field is one labelled value of a summary.
+type field struct {
+	Label, Value string
+}
+
+// summary is what both the text and the HTML printers show for one result.
+// Every summary has the same labels in the same order, so the comparison
+// table is the summaries side by side.
+type summary struct {
+	Name   string
+	Colour string
+	Empty  bool
+	Fields []field
+	// Latency holds min, avg, p50, p90, p99, p99.9 and max in ms.
+	Latency []field
+}
+
+var latencyLabels = []string{"min", "avg", "p50", "p90", "p99", "p99.9", "max"}
+
+func summaries(results []*smp.Result) []summary {
+	names := displayNames(results)
+	out := make([]summary, len(results))
+	for i, r := range results {
+		out[i] = summarise(r, names[i], colour(i))
+	}
+	return out
+}
+
+func summarise(r *smp.Result, name, col string) summary {
+	s := summary{Name: name, Colour: col, Empty: r.Histogram.Count == 0}
+	var client smp.Client
+	if len(r.Config.Clients) > 0 {
+		client = r.Config.Clients[0]
+	}
+	s.Fields = []field{
+		{"Target", orDash(r.Target())},
+		{"Start", startTime(r.StartTime)},
+		{"Duration", duration(r)},
+		{"QPS", fmt.Sprintf("%s requested, %s actual", r.RequestedQPS(), strconv.FormatFloat(r.ActualQPS, 'f', 1, 64))},
+		{"Connections", strconv.Itoa(client.Connections)},
+		{"Loop", orDash(client.Loop)},
+		{"Requests", strconv.FormatInt(r.Requests, 10)},
+		{"Errors", errorsText(r)},
+		{"Status codes", statusCodes(r)},
+		{"Mesh", mesh(r.Mesh)},
+		{"Kubernetes", kubernetes(r.Env)},
+	}
+	l := r.Latencies
+	for i, v := range []float64{l.Min, l.Average, l.P50, l.P90, l.P99, l.P999, l.Max} {
+		val := "-"
+		if !s.Empty {
+			val = ms(v)
+		}
+		s.Latency = append(s.Latency, field{latencyLabels[i], val})
+	}
+	return s
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func startTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// duration is the time the run took, then what was asked for.
+func duration(r *smp.Result) string {
+	d := "-"
+	if !r.StartTime.IsZero() && !r.EndTime.Before(r.StartTime) {
+		d = r.EndTime.Sub(r.StartTime).Round(time.Millisecond).String()
+	}
+	switch {
+	case r.Config.Duration != "":
+		d += " (requested " + r.Config.Duration + ")"
+	case r.Config.Requests > 0:
+		d += fmt.Sprintf(" (requested %d requests)", r.Config.Requests)
+	}
+	if r.Interrupted {
+		d += ", interrupted"
+	}
+	return d
+}
+
+func errorsText(r *smp.Result) string {
+	return fmt.Sprintf("%d (%s%%)", r.Errors, strconv.FormatFloat(r.ErrorRate(), 'f', 2, 64))
+}
+
+// statusCodes lists the counts by code in numeric order, as fortio prints
+// them; -1 is fortio's code for socket errors.
+func statusCodes(r *smp.Result) string {
+	var parts []string
+	for _, c := range r.SortedStatusCodes() {
+		label := c
+		if c == "-1" {
+			label = "-1 (socket)"
+		}
+		parts = append(parts, fmt.Sprintf("%s: %d", label, r.StatusCodes[c]))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func mesh(m *smp.MeshConfig) string {
+	if m == nil || m.Type == "" {
+		return "-"
+	}
+	s := m.Type
+	if m.Build != "" {
+		s += " " + m.Build
+	}
+	if m.Revision != "" {
+		s += " (revision " + m.Revision + ")"
+	}
+	return s
+}
+
+func kubernetes(e *smp.Environment) string {
+	if e == nil {
+		return "-"
+	}
+	return orDash(e.KubernetesVersion)
+}
+
+// ms prints a latency in milliseconds with three significant digits and
+// no exponent: 0.0523, 1.23, 12.3, 512.
+func ms(v float64) string {
+	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	dec := 2 - int(math.Floor(math.Log10(math.Abs(v))))
+	dec = max(0, min(dec, 4))
+	return strconv.FormatFloat(v, 'f', dec, 64)
+}

@@ -1,0 +1,180 @@
+// Package perfbench measures kubectl mesh perf's load runner side by side
+// with raw fortio against the same loopback server in one run (issue 7,
+// DESIGN.md "Measuring performance"), and the runner's rate accuracy up to
+// 10,000 requests/s with the load generator on one core. `make bench` runs
+// it; hack/bench-summary.sh prints the ratios.
+package perfbench
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"fortio.org/fortio/fhttp"
+	"fortio.org/fortio/periodic"
+	"fortio.org/log"
+
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/load"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/runner"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/smp"
+)
+
+const (
+	// The echo server gets this CPU; the load generator runs with
+	// GOMAXPROCS=1 beside it.
+	serverCPU   = "1"
+	roundLength = 3 * time.Second
+	rounds      = 3
+	connections = 8
+)
+
+// BenchmarkRunnerVsFortio runs the same load through our runner and through
+// fortio's fhttp directly, alternating, at a fixed 1,000 requests/s and as
+// fast as possible: achieved QPS and p50 of each.
+func BenchmarkRunnerVsFortio(b *testing.B) {
+	url := startEchoServer(b)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	for b.Loop() {
+		metrics := map[string][]float64{}
+		for range rounds {
+			for _, qps := range []float64{1000, 0} {
+				mode := "fixed"
+				if qps == 0 {
+					mode = "max"
+				}
+				ours := runOurs(b, url, qps)
+				raw := runRawFortio(b, url, qps, ours.Resolution)
+				metrics["runner-"+mode+"-qps"] = append(metrics["runner-"+mode+"-qps"], ours.Fortio.ActualQPS)
+				metrics["fortio-"+mode+"-qps"] = append(metrics["fortio-"+mode+"-qps"], raw.ActualQPS)
+				metrics["runner-"+mode+"-p50-us"] = append(metrics["runner-"+mode+"-p50-us"], p50(ours.Fortio)*1e6)
+				metrics["fortio-"+mode+"-p50-us"] = append(metrics["fortio-"+mode+"-p50-us"], p50(raw)*1e6)
+			}
+		}
+		for name, values := range metrics {
+			b.ReportMetric(median(values), name)
+		}
+	}
+}
+
+// BenchmarkQPSAccuracy reports the achieved rate as a percentage of the
+// requested one, open loop without catch-up, load generator on one core.
+func BenchmarkQPSAccuracy(b *testing.B) {
+	url := startEchoServer(b)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	for _, qps := range []float64{1000, 5000, 10000} {
+		b.Run(fmt.Sprintf("qps=%.0f", qps), func(b *testing.B) {
+			for b.Loop() {
+				var accuracy []float64
+				for range rounds {
+					out := runOurs(b, url, qps)
+					accuracy = append(accuracy, 100*out.Fortio.ActualQPS/qps)
+				}
+				b.ReportMetric(median(accuracy), "accuracy-pct")
+			}
+		})
+	}
+}
+
+func runOurs(b *testing.B, url string, qps float64) *runner.Outcome {
+	b.Helper()
+	spec := &load.Spec{URL: url, QPS: qps, Connections: connections, Duration: roundLength, Loop: load.Open}
+	if qps == 0 {
+		spec.Loop = load.Closed
+	}
+	out, err := runner.Run(b.Context(), spec, runner.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	checkNoErrors(b, out.Fortio)
+	return out
+}
+
+// runRawFortio is fortio's HTTP runner as its own CLI would set it up, with
+// the resolution our runner fitted, so that both histograms are alike.
+func runRawFortio(b *testing.B, url string, qps float64, resolution time.Duration) *fhttp.HTTPRunnerResults {
+	b.Helper()
+	opts := fhttp.HTTPRunnerOptions{
+		RunnerOptions: periodic.RunnerOptions{
+			QPS: qps, Duration: roundLength, NumThreads: connections,
+			Resolution: resolution.Seconds(), NoCatchUp: qps > 0,
+			Percentiles: smp.Percentiles, Out: io.Discard,
+		},
+		HTTPOptions: fhttp.HTTPOptions{URL: url},
+	}
+	if qps == 0 {
+		opts.QPS = -1
+	}
+	res, err := fhttp.RunHTTPTest(&opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	checkNoErrors(b, res)
+	return res
+}
+
+func checkNoErrors(b *testing.B, res *fhttp.HTTPRunnerResults) {
+	b.Helper()
+	for code, n := range res.RetCodes {
+		if code != 200 {
+			b.Fatalf("%d responses with status %d", n, code)
+		}
+	}
+}
+
+func p50(res *fhttp.HTTPRunnerResults) float64 {
+	for _, p := range res.DurationHistogram.Percentiles {
+		if p.Percentile == 50 {
+			return p.Value
+		}
+	}
+	return 0
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// startEchoServer builds and starts test/echoserver pinned to serverCPU
+// when taskset exists, and returns its URL.
+func startEchoServer(b *testing.B) string {
+	b.Helper()
+	log.SetLogLevelQuiet(log.Error)
+	bin := filepath.Join(b.TempDir(), "echoserver")
+	if out, err := exec.Command("go", "build", "-o", bin, "../echoserver").CombinedOutput(); err != nil {
+		b.Fatalf("building the echo server: %v\n%s", err, out)
+	}
+	args := []string{bin}
+	if _, err := exec.LookPath("taskset"); err == nil && runtime.NumCPU() > 1 {
+		args = append([]string{"taskset", "-c", serverCPU}, args...)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
+	if err != nil || !ok {
+		b.Fatalf("echo server did not start: %q %v", line, err)
+	}
+	return "http://" + addr + "/"
+}
