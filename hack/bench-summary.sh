@@ -17,7 +17,7 @@ function median(name,   n, i, j, t, a) {
 		if ($(i + 1) == "ns/op") { count[name]++; v[name, count[name]] = $i }
 		if ($(i + 1) == "peak-RSS-MiB") { rss[name] = ($i > rss[name]) ? $i : rss[name] }
 		# Custom metrics (b.ReportMetric), kept per unit: name/unit.
-		if ($(i + 1) ~ /-(us|qps|MiB)$/) { m = name "/" $(i + 1); count[m]++; v[m, count[m]] = $i }
+		if ($(i + 1) ~ /-(us|qps|MiB|pct)$/) { m = name "/" $(i + 1); count[m]++; v[m, count[m]] = $i }
 	}
 }
 function ratio(label, a, b, target,   x, y) {
@@ -37,6 +37,17 @@ END {
 	ratio("pattern apply, 1,000 objects: kubectl apply --server-side / kubectl mesh", "BenchmarkPatternApply1000/kubectl-apply-server-side", "BenchmarkPatternApply1000/kubectl-mesh", ">= 5.000")
 	ratio("pattern apply, 1,000 objects: with the webhook / without", "BenchmarkPatternApply1000/kubectl-mesh-webhook", "BenchmarkPatternApply1000/kubectl-mesh", "<= 1.100")
 	ratio("install Istio minimal to Ready: kubectl mesh / Helm SDK", "BenchmarkInstallIstioMinimal/kubectl-mesh", "BenchmarkInstallIstioMinimal/helm-sdk", "<= 1.100")
+	p = "BenchmarkRunnerVsFortio/"
+	for (m = 0; m < 2; m++) {
+		mode = m ? "max" : "fixed"; what = m ? "as fast as possible" : "1,000/s"
+		ratio("perf runner / raw fortio: achieved QPS, " what, p "runner-" mode "-qps", p "fortio-" mode "-qps", "0.970 - 1.030")
+		ratio("perf runner / raw fortio: p50, " what, p "runner-" mode "-p50-us", p "fortio-" mode "-p50-us", "0.970 - 1.030")
+	}
+	split("1000 5000 10000", rates, " ")
+	for (k = 1; k <= 3; k++) {
+		a = median("BenchmarkQPSAccuracy/qps=" rates[k] "/accuracy-pct")
+		if (a >= 0) printf "%-58s %10.2f %%  %s\n", "perf runner achieved/requested rate at " rates[k] "/s, one core", a, ">= 99 %"
+	}
 	w = "BenchmarkWebhookLoad/"
 	if (median(w "noop-p50-us") >= 0) {
 		printf "%-58s %10.0f us %s\n", "webhook p50 at 1,000/s: policies - no-op", median(w "policies-p50-us") - median(w "noop-p50-us"), "<= 150 us"

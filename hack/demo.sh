@@ -134,8 +134,50 @@ printf '$ kubectl mesh diff -f reviews-canary.yaml -n bookinfo\n'
 kubectl mesh diff -f "$root/examples/patterns/reviews-canary.yaml" -n bookinfo || echo "(exit code $?: differences and drift, as kubectl diff exits 1)"
 run kubectl mesh apply -f "$root/examples/patterns/reviews-canary.yaml" -n bookinfo --force-conflicts
 
+step "Load tests: a Service reached through a port-forward, as kubectl port-forward does"
+# The pod is simulated by kwok; its port is forwarded to a real HTTP server
+# on loopback (fortio's echo handler: ?delay= adds latency).
+echoserver >"$work/echo.log" 2>&1 &
+echo_pid=$!
+trap 'kill $echo_pid 2>/dev/null || true' EXIT
+until grep -q "listening on" "$work/echo.log"; do sleep 0.1; done
+echo_port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$work/echo.log")
+run kubectl create namespace perf-demo
+kubectl apply -n perf-demo -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Service
+metadata: {name: echo}
+spec:
+  selector: {app: echo}
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: echo, labels: {app: echo}}
+spec:
+  containers: [{name: echo, image: fortio/fortio, ports: [{containerPort: 8080}]}]
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: PortForward
+metadata: {name: echo}
+spec:
+  forwards: [{ports: [8080], target: {address: 127.0.0.1, port: $echo_port}}]
+YAML
+kubectl wait --for=condition=Ready pod/echo -n perf-demo --timeout=60s >/dev/null
+export KUBECTL_MESH_PERF_DIR="$work/perf"
+run kubectl mesh perf run svc/echo:http -n perf-demo --qps 500 -c 4 -t 3s --path "/?delay=1ms" --name before
+run kubectl mesh perf baseline set main before
+
+step "The same load against a slower version, gated on the baseline (exit code 3)"
+printf '$ kubectl mesh perf run svc/echo:http -n perf-demo --qps 500 -c 4 -t 3s --path "/?delay=3ms" --name after --compare-to main --max-regression p99=10%%,qps=5%%\n'
+kubectl mesh perf run svc/echo:http -n perf-demo --qps 500 -c 4 -t 3s --path "/?delay=3ms" --name after \
+  --compare-to main --max-regression p99=10%,qps=5% || echo "(exit code $?: a regression, CI stops here)"
+run kubectl mesh perf list -o wide
+run kubectl mesh perf report before after -o "$work/perf-report.html"
+echo "The report is self-contained: open $work/perf-report.html in a browser."
+
 step "What comes next"
 cat <<'TXT'
-Next, this tour also runs a load test. Explore the sandbox yourself with
-`make sandbox`.
+Explore the sandbox yourself with `make sandbox`: kubectl and kubectl mesh
+are on the PATH, and nothing you do there leaves it.
 TXT

@@ -1,0 +1,334 @@
+package plugin
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/duration"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/kubectl/pkg/util/templates"
+
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/compare"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/load"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/report"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/smp"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/store"
+)
+
+// NewCmdPerfList creates `kubectl mesh perf list`.
+func NewCmdPerfList(streams genericiooptions.IOStreams, results *resultsDir) *cobra.Command {
+	var selector, output string
+	cmd := &cobra.Command{
+		Use:   "list [flags]",
+		Short: "List the stored results",
+		Example: templates.Examples(`
+			# Every result, oldest first
+			kubectl mesh perf list
+
+			# The results of one branch, with their labels
+			kubectl mesh perf list -l branch=main -o wide`),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if output != "" {
+				if err := validateOutputFormat(output, "wide", "json", "yaml", "name"); err != nil {
+					return err
+				}
+			}
+			sel, err := labels.Parse(selector)
+			if err != nil {
+				return fmt.Errorf("--selector: %w", err)
+			}
+			st, err := results.open()
+			if err != nil {
+				return err
+			}
+			list, err := st.List(sel)
+			var partial *store.ListWarning
+			if errors.As(err, &partial) {
+				fmt.Fprintf(streams.ErrOut, "Warning: %v\n", err)
+			} else if err != nil {
+				return err
+			}
+			switch output {
+			case "json", "yaml":
+				if list == nil {
+					list = []*smp.Result{}
+				}
+				return printStructured(streams.Out, output, list)
+			case "name":
+				for _, r := range list {
+					fmt.Fprintln(streams.Out, r.Name)
+				}
+				return nil
+			}
+			if len(list) == 0 {
+				fmt.Fprintf(streams.ErrOut, "No results found in %s.\n", st.Dir())
+				return nil
+			}
+			return printResultTable(streams.Out, list, output == "wide", time.Now())
+		},
+	}
+	cmd.Flags().StringVarP(&selector, "selector", "l", "", "Label selector (key=value, key!=value, key in (a,b))")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "Output format: wide, json, yaml or name")
+	return cmd
+}
+
+func printResultTable(out io.Writer, list []*smp.Result, wide bool, now time.Time) error {
+	w := tabwriter.NewWriter(out, 0, 8, 3, ' ', 0)
+	header := "NAME\tAGE\tTARGET\tQPS\tP50\tP99\tERRORS"
+	if wide {
+		header += "\tMESH\tDURATION\tLABELS"
+	}
+	fmt.Fprintln(w, header)
+	for _, r := range list {
+		name := r.Name
+		if r.Interrupted {
+			name += " (interrupted)"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s/%.1f\t%s\t%s\t%d",
+			name, duration.HumanDuration(now.Sub(r.StartTime)), r.Target(), r.RequestedQPS(), r.ActualQPS,
+			compare.Millis(r.Latencies.P50), compare.Millis(r.Latencies.P99), r.Errors)
+		if wide {
+			mesh := "<none>"
+			if r.Mesh != nil && r.Mesh.Type != "" {
+				mesh = r.Mesh.Type
+				if r.Mesh.Build != "" {
+					mesh += " " + r.Mesh.Build
+				}
+			}
+			fmt.Fprintf(w, "\t%s\t%s\t%s", mesh, r.EndTime.Sub(r.StartTime).Round(time.Millisecond), load.SortedLabels(r.Labels))
+		}
+		fmt.Fprintln(w)
+	}
+	return w.Flush()
+}
+
+// NewCmdPerfShow creates `kubectl mesh perf show`.
+func NewCmdPerfShow(streams genericiooptions.IOStreams, results *resultsDir) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "show RESULT [flags]",
+		Short: "Show a stored result (by name, or a result file)",
+		Example: templates.Examples(`
+			# The summary of a result
+			kubectl mesh perf show reviews-20261123-101500
+
+			# The whole SMP document, histogram included
+			kubectl mesh perf show reviews-20261123-101500 -o yaml`),
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output != "" {
+				if err := validateOutputFormat(output, "json", "yaml"); err != nil {
+					return err
+				}
+			}
+			st, err := results.open()
+			if err != nil {
+				return err
+			}
+			r, err := st.Find(args[0])
+			if err != nil {
+				return err
+			}
+			if output != "" {
+				return printStructured(streams.Out, output, r)
+			}
+			return report.Text(streams.Out, []*smp.Result{r})
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "", "Output format: json or yaml (the SMP document)")
+	return cmd
+}
+
+// NewCmdPerfDelete creates `kubectl mesh perf delete`.
+func NewCmdPerfDelete(streams genericiooptions.IOStreams, results *resultsDir) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete RESULT... [flags]",
+		Short: "Delete stored results (baselines keep their own copy)",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := results.open()
+			if err != nil {
+				return err
+			}
+			var errs []error
+			for _, name := range args {
+				if err := st.Delete(name); err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				fmt.Fprintf(streams.Out, "result %q deleted\n", name)
+			}
+			return errors.Join(errs...)
+		},
+	}
+}
+
+// NewCmdPerfCompare creates `kubectl mesh perf compare`.
+func NewCmdPerfCompare(streams genericiooptions.IOStreams, results *resultsDir) *cobra.Command {
+	var maxRegression, output string
+	cmd := &cobra.Command{
+		Use:   "compare A B [flags]",
+		Short: "Compare two results; exit code 3 when B regressed beyond --max-regression",
+		Long: templates.LongDesc(`
+			Compare result B (the new run) with result A (the baseline): latency
+			percentiles, achieved QPS and error rate, with their deltas. A and B are
+			baseline names, result names, or result files.
+
+			With --max-regression, exit code 3 when a metric of B is worse than A's by
+			more than its limit: a percentage of A (p99=10%, qps=5%), an absolute
+			latency (p99=2ms), or percentage points of errors (errors=0.5%).`),
+		Example: templates.Examples(`
+			# What changed between two runs
+			kubectl mesh perf compare reviews-before reviews-after
+
+			# Gate CI: p99 may grow 10%, QPS may drop 5%
+			kubectl mesh perf compare main reviews-pr-123 --max-regression p99=10%,qps=5%`),
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output != "" {
+				if err := validateOutputFormat(output, "json", "yaml"); err != nil {
+					return err
+				}
+			}
+			thresholds, err := compare.ParseThresholds(maxRegression)
+			if err != nil {
+				return err
+			}
+			st, err := results.open()
+			if err != nil {
+				return err
+			}
+			a, err := st.Find(args[0])
+			if err != nil {
+				return err
+			}
+			b, err := st.Find(args[1])
+			if err != nil {
+				return err
+			}
+			c := compare.Compare(a, b, thresholds)
+			if output != "" {
+				err = printStructured(streams.Out, output, c)
+			} else {
+				err = c.PrintTable(streams.Out)
+			}
+			if err != nil {
+				return err
+			}
+			if err := c.PrintNotes(streams.ErrOut); err != nil {
+				return err
+			}
+			if c.Regressed() {
+				return &ExitCodeError{Code: ExitViolation, Err: fmt.Errorf("performance regression: %s", joinComma(regressedMetrics(c)))}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&maxRegression, "max-regression", "", "Regression limits, e.g. p99=10%,qps=5%,errors=0.5%")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "Output format: json or yaml")
+	return cmd
+}
+
+// NewCmdPerfBaseline creates `kubectl mesh perf baseline set|list|delete`.
+func NewCmdPerfBaseline(streams genericiooptions.IOStreams, results *resultsDir) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "baseline",
+		Short: "Name results as baselines for perf run --compare-to",
+	}
+	set := &cobra.Command{
+		Use:   "set NAME [RESULT]",
+		Short: "Make RESULT (default: the latest result) the baseline NAME",
+		Example: templates.Examples(`
+			# The latest run becomes the baseline of the main branch
+			kubectl mesh perf baseline set main
+
+			# Then, in CI
+			kubectl mesh perf run svc/reviews -n bookinfo --compare-to main --max-regression p99=10%`),
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := results.open()
+			if err != nil {
+				return err
+			}
+			var from string
+			if len(args) == 2 {
+				from = args[1]
+			} else {
+				latest, err := st.Latest()
+				if err != nil {
+					return err
+				}
+				from = latest.Name
+			}
+			if err := st.SetBaseline(args[0], from); err != nil {
+				return err
+			}
+			fmt.Fprintf(streams.Out, "baseline %q set from result %q\n", args[0], from)
+			return nil
+		},
+	}
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the baselines",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := results.open()
+			if err != nil {
+				return err
+			}
+			baselines, err := st.Baselines()
+			if err != nil {
+				return err
+			}
+			if len(baselines) == 0 {
+				fmt.Fprintln(streams.ErrOut, "No baselines set.")
+				return nil
+			}
+			w := tabwriter.NewWriter(streams.Out, 0, 8, 3, ' ', 0)
+			fmt.Fprintln(w, "BASELINE\tRESULT\tSET")
+			for _, b := range baselines {
+				fmt.Fprintf(w, "%s\t%s\t%s\n", b.Name, b.Result, duration.HumanDuration(time.Since(b.SetAt)))
+			}
+			return w.Flush()
+		},
+	}
+	del := &cobra.Command{
+		Use:   "delete NAME...",
+		Short: "Delete baselines",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := results.open()
+			if err != nil {
+				return err
+			}
+			var errs []error
+			for _, name := range args {
+				if err := st.DeleteBaseline(name); err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				fmt.Fprintf(streams.Out, "baseline %q deleted\n", name)
+			}
+			return errors.Join(errs...)
+		},
+	}
+	cmd.AddCommand(set, list, del)
+	return cmd
+}
+
+func joinComma(s []string) string {
+	out := ""
+	for i, v := range s {
+		if i > 0 {
+			out += ", "
+		}
+		out += v
+	}
+	return out
+}
