@@ -362,11 +362,11 @@ func (o *PerfRunOptions) runLocal(ctx context.Context, spec *load.Spec, target, 
 		fmt.Fprintf(o.ErrOut, "Forwarding %s to %s/%s port %d\n", fwd.LocalAddr(), namespace, fwd.Pod(), fwd.RemotePort())
 	}
 	// Live progress on a terminal only; CI logs get the summary.
-	progress := runner.Options{}
+	opts := runner.Options{Warnings: o.ErrOut}
 	if f, ok := o.ErrOut.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		progress = runner.Options{Progress: o.ErrOut, InPlace: true}
+		opts.Progress, opts.InPlace = o.ErrOut, true
 	}
-	out, err := runner.Run(ctx, spec, progress)
+	out, err := runner.Run(ctx, spec, opts)
 	if err != nil {
 		return nil, err
 	}

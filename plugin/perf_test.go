@@ -132,3 +132,27 @@ func TestPerfRunBadInput(t *testing.T) {
 		})
 	}
 }
+
+// --ab runs the same load against the unmeshed target first, stores both
+// results, and gates the overhead with --max-regression.
+func TestPerfRunAB(t *testing.T) {
+	url := slowServer(t)
+	dir := t.TempDir()
+	out, errOut, err := runRootStdin(t, "", "perf", "--results-dir", dir, "run", url+"/?delay=5ms",
+		"--ab", url+"/?delay=1ms", "--qps", "100", "-t", "1s", "--name", "reviews", "--max-regression", "p50=50%")
+	if ExitCode(err) != ExitViolation {
+		t.Fatalf("exit %d (%v), want 3: a 5 ms target is more than 50%% slower than a 1 ms one\n%s", ExitCode(err), err, errOut)
+	}
+	for _, want := range []string{"Unmeshed: " + url + "/?delay=1ms", "Meshed: " + url + "/?delay=5ms", "Result reviews-unmeshed saved", "Result reviews-meshed saved"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if !strings.Contains(out, "A (reviews-unmeshed)") || !strings.Contains(out, "B (reviews-meshed)") || !strings.Contains(out, "REGRESSION") {
+		t.Errorf("overhead table missing:\n%s", out)
+	}
+	list, _, err := runRootStdin(t, "", "perf", "--results-dir", dir, "list", "-l", "kubectl-mesh.io/ab=unmeshed", "-o", "name")
+	if err != nil || list != "reviews-unmeshed\n" {
+		t.Errorf("list -l kubectl-mesh.io/ab=unmeshed: %q %v", list, err)
+	}
+}

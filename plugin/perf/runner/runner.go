@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"fortio.org/fortio/fhttp"
@@ -27,6 +28,9 @@ type Options struct {
 	// interval.
 	InPlace          bool
 	ProgressInterval time.Duration
+	// Warnings receives advice about the settings (one line each); nil
+	// means none.
+	Warnings io.Writer
 }
 
 // Outcome is fortio's result of a run and how the run went.
@@ -51,6 +55,11 @@ func Run(ctx context.Context, spec *load.Spec, opts Options) (*Outcome, error) {
 			return nil, err
 		}
 		resolution = FitResolution(probe)
+		if opts.Warnings != nil {
+			if advice := spacingAdvice(spec, probe); advice != "" {
+				fmt.Fprintln(opts.Warnings, "Warning: "+advice)
+			}
+		}
 	} else if err := checkReachable(ctx, spec.URL, spec.Timeout); err != nil {
 		return nil, err
 	}
@@ -97,6 +106,27 @@ func Run(ctx context.Context, spec *load.Spec, opts Options) (*Outcome, error) {
 	return out, nil
 }
 
+// slowSlots is how many times the probed latency a connection's time
+// between requests should be: answers vary, and in an open loop a
+// connection whose answer comes after its next slot skips that slot.
+const slowSlots = 20
+
+// spacingAdvice says when an open loop spreads its rate over too few
+// connections for the target's latency, and how many would do.
+func spacingAdvice(spec *load.Spec, latency time.Duration) string {
+	if spec.Loop != load.Open || spec.QPS <= 0 {
+		return ""
+	}
+	slot := time.Duration(float64(spec.Connections) / spec.QPS * float64(time.Second))
+	if slot >= slowSlots*latency {
+		return ""
+	}
+	want := int(math.Ceil(spec.QPS * slowSlots * latency.Seconds()))
+	return fmt.Sprintf("at --qps %g over %d connections each connection sends every %s and the target answered in %s: "+
+		"answers later than that skip requests (open loop, no catch-up); --connections %d keeps the rate",
+		spec.QPS, spec.Connections, FormatLatency(slot), FormatLatency(latency), want)
+}
+
 // Result turns an outcome into the SMP result of spec's run.
 func (o *Outcome) Result(spec *load.Spec, id string) *smp.Result {
 	withResolution := *spec
@@ -120,6 +150,7 @@ func fortioOptions(spec *load.Spec, resolution time.Duration) (*fhttp.HTTPRunner
 			NumThreads:  spec.Connections,
 			Resolution:  resolution.Seconds(),
 			NoCatchUp:   spec.Loop == load.Open,
+			Uniform:     true,
 			Percentiles: smp.Percentiles,
 			Labels:      spec.Name,
 			Out:         io.Discard,
