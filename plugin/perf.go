@@ -96,7 +96,13 @@ func (o *PerfRunOptions) clusterFacts(ctx context.Context) *clusterFacts {
 	c, err := newMeshCluster(o.configFlags, o.ErrOut)
 	if err == nil {
 		facts.config, facts.client = c.Config, c.Clientset
-		ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		// A URL target does not need the cluster: a stale kubeconfig
+		// context should not hold the run up for long.
+		timeout := 15 * time.Second
+		if !isClusterTarget(o.Target) && !o.InCluster {
+			timeout = 3 * time.Second
+		}
+		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		if facts.env, err = clusterinfo.Environment(ctx, c.Clientset); err == nil {
 			facts.mesh, err = clusterinfo.Mesh(ctx, meshAdapters(), *c)

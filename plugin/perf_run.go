@@ -98,7 +98,6 @@ type PerfRunOptions struct {
 
 	spec       *load.Spec
 	thresholds []compare.Threshold
-	labels     map[string]string
 
 	durationSet bool
 	results     *resultsDir
@@ -197,7 +196,6 @@ func (o *PerfRunOptions) Complete(args []string) error {
 	if err != nil {
 		return err
 	}
-	o.labels = labels
 	if o.Name != "" {
 		if err := store.ValidateName(o.Name); err != nil {
 			return fmt.Errorf("--name: %w", err)
@@ -218,6 +216,9 @@ func (o *PerfRunOptions) Complete(args []string) error {
 		if o.CompareTo == "" && o.ABTarget == "" {
 			return errors.New("--max-regression needs --compare-to or --ab")
 		}
+	}
+	if o.CompareTo != "" && o.ABTarget != "" {
+		return errors.New("--compare-to and --ab cannot be used together: --ab compares its two runs")
 	}
 	o.spec = &load.Spec{
 		Name:        o.Name,
@@ -256,6 +257,13 @@ func (o *PerfRunOptions) Run(ctx context.Context) error {
 	if namespace == "" {
 		namespace = "default"
 	}
+	// A baseline that is not there is an error before the load, not after.
+	var baseline *smp.Result
+	if o.CompareTo != "" && o.ABTarget == "" {
+		if baseline, err = store.Find(o.CompareTo); err != nil {
+			return err
+		}
+	}
 
 	var unmeshed *smp.Result
 	if o.ABTarget != "" {
@@ -284,11 +292,7 @@ func (o *PerfRunOptions) Run(ctx context.Context) error {
 	switch {
 	case unmeshed != nil && !result.Interrupted:
 		gate = compare.Compare(unmeshed, result, o.thresholds)
-	case o.CompareTo != "" && !result.Interrupted:
-		baseline, err := store.Find(o.CompareTo)
-		if err != nil {
-			return err
-		}
+	case baseline != nil && !result.Interrupted:
 		gate = compare.Compare(baseline, result, o.thresholds)
 	}
 	return o.finish(store, results, gate)
