@@ -165,12 +165,17 @@ spec:
 YAML
 kubectl wait --for=condition=Ready pod/echo -n perf-demo --timeout=60s >/dev/null
 export KUBECTL_MESH_PERF_DIR="$work/perf"
-run kubectl mesh perf run svc/echo:http -n perf-demo --qps 500 -c 4 -t 3s --path "/?delay=1ms" --name before
+# kwok serves a PortForward a moment after the pod is Ready.
+for _ in $(seq 60); do
+  kubectl mesh perf run svc/echo:http -n perf-demo --requests 2 -c 1 --no-save -o json >/dev/null 2>&1 && break
+  sleep 0.5
+done
+run kubectl mesh perf run svc/echo:http -n perf-demo --qps 500 -c 32 -t 3s --path "/?delay=1ms" --name before
 run kubectl mesh perf baseline set main before
 
 step "The same load against a slower version, gated on the baseline (exit code 3)"
-printf '$ kubectl mesh perf run svc/echo:http -n perf-demo --qps 500 -c 4 -t 3s --path "/?delay=3ms" --name after --compare-to main --max-regression p99=10%%,qps=5%%\n'
-kubectl mesh perf run svc/echo:http -n perf-demo --qps 500 -c 4 -t 3s --path "/?delay=3ms" --name after \
+printf '$ kubectl mesh perf run svc/echo:http -n perf-demo --qps 500 -c 32 -t 3s --path "/?delay=3ms" --name after --compare-to main --max-regression p99=10%%,qps=5%%\n'
+kubectl mesh perf run svc/echo:http -n perf-demo --qps 500 -c 32 -t 3s --path "/?delay=3ms" --name after \
   --compare-to main --max-regression p99=10%,qps=5% || echo "(exit code $?: a regression, CI stops here)"
 run kubectl mesh perf list -o wide
 run kubectl mesh perf report before after -o "$work/perf-report.html"

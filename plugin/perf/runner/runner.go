@@ -109,7 +109,7 @@ func Run(ctx context.Context, spec *load.Spec, opts Options) (*Outcome, error) {
 // slowSlots is how many times the probed latency a connection's time
 // between requests should be: answers vary, and in an open loop a
 // connection whose answer comes after its next slot skips that slot.
-const slowSlots = 20
+const slowSlots = 10
 
 // spacingAdvice says when an open loop spreads its rate over too few
 // connections for the target's latency, and how many would do.

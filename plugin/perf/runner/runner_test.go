@@ -339,7 +339,7 @@ func TestSpacingAdvice(t *testing.T) {
 		"closed loop":        {load.Spec{QPS: 1000, Connections: 1, Loop: load.Closed}, 2 * time.Millisecond, ""},
 		"too few": {load.Spec{QPS: 10000, Connections: 8, Loop: load.Open}, 150 * time.Microsecond,
 			"at --qps 10000 over 8 connections each connection sends every 800µs and the target answered in 150µs: " +
-				"answers later than that skip requests (open loop, no catch-up); --connections 30 keeps the rate"},
+				"answers later than that skip requests (open loop, no catch-up); --connections 15 keeps the rate"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if got := spacingAdvice(&tc.spec, tc.latency); got != tc.want {
