@@ -32,11 +32,11 @@ const (
 	// The echo server gets this CPU; the load generator runs with
 	// GOMAXPROCS=1 beside it.
 	serverCPU   = "1"
-	roundLength  = 3 * time.Second
-	rounds       = 7
-	pairLength   = 1500 * time.Millisecond
-	pairs        = 12
-	connections  = 8
+	roundLength = 3 * time.Second
+	rounds      = 7
+	pairLength  = 1500 * time.Millisecond
+	pairs       = 12
+	connections = 8
 )
 
 // BenchmarkRunnerVsFortio runs the same load through our runner and through
