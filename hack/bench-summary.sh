@@ -40,11 +40,14 @@ END {
 	p = "BenchmarkRunnerVsFortio/"
 	for (m = 0; m < 2; m++) {
 		mode = m ? "max" : "fixed"; what = m ? "as fast as possible" : "1,000/s"
+		# As fast as possible, two adjacent runs of the same program differ by
+		# up to 30% here: that line is information, the target is at a fixed rate.
+		target = m ? "information" : "0.970 - 1.030"
 		# Medians of per-pair ratios: adjacent runs share the state of the machine.
 		r = median(p mode "-qps-ratio")
-		if (r >= 0) printf "%-58s %10.3f   %s\n", "perf runner / raw fortio: achieved QPS, " what, r, "0.970 - 1.030"
+		if (r >= 0) printf "%-58s %10.3f   %s\n", "perf runner / raw fortio: achieved QPS, " what, r, target
 		r = median(p mode "-p50-ratio")
-		if (r >= 0) printf "%-58s %10.3f   %s\n", "perf runner / raw fortio: p50, " what, r, "0.970 - 1.030"
+		if (r >= 0) printf "%-58s %10.3f   %s\n", "perf runner / raw fortio: p50, " what, r, target
 	}
 	split("1000 5000 10000", rates, " ")
 	for (k = 1; k <= 3; k++) {

@@ -173,6 +173,10 @@ func fortioArgs(spec *load.Spec) ([]string, error) {
 	if spec.Loop == load.Open {
 		args = append(args, "-nocatchup")
 	}
+	if spec.QPS > 0 {
+		// As the local runner: requests evenly staggered over the connections.
+		args = append(args, "-uniform")
+	}
 	args = append(args, "-p", percentiles())
 	if spec.Resolution > 0 {
 		args = append(args, "-r", formatFloat(spec.Resolution.Seconds()))

@@ -183,7 +183,7 @@ func icAssertJobAsCreated(t *testing.T, labels map[string]string, args []string,
 	if !reflect.DeepEqual(labels, wantLabels) {
 		t.Errorf("job labels %v, want %v", labels, wantLabels)
 	}
-	wantArgs := []string{"load", "-json", "-", "-qps", "200", "-c", "4", "-t", "2s",
+	wantArgs := []string{"load", "-json", "-", "-qps", "200", "-c", "4", "-t", "2s", "-uniform",
 		"-p", "50,75,90,95,99,99.9", "-labels", "checkout-baseline", url}
 	if !reflect.DeepEqual(args, wantArgs) {
 		t.Errorf("fortio args %q, want %q", args, wantArgs)
