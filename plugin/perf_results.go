@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -156,15 +157,7 @@ func NewCmdPerfDelete(streams genericiooptions.IOStreams, results *resultsDir) *
 			if err != nil {
 				return err
 			}
-			var errs []error
-			for _, name := range args {
-				if err := st.Delete(name); err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				fmt.Fprintf(streams.Out, "result %q deleted\n", name)
-			}
-			return errors.Join(errs...)
+			return deleteEach(streams.Out, "result", args, st.Delete)
 		},
 	}
 }
@@ -225,7 +218,7 @@ func NewCmdPerfCompare(streams genericiooptions.IOStreams, results *resultsDir) 
 				return err
 			}
 			if c.Regressed() {
-				return &ExitCodeError{Code: ExitViolation, Err: fmt.Errorf("performance regression: %s", joinComma(regressedMetrics(c)))}
+				return &ExitCodeError{Code: ExitViolation, Err: fmt.Errorf("performance regression: %s", strings.Join(regressedMetrics(c), ", "))}
 			}
 			return nil
 		},
@@ -307,28 +300,23 @@ func NewCmdPerfBaseline(streams genericiooptions.IOStreams, results *resultsDir)
 			if err != nil {
 				return err
 			}
-			var errs []error
-			for _, name := range args {
-				if err := st.DeleteBaseline(name); err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				fmt.Fprintf(streams.Out, "baseline %q deleted\n", name)
-			}
-			return errors.Join(errs...)
+			return deleteEach(streams.Out, "baseline", args, st.DeleteBaseline)
 		},
 	}
 	cmd.AddCommand(set, list, del)
 	return cmd
 }
 
-func joinComma(s []string) string {
-	out := ""
-	for i, v := range s {
-		if i > 0 {
-			out += ", "
+// deleteEach deletes every name, says so for each as kubectl does, and
+// returns the errors of those it could not delete.
+func deleteEach(out io.Writer, kind string, names []string, del func(string) error) error {
+	var errs []error
+	for _, name := range names {
+		if err := del(name); err != nil {
+			errs = append(errs, err)
+			continue
 		}
-		out += v
+		fmt.Fprintf(out, "%s %q deleted\n", kind, name)
 	}
-	return out
+	return errors.Join(errs...)
 }

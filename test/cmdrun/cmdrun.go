@@ -48,3 +48,17 @@ func Must(t testing.TB, r Result) Result {
 	}
 	return r
 }
+
+// Namespace creates namespace name with kubectl for one test and deletes it
+// (without waiting) when the test ends.
+func Namespace(t testing.TB, kubeconfig, name string) string {
+	t.Helper()
+	Must(t, Run(t, kubeconfig, "", "/usr/bin/kubectl", "create", "namespace", name))
+	t.Cleanup(func() {
+		// t's context is done by now: a plain command.
+		cmd := exec.Command("/usr/bin/kubectl", "delete", "namespace", name, "--wait=false")
+		cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+		_ = cmd.Run()
+	})
+	return name
+}

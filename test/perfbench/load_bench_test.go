@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -26,6 +25,7 @@ import (
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/load"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/runner"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/smp"
+	"github.com/kubectl-mesh/kubectl-mesh/test/loadstat"
 )
 
 const (
@@ -68,14 +68,14 @@ func BenchmarkRunnerVsFortio(b *testing.B) {
 				}
 				add("runner-"+mode+"-qps", ours.Fortio.ActualQPS)
 				add("fortio-"+mode+"-qps", raw.ActualQPS)
-				add("runner-"+mode+"-p50-us", p50(ours.Fortio)*1e6)
-				add("fortio-"+mode+"-p50-us", p50(raw)*1e6)
+				add("runner-"+mode+"-p50-us", loadstat.Percentile(ours.Fortio, 50)*1e6)
+				add("fortio-"+mode+"-p50-us", loadstat.Percentile(raw, 50)*1e6)
 				add(mode+"-qps-ratio", ours.Fortio.ActualQPS/raw.ActualQPS)
-				add(mode+"-p50-ratio", p50(ours.Fortio)/p50(raw))
+				add(mode+"-p50-ratio", loadstat.Percentile(ours.Fortio, 50)/loadstat.Percentile(raw, 50))
 			}
 		}
 		for name, values := range metrics {
-			b.ReportMetric(median(values), name)
+			b.ReportMetric(loadstat.Median(values), name)
 		}
 	}
 }
@@ -100,8 +100,8 @@ func BenchmarkQPSAccuracy(b *testing.B) {
 					}))
 					accuracy = append(accuracy, 100*out.Fortio.ActualQPS/qps)
 				}
-				b.ReportMetric(median(accuracy), "accuracy-pct")
-				b.ReportMetric(median(steal), "cpu-steal-pct")
+				b.ReportMetric(loadstat.Median(accuracy), "accuracy-pct")
+				b.ReportMetric(loadstat.Median(steal), "cpu-steal-pct")
 			}
 		})
 	}
@@ -156,21 +156,6 @@ func checkNoErrors(b *testing.B, res *fhttp.HTTPRunnerResults) {
 			b.Fatalf("%d responses with status %d", n, code)
 		}
 	}
-}
-
-func p50(res *fhttp.HTTPRunnerResults) float64 {
-	for _, p := range res.DurationHistogram.Percentiles {
-		if p.Percentile == 50 {
-			return p.Value
-		}
-	}
-	return 0
-}
-
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return s[len(s)/2]
 }
 
 // startEchoServer builds and starts test/echoserver pinned to serverCPU

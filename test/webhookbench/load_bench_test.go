@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -23,6 +22,7 @@ import (
 	"fortio.org/fortio/periodic"
 	"fortio.org/log"
 
+	"github.com/kubectl-mesh/kubectl-mesh/test/loadstat"
 	"github.com/kubectl-mesh/kubectl-mesh/webhook/certs"
 )
 
@@ -62,18 +62,18 @@ func BenchmarkWebhookLoad(b *testing.B) {
 		for range rounds {
 			for i, s := range []*server{noop, full} {
 				res := load(b, s, caFile, payload, fixedQPS, fixedDuration, 4)
-				p50[i] = append(p50[i], percentile(res, 50))
-				p99[i] = append(p99[i], percentile(res, 99))
+				p50[i] = append(p50[i], loadstat.Percentile(res, 50))
+				p99[i] = append(p99[i], loadstat.Percentile(res, 99))
 			}
 		}
 		var maxQPS [2]float64
 		for i, s := range []*server{noop, full} {
 			maxQPS[i] = load(b, s, caFile, payload, -1, 3*time.Second, 8).ActualQPS
 		}
-		b.ReportMetric(median(p50[0])*1e6, "noop-p50-us")
-		b.ReportMetric(median(p99[0])*1e6, "noop-p99-us")
-		b.ReportMetric(median(p50[1])*1e6, "policies-p50-us")
-		b.ReportMetric(median(p99[1])*1e6, "policies-p99-us")
+		b.ReportMetric(loadstat.Median(p50[0])*1e6, "noop-p50-us")
+		b.ReportMetric(loadstat.Median(p99[0])*1e6, "noop-p99-us")
+		b.ReportMetric(loadstat.Median(p50[1])*1e6, "policies-p50-us")
+		b.ReportMetric(loadstat.Median(p99[1])*1e6, "policies-p99-us")
 		b.ReportMetric(maxQPS[0], "noop-max-qps")
 		b.ReportMetric(maxQPS[1], "policies-max-qps")
 		b.ReportMetric(float64(peakRSSKiB(b, full.cmd.Process.Pid))/1024, "policies-peak-RSS-MiB")
@@ -145,21 +145,6 @@ func load(b *testing.B, s *server, caFile string, payload []byte, qps float64, d
 		}
 	}
 	return res
-}
-
-func percentile(res *fhttp.HTTPRunnerResults, p float64) float64 {
-	for _, pc := range res.DurationHistogram.Percentiles {
-		if pc.Percentile == p {
-			return pc.Value
-		}
-	}
-	return 0
-}
-
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return s[len(s)/2]
 }
 
 func writeCertificates(b *testing.B, dir string) (caFile, certDir string) {

@@ -131,16 +131,7 @@ func (s *Store) Baselines() ([]BaselineInfo, error) {
 
 // DeleteBaseline removes baseline name; the result it was set from stays.
 func (s *Store) DeleteBaseline(name string) error {
-	if ValidateName(name) == nil {
-		err := os.Remove(s.baselinePath(name))
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("deleting baseline %q: %w", name, err)
-		}
-	}
-	return s.notFound("baseline", name, s.baselineNames())
+	return s.remove("baseline", name, s.baselinePath, s.baselineNames)
 }
 
 // Find resolves what --compare-to and compare's arguments name: a

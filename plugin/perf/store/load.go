@@ -60,16 +60,22 @@ func readResult(path string) (*smp.Result, error) {
 
 // Delete removes the result called name. Baselines set from it stay.
 func (s *Store) Delete(name string) error {
+	return s.remove("result", name, s.resultPath, s.resultNames)
+}
+
+// remove deletes the file of a result or baseline; an unknown name is a
+// NotFoundError suggesting the known ones.
+func (s *Store) remove(kind, name string, path func(string) string, known func() []string) error {
 	if ValidateName(name) == nil {
-		err := os.Remove(s.resultPath(name))
+		err := os.Remove(path(name))
 		if err == nil {
 			return nil
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("deleting result %q: %w", name, err)
+			return fmt.Errorf("deleting %s %q: %w", kind, name, err)
 		}
 	}
-	return s.notFound("result", name, s.resultNames())
+	return s.notFound(kind, name, known())
 }
 
 // names lists the names of the .json files in dir, sorted; a missing

@@ -63,11 +63,5 @@ func must(t *testing.T, r cmdrun.Result) cmdrun.Result {
 // namespace creates a namespace for one test and deletes it afterwards.
 func namespace(t *testing.T, name string) string {
 	t.Helper()
-	must(t, kubectl(t, "create", "namespace", name))
-	t.Cleanup(func() {
-		cmd := exec.Command("/usr/bin/kubectl", "delete", "namespace", name, "--wait=false")
-		cmd.Env = append(os.Environ(), "KUBECONFIG="+cluster.Kubeconfig)
-		_ = cmd.Run()
-	})
-	return name
+	return cmdrun.Namespace(t, cluster.Kubeconfig, name)
 }
