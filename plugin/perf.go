@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -79,13 +78,6 @@ type clusterFacts struct {
 	mesh   *smp.MeshConfig
 	env    *smp.Environment
 	err    error
-}
-
-func (f *clusterFacts) error() error {
-	if f == nil {
-		return errors.New("no cluster")
-	}
-	return f.err
 }
 
 // clusterFacts connects to the cluster and reads its mesh and environment.

@@ -312,23 +312,15 @@ func (o *PerfRunOptions) runOne(ctx context.Context, target, namespace, role str
 	facts := o.clusterFacts(ctx)
 	id := newResultID()
 
-	var result *smp.Result
+	run := o.runLocal
 	if o.InCluster {
-		r, err := o.runInCluster(ctx, &spec, target, namespace, facts, id)
-		if err != nil {
-			return nil, err
-		}
-		result = r
-	} else {
-		r, err := o.runLocal(ctx, &spec, target, namespace, facts, id)
-		if err != nil {
-			return nil, err
-		}
-		result = r
+		run = o.runInCluster
 	}
-	if facts != nil {
-		result.Mesh, result.Env = facts.mesh, facts.env
+	result, err := run(ctx, &spec, target, namespace, facts, id)
+	if err != nil {
+		return nil, err
 	}
+	result.Mesh, result.Env = facts.mesh, facts.env
 	return result, nil
 }
 
@@ -336,8 +328,8 @@ func (o *PerfRunOptions) runLocal(ctx context.Context, spec *load.Spec, target, 
 	spec.URL = target
 	var fwd *portforward.Forward
 	if isClusterTarget(target) {
-		if facts == nil || facts.err != nil {
-			return nil, fmt.Errorf("target %s needs the cluster: %w", target, facts.error())
+		if facts.err != nil {
+			return nil, fmt.Errorf("target %s needs the cluster: %w", target, facts.err)
 		}
 		t, err := portforward.ParseTarget(target)
 		if err != nil {
@@ -386,8 +378,8 @@ func (o *PerfRunOptions) runLocal(ctx context.Context, spec *load.Spec, target, 
 }
 
 func (o *PerfRunOptions) runInCluster(ctx context.Context, spec *load.Spec, target, namespace string, facts *clusterFacts, id string) (*smp.Result, error) {
-	if facts == nil || facts.err != nil {
-		return nil, fmt.Errorf("--in-cluster needs the cluster: %w", facts.error())
+	if facts.err != nil {
+		return nil, fmt.Errorf("--in-cluster needs the cluster: %w", facts.err)
 	}
 	spec.URL = target
 	if isClusterTarget(target) {
