@@ -59,7 +59,7 @@ func TestPerfRunStoreCompareReport(t *testing.T) {
 	if err := json.Unmarshal(data, &stored); err != nil {
 		t.Fatal(err)
 	}
-	if stored.SMPVersion != smp.Version || stored.Labels["branch"] != "main" || stored.Requests < 95 || stored.Requests > 101 || stored.Latencies.P50 < 1 {
+	if stored.SMPVersion != smp.Version || stored.Labels["branch"] != "main" || stored.Requests < 50 || stored.Requests > 101 || stored.Latencies.P50 < 1 {
 		t.Errorf("stored result: version %q labels %v requests %d p50 %.3f", stored.SMPVersion, stored.Labels, stored.Requests, stored.Latencies.P50)
 	}
 
