@@ -51,9 +51,7 @@ func readResult(t *testing.T, dir, name string) *smp.Result {
 // port-forward, and the result records the cluster it ran against.
 func TestPerfRunThroughAService(t *testing.T) {
 	const delay = 2 * time.Millisecond
-	ns := namespace(t, "perf-cmd-svc")
-	must(t, kubectlStdin(t, pfEchoObjects(ns, cmdDelayServer(t, delay)), "apply", "-f", "-"))
-	pfWaitServed(t, ns)
+	ns := pfEchoNamespace(t, "perf-cmd-svc", cmdDelayServer(t, delay))
 	dir := t.TempDir()
 
 	// A closed loop with a count: exactly 200 requests however loaded the

@@ -17,7 +17,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/incluster"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/load"
@@ -31,7 +30,7 @@ const recordedFortio = "../../../plugin/perf/incluster/testdata/fortio-load.log"
 // kwok runs the Job's pod to completion and serves a recorded fortio
 // output as its logs; Run must read that result and clean the Job up.
 func TestInClusterJob(t *testing.T) {
-	client := icClientset(t)
+	_, client := sandboxClient(t)
 	recorded, err := os.ReadFile(recordedFortio)
 	if err != nil {
 		t.Fatal(err)
@@ -98,19 +97,6 @@ func TestInClusterJob(t *testing.T) {
 			icAssertGone(t, client, ns, job.Name, m[1])
 		})
 	}
-}
-
-func icClientset(t *testing.T) kubernetes.Interface {
-	t.Helper()
-	cfg, err := clientcmd.BuildConfigFromFlags("", cluster.Kubeconfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 // icServeLogs makes kwok answer `kubectl logs` of every fortio container in

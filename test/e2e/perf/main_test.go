@@ -13,6 +13,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
 	"github.com/kubectl-mesh/kubectl-mesh/test/cmdrun"
 	"github.com/kubectl-mesh/kubectl-mesh/test/sandbox"
 )
@@ -34,6 +37,20 @@ func TestMain(m *testing.M) {
 		}
 		return m.Run()
 	}))
+}
+
+// sandboxClient is a client of the sandbox cluster and its config.
+func sandboxClient(t *testing.T) (*rest.Config, kubernetes.Interface) {
+	t.Helper()
+	cfg, err := cluster.RESTConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, client
 }
 
 // meshCmd runs kubectl-mesh with the sandbox's kubeconfig.

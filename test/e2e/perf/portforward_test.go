@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/client-go/kubernetes"
-
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/clusterinfo"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/portforward"
 )
@@ -67,32 +65,10 @@ spec:
 `, ns, port)
 }
 
-func pfClient(t *testing.T) (*kubernetes.Clientset, func() (context.Context, context.CancelFunc)) {
-	t.Helper()
-	cfg, err := cluster.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return client, func() (context.Context, context.CancelFunc) {
-		return context.WithTimeout(t.Context(), time.Minute)
-	}
-}
-
 func TestPortForwardReachesTheService(t *testing.T) {
 	_, port := pfEchoServer(t)
-	ns := namespace(t, "perf-portforward")
-	must(t, kubectlStdin(t, pfEchoObjects(ns, port), "apply", "-f", "-"))
-	pfWaitServed(t, ns)
-
-	cfg, err := cluster.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, newCtx := pfClient(t)
+	ns := pfEchoNamespace(t, "perf-portforward", port)
+	cfg, client := sandboxClient(t)
 
 	tests := []struct {
 		name, target string
@@ -110,7 +86,7 @@ func TestPortForwardReachesTheService(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ctx, cancel := newCtx()
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 			defer cancel()
 			f, err := portforward.Open(ctx, cfg, client, ns, target)
 			if err != nil {
@@ -145,7 +121,7 @@ func TestPortForwardReachesTheService(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ctx, cancel := newCtx()
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 			defer cancel()
 			f, err := portforward.Open(ctx, cfg, client, ns, target)
 			if err == nil {
@@ -163,15 +139,9 @@ func TestPortForwardReachesTheService(t *testing.T) {
 // answering ends with an error instead of hanging.
 func TestPortForwardSurfacesALostPod(t *testing.T) {
 	srv, port := pfEchoServer(t)
-	ns := namespace(t, "perf-portforward-lost")
-	must(t, kubectlStdin(t, pfEchoObjects(ns, port), "apply", "-f", "-"))
-	pfWaitServed(t, ns)
-	cfg, err := cluster.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, newCtx := pfClient(t)
-	ctx, cancel := newCtx()
+	ns := pfEchoNamespace(t, "perf-portforward-lost", port)
+	cfg, client := sandboxClient(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	f, err := portforward.Open(ctx, cfg, client, ns, portforward.Target{Kind: portforward.KindService, Name: "echo"})
 	if err != nil {
@@ -201,8 +171,8 @@ func TestPortForwardSurfacesALostPod(t *testing.T) {
 }
 
 func TestClusterEnvironment(t *testing.T) {
-	client, newCtx := pfClient(t)
-	ctx, cancel := newCtx()
+	_, client := sandboxClient(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	env, err := clusterinfo.Environment(ctx, client)
 	if err != nil {
@@ -237,14 +207,20 @@ func TestClusterEnvironment(t *testing.T) {
 // pfWaitServed waits until the pod is ready and kwok forwards its port: kwok
 // picks up a new PortForward object a moment after the pod is ready, and a
 // connection made before then is refused.
+// pfEchoNamespace creates namespace name holding pfEchoObjects forwarded
+// to port, and waits until kwok serves the forward.
+func pfEchoNamespace(t *testing.T, name string, port int) string {
+	t.Helper()
+	ns := namespace(t, name)
+	must(t, kubectlStdin(t, pfEchoObjects(ns, port), "apply", "-f", "-"))
+	pfWaitServed(t, ns)
+	return ns
+}
+
 func pfWaitServed(t *testing.T, ns string) {
 	t.Helper()
 	must(t, kubectl(t, "wait", "-n", ns, "--for=condition=Ready", "pod/echo-0", "--timeout=90s"))
-	cfg, err := cluster.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, _ := pfClient(t)
+	cfg, client := sandboxClient(t)
 	target := portforward.Target{Kind: portforward.KindPod, Name: "echo-0", Port: "8080"}
 	var last error
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
