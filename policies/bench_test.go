@@ -147,3 +147,89 @@ violation contains {"msg": sprintf("key %%s", [k])} if {
 		})
 	}
 }
+
+// BenchmarkEvaluatorFloor measures what OPA's evaluator costs per review
+// before any policy does real work: N policies that find nothing, either
+// reading one absent field ("absent-field") or walking every route
+// destination once ("walk-destinations"), on a VirtualService with nine
+// routes of two destinations, and N absent-field policies on a small
+// Service ("service-absent-field"). It bounds from below what any library
+// of N such policies can cost per review on this machine.
+func BenchmarkEvaluatorFloor(b *testing.B) {
+	ctx := context.Background()
+	vs, svc := floorVirtualService(), floorService()
+	cases := []struct {
+		name, kind, body string
+		obj              map[string]any
+	}{
+		{"absent-field", "networking.istio.io/VirtualService", `input.review.object.spec.absent_%[1]d`, vs},
+		{"walk-destinations", "networking.istio.io/VirtualService", "some route in input.review.object.spec.http\n\tsome d in route.route\n\td.destination.host == \"absent-%[1]d\"", vs},
+		{"service-absent-field", "Service", `input.review.object.spec.absent_%[1]d`, svc},
+	}
+	for _, c := range cases {
+		for _, n := range []int{1, 10, 25} {
+			b.Run(fmt.Sprintf("%s/policies=%d", c.name, n), func(b *testing.B) {
+				var custom []policies.Source
+				for i := range n {
+					custom = append(custom, policies.Source{Name: fmt.Sprintf("floor%d.rego", i), Text: fmt.Sprintf(`# METADATA
+# title: Floor %[1]d
+# description: Finds nothing.
+# custom:
+#   id: FLOOR%03[1]d
+#   severity: warning
+#   enforcement: warn
+#   kinds: [`+c.kind+`]
+package floor.p%[1]d
+
+import rego.v1
+
+violation contains {"msg": "found"} if {
+	`+c.body+`
+}
+`, i)})
+				}
+				engine, err := policies.New(ctx, policies.Options{Library: []policies.Source{}, Custom: custom})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for b.Loop() {
+					findings, err := engine.Review(ctx, policies.NewReview(c.obj, nil))
+					if err != nil || len(findings) != 0 {
+						b.Fatalf("findings %v, error %v; want neither", findings, err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// floorVirtualService has nine HTTP routes of two destinations each.
+func floorVirtualService() map[string]any {
+	var routes []any
+	for i := range 9 {
+		routes = append(routes, map[string]any{
+			"name":  fmt.Sprintf("route-%d", i),
+			"match": []any{map[string]any{"uri": map[string]any{"prefix": fmt.Sprintf("/api/v%d", i)}}},
+			"route": []any{
+				map[string]any{"destination": map[string]any{"host": "reviews", "subset": "v1"}, "weight": int64(90)},
+				map[string]any{"destination": map[string]any{"host": "reviews", "subset": "v2"}, "weight": int64(10)},
+			},
+			"timeout": "5s",
+		})
+	}
+	return map[string]any{
+		"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+		"metadata": map[string]any{"name": "reviews", "namespace": "shop"},
+		"spec":     map[string]any{"hosts": []any{"reviews"}, "http": routes},
+	}
+}
+
+// floorService is a Service as meshgen writes them for the check benchmark.
+func floorService() map[string]any {
+	return map[string]any{
+		"apiVersion": "v1", "kind": "Service",
+		"metadata": map[string]any{"name": "reviews", "namespace": "shop", "labels": map[string]any{"app": "reviews"}},
+		"spec": map[string]any{"selector": map[string]any{"app": "reviews"},
+			"ports": []any{map[string]any{"name": "http", "port": int64(9080), "targetPort": int64(9080)}}},
+	}
+}

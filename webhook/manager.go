@@ -69,6 +69,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (*Webhook, error) {
 		WebhookServer:           server,
 		Metrics:                 metricsserver.Options{BindAddress: o.MetricsBindAddress},
 		HealthProbeBindAddress:  o.HealthProbeBindAddress,
+		PprofBindAddress:        o.PprofBindAddress,
 		LeaderElection:          o.LeaderElection,
 		LeaderElectionID:        "mesh-webhook-audit",
 		LeaderElectionNamespace: o.Namespace,

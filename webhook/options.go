@@ -25,7 +25,9 @@ type Options struct {
 	KeyName                string
 	MetricsBindAddress     string
 	HealthProbeBindAddress string
-	EnableHTTP2            bool
+	// PprofBindAddress serves net/http/pprof for profiling; empty is off.
+	PprofBindAddress string
+	EnableHTTP2      bool
 
 	// Namespace is where the webhook runs: its policy ConfigMaps, its
 	// certificate Secret and its leader-election lease live there.
@@ -97,6 +99,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.KeyName, "key-name", o.KeyName, "File name of the serving key in --cert-dir.")
 	fs.StringVar(&o.MetricsBindAddress, "metrics-bind-address", o.MetricsBindAddress, "Address of the Prometheus /metrics endpoint (HTTP); \"0\" turns it off.")
 	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", o.HealthProbeBindAddress, "Address of the /healthz and /readyz endpoints (HTTP).")
+	fs.StringVar(&o.PprofBindAddress, "pprof-bind-address", o.PprofBindAddress, "Address of the Go profiling endpoints (/debug/pprof, HTTP); empty turns them off.")
 	fs.BoolVar(&o.EnableHTTP2, "enable-http2", o.EnableHTTP2, "Serve HTTP/2 on the webhook server. Off by default: HTTP/2 Rapid Reset (CVE-2023-44487) and Stream Cancellation (CVE-2023-39325).")
 	fs.StringVar(&o.Namespace, "namespace", o.Namespace, "Namespace the webhook runs in: policy ConfigMaps, the certificate Secret and the leader-election lease live there. Never reviewed.")
 	fs.Func("excluded-namespaces", "Comma-separated namespaces that are never reviewed nor audited (default \"kube-system\"; the webhook's own namespace is always excluded).", func(v string) error {

@@ -6,20 +6,24 @@
 package patternbench
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/kubectl-mesh/kubectl-mesh/test/loadstat"
 	"github.com/kubectl-mesh/kubectl-mesh/test/sandbox"
 	"github.com/kubectl-mesh/kubectl-mesh/webhook/certs"
 )
@@ -39,7 +43,8 @@ func TestMain(m *testing.M) {
 		binDir = filepath.Join(c.Dir, "bench-bin")
 		out, err := exec.Command("go", "build", "-o", binDir+"/",
 			"github.com/kubectl-mesh/kubectl-mesh/cmd/kubectl-mesh",
-			"github.com/kubectl-mesh/kubectl-mesh/cmd/mesh-webhook").CombinedOutput()
+			"github.com/kubectl-mesh/kubectl-mesh/cmd/mesh-webhook",
+			"github.com/kubectl-mesh/kubectl-mesh/test/webhookbench/server").CombinedOutput()
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "building the binaries: %v\n%s", err, out)
 			return 1
@@ -61,8 +66,7 @@ const services = 250
 // BenchmarkPatternApply1000 applies the generated pattern into a fresh
 // namespace per iteration (creating 1,000 objects), through kubectl mesh
 // apply and through kubectl apply --server-side of `kubectl mesh render`'s
-// output, then again through kubectl mesh apply with the webhook
-// evaluating the full policy library on every object.
+// output.
 func BenchmarkPatternApply1000(b *testing.B) {
 	dir := b.TempDir()
 	patternFile := filepath.Join(dir, "pattern.yaml")
@@ -113,10 +117,81 @@ func BenchmarkPatternApply1000(b *testing.B) {
 			return []string{"apply", "--server-side", "--field-manager", "kubectl-mesh", "-f", renderedFile}
 		}, "/usr/bin/kubectl")
 	})
-	b.Run("kubectl-mesh-webhook", func(b *testing.B) {
-		startWebhook(b)
-		applyInto(b, meshApply, filepath.Join(binDir, "kubectl-mesh"))
+}
+
+// overheadRounds is how many times BenchmarkWebhookOverhead1000 applies
+// the pattern under each configuration.
+const overheadRounds = 5
+
+// BenchmarkWebhookOverhead1000 is kubectl mesh apply of the generated
+// pattern without a webhook, with the no-op webhook (every review allowed
+// unread: the cost of any webhook at all, TLS and the apiserver's side
+// included) and with mesh-webhook evaluating the full library on every
+// object. The three alternate, in a rotating order, so that each round's
+// ratios compare runs that shared the state of this noisy machine; the
+// medians of the per-round ratios are reported.
+// PATTERNBENCH_WEBHOOK_PROFILE=FILE writes an 8-second CPU profile of
+// mesh-webhook over its first apply, for `go tool pprof`.
+func BenchmarkWebhookOverhead1000(b *testing.B) {
+	patternFile := filepath.Join(b.TempDir(), "pattern.yaml")
+	if err := os.WriteFile(patternFile, []byte(generatePattern(services)), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = command(context.Background(), "/usr/bin/kubectl", "delete", "validatingwebhookconfiguration", "patternbench", "--ignore-not-found").Run()
 	})
+	profile := os.Getenv("PATTERNBENCH_WEBHOOK_PROFILE")
+	// Each server runs only for its own apply: mesh-webhook's informers,
+	// inventory rebuilds and audit would otherwise load the other runs.
+	const none, noop, policies = 0, 1, 2
+	iteration := 0
+	for b.Loop() {
+		b.StopTimer()
+		var seconds [3][]float64
+		for round := range overheadRounds {
+			for k := range 3 {
+				config := (round + k) % 3
+				var endpoint *webhookEndpoint
+				switch config {
+				case noop:
+					endpoint = startNoopWebhook(b)
+				case policies:
+					endpoint = startWebhook(b)
+				}
+				registerWebhook(b, endpoint)
+				iteration++
+				ns := fmt.Sprintf("overhead-%d", iteration)
+				run(b, "/usr/bin/kubectl", "create", "namespace", ns)
+				var profiled <-chan struct{}
+				if config == policies && profile != "" {
+					profiled = profileWebhook(b, endpoint.pprof, profile)
+					profile = ""
+				}
+				start := time.Now()
+				run(b, filepath.Join(binDir, "kubectl-mesh"), "apply", "-f", patternFile, "--mesh", "istio", "-n", ns)
+				seconds[config] = append(seconds[config], time.Since(start).Seconds())
+				if profiled != nil {
+					<-profiled
+				}
+				registerWebhook(b, nil)
+				if endpoint != nil {
+					endpoint.stop()
+				}
+				run(b, "/usr/bin/kubectl", "delete", "namespace", ns, "--timeout=5m")
+			}
+		}
+		var noopRatio, policiesRatio []float64
+		for r := range overheadRounds {
+			noopRatio = append(noopRatio, seconds[noop][r]/seconds[none][r])
+			policiesRatio = append(policiesRatio, seconds[policies][r]/seconds[none][r])
+		}
+		b.ReportMetric(loadstat.Median(seconds[none]), "no-webhook-s")
+		b.ReportMetric(loadstat.Median(seconds[noop]), "noop-webhook-s")
+		b.ReportMetric(loadstat.Median(seconds[policies]), "policies-webhook-s")
+		b.ReportMetric(loadstat.Median(noopRatio), "noop-webhook-ratio")
+		b.ReportMetric(loadstat.Median(policiesRatio), "policies-webhook-ratio")
+		b.StartTimer()
+	}
 }
 
 // generatePattern is a pattern of n services in the style of a canary:
@@ -149,10 +224,9 @@ func generatePattern(n int) string {
 	return b.String()
 }
 
-// startWebhook runs mesh-webhook on loopback with the full library and
-// registers it, failing closed, for every Istio networking and security
-// resource, as the chart does.
-func startWebhook(b *testing.B) {
+// servingCerts writes a serving certificate for 127.0.0.1 into a new
+// directory and returns it with the CA certificate that signs it.
+func servingCerts(b *testing.B) (certDir string, caPEM []byte) {
 	ca, err := certs.NewCA("patternbench-ca", time.Hour)
 	if err != nil {
 		b.Fatal(err)
@@ -161,27 +235,40 @@ func startWebhook(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	certDir := b.TempDir()
+	certDir = b.TempDir()
 	for name, data := range map[string][]byte{"tls.crt": serving.CertPEM, "tls.key": serving.KeyPEM} {
 		if err := os.WriteFile(filepath.Join(certDir, name), data, 0o600); err != nil {
 			b.Fatal(err)
 		}
 	}
-	port, health, metrics := freePort(b), freePort(b), freePort(b)
+	return certDir, ca.CertPEM
+}
+
+// webhookEndpoint is a webhook server running on 127.0.0.1.
+type webhookEndpoint struct {
+	port  int
+	caPEM []byte
+	pprof string // address of its profiling endpoints, when it has them
+	stop  func()
+}
+
+// startWebhook runs mesh-webhook on loopback with the full library.
+func startWebhook(b *testing.B) *webhookEndpoint {
+	certDir, caPEM := servingCerts(b)
+	port, health, metrics, pprof := freePort(b), freePort(b), freePort(b), freePort(b)
 	var log bytes.Buffer
 	cmd := command(context.Background(), filepath.Join(binDir, "mesh-webhook"),
 		"--kubeconfig", cluster.Kubeconfig, "--cert-dir", certDir, "--host", "127.0.0.1", "--port", fmt.Sprint(port),
 		"--namespace", "kube-system",
 		"--metrics-bind-address", fmt.Sprintf("127.0.0.1:%d", metrics),
-		"--health-probe-bind-address", fmt.Sprintf("127.0.0.1:%d", health))
+		"--health-probe-bind-address", fmt.Sprintf("127.0.0.1:%d", health),
+		"--pprof-bind-address", fmt.Sprintf("127.0.0.1:%d", pprof))
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
+	stop := stopper(cmd)
+	b.Cleanup(stop)
 	deadline := time.Now().Add(time.Minute)
 	for {
 		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", health))
@@ -195,6 +282,50 @@ func startWebhook(b *testing.B) {
 			b.Fatalf("webhook not ready:\n%s", log.String())
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	return &webhookEndpoint{port: port, caPEM: caPEM, pprof: fmt.Sprintf("127.0.0.1:%d", pprof), stop: stop}
+}
+
+// stopper kills cmd and waits for it, once; the test's cleanup does the
+// same for a benchmark that fails first.
+func stopper(cmd *exec.Cmd) func() {
+	return sync.OnceFunc(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+}
+
+// startNoopWebhook runs the webhook benchmark's server in its noop mode:
+// every review allowed without decoding it.
+func startNoopWebhook(b *testing.B) *webhookEndpoint {
+	certDir, caPEM := servingCerts(b)
+	port := freePort(b)
+	cmd := command(context.Background(), filepath.Join(binDir, "server"), "--mode", "noop", "--cert-dir", certDir, "--port", fmt.Sprint(port))
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	stop := stopper(cmd)
+	b.Cleanup(stop)
+	if line, _ := bufio.NewReader(stdout).ReadString('\n'); strings.TrimSpace(line) != "ready" {
+		b.Fatalf("the noop webhook did not start: %q", line)
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	return &webhookEndpoint{port: port, caPEM: caPEM, stop: stop}
+}
+
+// registerWebhook registers w, failing closed, for every Istio networking
+// and security resource, as the chart does; nil removes the registration.
+// The apiserver picks the change up through an informer: it waits a
+// moment for it.
+func registerWebhook(b *testing.B, w *webhookEndpoint) {
+	defer time.Sleep(2 * time.Second)
+	if w == nil {
+		run(b, "/usr/bin/kubectl", "delete", "validatingwebhookconfiguration", "patternbench", "--ignore-not-found")
+		return
 	}
 	config := fmt.Sprintf(`apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingWebhookConfiguration
@@ -213,15 +344,37 @@ webhooks:
   sideEffects: None
   timeoutSeconds: 10
   admissionReviewVersions: [v1]
-`, port, base64.StdEncoding.EncodeToString(ca.CertPEM))
+`, w.port, base64.StdEncoding.EncodeToString(w.caPEM))
 	apply := command(b.Context(), "/usr/bin/kubectl", "apply", "-f", "-")
 	apply.Stdin = strings.NewReader(config)
 	if out, err := apply.CombinedOutput(); err != nil {
 		b.Fatalf("registering the webhook: %v\n%s", err, out)
 	}
-	b.Cleanup(func() {
-		_ = command(context.Background(), "/usr/bin/kubectl", "delete", "validatingwebhookconfiguration", "patternbench").Run()
-	})
+}
+
+// profileWebhook fetches an 8-second CPU profile of the webhook at addr
+// into file, in the background; the channel closes when it is written.
+func profileWebhook(b *testing.B, addr, file string) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		resp, err := http.Get("http://" + addr + "/debug/pprof/profile?seconds=8")
+		if err != nil {
+			b.Errorf("profiling the webhook: %v", err)
+			return
+		}
+		defer resp.Body.Close()
+		f, err := os.Create(file)
+		if err != nil {
+			b.Errorf("profiling the webhook: %v", err)
+			return
+		}
+		defer f.Close()
+		if _, err := io.Copy(f, resp.Body); err != nil {
+			b.Errorf("profiling the webhook: %v", err)
+		}
+	}()
+	return done
 }
 
 func command(ctx context.Context, bin string, args ...string) *exec.Cmd {
