@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -142,10 +144,21 @@ func (o *CheckOptions) Validate() error {
 	return nil
 }
 
+// checkGCPercent is check's garbage collection target (see Run).
+const checkGCPercent = 50
+
 // Run loads the policies, reads the objects, evaluates and prints.
 func (o *CheckOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	// A check holds every object twice (decoded, and as Rego values) until
+	// it ends; collecting garbage at half the live heap instead of all of
+	// it keeps the peak near 1.5x the live set (5,000 Istio objects in
+	// files: 345 -> 280 MB resident, ~10% more CPU). GOGC still decides
+	// when it is set.
+	if _, set := os.LookupEnv("GOGC"); !set {
+		defer debug.SetGCPercent(debug.SetGCPercent(checkGCPercent))
 	}
 	engine, selected, err := o.engine(ctx)
 	if err != nil {
