@@ -263,6 +263,7 @@ func startWebhook(b *testing.B) *webhookEndpoint {
 		"--metrics-bind-address", fmt.Sprintf("127.0.0.1:%d", metrics),
 		"--health-probe-bind-address", fmt.Sprintf("127.0.0.1:%d", health),
 		"--pprof-bind-address", fmt.Sprintf("127.0.0.1:%d", pprof))
+	cmd.Args = append(cmd.Args, http2Flags()...)
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
@@ -300,7 +301,7 @@ func stopper(cmd *exec.Cmd) func() {
 func startNoopWebhook(b *testing.B) *webhookEndpoint {
 	certDir, caPEM := servingCerts(b)
 	port := freePort(b)
-	cmd := command(context.Background(), filepath.Join(binDir, "server"), "--mode", "noop", "--cert-dir", certDir, "--port", fmt.Sprint(port))
+	cmd := command(context.Background(), filepath.Join(binDir, "server"), append([]string{"--mode", "noop", "--cert-dir", certDir, "--port", fmt.Sprint(port)}, http2Flags()...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		b.Fatal(err)
@@ -315,6 +316,15 @@ func startNoopWebhook(b *testing.B) *webhookEndpoint {
 	}
 	go func() { _, _ = io.Copy(io.Discard, stdout) }()
 	return &webhookEndpoint{port: port, caPEM: caPEM, stop: stop}
+}
+
+// http2Flags lets both webhooks offer HTTP/2 when PATTERNBENCH_HTTP2 is
+// set; by default they speak HTTP/1.1 only, as mesh-webhook does.
+func http2Flags() []string {
+	if os.Getenv("PATTERNBENCH_HTTP2") != "" {
+		return []string{"--enable-http2"}
+	}
+	return nil
 }
 
 // registerWebhook registers w, failing closed, for every Istio networking

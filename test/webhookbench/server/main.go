@@ -34,14 +34,15 @@ func main() {
 	namespaces := flag.Int("inventory-namespaces", 10, "namespaces of generated Istio objects in the inventory")
 	port := flag.Int("port", 9443, "port on 127.0.0.1")
 	certDir := flag.String("cert-dir", "", "directory with tls.crt and tls.key")
+	http2 := flag.Bool("enable-http2", false, "offer HTTP/2 as well as HTTP/1.1")
 	flag.Parse()
-	if err := run(*mode, *extra, *namespaces, *port, *certDir); err != nil {
+	if err := run(*mode, *extra, *namespaces, *port, *certDir, *http2); err != nil {
 		fmt.Fprintln(os.Stderr, "server:", err)
 		os.Exit(1)
 	}
 }
 
-func run(mode string, extra, namespaces, port int, certDir string) error {
+func run(mode string, extra, namespaces, port int, certDir string, http2 bool) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	// Quiet: the benchmark reads only the "ready" line.
@@ -68,7 +69,11 @@ func run(mode string, extra, namespaces, port int, certDir string) error {
 
 	server := crwebhook.NewServer(crwebhook.Options{
 		Host: "127.0.0.1", Port: port, CertDir: certDir,
-		TLSOpts: []func(*tls.Config){func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }},
+		TLSOpts: []func(*tls.Config){func(c *tls.Config) {
+			if !http2 {
+				c.NextProtos = []string{"http/1.1"}
+			}
+		}},
 	})
 	server.Register("/validate", &admission.Webhook{Handler: handler})
 	errc := make(chan error, 1)
