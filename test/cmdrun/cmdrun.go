@@ -62,3 +62,13 @@ func Namespace(t testing.TB, kubeconfig, name string) string {
 	})
 	return name
 }
+
+// Build builds the packages' commands into dir, so that a test never runs
+// a stale bin/; with the Go build cache it is a link step.
+func Build(dir string, packages ...string) error {
+	args := append([]string{"build", "-o", dir + string(os.PathSeparator)}, packages...)
+	if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+		return fmt.Errorf("building %s: %v\n%s", strings.Join(packages, " "), err, out)
+	}
+	return nil
+}

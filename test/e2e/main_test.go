@@ -7,13 +7,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/go-logr/logr"
 	crlog "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/kubectl-mesh/kubectl-mesh/test/cmdrun"
 	"github.com/kubectl-mesh/kubectl-mesh/test/sandbox"
 )
 
@@ -31,24 +31,13 @@ func TestMain(m *testing.M) {
 	os.Exit(sandbox.Main(sandbox.Options{}, func(ctx context.Context, c *sandbox.Cluster) int {
 		cluster = c
 		binDir = filepath.Join(c.Dir, "e2e-bin")
-		if err := buildBinaries(binDir); err != nil {
+		if err := cmdrun.Build(binDir,
+			"github.com/kubectl-mesh/kubectl-mesh/cmd/kubectl-mesh",
+			"github.com/kubectl-mesh/kubectl-mesh/cmd/mesh-webhook",
+			"github.com/kubectl-mesh/kubectl-mesh/test/sandbox/cmd/mesh-sandbox"); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
 		return m.Run()
 	}))
-}
-
-// buildBinaries builds the binaries under test from this tree, so that a
-// test never runs a stale bin/. The Go build cache makes this a link step.
-func buildBinaries(dir string) error {
-	cmd := exec.Command("go", "build", "-o", dir+"/",
-		"github.com/kubectl-mesh/kubectl-mesh/cmd/kubectl-mesh",
-		"github.com/kubectl-mesh/kubectl-mesh/cmd/mesh-webhook",
-		"github.com/kubectl-mesh/kubectl-mesh/test/sandbox/cmd/mesh-sandbox")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("building the binaries under test: %v\n%s", err, out)
-	}
-	return nil
 }

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kubectl-mesh/kubectl-mesh/test/cmdrun"
 	"github.com/kubectl-mesh/kubectl-mesh/test/loadstat"
 	"github.com/kubectl-mesh/kubectl-mesh/test/sandbox"
 	"github.com/kubectl-mesh/kubectl-mesh/webhook/certs"
@@ -41,12 +42,11 @@ func TestMain(m *testing.M) {
 	os.Exit(sandbox.Main(sandbox.Options{}, func(ctx context.Context, c *sandbox.Cluster) int {
 		cluster = c
 		binDir = filepath.Join(c.Dir, "bench-bin")
-		out, err := exec.Command("go", "build", "-o", binDir+"/",
+		if err := cmdrun.Build(binDir,
 			"github.com/kubectl-mesh/kubectl-mesh/cmd/kubectl-mesh",
 			"github.com/kubectl-mesh/kubectl-mesh/cmd/mesh-webhook",
-			"github.com/kubectl-mesh/kubectl-mesh/test/webhookbench/server").CombinedOutput()
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "building the binaries: %v\n%s", err, out)
+			"github.com/kubectl-mesh/kubectl-mesh/test/webhookbench/server"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
 		// Istio's CRDs, and a control plane, from the embedded charts.

@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -25,9 +24,8 @@ func TestMain(m *testing.M) {
 	os.Exit(sandbox.Main(sandbox.Options{}, func(ctx context.Context, c *sandbox.Cluster) int {
 		cluster = c
 		binDir = filepath.Join(c.Dir, "meshcmd-bin")
-		out, err := exec.Command("go", "build", "-o", binDir+"/", "github.com/kubectl-mesh/kubectl-mesh/cmd/kubectl-mesh").CombinedOutput()
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "building kubectl-mesh: %v\n%s", err, out)
+		if err := cmdrun.Build(binDir, "github.com/kubectl-mesh/kubectl-mesh/cmd/kubectl-mesh"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
 		return m.Run()

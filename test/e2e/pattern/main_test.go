@@ -12,7 +12,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -28,11 +27,10 @@ func TestMain(m *testing.M) {
 	os.Exit(sandbox.Main(sandbox.Options{}, func(ctx context.Context, c *sandbox.Cluster) int {
 		cluster = c
 		binDir = filepath.Join(c.Dir, "pattern-bin")
-		out, err := exec.Command("go", "build", "-o", binDir+"/",
+		if err := cmdrun.Build(binDir,
 			"github.com/kubectl-mesh/kubectl-mesh/cmd/kubectl-mesh",
-			"github.com/kubectl-mesh/kubectl-mesh/cmd/mesh-webhook").CombinedOutput()
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "building the binaries under test: %v\n%s", err, out)
+			"github.com/kubectl-mesh/kubectl-mesh/cmd/mesh-webhook"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
 		if err := installCRDs(ctx, c.Kubeconfig, c.Dir); err != nil {

@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -29,10 +28,8 @@ func TestMain(m *testing.M) {
 	os.Exit(sandbox.Main(sandbox.Options{}, func(ctx context.Context, c *sandbox.Cluster) int {
 		cluster = c
 		binDir = filepath.Join(c.Dir, "perf-bin")
-		out, err := exec.Command("go", "build", "-o", binDir+"/",
-			"github.com/kubectl-mesh/kubectl-mesh/cmd/kubectl-mesh").CombinedOutput()
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "building the binaries under test: %v\n%s", err, out)
+		if err := cmdrun.Build(binDir, "github.com/kubectl-mesh/kubectl-mesh/cmd/kubectl-mesh"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
 		return m.Run()
