@@ -11,6 +11,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/istio"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/linkerd"
@@ -82,7 +83,7 @@ func NewCmdUninstall(streams genericiooptions.IOStreams, configFlags *genericcli
 	f.StringVar(&o.Revision, "revision", "", "Istio control plane revision to remove (default: the default revision)")
 	f.BoolVar(&o.Force, "force", false, "Uninstall even while namespaces are enrolled or pods run the mesh's proxies")
 	f.BoolVar(&o.Purge, "purge", false, "Also remove the CRDs, and with them every mesh resource (Istio: every revision)")
-	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "How long to wait for each release's objects to be deleted")
+	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "How long to wait for each release's objects (with --purge, also the CRDs) to be deleted")
 	return cmd
 }
 
@@ -122,6 +123,12 @@ func (o *MeshUninstallOptions) Run(ctx context.Context) error {
 		crds, err := istio.PurgeCRDs(ctx, *cluster)
 		if err != nil {
 			return err
+		}
+		// A reinstall would fail on CRDs still terminating: wait them out.
+		if err := lifecycle.WaitCRDsDeleted(ctx, cluster.Config, crds, o.Timeout, func(msg string) {
+			fmt.Fprintln(o.ErrOut, "warning: "+msg)
+		}); err != nil {
+			return fmt.Errorf("purging Istio's CRDs: %w", err)
 		}
 		if len(crds) > 0 {
 			fmt.Fprintf(o.Out, "deleted %d Istio CRDs and every resource of them\n", len(crds))

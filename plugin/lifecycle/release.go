@@ -93,6 +93,13 @@ func (c *Client) Uninstall(ctx context.Context, name, namespace string, timeout 
 		un.WaitStrategy = kube.StatusWatcherStrategy
 	}
 	un.WaitOptions = waitOptions(ctx)
+	if crds := manifestCRDs(latest(revs).Manifest); timeout > 0 && len(crds) > 0 {
+		stop, err := c.nudgeCRDCleanup(ctx, crds)
+		if err != nil {
+			return false, fmt.Errorf("uninstalling %s from %s: %w", name, namespace, err)
+		}
+		defer stop()
+	}
 	if _, err := un.Run(name); err != nil {
 		return false, fmt.Errorf("uninstalling %s from %s: %s", name, namespace, oneLine(err))
 	}

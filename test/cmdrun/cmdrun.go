@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Result is one run of a program.
@@ -30,6 +32,7 @@ func Run(t testing.TB, kubeconfig, stdin, bin string, args ...string) Result {
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
 	err := cmd.Run()
 	r := Result{Stdout: stdout.String(), Stderr: stderr.String()}
 	if exit, ok := err.(*exec.ExitError); ok {
@@ -37,6 +40,8 @@ func Run(t testing.TB, kubeconfig, stdin, bin string, args ...string) Result {
 	} else if err != nil {
 		t.Fatalf("running %s %s: %v", bin, strings.Join(args, " "), err)
 	}
+	// With -v, or when the test fails, every command shows how long it took.
+	t.Logf("%s %s: exit %d after %s", filepath.Base(bin), strings.Join(args, " "), r.Code, time.Since(start).Round(time.Millisecond))
 	return r
 }
 

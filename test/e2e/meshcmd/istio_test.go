@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
+	"github.com/kubectl-mesh/kubectl-mesh/test/cmdrun"
 )
 
 // Istio through kubectl mesh, from the charts embedded in the binary:
@@ -77,7 +78,8 @@ func TestIstioLifecycle(t *testing.T) {
 
 	t.Run("uninstall", func(t *testing.T) {
 		must(t, meshCmd(t, "uninstall", "istio", "--revision", "canary"))
-		must(t, kubectl(t, "create", "namespace", "enrolled"))
+		// apply, not create: the namespace outlives a run (-count=2).
+		must(t, cmdrun.Run(t, cluster.Kubeconfig, "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: enrolled\n", "/usr/bin/kubectl", "apply", "-f", "-"))
 		must(t, kubectl(t, "label", "namespace", "enrolled", "istio-injection=enabled"))
 		r := meshCmd(t, "uninstall", "istio")
 		if r.Code == 0 || !strings.Contains(r.Stderr, "enrolled") || !strings.Contains(r.Stderr, "--force") {
@@ -89,6 +91,16 @@ func TestIstioLifecycle(t *testing.T) {
 		}
 		if r := must(t, meshCmd(t, "uninstall", "istio")); !strings.Contains(r.Stdout, "Nothing to uninstall") {
 			t.Errorf("a second uninstall: %v", r)
+		}
+		// --purge still removes the CRDs the releases left, and returns
+		// only once they are gone: a reinstall would fail on terminating
+		// ones. 2m is well under the 5 minutes a stalled cleanup takes.
+		r = must(t, meshCmd(t, "uninstall", "istio", "--purge", "--force", "--timeout", "2m"))
+		if !strings.Contains(r.Stdout, "Istio CRDs") {
+			t.Errorf("uninstall --purge: want the CRDs it deleted counted: %v", r)
+		}
+		if r := kubectl(t, "get", "crd", "virtualservices.networking.istio.io"); r.Code == 0 {
+			t.Errorf("uninstall --purge returned while Istio's CRDs still exist:\n%s", r.Stdout)
 		}
 	})
 }

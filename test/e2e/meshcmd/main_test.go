@@ -4,14 +4,13 @@
 package meshcmd
 
 import (
-	"github.com/kubectl-mesh/kubectl-mesh/test/cmdrun"
-
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/kubectl-mesh/kubectl-mesh/test/cmdrun"
 	"github.com/kubectl-mesh/kubectl-mesh/test/sandbox"
 )
 

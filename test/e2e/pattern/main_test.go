@@ -7,14 +7,13 @@
 package pattern
 
 import (
-	"github.com/kubectl-mesh/kubectl-mesh/test/cmdrun"
-
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/kubectl-mesh/kubectl-mesh/test/cmdrun"
 	"github.com/kubectl-mesh/kubectl-mesh/test/sandbox"
 )
 

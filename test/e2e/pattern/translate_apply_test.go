@@ -1,8 +1,6 @@
 package pattern
 
 import (
-	"github.com/kubectl-mesh/kubectl-mesh/test/cmdrun"
-
 	"bytes"
 	"errors"
 	"io"
@@ -12,6 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-mesh/kubectl-mesh/test/cmdrun"
 )
 
 // TestTranslateApplyIstio server-side applies (dry run, strict field
