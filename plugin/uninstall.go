@@ -11,7 +11,6 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/istio"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/linkerd"
@@ -120,14 +119,9 @@ func (o *MeshUninstallOptions) Run(ctx context.Context) error {
 		}
 	}
 	if o.Purge && o.mesh.Name() == "istio" {
-		crds, err := istio.PurgeCRDs(ctx, *cluster)
+		warn := func(msg string) { fmt.Fprintln(o.ErrOut, "warning: "+msg) }
+		crds, err := istio.PurgeCRDs(ctx, *cluster, o.Timeout, warn)
 		if err != nil {
-			return err
-		}
-		// A reinstall would fail on CRDs still terminating: wait them out.
-		if err := lifecycle.WaitCRDsDeleted(ctx, cluster.Config, crds, o.Timeout, func(msg string) {
-			fmt.Fprintln(o.ErrOut, "warning: "+msg)
-		}); err != nil {
 			return fmt.Errorf("purging Istio's CRDs: %w", err)
 		}
 		if len(crds) > 0 {

@@ -320,7 +320,7 @@ func newCmdWebhookUninstall(t *webhookTarget) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.Purge, "purge", false, "Also delete the OpenReports CRDs, every report in them, and the webhook's certificate Secret")
-	f.BoolVar(&o.Wait, "wait", false, "Wait until the webhook's objects are deleted")
+	f.BoolVar(&o.Wait, "wait", false, "Wait until the webhook's objects (with --purge, also the CRDs) are deleted")
 	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "How long to wait for the deletion")
 	return cmd
 }

@@ -65,11 +65,8 @@ func newCRDCleanupNudger(cfg *rest.Config, names []string, warn func(string)) (*
 // WaitCRDsDeleted waits until none of the named CRDs exists, requeueing
 // their cleanup whenever it stalls; it fails after timeout, naming the
 // CRDs still there. warn, when not nil, hears of every requeue.
-func WaitCRDsDeleted(ctx context.Context, cfg *rest.Config, names []string, timeout time.Duration, warn func(string)) error {
-	n, err := newCRDCleanupNudger(cfg, names, warn)
-	if err != nil {
-		return err
-	}
+func WaitCRDsDeleted(ctx context.Context, client dynamic.Interface, names []string, timeout time.Duration, warn func(string)) error {
+	n := &crdCleanupNudger{crds: client.Resource(crdResource), names: names, now: time.Now, warn: warn}
 	return n.waitGone(ctx, timeout, crdNudgeInterval)
 }
 

@@ -19,6 +19,8 @@ type Client struct {
 	helm      *action.Configuration
 	kube      kubernetes.Interface
 	dynamic   dynamic.Interface
+	// warn tells the user what Helm's logger does not (a stalled CRD cleanup).
+	warn func(msg string)
 }
 
 // New returns a Client for the cluster the getter points at (kubectl's
@@ -51,7 +53,8 @@ func New(getter genericclioptions.RESTClientGetter, namespace string, logOut io.
 	if err != nil {
 		return nil, fmt.Errorf("creating the Kubernetes client: %w", err)
 	}
-	return &Client{namespace: namespace, helm: cfg, kube: kubeClient, dynamic: dyn}, nil
+	warn := func(msg string) { fmt.Fprintln(logOut, "warning: "+msg) }
+	return &Client{namespace: namespace, helm: cfg, kube: kubeClient, dynamic: dyn, warn: warn}, nil
 }
 
 // Namespace is the release namespace.

@@ -15,6 +15,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 )
 
 // UninstallOptions are the settings of an uninstall.
@@ -22,7 +24,7 @@ type UninstallOptions struct {
 	// Purge also deletes the OpenReports CRDs (and with them every report)
 	// and the certificate Secret the webhook created at run time.
 	Purge bool
-	// Wait until the release's objects are gone.
+	// Wait until the release's objects (with Purge, also the CRDs) are gone.
 	Wait    bool
 	Timeout time.Duration
 }
@@ -80,6 +82,7 @@ func (c *Client) Uninstall(ctx context.Context, ch *chart.Chart, o UninstallOpti
 	if err != nil {
 		return res, err
 	}
+	var deleted []string
 	for _, crd := range crds {
 		err := c.dynamic.Resource(crdResource).Delete(ctx, crd.GetName(), metav1.DeleteOptions{})
 		if err != nil && !apierrors.IsNotFound(err) {
@@ -87,6 +90,12 @@ func (c *Client) Uninstall(ctx context.Context, ch *chart.Chart, o UninstallOpti
 		}
 		if err == nil {
 			res.Purged = append(res.Purged, "customresourcedefinition/"+crd.GetName())
+			deleted = append(deleted, crd.GetName())
+		}
+	}
+	if o.Wait && len(deleted) > 0 {
+		if err := lifecycle.WaitCRDsDeleted(ctx, c.dynamic, deleted, o.Timeout, c.warn); err != nil {
+			return res, err
 		}
 	}
 	return res, nil

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/chart/common"
@@ -20,7 +21,9 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	kubernetesfake "k8s.io/client-go/kubernetes/fake"
@@ -402,4 +405,39 @@ func sorted(s []string) []string {
 
 func secretObject(meta *metav1.ObjectMeta) *corev1.Secret {
 	return &corev1.Secret{ObjectMeta: *meta}
+}
+
+// With --wait, a purge returns only once the CRDs are gone, and says which
+// are left when it gives up.
+func TestUninstallPurgeWaitsForTheCRDs(t *testing.T) {
+	fc := newFakeCluster(t, nil)
+	ch := loadTestChart(t, testChart(true))
+	ctx := t.Context()
+	if _, err := fc.client.Install(ctx, ch, InstallOptions{CreateNamespace: true}); err != nil {
+		t.Fatal(err)
+	}
+	fc.dynamic.PrependReactor("delete", "customresourcedefinitions", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, nil
+	})
+	terminating := map[string]bool{"reports.openreports.io": true}
+	fc.dynamic.PrependReactor("get", "customresourcedefinitions", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		name := a.(k8stesting.GetAction).GetName()
+		if !terminating[name] {
+			return true, nil, apierrors.NewNotFound(crdResource.GroupResource(), name)
+		}
+		crd := &unstructured.Unstructured{}
+		crd.SetAPIVersion("apiextensions.k8s.io/v1")
+		crd.SetKind("CustomResourceDefinition")
+		crd.SetName(name)
+		return true, crd, nil
+	})
+	_, err := fc.client.Uninstall(ctx, ch, UninstallOptions{Purge: true, Wait: true, Timeout: 200 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "reports.openreports.io still being deleted") || strings.Contains(err.Error(), "clusterreports") {
+		t.Errorf("uninstall while a CRD is still there: %v, want an error naming reports.openreports.io only", err)
+	}
+
+	terminating = map[string]bool{}
+	if _, err := fc.client.Uninstall(ctx, ch, UninstallOptions{Purge: true, Wait: true, Timeout: time.Minute}); err != nil {
+		t.Errorf("uninstall once the CRDs are gone: %v", err)
+	}
 }

@@ -282,7 +282,7 @@ func istioAdapterCleanup(t *testing.T, c mesh.Cluster, helm *lifecycle.Client, o
 		}
 	}
 	if ownCRDs {
-		if _, err := istio.PurgeCRDs(ctx, c); err != nil {
+		if _, err := istio.PurgeCRDs(ctx, c, time.Minute, func(msg string) { t.Log(msg) }); err != nil {
 			t.Errorf("cleanup: %v", err)
 		}
 	}

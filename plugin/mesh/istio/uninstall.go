@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
 )
 
@@ -145,8 +147,10 @@ func InUse(ctx context.Context, c mesh.Cluster, revision string) (*Usage, error)
 
 // PurgeCRDs deletes Istio's CustomResourceDefinitions (*.istio.io), which
 // base keeps on uninstall (helm.sh/resource-policy: keep), and with them
-// every Istio resource. It returns the names deleted.
-func PurgeCRDs(ctx context.Context, c mesh.Cluster) ([]string, error) {
+// every Istio resource, and waits up to timeout until they are gone: a
+// reinstall would fail on CRDs still terminating. It returns the names
+// deleted; warn, when not nil, hears of a stalled cleanup requeued.
+func PurgeCRDs(ctx context.Context, c mesh.Cluster, timeout time.Duration, warn func(string)) ([]string, error) {
 	dyn, err := dynamic.NewForConfig(c.Config)
 	if err != nil {
 		return nil, fmt.Errorf("creating the Kubernetes client: %w", err)
@@ -167,5 +171,8 @@ func PurgeCRDs(ctx context.Context, c mesh.Cluster) ([]string, error) {
 		deleted = append(deleted, crd.GetName())
 	}
 	slices.Sort(deleted)
+	if err := lifecycle.WaitCRDsDeleted(ctx, dyn, deleted, timeout, warn); err != nil {
+		return deleted, err
+	}
 	return deleted, nil
 }
