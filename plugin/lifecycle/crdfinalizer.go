@@ -15,7 +15,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 )
 
@@ -54,20 +53,15 @@ type crdCleanupNudger struct {
 	warn func(msg string)
 }
 
-func newCRDCleanupNudger(cfg *rest.Config, names []string, warn func(string)) (*crdCleanupNudger, error) {
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("creating the Kubernetes client: %w", err)
-	}
-	return &crdCleanupNudger{crds: dyn.Resource(crdResource), names: names, now: time.Now, warn: warn}, nil
+func newCRDCleanupNudger(client dynamic.Interface, names []string, warn func(string)) *crdCleanupNudger {
+	return &crdCleanupNudger{crds: client.Resource(crdResource), names: names, now: time.Now, warn: warn}
 }
 
 // WaitCRDsDeleted waits until none of the named CRDs exists, requeueing
 // their cleanup whenever it stalls; it fails after timeout, naming the
 // CRDs still there. warn, when not nil, hears of every requeue.
 func WaitCRDsDeleted(ctx context.Context, client dynamic.Interface, names []string, timeout time.Duration, warn func(string)) error {
-	n := &crdCleanupNudger{crds: client.Resource(crdResource), names: names, now: time.Now, warn: warn}
-	return n.waitGone(ctx, timeout, crdNudgeInterval)
+	return newCRDCleanupNudger(client, names, warn).waitGone(ctx, timeout, crdNudgeInterval)
 }
 
 func (n *crdCleanupNudger) waitGone(ctx context.Context, timeout, interval time.Duration) error {
@@ -98,11 +92,12 @@ func (c *Client) nudgeCRDCleanup(ctx context.Context, crds []string) (stop func(
 	if err != nil {
 		return nil, err
 	}
-	log := slog.New(c.logger)
-	n, err := newCRDCleanupNudger(cfg, crds, func(msg string) { log.Warn(msg) })
+	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("creating the Kubernetes client: %w", err)
 	}
+	log := slog.New(c.logger)
+	n := newCRDCleanupNudger(dyn, crds, func(msg string) { log.Warn(msg) })
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -154,7 +149,7 @@ func (n *crdCleanupNudger) pass(ctx context.Context) (left, nudged []string, err
 		}
 		nudged = append(nudged, name)
 		if n.warn != nil {
-			n.warn(fmt.Sprintf("the apiserver's cleanup of CustomResourceDefinition %s stalled (%s); requeued it", name, cleanupMessage(crd)))
+			n.warn(fmt.Sprintf("the apiserver's cleanup of CustomResourceDefinition %s stalled (%s); requeued it", name, terminating(crd)["message"]))
 		}
 	}
 	return left, nudged, nil
@@ -167,27 +162,19 @@ func (n *crdCleanupNudger) stalled(crd *unstructured.Unstructured) bool {
 	if deleted == nil || n.now().Sub(deleted.Time) < crdStallGrace {
 		return false
 	}
-	conditions, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
-	for _, c := range conditions {
-		cond, _ := c.(map[string]any)
-		if cond["type"] == "Terminating" && cond["status"] == "True" && cond["reason"] == crdCleanupFailed {
-			return true
-		}
-	}
-	return false
+	cond := terminating(crd)
+	return cond["status"] == "True" && cond["reason"] == crdCleanupFailed
 }
 
-// cleanupMessage is the Terminating condition's message.
-func cleanupMessage(crd *unstructured.Unstructured) string {
+// terminating is the CRD's Terminating condition (nil without one).
+func terminating(crd *unstructured.Unstructured) map[string]any {
 	conditions, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
 	for _, c := range conditions {
 		if cond, _ := c.(map[string]any); cond["type"] == "Terminating" {
-			if msg, _ := cond["message"].(string); msg != "" {
-				return msg
-			}
+			return cond
 		}
 	}
-	return crdCleanupFailed
+	return nil
 }
 
 // manifestCRDs returns the names of the CustomResourceDefinitions in a

@@ -13,7 +13,8 @@ import (
 // Istio through kubectl mesh, from the charts embedded in the binary:
 // install, status, in-place upgrade, a canary revision and a tag moved to
 // it, a failed upgrade rolled back with the old revision still Ready,
-// uninstall refused while a namespace is enrolled, then forced, then again.
+// uninstall refused while a namespace is enrolled, then forced, then again,
+// then --purge of the CRDs.
 func TestIstioLifecycle(t *testing.T) {
 	out := must(t, meshCmd(t, "install", "istio", "--profile", "minimal", "--timeout", "2m"))
 	if !strings.Contains(out.Stdout, "istiod") || !strings.Contains(out.Stdout, "installed") {
