@@ -249,6 +249,7 @@ func newMeshCluster(configFlags *genericclioptions.ConfigFlags, log io.Writer) (
 	if err != nil {
 		return nil, fmt.Errorf("loading the kubeconfig: %w", err)
 	}
+	cfg = lifecycle.WithFastClient(cfg)
 	clientset, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("creating the Kubernetes client: %w", err)

@@ -63,11 +63,19 @@ func (g fastGetter) ToRESTConfig() (*rest.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.QPS == 0 && cfg.RateLimiter == nil {
-		cfg = rest.CopyConfig(cfg)
-		cfg.QPS, cfg.Burst = 50, 100
+	return WithFastClient(cfg), nil
+}
+
+// WithFastClient returns cfg with 50 requests/s (burst 100) instead of
+// client-go's default 5, unless it sets a rate of its own: waits poll many
+// objects at once.
+func WithFastClient(cfg *rest.Config) *rest.Config {
+	if cfg.QPS != 0 || cfg.RateLimiter != nil {
+		return cfg
 	}
-	return cfg, nil
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = 50, 100
+	return cfg
 }
 
 // config returns a fresh Helm action configuration whose release storage

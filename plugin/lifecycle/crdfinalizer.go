@@ -124,8 +124,9 @@ func (n *crdCleanupNudger) run(ctx context.Context, interval time.Duration) {
 }
 
 // pass touches each named CRD whose cleanup has stalled. It returns the
-// CRDs that still exist and those it touched; CRDs not being deleted, or
-// still being cleaned up, are left alone.
+// CRDs that still exist, which are all the next pass reads, and those it
+// touched; CRDs not being deleted, or still being cleaned up, are left
+// alone.
 func (n *crdCleanupNudger) pass(ctx context.Context) (left, nudged []string, err error) {
 	for _, name := range n.names {
 		crd, err := n.crds.Get(ctx, name, metav1.GetOptions{})
@@ -152,6 +153,7 @@ func (n *crdCleanupNudger) pass(ctx context.Context) (left, nudged []string, err
 			n.warn(fmt.Sprintf("the apiserver's cleanup of CustomResourceDefinition %s stalled (%s); requeued it", name, terminating(crd)["message"]))
 		}
 	}
+	n.names = left
 	return left, nudged, nil
 }
 

@@ -99,6 +99,8 @@ func TestIstioLifecycle(t *testing.T) {
 		r = must(t, meshCmd(t, "uninstall", "istio", "--purge", "--force", "--timeout", "2m"))
 		if !strings.Contains(r.Stdout, "Istio CRDs") {
 			t.Errorf("uninstall --purge: want the CRDs it deleted counted: %v", r)
+		} else if r.Stderr != "" {
+			t.Logf("uninstall --purge's stderr:\n%s", r.Stderr)
 		}
 		if r := kubectl(t, "get", "crd", "virtualservices.networking.istio.io"); r.Code == 0 {
 			t.Errorf("uninstall --purge returned while Istio's CRDs still exist:\n%s", r.Stdout)
