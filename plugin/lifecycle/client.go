@@ -46,9 +46,23 @@ func New(getter genericclioptions.RESTClientGetter, log io.Writer) (*Client, err
 	}
 	var h slog.Handler = slog.DiscardHandler
 	if log != nil {
-		h = slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelWarn})
+		h = WarningHandler(log)
 	}
 	return &Client{getter: fastGetter{getter}, logger: h}, nil
+}
+
+// WarningHandler prints Helm's warnings to w as the helm CLI does
+// (level=WARN msg=..., no timestamp) and drops the rest.
+func WarningHandler(w io.Writer) slog.Handler {
+	return slog.NewTextHandler(w, &slog.HandlerOptions{
+		Level: slog.LevelWarn,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey && len(groups) == 0 {
+				return slog.Attr{}
+			}
+			return a
+		},
+	})
 }
 
 // fastGetter lifts client-go's default 5 requests/s, which otherwise

@@ -4,13 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/kube"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 )
 
 // Client runs Helm actions on the mesh-webhook release in one namespace.
@@ -31,7 +32,7 @@ func New(getter genericclioptions.RESTClientGetter, namespace string, logOut io.
 		return nil, errors.New("the release namespace must not be empty")
 	}
 	cfg := action.NewConfiguration(action.ConfigurationSetLogger(
-		slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelWarn})))
+		lifecycle.WarningHandler(logOut)))
 	// Secrets, as the helm CLI stores them: `helm list -n NAMESPACE` shows the release.
 	if err := cfg.Init(getter, namespace, "secret"); err != nil {
 		return nil, fmt.Errorf("setting up Helm: %w", err)
