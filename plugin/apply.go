@@ -24,7 +24,11 @@ var (
 
 		Every pattern is loaded, validated and translated before anything is
 		sent: a bad pattern changes nothing. When some objects fail, the others
-		are applied and each failure is reported; running apply again converges.`)
+		are applied and each failure is reported; running apply again converges.
+
+		The mesh is --mesh, else spec.mesh, else the one mesh installed in the
+		cluster; --dry-run=client never contacts a cluster, so it needs --mesh
+		or spec.mesh.`)
 
 	applyExample = templates.Examples(`
 		# Apply a canary pattern; the mesh is detected from the cluster
@@ -90,7 +94,7 @@ func (o *ApplyOptions) Validate() error {
 
 // Run renders every pattern, then applies them one after the other.
 func (o *ApplyOptions) Run(ctx context.Context) error {
-	rendered, err := o.render(ctx)
+	rendered, err := o.render(ctx, o.DryRun != "client")
 	if err != nil {
 		return err
 	}

@@ -79,7 +79,7 @@ func NewCmdDiff(streams genericiooptions.IOStreams, configFlags *genericclioptio
 
 // Run diffs every pattern; differences or drift exit 1.
 func (o *DiffOptions) Run(ctx context.Context) error {
-	rendered, err := o.render(ctx)
+	rendered, err := o.render(ctx, true)
 	if err != nil {
 		return err
 	}

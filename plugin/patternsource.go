@@ -57,8 +57,9 @@ func (s *patternSource) validate() error {
 
 // render loads and validates every pattern first, so that nothing is
 // applied when any of them is wrong, then translates each for its mesh.
-// detect is asked for the cluster's mesh only when a pattern names none.
-func (s *patternSource) render(ctx context.Context) ([]renderedPattern, error) {
+// The cluster's mesh is detected only when a pattern names none and
+// useCluster is true: render and client dry runs never contact a cluster.
+func (s *patternSource) render(ctx context.Context, useCluster bool) ([]renderedPattern, error) {
 	namespace := defaultNamespace(s.configFlags)
 	patterns, err := pattern.LoadPaths(s.Filenames, s.Recursive, s.stdin, pattern.LoadOptions{DefaultNamespace: namespace})
 	if err != nil {
@@ -82,6 +83,9 @@ func (s *patternSource) render(ctx context.Context) ([]renderedPattern, error) {
 		meshName := s.Mesh
 		if meshName == "" {
 			meshName = p.Spec.Mesh
+		}
+		if meshName == "" && !useCluster {
+			return nil, fmt.Errorf("pattern %q has no spec.mesh: set spec.mesh or --mesh (%s)", p.Metadata.Name, strings.Join(targets.Names(), ", "))
 		}
 		if meshName == "" {
 			if detected == "" {

@@ -19,8 +19,9 @@ var (
 		resilience and security intent once; render shows what it becomes for
 		Istio, Linkerd, SMI or Gateway API (gamma).
 
-		The mesh is spec.mesh, or --mesh; when neither is set it is detected
-		from the cluster. A feature the mesh cannot express is an error naming
+		The mesh is --mesh, else spec.mesh; a Meshery pattern whose components
+		all belong to one mesh targets that mesh. render never contacts a
+		cluster. A feature the mesh cannot express is an error naming
 		the field and the mesh; --allow-partial renders the rest with a warning.`)
 
 	renderExample = templates.Examples(`
@@ -73,7 +74,7 @@ func (o *RenderOptions) Validate() error {
 
 // Run renders and prints: a YAML stream, or a JSON v1 List as kubectl -o json prints.
 func (o *RenderOptions) Run(ctx context.Context) error {
-	rendered, err := o.render(ctx)
+	rendered, err := o.render(ctx, false)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -69,6 +74,65 @@ func TestRenderNeedsNoCluster(t *testing.T) {
 	}
 }
 
+const mesheryTwoMeshes = `name: two
+services:
+  vs: {type: VirtualService.Istio, namespace: shop, settings: {hosts: [reviews]}}
+  sp: {type: ServiceProfile.Linkerd, namespace: shop, settings: {routes: []}}
+`
+
+// TestRenderNeverContactsACluster: without --mesh and spec.mesh, a render
+// (or a client dry run) of a Meshery pattern of one mesh's components
+// translates for that mesh; anything else asks for --mesh. The kubeconfig
+// points at a server that counts requests: there must be none.
+func TestRenderNeverContactsACluster(t *testing.T) {
+	var requests atomic.Int32
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		http.Error(w, "no", http.StatusInternalServerError)
+	}))
+	defer server.Close()
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, []byte("apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "+server.URL+"}}]\ncontexts: [{name: c, context: {cluster: c}}]\ncurrent-context: c\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const istioOnly = `name: shop
+services:
+  svc: {type: Service.K8s, namespace: shop, settings: {selector: {app: reviews}, ports: [{name: http, port: 9080}]}}
+  vs: {type: VirtualService.Istio, namespace: shop, settings: {hosts: [reviews], http: [{route: [{destination: {host: reviews}}]}]}}
+`
+	tests := []struct {
+		name, stdin string
+		args        []string
+		want        string // in stdout; "" means an error is expected
+		wantErr     string
+	}{
+		{name: "render meshery istio", stdin: istioOnly, args: []string{"render", "-f", "-"}, want: "kind: VirtualService"},
+		{name: "client dry run meshery istio", stdin: istioOnly, args: []string{"apply", "-f", "-", "--dry-run=client"}, want: "virtualservice.networking.istio.io/vs (dry run)"},
+		{name: "render two meshes", stdin: mesheryTwoMeshes, args: []string{"render", "-f", "-"}, wantErr: "set spec.mesh or --mesh"},
+		{name: "client dry run without mesh", stdin: canaryPattern, args: []string{"apply", "-f", "-", "--dry-run=client"}, wantErr: `pattern "canary" has no spec.mesh`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			streams, in, out, _ := genericiooptions.NewTestIOStreams()
+			in.WriteString(tt.stdin)
+			root := NewCmdRoot(streams)
+			root.SetArgs(append(tt.args, "--kubeconfig", kubeconfig))
+			err := root.Execute()
+			switch {
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("error = %v, want one containing %q", err, tt.wantErr)
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("error = %v", err)
+			case !strings.Contains(out.String(), tt.want):
+				t.Errorf("output lacks %q:\n%s", tt.want, out)
+			}
+		})
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("the cluster was contacted %d times", n)
+	}
+}
+
 func TestRenderErrors(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -79,7 +143,8 @@ func TestRenderErrors(t *testing.T) {
 		{"no file", "", []string{"render"}, "-f/--filename is required"},
 		{"unknown mesh", canaryPattern, []string{"render", "-f", "-", "--mesh", "consul"}, `--mesh: unknown mesh "consul" (allowed: istio, linkerd, smi, gamma)`},
 		{"bad output", canaryPattern, []string{"render", "-f", "-", "--mesh", "istio", "-o", "wide"}, `--output: unsupported format "wide"`},
-		{"no mesh and no cluster", canaryPattern, []string{"render", "-f", "-"}, `pattern "canary" has no spec.mesh`},
+		{"no mesh", canaryPattern, []string{"render", "-f", "-"}, `pattern "canary" has no spec.mesh: set spec.mesh or --mesh (istio, linkerd, smi, gamma)`},
+		{"meshery pattern of two meshes", mesheryTwoMeshes, []string{"render", "-f", "-"}, `pattern "two" has no spec.mesh: set spec.mesh or --mesh`},
 		{"feature the mesh lacks", strings.Replace(canaryPattern, "timeout: 2s", "timeout: 2s\n        fault: {abort: {httpStatus: 503, percent: 5}}", 1),
 			[]string{"render", "-f", "-", "--mesh", "gamma"}, "<stdin>:15:17: spec.services[0].traffic.routes[0].fault.abort: gamma cannot express traffic.fault.abort"},
 		{"invalid pattern", strings.Replace(canaryPattern, "weight: 10", "weight: 20", 1), []string{"render", "-f", "-", "--mesh", "istio"}, "weights sum to 110, not 100"},

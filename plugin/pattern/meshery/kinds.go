@@ -58,33 +58,44 @@ var (
 // family is a group of kinds and the type suffixes that select it.
 type family struct {
 	name     string
+	mesh     string // the pattern target its objects imply; "" for Kubernetes
 	kinds    map[string]string
 	suffixes []string // ".Istio" (Meshery designs) and "Istio" (older pattern files)
 	models   []string // the newer "model:" field
 }
 
 var families = []family{
-	{name: "Istio", kinds: istioKinds, suffixes: []string{".Istio", "Istio"}, models: []string{"istio", "istio-base"}},
-	{name: "Linkerd", kinds: linkerdKinds, suffixes: []string{".Linkerd", "Linkerd"}, models: []string{"linkerd"}},
+	{name: "Istio", mesh: "istio", kinds: istioKinds, suffixes: []string{".Istio", "Istio"}, models: []string{"istio", "istio-base"}},
+	{name: "Linkerd", mesh: "linkerd", kinds: linkerdKinds, suffixes: []string{".Linkerd", "Linkerd"}, models: []string{"linkerd"}},
 	{name: "K8s", kinds: k8sKinds, suffixes: []string{".K8s", "K8s"}, models: []string{"kubernetes"}},
 }
 
 // objectKind maps a Meshery type (and model, when given) to an apiVersion
 // and kind. ok is false for types kubectl mesh does not import.
 func objectKind(typ, model string) (apiVersion, kind string, ok bool) {
-	for _, f := range families {
+	f, kind := objectFamily(typ, model)
+	if f == nil {
+		return "", "", false
+	}
+	return f.kinds[kind], kind, true
+}
+
+// objectFamily finds the family of a Meshery type (and model, when given)
+// and the kind it names; nil when kubectl mesh does not import the type.
+func objectFamily(typ, model string) (*family, string) {
+	for i, f := range families {
 		for _, suffix := range f.suffixes {
 			if k, found := strings.CutSuffix(typ, suffix); found && f.kinds[k] != "" {
-				return f.kinds[k], k, true
+				return &families[i], k
 			}
 		}
 	}
-	for _, f := range families {
+	for i, f := range families {
 		for _, m := range f.models {
 			if strings.EqualFold(model, m) && f.kinds[typ] != "" {
-				return f.kinds[typ], typ, true
+				return &families[i], typ
 			}
 		}
 	}
-	return "", "", false
+	return nil, ""
 }

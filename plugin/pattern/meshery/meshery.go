@@ -153,6 +153,8 @@ func (c *converter) convert() *yaml.Node {
 		}
 		set(spec, "mesh", str(meshName, mesh.field("type")), mesh.keyNode)
 		raw = append(raw, c.meshTraits(mesh, meshName, namespace, spec)...)
+	} else if meshName, at := impliedMesh(objects); meshName != "" {
+		set(spec, "mesh", str(meshName, at), at)
 	}
 	for _, s := range objects {
 		if o := c.object(s); o != nil {
@@ -172,6 +174,33 @@ func (c *converter) convert() *yaml.Node {
 		"metadata", metadata,
 		"spec", spec,
 	)
+}
+
+// impliedMesh is the mesh of a pattern without IstioMesh or LinkerdMesh
+// whose components all belong to one mesh (Kubernetes kinds belong to
+// none), so that render needs neither a cluster nor --mesh for it; "" when
+// they belong to none or to several.
+func impliedMesh(objects []*service) (string, *yaml.Node) {
+	mesh, at := "", (*yaml.Node)(nil)
+	for _, s := range objects {
+		typ, model := s.field("type"), s.field("model")
+		if !isString(typ) {
+			continue
+		}
+		modelName := ""
+		if isString(model) {
+			modelName = model.Value
+		}
+		f, _ := objectFamily(typ.Value, modelName)
+		switch {
+		case f == nil || f.mesh == "":
+		case mesh == "":
+			mesh, at = f.mesh, typ
+		case mesh != f.mesh:
+			return "", nil
+		}
+	}
+	return mesh, at
 }
 
 // patternName is the Meshery name made a DNS-1123 label.

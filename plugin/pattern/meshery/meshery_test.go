@@ -161,3 +161,40 @@ func TestDNSLabel(t *testing.T) {
 		}
 	}
 }
+
+// TestImpliedMesh: a pattern without IstioMesh or LinkerdMesh targets the
+// one mesh its components belong to, so that render needs no cluster.
+func TestImpliedMesh(t *testing.T) {
+	tests := []struct {
+		name     string
+		services string
+		want     string // spec.mesh; "" when none is set
+	}{
+		{name: "istio components", services: "  vs: {type: VirtualService.Istio}\n  dr: {type: DestinationRule.Istio}\n", want: "istio"},
+		{name: "istio and kubernetes", services: "  svc: {type: Service.K8s}\n  vs: {type: VirtualService.Istio}\n", want: "istio"},
+		{name: "by model", services: "  s: {type: Server, model: linkerd}\n", want: "linkerd"},
+		{name: "linkerd components", services: "  sp: {type: ServiceProfile.Linkerd}\n", want: "linkerd"},
+		{name: "two meshes", services: "  vs: {type: VirtualService.Istio}\n  sp: {type: ServiceProfile.Linkerd}\n", want: ""},
+		{name: "kubernetes only", services: "  svc: {type: Service.K8s}\n", want: ""},
+		{name: "mesh service wins", services: "  m: {type: LinkerdMesh}\n  svc: {type: Service.K8s}\n", want: "linkerd"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := Convert(parse(t, "name: x\nservices:\n"+tt.services), "m.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var p struct {
+				Spec struct {
+					Mesh string `yaml:"mesh"`
+				} `yaml:"spec"`
+			}
+			if err := out.Decode(&p); err != nil {
+				t.Fatal(err)
+			}
+			if p.Spec.Mesh != tt.want {
+				t.Errorf("spec.mesh = %q, want %q", p.Spec.Mesh, tt.want)
+			}
+		})
+	}
+}
