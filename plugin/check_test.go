@@ -7,8 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/table"
 )
 
 const checkService = `apiVersion: v1
@@ -97,7 +100,7 @@ func TestCheckFiles(t *testing.T) {
 	}{
 		{name: "clean input passes", args: []string{"-f", clean, "--policy", "MESH1101"}, wantCode: 0,
 			wantOut: []string{"No findings at or above warning: 2 objects checked against 1 policies."}},
-		{name: "violation exits 3 with file:line", args: []string{"-f", broken, "--policy", "IST0101"}, wantCode: 3,
+		{name: "violation exits 3 with file:line", args: []string{"-f", broken, "--policy", "IST0101", "-o", "wide"}, wantCode: 3,
 			wantOut: []string{"MESH1101", "shop/VirtualService/ratings", broken + ":12", `host "ratings" matches no Service or ServiceEntry`}},
 		{name: "threshold above the finding passes", args: []string{"-f", broken, "--policy", "MESH1101", "--severity", "error"}, wantCode: 3},
 		{name: "stdin", stdin: checkBrokenVS, args: []string{"-f", "-", "--policy", "MESH1101"}, wantCode: 3,
@@ -187,6 +190,17 @@ func TestPoliciesCommands(t *testing.T) {
 	out, err := run("policies", "list", "-o", "wide")
 	if err != nil || !strings.Contains(out, "MESH1101   istio") || !strings.Contains(out, "IST0101,KIA1101") {
 		t.Errorf("list: %v\n%s", err, out)
+	}
+	// The default table fits the width of a terminal; MESH5005 reviews 20
+	// kinds, shown as the first and how many more.
+	out, err = run("policies", "list")
+	if err != nil || !strings.Contains(out, "VirtualService +19 more") || strings.Contains(out, "networking.istio.io/") {
+		t.Errorf("list: %v\n%s", err, out)
+	}
+	for line := range strings.Lines(out) {
+		if n := utf8.RuneCountInString(strings.TrimSuffix(line, "\n")); n > table.Width {
+			t.Errorf("a line of %d columns, want at most %d: %q", n, table.Width, line)
+		}
 	}
 	out, err = run("policies", "describe", "KIA1101")
 	if err != nil || !strings.Contains(out, "ID:          MESH1101") || !strings.Contains(out, "Remediation:") {

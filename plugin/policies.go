@@ -9,9 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/cli-runtime/pkg/printers"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/table"
 	"github.com/kubectl-mesh/kubectl-mesh/policies"
 )
 
@@ -100,20 +100,30 @@ func (o *PoliciesListOptions) Run(ctx context.Context) error {
 		}
 		return printStructured(o.Out, o.Output, metas)
 	}
-	w := printers.GetNewTabWriter(o.Out)
-	header := "ID\tMESH\tSEVERITY\tENFORCEMENT\tKINDS\tTITLE"
+	// The default table fits table.Width: kinds by name alone, the first
+	// and how many more (MESH5005 reviews 20 kinds); the mesh is the ID's
+	// family (MESH1nnn Istio, ...). -o wide has them all.
+	header := []string{"ID", "SEVERITY", "ENFORCEMENT", "KINDS"}
+	width := table.Width
 	if o.Output == "wide" {
-		header = "ID\tMESH\tSEVERITY\tENFORCEMENT\tKINDS\tALIASES\tTITLE"
+		header = []string{"ID", "MESH", "SEVERITY", "ENFORCEMENT", "KINDS", "ALIASES"}
+		width = 0
 	}
-	fmt.Fprintln(w, header)
+	var rows [][]string
 	for _, m := range metas {
-		row := []string{m.ID, m.Mesh(), m.Severity.String(), string(m.Enforcement), kindList(m.Kinds)}
+		var row []string
 		if o.Output == "wide" {
-			row = append(row, noneIfEmpty(strings.Join(m.Aliases, ",")))
+			row = []string{m.ID, m.Mesh(), m.Severity.String(), string(m.Enforcement), kindList(m.Kinds), noneIfEmpty(strings.Join(m.Aliases, ","))}
+		} else {
+			kinds := make([]string, len(m.Kinds))
+			for i, k := range m.Kinds {
+				kinds[i] = k.Kind
+			}
+			row = []string{m.ID, m.Severity.String(), string(m.Enforcement), table.Compact(kinds)}
 		}
-		fmt.Fprintln(w, strings.Join(append(row, m.Title), "\t"))
+		rows = append(rows, append(row, m.Title))
 	}
-	return w.Flush()
+	return table.Print(o.Out, append(header, "TITLE"), rows, width)
 }
 
 // PoliciesDescribeOptions holds the flags of `kubectl mesh policies describe`.

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/table"
 )
 
 const statusExample = `  # Every mesh found in the cluster
@@ -120,32 +121,29 @@ func printStatuses(out io.Writer, statuses []*mesh.Status, now time.Time) {
 			fmt.Fprintln(out)
 		}
 		fmt.Fprintf(out, "%s %s in %s\n\n", strings.ToUpper(st.Mesh[:1])+st.Mesh[1:], st.Version, st.Namespace)
-		w := tabwriter.NewWriter(out, 0, 4, 3, ' ', 0)
-		fmt.Fprintln(w, "REVISION\tVERSION\tTAGS\tCOMPONENT\tREADY\tREPLICAS\tMESSAGE")
+		var rows [][]string
 		for _, rev := range st.Revisions {
 			for _, c := range rev.Components {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", rev.Name, rev.Version, dash(strings.Join(rev.Tags, ",")),
-					c.Name, yesNo(c.Ready), dash(c.Replicas), c.Message)
+				rows = append(rows, []string{rev.Name, rev.Version, dash(strings.Join(rev.Tags, ",")),
+					c.Name, yesNo(c.Ready), dash(c.Replicas), c.Message})
 			}
 		}
-		_ = w.Flush()
+		_ = table.Print(out, []string{"REVISION", "VERSION", "TAGS", "COMPONENT", "READY", "REPLICAS", "MESSAGE"}, rows, table.Width)
 		if len(st.Proxies) > 0 {
-			fmt.Fprintln(out)
-			w = tabwriter.NewWriter(out, 0, 4, 3, ' ', 0)
-			fmt.Fprintln(w, "PROXY VERSION\tREVISION\tPODS\tSKEW")
+			rows = nil
 			for _, p := range st.Proxies {
-				fmt.Fprintf(w, "%s\t%s\t%d\t%s\n", p.Version, dash(p.Revision), p.Pods, yesNo(p.Skew))
+				rows = append(rows, []string{p.Version, dash(p.Revision), strconv.Itoa(p.Pods), yesNo(p.Skew)})
 			}
-			_ = w.Flush()
+			fmt.Fprintln(out)
+			_ = table.Print(out, []string{"PROXY VERSION", "REVISION", "PODS", "SKEW"}, rows, table.Width)
 		}
 		if len(st.Certificates) > 0 {
-			fmt.Fprintln(out)
-			w = tabwriter.NewWriter(out, 0, 4, 3, ' ', 0)
-			fmt.Fprintln(w, "CERTIFICATE\tSUBJECT\tEXPIRES\tIN")
+			rows = nil
 			for _, c := range st.Certificates {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", c.Name, c.Subject, c.NotAfter.UTC().Format(time.DateOnly), daysLeft(c.NotAfter, now))
+				rows = append(rows, []string{c.Name, c.Subject, c.NotAfter.UTC().Format(time.DateOnly), daysLeft(c.NotAfter, now)})
 			}
-			_ = w.Flush()
+			fmt.Fprintln(out)
+			_ = table.Print(out, []string{"CERTIFICATE", "SUBJECT", "EXPIRES", "IN"}, rows, table.Width)
 		}
 		for _, warning := range st.Warnings {
 			fmt.Fprintf(out, "Warning: %s\n", warning)

@@ -5,8 +5,7 @@ import (
 	"io"
 	"strings"
 
-	"k8s.io/cli-runtime/pkg/printers"
-
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/table"
 	"github.com/kubectl-mesh/kubectl-mesh/policies"
 )
 
@@ -30,8 +29,7 @@ func printTable(out io.Writer, r *Report, wide bool) error {
 	}
 	header = append(header, "MESSAGE")
 
-	w := printers.GetNewTabWriter(out)
-	fmt.Fprintln(w, strings.Join(header, "\t"))
+	var rows [][]string
 	for _, f := range r.Findings {
 		row := []string{f.Severity.String(), f.PolicyID, f.Resource.String()}
 		if withLocation {
@@ -40,10 +38,13 @@ func printTable(out io.Writer, r *Report, wide bool) error {
 		if wide {
 			row = append(row, string(f.Enforcement), orNone(strings.Join(f.Aliases, ",")))
 		}
-		row = append(row, oneLine(f.Message))
-		fmt.Fprintln(w, strings.Join(row, "\t"))
+		rows = append(rows, append(row, oneLine(f.Message)))
 	}
-	if err := w.Flush(); err != nil {
+	width := table.Width
+	if wide {
+		width = 0
+	}
+	if err := table.Print(out, header, rows, width); err != nil {
 		return err
 	}
 	_, err := fmt.Fprintf(out, "\n%d %s (%d error, %d warning, %d info) in %d objects checked against %d policies.\n",

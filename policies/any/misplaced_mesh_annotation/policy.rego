@@ -1,5 +1,5 @@
 # METADATA
-# title: Mesh pod annotation on a workload instead of its pod template
+# title: Mesh annotation on a workload instead of its pod template
 # description: |
 #   Istio's and Linkerd's proxy injectors read sidecar annotations
 #   (sidecar.istio.io/*, proxy.istio.io/config, linkerd.io/inject,

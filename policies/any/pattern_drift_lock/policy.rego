@@ -1,5 +1,5 @@
 # METADATA
-# title: Object of a locked pattern changed or deleted outside kubectl mesh
+# title: Object of a locked pattern changed outside kubectl mesh
 # description: |
 #   A pattern with spec.drift: lock puts the annotation
 #   kubectl-mesh.io/drift: lock on its objects: only kubectl mesh (field

@@ -1,5 +1,5 @@
 # METADATA
-# title: Mesh HTTPRoute sends traffic to a Service that does not exist
+# title: Mesh HTTPRoute sends traffic to a missing Service
 # description: |
 #   An HTTPRoute attached to a Service (a GAMMA mesh route) forwards the
 #   requests it matches to its backendRefs. A backendRef naming a Service that

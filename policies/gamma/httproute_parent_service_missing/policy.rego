@@ -1,5 +1,5 @@
 # METADATA
-# title: Mesh HTTPRoute is attached to a Service that does not exist
+# title: Mesh HTTPRoute is attached to a missing Service
 # description: |
 #   A GAMMA route attaches to a Service through a parentRef of kind Service
 #   and applies to the traffic clients send to that Service. When the Service

@@ -1,5 +1,5 @@
 # METADATA
-# title: DestinationRule originates TLS without a CA to verify the server
+# title: DestinationRule originates TLS without a server CA
 # description: |
 #   A DestinationRule with TLS mode SIMPLE or MUTUAL and neither
 #   caCertificates nor credentialName names no CA for the server

@@ -1,5 +1,5 @@
 # METADATA
-# title: EnvoyFilter uses a relative patch operation without priority
+# title: EnvoyFilter relative patch operation without priority
 # description: |
 #   INSERT_BEFORE, INSERT_AFTER, REPLACE and REMOVE patch a filter or object
 #   found by name, which may be one another EnvoyFilter adds or moves.

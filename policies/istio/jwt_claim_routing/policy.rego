@@ -1,5 +1,5 @@
 # METADATA
-# title: JWT claim routing on a gateway without RequestAuthentication
+# title: JWT claim routing with no gateway RequestAuthentication
 # description: |
 #   A VirtualService can match on JWT claims (headers named
 #   @request.auth.claims.NAME) only where a RequestAuthentication validates

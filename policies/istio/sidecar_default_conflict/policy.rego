@@ -1,5 +1,5 @@
 # METADATA
-# title: More than one Sidecar without workloadSelector in a namespace
+# title: Several Sidecars without workloadSelector in a namespace
 # description: |
 #   A Sidecar without workloadSelector is the default for every workload of
 #   its namespace (or of the mesh, in the root namespace). A namespace can have

@@ -1,5 +1,5 @@
 # METADATA
-# title: VirtualService routes to a subset no DestinationRule defines
+# title: VirtualService routes to an undefined subset
 # description: |
 #   A route destination may name a subset, which a DestinationRule for the
 #   destination host defines. When no DestinationRule for that host defines

@@ -1,5 +1,5 @@
 # METADATA
-# title: Linkerd AuthorizationPolicy references a resource that does not exist
+# title: Linkerd AuthorizationPolicy references a missing resource
 # description: |
 #   An AuthorizationPolicy authorizes the clients described by its
 #   requiredAuthenticationRefs to reach its targetRef: a Server, an

@@ -1,5 +1,5 @@
 # METADATA
-# title: Linkerd identity issuer certificate has expired or expires within 60 days
+# title: Linkerd issuer certificate expired or expiring in 60 days
 # description: |
 #   The Secret linkerd-identity-issuer holds the intermediate CA with which
 #   the identity controller signs every proxy's mTLS certificate: under

@@ -1,5 +1,5 @@
 # METADATA
-# title: Workload runs without the Linkerd proxy in an injected namespace
+# title: Workload lacks the Linkerd proxy in an injected namespace
 # description: |
 #   A namespace annotated linkerd.io/inject: enabled (or ingress) asks the
 #   proxy injector to mesh every pod created in it. A pod template that sets
