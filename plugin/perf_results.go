@@ -102,7 +102,7 @@ func printResultTable(out io.Writer, list []*smp.Result, wide bool, now time.Tim
 					mesh += " " + r.Mesh.Build
 				}
 			}
-			fmt.Fprintf(w, "\t%s\t%s\t%s", mesh, r.EndTime.Sub(r.StartTime).Round(time.Millisecond), load.SortedLabels(r.Labels))
+			fmt.Fprintf(w, "\t%s\t%s\t%s", mesh, r.EndTime.Sub(r.StartTime).Round(time.Millisecond), noneIfEmpty(load.SortedLabels(r.Labels)))
 		}
 		fmt.Fprintln(w)
 	}

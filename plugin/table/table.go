@@ -52,7 +52,8 @@ func Print(out io.Writer, header []string, rows [][]string, width int) error {
 		}
 		budget = max(width-used, minLast)
 	}
-	w := tabwriter.NewWriter(out, 0, 4, padding, ' ', 0)
+	var buf strings.Builder
+	w := tabwriter.NewWriter(&buf, 0, 4, padding, ' ', 0)
 	fmt.Fprintln(w, strings.Join(header, "\t"))
 	for _, row := range rows {
 		lines := []string{row[last]}
@@ -64,7 +65,16 @@ func Print(out io.Writer, header []string, rows [][]string, width int) error {
 			fmt.Fprintln(w, strings.Repeat("\t", last)+more)
 		}
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	// An empty last cell leaves the padding of the column before it.
+	for line := range strings.Lines(buf.String()) {
+		if _, err := io.WriteString(out, strings.TrimRight(line, " \n")+"\n"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // wrap breaks s at spaces into lines of at most width runes; a word longer
