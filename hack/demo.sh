@@ -206,13 +206,13 @@ for _ in $(seq 60); do
   kubectl mesh perf run svc/echo:http -n perf-demo --requests 2 -c 1 --no-save -o json >/dev/null 2>&1 && break
   sleep 0.5
 done
-run kubectl mesh perf run svc/echo:http -n perf-demo --qps 500 -c 64 -t 3s --path "/?delay=1ms" --name before
+run kubectl mesh perf run svc/echo:http -n perf-demo --qps 500 -c 48 -t 3s --path "/?delay=1ms" --name before
 run kubectl mesh perf baseline set main before
 
 step "The same load against a version 5 ms slower, gated on the baseline (exit code 3)"
 # p50 and p90 are what a 3-second run measures robustly; its p99 rests on
 # 15 of 1,500 requests.
-expect 3 "a regression, CI stops here" kubectl mesh perf run svc/echo:http -n perf-demo --qps 500 -c 64 -t 3s \
+expect 3 "a regression, CI stops here" kubectl mesh perf run svc/echo:http -n perf-demo --qps 500 -c 48 -t 3s \
   --path "/?delay=6ms" --name after --compare-to main --max-regression p50=50%,p90=50%
 saw '^p50 .*REGRESSION' "a regression of p50"
 no_warnings
