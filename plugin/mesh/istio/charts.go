@@ -110,12 +110,3 @@ func (s *chartSource) warning(ch *chart.Chart) string {
 	}
 	return untestedWarning(ch.Metadata.Version)
 }
-
-// EmbeddedVersion is the version of the charts built into kubectl-mesh.
-func (i *Istio) EmbeddedVersion() (string, error) {
-	ch, err := lifecycle.LoadChartFS(i.charts, chartOf(compIstiod).dir)
-	if err != nil {
-		return "", err
-	}
-	return ch.Metadata.Version, nil
-}
