@@ -22,11 +22,40 @@ run kubectl create deployment productpage --image=docker.io/istio/examples-booki
 run kubectl wait --for=condition=Available deployment/productpage --timeout=60s
 run kubectl get pods -o wide
 
-step "Istio, from the charts embedded in kubectl mesh (no network needed)"
+step "Istio: a release from a Helm repository, then an upgrade to the default release"
+# The sandbox has no internet, so istio-standin-repo stands in on loopback for
+# Istio's repository (https://istio-release.storage.googleapis.com/charts): it
+# serves the charts embedded in kubectl mesh relabelled as releases (chart,
+# app and image versions), nothing Istio published.
+istio-standin-repo >"$work/istio-repo.url" 2>"$work/istio-repo.log" &
+istio_repo_pid=$!
+for _ in $(seq 300); do [ -s "$work/istio-repo.url" ] && break; sleep 0.1; done
+istio_repo=$(head -n1 "$work/istio-repo.url")
+[ -n "$istio_repo" ] || { cat "$work/istio-repo.log" >&2; exit 1; }
+echo "Istio's Helm repository is played by a local stand-in at $istio_repo."
+istio_default=$(kubectl mesh version --client -o json | jq -r .istio.default)
+istio_previous=1.30.8
+istio_version() { kubectl mesh status istio -o json | jq -r '.[0].version'; }
+claim_istio() { # fails the demo when status does not show the release just claimed
+  local got; got=$(istio_version)
+  [ "$got" = "$1" ] || { echo "demo: kubectl mesh status shows Istio $got, want $1" >&2; exit 1; }
+  echo "(checked: kubectl mesh status -o json reports Istio $got)"
+}
 run kubectl mesh precheck istio || true
-run kubectl mesh install istio --profile minimal
+run kubectl mesh install istio --repo "$istio_repo" --version "$istio_previous" --profile minimal
+claim_istio "$istio_previous"
+run kubectl mesh upgrade istio --repo "$istio_repo" --profile minimal
 run kubectl mesh status
+claim_istio "$istio_default"
 run kubectl get secrets -n istio-system -l owner=helm
+kill "$istio_repo_pid"
+
+step "Air-gapped clusters: --offline takes the charts embedded in kubectl mesh, and says what they are"
+printf '$ kubectl mesh install istio --offline --profile minimal --dry-run -o yaml >/dev/null\n'
+notice=$(kubectl mesh install istio --offline --profile minimal --dry-run -o yaml 2>&1 >/dev/null)
+echo "$notice"
+grep -q "development build of Istio's master branch.*not for production" <<<"$notice" ||
+  { echo "demo: --offline did not print its development-build notice" >&2; exit 1; }
 
 step "The policy library, offline: kubectl mesh check"
 run kubectl mesh policies list --mesh istio
