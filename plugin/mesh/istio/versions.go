@@ -7,13 +7,12 @@ import (
 )
 
 // The Istio releases this kubectl mesh installs by default and was tested
-// with; the only place they are recorded.
-//
-// 1.31 is the minor of istio.io/api and istio.io/client-go in go.mod, the
-// API this binary is built against: the default is its newest patch
-// release (istio.io/api v1.31.4), and the tested range adds 1.30, the minor
-// an in-place upgrade to it starts from. 1.32 is untested until go.mod
-// moves to istio.io/api v1.32.
+// with; the only place they are recorded. The default is the newest patch
+// of 1.31 (istio.io/api v1.31.4 on the module proxy), the minor of the
+// istio.io/api and istio.io/client-go this binary is built against; the
+// tested range adds 1.30, the minor an upgrade to it starts from, and the
+// end-to-end tests install both (release charts served on loopback). 1.32
+// stays untested until go.mod moves to istio.io/api v1.32.
 const (
 	// ReleaseRepo is Istio's official Helm repository.
 	ReleaseRepo = "https://istio-release.storage.googleapis.com/charts"
