@@ -22,32 +22,26 @@ run kubectl create deployment productpage --image=docker.io/istio/examples-booki
 run kubectl wait --for=condition=Available deployment/productpage --timeout=60s
 run kubectl get pods -o wide
 
-step "Istio: a release from a local stand-in for Istio's Helm repository, then an upgrade to the default release"
+step "Istio: the default release, from a local stand-in for Istio's Helm repository"
 # The sandbox has no internet, so istio-standin-repo stands in on loopback for
 # Istio's repository (https://istio-release.storage.googleapis.com/charts): it
-# serves the charts embedded in kubectl mesh relabelled as releases (chart,
+# serves the charts embedded in kubectl mesh relabelled as a release (chart,
 # app and image versions), nothing Istio published.
 istio_default=$(kubectl mesh version --client -o json | jq -r .istio.default)
-istio_previous=1.30.8
-istio-standin-repo --versions "$istio_previous,$istio_default" >"$work/istio-repo.url" 2>"$work/istio-repo.log" &
+istio-standin-repo --versions "$istio_default" >"$work/istio-repo.url" 2>"$work/istio-repo.log" &
 istio_repo_pid=$!
 for _ in $(seq 300); do [ -s "$work/istio-repo.url" ] && break; sleep 0.1; done
 istio_repo=$(head -n1 "$work/istio-repo.url")
 [ -n "$istio_repo" ] || { cat "$work/istio-repo.log" >&2; exit 1; }
 echo "Stand-in: $istio_repo plays Istio's Helm repository (no internet here). It serves the charts"
-echo "embedded in kubectl mesh relabelled as releases $istio_previous and $istio_default, not Istio's published charts."
-istio_version() { kubectl mesh status istio -o json | jq -r '.[0].version'; }
-claim_istio() { # fails the demo when status does not show the release just claimed
-  local got; got=$(istio_version)
-  [ "$got" = "$1" ] || { echo "demo: kubectl mesh status shows Istio $got, want $1" >&2; exit 1; }
-  echo "(checked: kubectl mesh status -o json reports Istio $got)"
-}
+echo "embedded in kubectl mesh relabelled as release $istio_default, not Istio's published charts."
 run kubectl mesh precheck istio || true
-run kubectl mesh install istio --repo "$istio_repo" --version "$istio_previous" --profile minimal
-claim_istio "$istio_previous"
-run kubectl mesh upgrade istio --repo "$istio_repo" --profile minimal
+run kubectl mesh install istio --repo "$istio_repo" --profile minimal
 run kubectl mesh status
-claim_istio "$istio_default"
+istio_installed=$(kubectl mesh status istio -o json | jq -r '.[0].version')
+[ "$istio_installed" = "$istio_default" ] ||
+  { echo "demo: kubectl mesh status shows Istio $istio_installed, want the default release $istio_default" >&2; exit 1; }
+echo "(checked: kubectl mesh status -o json reports Istio $istio_installed, the default release)"
 run kubectl get secrets -n istio-system -l owner=helm
 kill "$istio_repo_pid"
 
