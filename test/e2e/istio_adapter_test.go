@@ -34,9 +34,8 @@ const (
 
 // TestIstioAdapter installs the minimal profile of the default release,
 // from a loopback stand-in for Istio's Helm repository, with the lifecycle
-// client, then exercises status, revision tags,
-// injection labels, the in-use check and the uninstall plan against the
-// real apiserver.
+// client, then exercises status, revision tags, injection labels, the
+// in-use check and the uninstall plan against the real apiserver.
 func TestIstioAdapter(t *testing.T) {
 	ctx := t.Context()
 	kube := kubeClient(t)
