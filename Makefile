@@ -107,7 +107,7 @@ docs: ## Regenerate docs/policies.md from the policies' METADATA.
 ##@ Run
 .PHONY: demo
 demo: sandbox-bin build ## A tour of kubectl mesh on a throwaway sandbox cluster.
-	$(GO) build -o $(BIN)/ ./test/echoserver
+	$(GO) build -o $(BIN)/ ./test/echoserver ./test/helmrepo/cmd/istio-standin-repo
 	$(BIN)/mesh-sandbox -- hack/demo.sh
 
 .PHONY: sandbox

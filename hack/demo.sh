@@ -42,11 +42,35 @@ run kubectl create deployment productpage --image=docker.io/istio/examples-booki
 run kubectl wait --for=condition=Available deployment/productpage --timeout=60s
 run kubectl get pods -o wide
 
-step "Istio, from the charts embedded in kubectl mesh (no network needed)"
+step "Istio: the default release, from a local stand-in for Istio's Helm repository"
+# The sandbox has no internet, so istio-standin-repo stands in on loopback for
+# Istio's repository (https://istio-release.storage.googleapis.com/charts): it
+# serves the charts embedded in kubectl mesh relabelled as a release (chart,
+# app and image versions), nothing Istio published.
+istio_default=$(kubectl mesh version --client -o json | jq -r .istio.default)
+istio-standin-repo --versions "$istio_default" >"$work/istio-repo.url" 2>"$work/istio-repo.log" &
+istio_repo_pid=$!
+for _ in $(seq 300); do [ -s "$work/istio-repo.url" ] && break; sleep 0.1; done
+istio_repo=$(head -n1 "$work/istio-repo.url")
+[ -n "$istio_repo" ] || { cat "$work/istio-repo.log" >&2; exit 1; }
+echo "Stand-in: $istio_repo plays Istio's Helm repository (no internet here). It serves the charts"
+echo "embedded in kubectl mesh relabelled as release $istio_default, not Istio's published charts."
 run kubectl mesh precheck istio || true
-run kubectl mesh install istio --profile minimal
+run kubectl mesh install istio --repo "$istio_repo" --profile minimal
 run kubectl mesh status
+istio_installed=$(kubectl mesh status istio -o json | jq -r '.[0].version')
+[ "$istio_installed" = "$istio_default" ] ||
+  { echo "demo: kubectl mesh status shows Istio $istio_installed, want the default release $istio_default" >&2; exit 1; }
+echo "(checked: kubectl mesh status -o json reports Istio $istio_installed, the default release)"
 run kubectl get secrets -n istio-system -l owner=helm
+kill "$istio_repo_pid"
+
+step "Air-gapped clusters: --offline takes the charts embedded in kubectl mesh, and says what they are"
+printf '$ kubectl mesh install istio --offline --profile minimal --dry-run -o yaml >/dev/null\n'
+notice=$(kubectl mesh install istio --offline --profile minimal --dry-run -o yaml 2>&1 >/dev/null)
+echo "$notice"
+grep -q "development build of Istio's master branch.*not for production" <<<"$notice" ||
+  { echo "demo: --offline did not print its development-build notice" >&2; exit 1; }
 
 step "The policy library, offline: kubectl mesh check"
 run kubectl mesh policies list --mesh istio

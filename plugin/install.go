@@ -19,13 +19,18 @@ import (
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/istio"
 )
 
 const installLong = `Install a service mesh with Helm releases stored in the cluster, so helm list
-shows them: Istio from the charts embedded in kubectl mesh (no network needed)
-or from a Helm repository with --repo; Linkerd from Linkerd's edge Helm
-repository (or --repo), with a trust anchor and issuer generated for it unless
-you give your own.
+shows them. Istio comes from Istio's Helm repository
+(` + istio.ReleaseRepo + `), at the newest
+release this kubectl mesh was tested with unless --version says otherwise
+(kubectl mesh version shows it and the tested range); --repo points at a
+mirror. For air-gapped clusters, --offline installs the charts embedded in
+kubectl mesh instead: a development build of Istio's master branch, not for
+production. Linkerd comes from Linkerd's edge Helm repository (or --repo),
+with a trust anchor and issuer generated for it unless you give your own.
 
 Components are installed in order (Istio: base, istiod, then the gateway, CNI
 and ztunnel as the profile says; Linkerd: linkerd-crds, then
@@ -33,8 +38,11 @@ linkerd-control-plane), each waited for until ready. A component that fails is
 rolled back and the install stops there; running the command again resumes,
 repairing a release an interrupted run left pending.`
 
-const installExample = `  # Istio's default profile from the embedded charts
+const installExample = `  # Istio's default profile, the default release from Istio's Helm repository
   kubectl mesh install istio
+
+  # Another release, from a mirror of Istio's repository
+  kubectl mesh install istio --version 1.30.8 --repo https://charts.example.com/istio
 
   # A revisioned control plane for a canary upgrade, with values
   kubectl mesh install istio --revision canary -f values.yaml --set pilot.resources.requests.cpu=100m
@@ -45,6 +53,9 @@ const installExample = `  # Istio's default profile from the embedded charts
   # Print the manifests instead of installing (no cluster needed)
   kubectl mesh install istio --dry-run -o yaml
 
+  # Air-gapped: the development build embedded in kubectl mesh, not for production
+  kubectl mesh install istio --offline --profile minimal
+
   # Linkerd with your own identity certificates
   kubectl mesh install linkerd --identity-trust-anchors-file ca.crt \
     --identity-issuer-certificate-file issuer.crt --identity-issuer-key-file issuer.key`
@@ -52,6 +63,7 @@ const installExample = `  # Istio's default profile from the embedded charts
 // MeshInstallOptions holds the flags of kubectl mesh install and upgrade.
 type MeshInstallOptions struct {
 	Profile, Revision, Version, Repo string
+	Offline                          bool
 	Values                           values.Options
 	TrustAnchorsFile                 string
 	IssuerCertFile, IssuerKeyFile    string
@@ -104,8 +116,9 @@ func newCmdMeshInstall(streams genericiooptions.IOStreams, configFlags *genericc
 	f := cmd.Flags()
 	f.StringVar(&o.Profile, "profile", "", "Istio profile: default, demo, minimal or ambient (default \"default\")")
 	f.StringVar(&o.Revision, "revision", "", "Istio control plane revision, for canary upgrades (istiod-REVISION)")
-	f.StringVar(&o.Version, "version", "", "Chart version; needs --repo for Istio (the embedded charts are one version)")
-	f.StringVar(&o.Repo, "repo", "", "Helm repository URL to take the charts from")
+	f.StringVar(&o.Version, "version", "", "Chart version or semver range (default: Istio "+istio.DefaultVersion+", Linkerd the repository's latest)")
+	f.StringVar(&o.Repo, "repo", "", "Helm repository URL to take the charts from (default: the mesh's official repository)")
+	f.BoolVar(&o.Offline, "offline", false, "Istio: install the charts embedded in kubectl mesh, a development build of Istio's master branch for air-gapped clusters, not for production")
 	f.StringSliceVarP(&o.Values.ValueFiles, "values", "f", nil, "Values files (YAML) applied over the profile's values; repeat for several, the last wins")
 	f.StringArrayVar(&o.Values.Values, "set", nil, "Set a value, as KEY=VALUE (dots for nesting); repeat for several")
 	f.StringArrayVar(&o.Values.StringValues, "set-string", nil, "Set a STRING value, as KEY=VALUE; repeat for several")
@@ -148,6 +161,16 @@ func (o *MeshInstallOptions) Validate() error {
 	if name != "istio" && (o.Profile != "" || o.Revision != "") {
 		return fmt.Errorf("--profile and --revision are Istio flags; %s has neither", name)
 	}
+	if o.Offline {
+		if name != istio.MeshName {
+			return fmt.Errorf("--offline is an Istio flag: kubectl mesh embeds no %s charts", name)
+		}
+		for _, f := range []struct{ flag, value string }{{"--repo", o.Repo}, {"--version", o.Version}} {
+			if f.value != "" {
+				return fmt.Errorf("--offline and %s cannot be combined: --offline installs the one version embedded in kubectl mesh", f.flag)
+			}
+		}
+	}
 	if name != "linkerd" && (o.TrustAnchorsFile != "" || o.IssuerCertFile != "" || o.IssuerKeyFile != "") {
 		return fmt.Errorf("--identity-* flags are Linkerd flags; %s manages its own identity", name)
 	}
@@ -173,8 +196,9 @@ func (o *MeshInstallOptions) Validate() error {
 
 func (o *MeshInstallOptions) installOptions() mesh.InstallOptions {
 	return mesh.InstallOptions{
-		Profile: o.Profile, Revision: o.Revision, Version: o.Version, Repo: o.Repo,
+		Profile: o.Profile, Revision: o.Revision, Version: o.Version, Repo: o.Repo, Offline: o.Offline,
 		Namespace: o.namespace, Values: o.vals,
+		Warn:             func(msg string) { fmt.Fprintln(o.ErrOut, "warning: "+msg) },
 		TrustAnchorsFile: o.TrustAnchorsFile, IssuerCertFile: o.IssuerCertFile, IssuerKeyFile: o.IssuerKeyFile,
 		IssuerValidity: o.IssuerValidity, Upgrade: o.upgrade,
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/istio"
+	"github.com/kubectl-mesh/kubectl-mesh/test/helmrepo"
 )
 
 // runRoot runs kubectl mesh with args and no cluster.
@@ -29,6 +31,9 @@ func TestInstallFlagsRefusedWithTheFlagNamed(t *testing.T) {
 		{[]string{"install", "istio", "--timeout", "0s"}, "--timeout: 0s is not a positive duration"},
 		{[]string{"install", "istio", "--profile", "bogus", "--dry-run"}, `--profile "bogus"`},
 		{[]string{"install", "istio", "--set", "a=", "--set", "{", "--dry-run"}, "reading values"},
+		{[]string{"install", "istio", "--offline", "--repo", "http://127.0.0.1:1"}, "--offline and --repo cannot be combined"},
+		{[]string{"upgrade", "istio", "--offline", "--version", "1.31.4"}, "--offline and --version cannot be combined"},
+		{[]string{"install", "linkerd", "--offline"}, "--offline is an Istio flag"},
 		{[]string{"uninstall", "linkerd", "--revision", "canary"}, "--revision is an Istio flag"},
 		{[]string{"revision", "tag", "set", "prod"}, "--revision is required"},
 	}
@@ -42,11 +47,16 @@ func TestInstallFlagsRefusedWithTheFlagNamed(t *testing.T) {
 	}
 }
 
-// --dry-run renders from the embedded charts with no cluster at all.
+// --dry-run --offline renders from the embedded charts with no cluster and
+// no network at all, and says in one line what they are.
 func TestInstallDryRunRendersWithoutACluster(t *testing.T) {
-	out, _, err := runRoot(t, "install", "istio", "--profile", "minimal", "--revision", "canary", "--dry-run")
+	out, errOut, err := runRoot(t, "install", "istio", "--offline", "--profile", "minimal", "--revision", "canary", "--dry-run")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.HasPrefix(errOut, "warning: --offline: ") || strings.Count(errOut, "\n") != 1 ||
+		!strings.Contains(errOut, "development build of Istio's master branch") || !strings.Contains(errOut, "not for production") {
+		t.Errorf("stderr %q, want the one-line notice of the development build", errOut)
 	}
 	for _, want := range []string{"kind: CustomResourceDefinition", "name: istiod-canary", "kind: Deployment"} {
 		if !strings.Contains(out, want) {
@@ -55,6 +65,31 @@ func TestInstallDryRunRendersWithoutACluster(t *testing.T) {
 	}
 	if strings.Contains(out, "istio-ingressgateway") {
 		t.Error("the minimal profile rendered a gateway")
+	}
+}
+
+// Releases come from a repository; a version outside the tested range is
+// one warning line, an unreachable repository one error line.
+func TestInstallIstioReleases(t *testing.T) {
+	charts, err := helmrepo.IstioReleases("1.29.8", istio.DefaultVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := helmrepo.ServeCharts(t, charts...)
+
+	out, errOut, err := runRoot(t, "install", "istio", "--repo", repo, "--profile", "minimal", "--dry-run")
+	if err != nil || errOut != "" || !strings.Contains(out, "docker.io/istio/pilot:"+istio.DefaultVersion) {
+		t.Errorf("the default release: err %v, stderr %q; want istiod %s and no warning", err, errOut, istio.DefaultVersion)
+	}
+	out, errOut, err = runRoot(t, "install", "istio", "--repo", repo, "--version", "1.29.8", "--profile", "minimal", "--dry-run")
+	want := "warning: Istio 1.29.8 is outside the versions this kubectl mesh was tested with (" + istio.TestedVersions + "); " + istio.DefaultVersion + " is the default\n"
+	if err != nil || errOut != want || !strings.Contains(out, "docker.io/istio/pilot:1.29.8") {
+		t.Errorf("an untested release: err %v, stderr %q; want istiod 1.29.8 and\n%q", err, errOut, want)
+	}
+
+	_, _, err = runRoot(t, "install", "istio", "--repo", "http://127.0.0.1:1/charts", "--dry-run")
+	if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "http://127.0.0.1:1/charts") || !strings.Contains(err.Error(), "--offline") {
+		t.Errorf("an unreachable repository: %v; want one line naming it and --offline", err)
 	}
 }
 

@@ -9,7 +9,9 @@ import (
 const upgradeLong = `Upgrade an installed mesh in place: each component's Helm release is upgraded
 in order and waited for. A component whose upgrade fails (invalid values, or not
 ready in time) is rolled back to its previous revision, which keeps running, and
-the upgrade stops there.
+the upgrade stops there. Without --version, Istio goes to the newest release
+this kubectl mesh was tested with (kubectl mesh version shows it), Linkerd to its
+repository's latest; --repo and --offline are as for install.
 
 For Istio, --revision installs a new control plane next to the running one (a
 canary). Move namespaces to it with kubectl mesh revision tag set or
@@ -19,8 +21,11 @@ old revision with kubectl mesh uninstall istio --revision OLD.
 Linkerd keeps its trust anchor and issuer across upgrades unless you give new
 ones with the --identity-* flags.`
 
-const upgradeExample = `  # In place, to the charts embedded in this kubectl mesh
+const upgradeExample = `  # In place, to the default release from Istio's Helm repository
   kubectl mesh upgrade istio
+
+  # In place, to another release
+  kubectl mesh upgrade istio --version 1.31.3
 
   # A canary revision next to the running control plane
   kubectl mesh upgrade istio --revision canary

@@ -11,12 +11,14 @@ import (
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-mesh/kubectl-mesh/internal/buildinfo"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/istio"
 )
 
 var (
 	versionLong = templates.LongDesc(`
-		Print the client version of kubectl mesh and the Kubernetes version of the
-		cluster it talks to.
+		Print the client version of kubectl mesh, the Istio releases it installs
+		by default and was tested with, and the Kubernetes version of the cluster
+		it talks to.
 
 		When the cluster cannot be reached, the client version is printed and the
 		command fails, as kubectl version does.`)
@@ -35,6 +37,9 @@ var (
 // VersionInfo is what `kubectl mesh version -o json|yaml` prints.
 type VersionInfo struct {
 	ClientVersion buildinfo.Info `json:"clientVersion"`
+	// Istio is the release install and upgrade take by default and the
+	// range tested; other versions get a warning.
+	Istio         istio.Releases `json:"istio"`
 	ServerVersion *version.Info  `json:"serverVersion,omitempty"`
 }
 
@@ -89,7 +94,7 @@ func (o *VersionOptions) Validate() error {
 // Run prints the versions. A server that cannot be reached is an error, but
 // only after the client version has been printed.
 func (o *VersionOptions) Run() error {
-	info := VersionInfo{ClientVersion: buildinfo.Get()}
+	info := VersionInfo{ClientVersion: buildinfo.Get(), Istio: istio.TestedReleases()}
 	var serverErr error
 	if !o.ClientOnly {
 		info.ServerVersion, serverErr = o.serverVersion()
@@ -101,6 +106,7 @@ func (o *VersionOptions) Run() error {
 		}
 	} else {
 		fmt.Fprintf(o.Out, "Client Version: %s\n", info.ClientVersion.Version)
+		fmt.Fprintf(o.Out, "Istio Default: %s (tested: %s)\n", info.Istio.Default, info.Istio.Tested)
 		if info.ServerVersion != nil {
 			fmt.Fprintf(o.Out, "Server Version: %s\n", info.ServerVersion.GitVersion)
 		}

@@ -16,12 +16,14 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-mesh/kubectl-mesh/internal/buildinfo"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/istio"
 )
 
 func TestVersion(t *testing.T) {
 	server := &version.Info{GitVersion: "v1.37.2", Major: "1", Minor: "37"}
 	unreachable := errors.New("dial tcp 127.0.0.1:6443: connect: connection refused")
 	client := buildinfo.Get().Version
+	istioLine := "Istio Default: " + istio.DefaultVersion + " (tested: " + istio.TestedVersions + ")\n"
 
 	tests := []struct {
 		name       string
@@ -31,9 +33,9 @@ func TestVersion(t *testing.T) {
 		wantServer string // for structured output; "" means absent
 		wantErr    string
 	}{
-		{name: "text with server", wantOut: "Client Version: " + client + "\nServer Version: v1.37.2\n"},
-		{name: "client only needs no server", opts: VersionOptions{ClientOnly: true}, serverErr: unreachable, wantOut: "Client Version: " + client + "\n"},
-		{name: "unreachable server prints the client version, then fails", serverErr: unreachable, wantOut: "Client Version: " + client + "\n", wantErr: "reading the server version: dial tcp"},
+		{name: "text with server", wantOut: "Client Version: " + client + "\n" + istioLine + "Server Version: v1.37.2\n"},
+		{name: "client only needs no server", opts: VersionOptions{ClientOnly: true}, serverErr: unreachable, wantOut: "Client Version: " + client + "\n" + istioLine},
+		{name: "unreachable server prints the client version, then fails", serverErr: unreachable, wantOut: "Client Version: " + client + "\n" + istioLine, wantErr: "reading the server version: dial tcp"},
 		{name: "json", opts: VersionOptions{Output: "json"}, wantServer: "v1.37.2"},
 		{name: "yaml", opts: VersionOptions{Output: "yaml"}, wantServer: "v1.37.2"},
 		{name: "json client only", opts: VersionOptions{Output: "json", ClientOnly: true}},
@@ -69,6 +71,9 @@ func TestVersion(t *testing.T) {
 				got := decodeVersion(t, o.Output, out.Bytes())
 				if got.ClientVersion.Version != client {
 					t.Errorf("clientVersion.version = %q, want %q", got.ClientVersion.Version, client)
+				}
+				if got.Istio != istio.TestedReleases() || got.Istio.Repository != istio.ReleaseRepo {
+					t.Errorf("istio = %+v, want %+v", got.Istio, istio.TestedReleases())
 				}
 				gotServer := ""
 				if got.ServerVersion != nil {

@@ -41,7 +41,7 @@ func PullChart(ctx context.Context, repoURL, name, version string) (*chart.Chart
 	indexURL := strings.TrimSuffix(repoURL, "/") + "/index.yaml"
 	data, err := download(ctx, indexURL)
 	if err != nil {
-		return nil, fmt.Errorf("fetching the chart index from %s: %s; check --repo or the network", indexURL, err)
+		return nil, &UnreachableError{Repo: repoURL, Reason: err}
 	}
 	index, err := loadIndex(data)
 	if err != nil {
@@ -79,6 +79,19 @@ func PullChart(ctx context.Context, repoURL, name, version string) (*chart.Chart
 	}
 	return ch, nil
 }
+
+// UnreachableError is a repository whose index PullChart could not fetch,
+// so that a caller can say what else the user may do.
+type UnreachableError struct {
+	Repo   string // the repository URL
+	Reason error  // short: "connection refused", "HTTP 404 Not Found"
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("fetching the chart index from %s/index.yaml: %s; check --repo or the network", strings.TrimSuffix(e.Repo, "/"), e.Reason)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Reason }
 
 // loadIndex parses and validates an index.yaml with Helm's repo package,
 // which reads only files.

@@ -36,12 +36,17 @@ type InstallOptions struct {
 	Profile string
 	// Revision installs a revisioned control plane (Istio canary upgrades).
 	Revision string
-	// Version of the mesh; empty means the version the adapter embeds or
-	// the repository's latest.
+	// Version of the mesh's charts, exact or a semver range; empty means
+	// the adapter's default (Istio: the newest release tested; Linkerd:
+	// the repository's latest).
 	Version string
 	// Repo is a Helm repository URL to take the charts from instead of the
-	// embedded ones (Istio) or the default repository (Linkerd).
+	// mesh's official one.
 	Repo string
+	// Offline installs the charts embedded in kubectl mesh (Istio's, a
+	// development build) instead of pulling them; Repo and Version are
+	// then empty.
+	Offline bool
 	// Namespace of the control plane; empty means the mesh's default
 	// (istio-system, linkerd).
 	Namespace string
@@ -55,6 +60,10 @@ type InstallOptions struct {
 	// Upgrade is true for kubectl mesh upgrade: adapters keep what must not
 	// change (Linkerd's trust anchor) from the installed release.
 	Upgrade bool
+	// Warn receives the warnings of planning, one line each, without a
+	// "warning: " prefix (a version outside the tested range, the offline
+	// charts' notice); nil discards them.
+	Warn func(msg string)
 	// Cluster is set when a cluster is reachable (nil on --dry-run), for
 	// the few values an upgrade must read back.
 	Cluster *Cluster

@@ -72,9 +72,9 @@ func DefaultNamespace(mesh string) string {
 func spec(mesh string) (meshSpec, bool) {
 	switch mesh {
 	case Istio:
-		// Istio 1.31 is what istio.io/istio/manifests embeds: its istioctl
-		// refuses below 1.32 (k8sversion.MinK8SVersion) and istio.io's support
-		// table lists 1.32 to 1.36. Keep in step with the embedded charts.
+		// Istio 1.31 is the release installed by default (istio.DefaultVersion):
+		// its istioctl refuses below 1.32 (k8sversion.MinK8SVersion) and
+		// istio.io's support table lists 1.32 to 1.36. Keep in step with it.
 		return meshSpec{
 			name: Istio, title: "Istio 1.31", defaultNamespace: "istio-system",
 			minMinor: 32, maxTestedMinor: 36,

@@ -20,6 +20,7 @@ import (
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/istio"
+	"github.com/kubectl-mesh/kubectl-mesh/test/helmrepo"
 )
 
 const (
@@ -31,10 +32,10 @@ const (
 	istioAdapterTag      = "e2e-prod"
 )
 
-// TestIstioAdapter installs the minimal profile from the embedded charts
-// with the lifecycle client, then exercises status, revision tags,
-// injection labels, the in-use check and the uninstall plan against the
-// real apiserver.
+// TestIstioAdapter installs the minimal profile of the default release,
+// from a loopback stand-in for Istio's Helm repository, with the lifecycle
+// client, then exercises status, revision tags, injection labels, the
+// in-use check and the uninstall plan against the real apiserver.
 func TestIstioAdapter(t *testing.T) {
 	ctx := t.Context()
 	kube := kubeClient(t)
@@ -52,7 +53,12 @@ func TestIstioAdapter(t *testing.T) {
 	c := mesh.Cluster{Config: cfg, Clientset: kube, Helm: helm}
 	adapter := istio.New(istio.Config{})
 
-	rels, err := adapter.Plan(ctx, mesh.InstallOptions{Profile: "minimal", Revision: istioAdapterRevision, Namespace: istioAdapterNamespace})
+	charts, err := helmrepo.IstioReleases(istio.DefaultVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := helmrepo.ServeCharts(t, charts...)
+	rels, err := adapter.Plan(ctx, mesh.InstallOptions{Profile: "minimal", Revision: istioAdapterRevision, Namespace: istioAdapterNamespace, Repo: repo})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,10 +78,6 @@ func TestIstioAdapter(t *testing.T) {
 	if last := results[len(results)-1]; last.Release != "istiod-e2e" || last.Action != "installed" {
 		t.Fatalf("results %+v, want istiod-e2e installed last", results)
 	}
-	version, err := adapter.EmbeddedVersion()
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	// A workload whose proxy is older than the control plane: created
 	// before any webhook selects it (istiod does not run in the sandbox, so
@@ -85,8 +87,8 @@ func TestIstioAdapter(t *testing.T) {
 
 	t.Run("status reports the revision ready", func(t *testing.T) {
 		rev := istioAdapterRevisionStatus(t, adapter, c)
-		if rev.Version != version {
-			t.Errorf("version %q, want the embedded chart's %q", rev.Version, version)
+		if rev.Version != istio.DefaultVersion {
+			t.Errorf("version %q, want the release installed, %s", rev.Version, istio.DefaultVersion)
 		}
 		i := slices.IndexFunc(rev.Components, func(comp mesh.Component) bool { return comp.Name == "istiod" })
 		if i < 0 {

@@ -4,12 +4,14 @@
 package helmrepo
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"runtime"
 	"testing"
 
+	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
 	repo "helm.sh/helm/v4/pkg/repo/v1"
@@ -20,6 +22,8 @@ import (
 // test needs.
 type Chart struct {
 	Dir string
+	// Loaded, when set, is served instead of loading Dir.
+	Loaded *chart.Chart
 	// Version and AppVersion override Chart.yaml when set.
 	Version, AppVersion string
 }
@@ -41,10 +45,25 @@ func Serve(t testing.TB, chartDirs ...string) string {
 func ServeCharts(t testing.TB, charts ...Chart) string {
 	t.Helper()
 	dir := t.TempDir()
+	// httptest listens on 127.0.0.1 only.
+	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	t.Cleanup(srv.Close)
+	if err := Build(dir, srv.URL, charts...); err != nil {
+		t.Fatal(err)
+	}
+	return srv.URL
+}
+
+// Build packages the charts into dir and writes the index.yaml of a
+// repository served from dir at baseURL.
+func Build(dir, baseURL string, charts ...Chart) error {
 	for _, c := range charts {
-		ch, err := loader.LoadDir(c.Dir)
-		if err != nil {
-			t.Fatalf("loading chart %s: %v", c.Dir, err)
+		ch := c.Loaded
+		if ch == nil {
+			var err error
+			if ch, err = loader.LoadDir(c.Dir); err != nil {
+				return fmt.Errorf("loading chart %s: %w", c.Dir, err)
+			}
 		}
 		if c.Version != "" {
 			ch.Metadata.Version = c.Version
@@ -53,24 +72,19 @@ func ServeCharts(t testing.TB, charts ...Chart) string {
 			ch.Metadata.AppVersion = c.AppVersion
 		}
 		if _, err := chartutil.Save(ch, dir); err != nil {
-			t.Fatalf("packaging chart %s: %v", c.Dir, err)
+			return fmt.Errorf("packaging chart %s: %w", ch.Name(), err)
 		}
 	}
-
-	// httptest listens on 127.0.0.1 only.
-	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
-	t.Cleanup(srv.Close)
-
 	// Absolute URLs, as most public repositories write them.
-	index, err := repo.IndexDirectory(dir, srv.URL)
+	index, err := repo.IndexDirectory(dir, baseURL)
 	if err != nil {
-		t.Fatalf("indexing the charts: %v", err)
+		return fmt.Errorf("indexing the charts: %w", err)
 	}
 	index.SortEntries()
 	if err := index.WriteFile(filepath.Join(dir, "index.yaml"), 0o644); err != nil {
-		t.Fatalf("writing index.yaml: %v", err)
+		return fmt.Errorf("writing index.yaml: %w", err)
 	}
-	return srv.URL
+	return nil
 }
 
 // ChartsDir is the repository's test/charts directory, where the charts the

@@ -43,7 +43,7 @@ func BenchmarkInstallIstioMinimal(b *testing.B) {
 	ctx := context.Background()
 	getter := genericclioptions.NewConfigFlags(false)
 	*getter.KubeConfig = cluster.Kubeconfig
-	plan, err := istio.New(istio.Config{}).Plan(ctx, mesh.InstallOptions{Profile: "minimal"})
+	plan, err := istio.New(istio.Config{}).Plan(ctx, mesh.InstallOptions{Profile: "minimal", Offline: true})
 	if err != nil {
 		b.Fatal(err)
 	}

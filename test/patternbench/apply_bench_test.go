@@ -50,7 +50,7 @@ func TestMain(m *testing.M) {
 			return 1
 		}
 		// Istio's CRDs, and a control plane, from the embedded charts.
-		if out, err := command(ctx, filepath.Join(binDir, "kubectl-mesh"), "install", "istio", "--profile", "minimal").CombinedOutput(); err != nil {
+		if out, err := command(ctx, filepath.Join(binDir, "kubectl-mesh"), "install", "istio", "--offline", "--profile", "minimal").CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "installing Istio: %v\n%s", err, out)
 			return 1
 		}

@@ -2,11 +2,13 @@ package istio
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
 )
 
 // Component names, as release labels and status call them.
@@ -18,8 +20,8 @@ const (
 	compZtunnel = "ztunnel"
 )
 
-// chartRef is where a component's chart lives: in the embedded tree and,
-// under its chart name, in Istio's Helm repository.
+// chartRef is where a component's chart lives: under its chart name in
+// Istio's Helm repository and, for --offline, in the embedded tree.
 type chartRef struct {
 	dir  string // inside manifests.FS
 	name string // Chart.yaml name, as on istio-release.storage.googleapis.com/charts
@@ -54,13 +56,27 @@ func componentOfChart(name string) (string, bool) {
 	return "", false
 }
 
-// chartSource loads each chart once per Plan.
+// chartSource loads each chart once per Plan: from the repository (Istio's
+// by default) at the version asked (the default release by default), or
+// with Offline from the embedded tree.
 type chartSource struct {
 	ctx     context.Context
 	i       *Istio
+	offline bool
 	repo    string
 	version string
 	cache   map[string]*chart.Chart
+}
+
+func newChartSource(ctx context.Context, i *Istio, opts mesh.InstallOptions) *chartSource {
+	s := &chartSource{ctx: ctx, i: i, offline: opts.Offline, repo: opts.Repo, version: opts.Version, cache: map[string]*chart.Chart{}}
+	if s.repo == "" {
+		s.repo = ReleaseRepo
+	}
+	if s.version == "" {
+		s.version = DefaultVersion
+	}
+	return s
 }
 
 func (s *chartSource) load(component string) (*chart.Chart, error) {
@@ -70,12 +86,13 @@ func (s *chartSource) load(component string) (*chart.Chart, error) {
 	ref := chartOf(component)
 	var ch *chart.Chart
 	var err error
-	if s.repo != "" {
-		ch, err = s.i.pull(s.ctx, s.repo, ref.name, s.version)
-	} else {
+	if s.offline {
 		ch, err = lifecycle.LoadChartFS(s.i.charts, ref.dir)
-		if err == nil && s.version != "" && s.version != ch.Metadata.Version {
-			err = fmt.Errorf("--version %s: only Istio %s is embedded and available offline; add --repo https://istio-release.storage.googleapis.com/charts to install another version", s.version, ch.Metadata.Version)
+	} else {
+		ch, err = s.i.pull(s.ctx, s.repo, ref.name, s.version)
+		var unreachable *lifecycle.UnreachableError
+		if errors.As(err, &unreachable) {
+			err = fmt.Errorf("fetching Istio's charts from %s: %w; check --repo and the network, or add --offline for the development build embedded in kubectl mesh", unreachable.Repo, unreachable.Reason)
 		}
 	}
 	if err != nil {
@@ -85,11 +102,11 @@ func (s *chartSource) load(component string) (*chart.Chart, error) {
 	return ch, nil
 }
 
-// EmbeddedVersion is the version of the charts built into kubectl-mesh.
-func (i *Istio) EmbeddedVersion() (string, error) {
-	ch, err := lifecycle.LoadChartFS(i.charts, chartOf(compIstiod).dir)
-	if err != nil {
-		return "", err
+// warning is the one line the charts of a plan get: the offline notice,
+// or a release outside the tested range.
+func (s *chartSource) warning(ch *chart.Chart) string {
+	if s.offline {
+		return fmt.Sprintf("--offline: installing the charts embedded in kubectl mesh, a development build of Istio's master branch (chart %s, test images), not for production", ch.Metadata.Version)
 	}
-	return ch.Metadata.Version, nil
+	return untestedWarning(ch.Metadata.Version)
 }

@@ -1,8 +1,9 @@
 // Package istio is the Istio adapter of kubectl mesh: the Helm releases of a
-// profile (from the charts embedded from istio.io/istio/manifests, or from a
-// Helm repository), the installed control planes and their proxies, revision
-// tags as `istioctl tag` manages them, sidecar injection labels, and what an
-// uninstall must remove or must not break.
+// profile (from Istio's Helm repository at a tested release, or offline from
+// the development charts embedded from istio.io/istio/manifests), the
+// installed control planes and their proxies, revision tags as `istioctl
+// tag` manages them, sidecar injection labels, and what an uninstall must
+// remove or must not break.
 package istio
 
 import (
@@ -44,7 +45,7 @@ type Config struct {
 	// Charts holds charts/ as istio.io/istio/manifests lays it out; nil
 	// means the embedded manifests.FS.
 	Charts fs.FS
-	// PullChart serves --repo; nil means lifecycle.PullChart.
+	// PullChart fetches charts from a repository; nil means lifecycle.PullChart.
 	PullChart PullFunc
 }
 

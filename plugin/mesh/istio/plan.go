@@ -54,7 +54,8 @@ func profileNamed(name string) (profile, error) {
 	return profile{}, fmt.Errorf("--profile %q: unknown Istio profile, use one of %s", name, strings.Join(Profiles(), ", "))
 }
 
-// Plan returns the releases of the profile in the order they apply: base
+// Plan returns the releases of the profile in the order they apply, from
+// Istio's Helm repository at DefaultVersion unless opts say otherwise: base
 // (CRDs, shared by all revisions), istiod (per revision), then cni and
 // ztunnel (ambient, shared) and the gateways (per revision).
 //
@@ -75,7 +76,7 @@ func (i *Istio) Plan(ctx context.Context, opts mesh.InstallOptions) ([]lifecycle
 	if ns == "" {
 		ns = DefaultNamespace
 	}
-	src := &chartSource{ctx: ctx, i: i, repo: opts.Repo, version: opts.Version, cache: map[string]*chart.Chart{}}
+	src := newChartSource(ctx, i, opts)
 	rev := opts.Revision
 	suffix := ""
 	if rev != "" {
@@ -106,6 +107,9 @@ func (i *Istio) Plan(ctx context.Context, opts mesh.InstallOptions) ([]lifecycle
 	noWait := false
 	if err := add(compBase, "istio-base", map[string]any{}, &noWait); err != nil {
 		return nil, err
+	}
+	if msg := src.warning(rels[0].Chart); msg != "" && opts.Warn != nil {
+		opts.Warn(msg)
 	}
 	if err := add(compIstiod, "istiod"+suffix, map[string]any{"revision": rev}, nil); err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package istio
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
+	"github.com/kubectl-mesh/kubectl-mesh/test/helmrepo"
 )
 
 func TestPlanProfiles(t *testing.T) {
@@ -33,7 +35,7 @@ func TestPlanProfiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rels, err := New(Config{}).Plan(context.Background(), tt.opts)
+			rels, err := standIn(nil).Plan(context.Background(), tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -63,7 +65,7 @@ func TestPlanProfiles(t *testing.T) {
 }
 
 func TestPlanRevision(t *testing.T) {
-	rels, err := New(Config{}).Plan(context.Background(), mesh.InstallOptions{Revision: "canary", Namespace: "mesh"})
+	rels, err := standIn(nil).Plan(context.Background(), mesh.InstallOptions{Revision: "canary", Namespace: "mesh"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +97,7 @@ func TestPlanUserValues(t *testing.T) {
 		"global":     map[string]any{"hub": "example.com/istio"},
 		"profile":    "preview", // the user's word wins over the profile's
 	}
-	rels, err := New(Config{}).Plan(context.Background(), mesh.InstallOptions{Profile: "demo", Values: user})
+	rels, err := standIn(nil).Plan(context.Background(), mesh.InstallOptions{Profile: "demo", Values: user})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,13 +132,12 @@ func TestPlanErrors(t *testing.T) {
 		want []string
 	}{
 		{"unknown profile", mesh.InstallOptions{Profile: "tiny"}, []string{"--profile", "tiny", "default, demo, minimal, ambient"}},
-		{"version not embedded", mesh.InstallOptions{Version: "1.2.3"}, []string{"--version 1.2.3", "offline", "--repo"}},
 		{"bad revision", mesh.InstallOptions{Revision: "Canary_1"}, []string{"--revision"}},
 		{"default revision", mesh.InstallOptions{Revision: "default"}, []string{"--revision"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(Config{}).Plan(context.Background(), tt.opts)
+			_, err := standIn(nil).Plan(context.Background(), tt.opts)
 			if err == nil {
 				t.Fatal("want an error")
 			}
@@ -149,36 +150,138 @@ func TestPlanErrors(t *testing.T) {
 	}
 }
 
-func TestPlanEmbeddedVersionAccepted(t *testing.T) {
-	i := New(Config{})
-	v, err := i.EmbeddedVersion()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := i.Plan(context.Background(), mesh.InstallOptions{Version: v}); err != nil {
-		t.Fatalf("--version %s (embedded): %v", v, err)
-	}
+// standIn is the adapter with a repository that serves the embedded charts
+// at whatever version is asked; pulled, when not nil, records the pulls.
+func standIn(pulled *[]string) *Istio {
+	embedded := New(Config{})
+	return New(Config{PullChart: func(ctx context.Context, repo, name, version string) (*chart.Chart, error) {
+		if pulled != nil {
+			*pulled = append(*pulled, repo+" "+name+" "+version)
+		}
+		comp, _ := componentOfChart(name)
+		ch, err := lifecycle.LoadChartFS(embedded.charts, chartOf(comp).dir)
+		if err == nil {
+			ch.Metadata.Version, ch.Metadata.AppVersion = version, version
+		}
+		return ch, err
+	}})
 }
 
 func TestPlanRepoPullsByChartName(t *testing.T) {
-	embedded := New(Config{})
-	var pulled []string
-	i := New(Config{PullChart: func(ctx context.Context, repo, name, version string) (*chart.Chart, error) {
-		pulled = append(pulled, repo+" "+name+" "+version)
-		comp, _ := componentOfChart(name)
-		return lifecycle.LoadChartFS(embedded.charts, chartOf(comp).dir)
-	}})
-	if _, err := i.Plan(context.Background(), mesh.InstallOptions{Profile: "ambient", Repo: "http://127.0.0.1:1/charts", Version: "1.31.1"}); err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name string
+		opts mesh.InstallOptions
+		want string // repo and version pulled
+	}{
+		{"default release from Istio's repository", mesh.InstallOptions{Profile: "ambient"}, ReleaseRepo + " %s " + DefaultVersion},
+		{"--repo and --version", mesh.InstallOptions{Profile: "ambient", Repo: "http://127.0.0.1:1/charts", Version: "1.30.8"}, "http://127.0.0.1:1/charts %s 1.30.8"},
+		{"--repo alone takes the default release", mesh.InstallOptions{Profile: "ambient", Repo: "http://127.0.0.1:1/charts"}, "http://127.0.0.1:1/charts %s " + DefaultVersion},
 	}
-	want := "http://127.0.0.1:1/charts base 1.31.1,http://127.0.0.1:1/charts istiod 1.31.1,http://127.0.0.1:1/charts cni 1.31.1,http://127.0.0.1:1/charts ztunnel 1.31.1"
-	if got := strings.Join(pulled, ","); got != want {
-		t.Errorf("pulled %s\nwant   %s", got, want)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var pulled []string
+			if _, err := standIn(&pulled).Plan(context.Background(), tt.opts); err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, c := range []string{"base", "istiod", "cni", "ztunnel"} {
+				want = append(want, fmt.Sprintf(tt.want, c))
+			}
+			if got := strings.Join(pulled, ","); got != strings.Join(want, ",") {
+				t.Errorf("pulled %s\nwant   %s", got, strings.Join(want, ","))
+			}
+		})
 	}
 }
 
-func TestRenderDefaultPlan(t *testing.T) {
-	rels, err := New(Config{}).Plan(context.Background(), mesh.InstallOptions{})
+func TestPlanWarnings(t *testing.T) {
+	tests := []struct {
+		name string
+		opts mesh.InstallOptions
+		want []string // in the one warning; none means no warning
+	}{
+		{"default release", mesh.InstallOptions{}, nil},
+		{"older tested release", mesh.InstallOptions{Version: "1.30.8"}, nil},
+		{"older than tested", mesh.InstallOptions{Version: "1.29.8"}, []string{"Istio 1.29.8 is outside the versions this kubectl mesh was tested with (" + TestedVersions + ")", DefaultVersion + " is the default"}},
+		{"newer than tested", mesh.InstallOptions{Version: "1.32.0"}, []string{"Istio 1.32.0 is outside"}},
+		{"offline", mesh.InstallOptions{Offline: true}, []string{"--offline", "development build of Istio's master branch", "chart 1.0.0", "not for production"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var warnings []string
+			opts := tt.opts
+			opts.Profile = "demo" // several charts, still one warning
+			opts.Warn = func(msg string) { warnings = append(warnings, msg) }
+			if _, err := standIn(nil).Plan(context.Background(), opts); err != nil {
+				t.Fatal(err)
+			}
+			if len(tt.want) == 0 {
+				if len(warnings) != 0 {
+					t.Errorf("warnings %q, want none", warnings)
+				}
+				return
+			}
+			if len(warnings) != 1 || strings.Contains(warnings[0], "\n") {
+				t.Fatalf("warnings %q, want one line", warnings)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(warnings[0], w) {
+					t.Errorf("warning %q lacks %q", warnings[0], w)
+				}
+			}
+		})
+	}
+}
+
+func TestTestedVersionsHoldTheDefault(t *testing.T) {
+	if msg := untestedWarning(DefaultVersion); msg != "" {
+		t.Errorf("DefaultVersion %s is outside TestedVersions %q: %s", DefaultVersion, TestedVersions, msg)
+	}
+}
+
+func TestPlanUnreachableRepository(t *testing.T) {
+	_, err := New(Config{}).Plan(context.Background(), mesh.InstallOptions{Repo: "http://127.0.0.1:1/charts"})
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "\n") || !strings.Contains(msg, "http://127.0.0.1:1/charts") || !strings.Contains(msg, "--offline") {
+		t.Errorf("error %q: want one line naming the repository and --offline", msg)
+	}
+}
+
+// The stand-in for Istio's repository the end-to-end tests and the demo
+// use, through the real pull: released charts with released images.
+func TestPlanFromStandInRepository(t *testing.T) {
+	charts, err := helmrepo.IstioReleases("1.30.8", DefaultVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := helmrepo.ServeCharts(t, charts...)
+	rels, err := New(Config{}).Plan(context.Background(), mesh.InstallOptions{Profile: "minimal", Repo: repo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rels {
+		if r.Chart.Metadata.Version != DefaultVersion || r.Chart.Metadata.AppVersion != DefaultVersion {
+			t.Errorf("%s: chart %s app %s, want %s", r.Name, r.Chart.Metadata.Version, r.Chart.Metadata.AppVersion, DefaultVersion)
+		}
+	}
+	out, err := lifecycle.Render(rels, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "image: \"docker.io/istio/pilot:" + DefaultVersion + "\""; !strings.Contains(out, want) {
+		t.Errorf("rendered plan lacks %s", want)
+	}
+	if strings.Contains(out, "registry.istio.io/testing") {
+		t.Error("rendered plan uses the test registry")
+	}
+}
+
+// The embedded charts, as --offline installs them.
+func TestRenderOfflinePlan(t *testing.T) {
+	rels, err := New(Config{}).Plan(context.Background(), mesh.InstallOptions{Offline: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +303,7 @@ func TestRenderDefaultPlan(t *testing.T) {
 }
 
 func TestRenderAmbientPlan(t *testing.T) {
-	rels, err := New(Config{}).Plan(context.Background(), mesh.InstallOptions{Profile: "ambient", Revision: "r1"})
+	rels, err := standIn(nil).Plan(context.Background(), mesh.InstallOptions{Profile: "ambient", Revision: "r1"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,9 +16,11 @@ import (
 
 // Ctrl-C while an install waits for istiod leaves a state that the next
 // run repairs: the interrupted release is undone and a re-run installs.
+// Both runs install the embedded charts (--offline), which need no
+// repository.
 func TestInterruptedInstallIsRepairedByARerun(t *testing.T) {
 	// istiod's pods can never schedule: the install waits until interrupted.
-	cmd := exec.Command(filepath.Join(binDir, "kubectl-mesh"), "install", "istio", "--profile", "minimal",
+	cmd := exec.Command(filepath.Join(binDir, "kubectl-mesh"), "install", "istio", "--offline", "--profile", "minimal",
 		"--set", "pilot.nodeSelector.kubectl-mesh-e2e=nowhere", "--timeout", "5m")
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+cluster.Kubeconfig)
 	var stdout, stderr syncBuffer
@@ -48,7 +50,10 @@ func TestInterruptedInstallIsRepairedByARerun(t *testing.T) {
 		t.Fatalf("the install did not stop within a minute of Ctrl-C:\n%s", stderr.String())
 	}
 
-	must(t, meshCmd(t, "install", "istio", "--profile", "minimal", "--timeout", "2m"))
+	r := must(t, meshCmd(t, "install", "istio", "--offline", "--profile", "minimal", "--timeout", "2m"))
+	if !strings.HasPrefix(r.Stderr, "warning: --offline: ") || !strings.Contains(r.Stderr, "not for production") {
+		t.Errorf("--offline without its notice first on stderr:\n%s", r.Stderr)
+	}
 	if st := istioStatus(t); !revisionReady(st, "default") {
 		t.Errorf("istiod not ready after the re-run: %+v", st.Revisions)
 	}

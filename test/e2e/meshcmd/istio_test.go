@@ -7,21 +7,29 @@ import (
 	"testing"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/istio"
 	"github.com/kubectl-mesh/kubectl-mesh/test/cmdrun"
+	"github.com/kubectl-mesh/kubectl-mesh/test/helmrepo"
 )
 
-// Istio through kubectl mesh, from the charts embedded in the binary:
-// install, status, in-place upgrade, a canary revision and a tag moved to
-// it, a failed upgrade rolled back with the old revision still Ready,
-// uninstall refused while a namespace is enrolled, then forced, then again,
-// then --purge of the CRDs.
+// previousRelease is the Istio release the upgrade test starts from: one
+// minor older than the default, inside the tested range.
+const previousRelease = "1.30.8"
+
+// Istio through kubectl mesh, from a loopback stand-in for Istio's Helm
+// repository: install of a release, status showing it, in-place upgrade to
+// the default release, a canary revision and a tag moved to it, a failed
+// upgrade rolled back with the old revision still Ready, uninstall refused
+// while a namespace is enrolled, then forced, then again, then --purge of
+// the CRDs.
 func TestIstioLifecycle(t *testing.T) {
-	out := must(t, meshCmd(t, "install", "istio", "--profile", "minimal", "--timeout", "2m"))
+	repo := istioRepo(t)
+	out := must(t, meshCmd(t, "install", "istio", "--repo", repo, "--version", previousRelease, "--profile", "minimal", "--timeout", "2m"))
 	if !strings.Contains(out.Stdout, "istiod") || !strings.Contains(out.Stdout, "installed") {
 		t.Errorf("install did not report istiod installed:\n%v", out)
 	}
-	if !strings.Contains(out.Stderr, "istiod:") {
-		t.Errorf("no per-component progress on stderr:\n%v", out)
+	if !strings.Contains(out.Stderr, "istiod:") || strings.Contains(out.Stderr, "warning:") {
+		t.Errorf("want per-component progress on stderr and no warning for a tested release:\n%v", out)
 	}
 	if r := kubectl(t, "get", "secrets", "-n", "istio-system", "-l", "owner=helm,name=istiod", "-o", "name"); r.Code != 0 || r.Stdout == "" {
 		t.Errorf("no Helm release Secret for istiod (helm list would not show it): %v", r)
@@ -30,9 +38,10 @@ func TestIstioLifecycle(t *testing.T) {
 	if !st.Installed || !revisionReady(st, "default") {
 		t.Fatalf("status after install: %+v", st)
 	}
+	assertIstioVersion(t, st, previousRelease)
 
-	t.Run("in-place upgrade", func(t *testing.T) {
-		out := must(t, meshCmd(t, "upgrade", "istio", "--profile", "minimal", "--set", "pilot.env.MESH_E2E=upgraded", "--timeout", "2m"))
+	t.Run("in-place upgrade to the default release", func(t *testing.T) {
+		out := must(t, meshCmd(t, "upgrade", "istio", "--repo", repo, "--profile", "minimal", "--set", "pilot.env.MESH_E2E=upgraded", "--timeout", "2m"))
 		if !strings.Contains(out.Stdout, "upgraded") {
 			t.Errorf("upgrade did not report an upgrade:\n%v", out)
 		}
@@ -40,10 +49,11 @@ func TestIstioLifecycle(t *testing.T) {
 		if !strings.Contains(env, "MESH_E2E") {
 			t.Errorf("the upgraded value did not reach istiod: env %s", env)
 		}
+		assertIstioVersion(t, istioStatus(t), istio.DefaultVersion)
 	})
 
 	t.Run("canary revision and tag", func(t *testing.T) {
-		must(t, meshCmd(t, "upgrade", "istio", "--profile", "minimal", "--revision", "canary", "--timeout", "2m"))
+		must(t, meshCmd(t, "upgrade", "istio", "--repo", repo, "--profile", "minimal", "--revision", "canary", "--timeout", "2m"))
 		st := istioStatus(t)
 		if !revisionReady(st, "default") || !revisionReady(st, "canary") {
 			t.Fatalf("want both revisions ready: %+v", st.Revisions)
@@ -61,7 +71,7 @@ func TestIstioLifecycle(t *testing.T) {
 	})
 
 	t.Run("failed upgrade rolls back", func(t *testing.T) {
-		r := meshCmd(t, "upgrade", "istio", "--profile", "minimal", "--revision", "canary", "--set", "pilot.resources.requests.cpu=lots", "--timeout", "1m")
+		r := meshCmd(t, "upgrade", "istio", "--repo", repo, "--profile", "minimal", "--revision", "canary", "--set", "pilot.resources.requests.cpu=lots", "--timeout", "1m")
 		if r.Code == 0 {
 			t.Fatalf("an upgrade the apiserver must refuse succeeded: %v", r)
 		}
@@ -106,6 +116,30 @@ func TestIstioLifecycle(t *testing.T) {
 			t.Errorf("uninstall --purge returned while Istio's CRDs still exist:\n%s", r.Stdout)
 		}
 	})
+}
+
+// istioRepo serves the stand-in for Istio's Helm repository: the previous
+// and the default release.
+func istioRepo(t *testing.T) string {
+	t.Helper()
+	charts, err := helmrepo.IstioReleases(previousRelease, istio.DefaultVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return helmrepo.ServeCharts(t, charts...)
+}
+
+// assertIstioVersion checks that status reports the release installed,
+// and that istiod runs its image.
+func assertIstioVersion(t *testing.T, st mesh.Status, version string) {
+	t.Helper()
+	if st.Version != version {
+		t.Errorf("status shows Istio %q, want %s", st.Version, version)
+	}
+	image := must(t, kubectl(t, "get", "deployment", "istiod", "-n", "istio-system", "-o", "jsonpath={.spec.template.spec.containers[0].image}")).Stdout
+	if want := "docker.io/istio/pilot:" + version; image != want {
+		t.Errorf("istiod runs %s, want %s", image, want)
+	}
 }
 
 func istioStatus(t *testing.T) mesh.Status {

@@ -18,9 +18,9 @@ func installCRDs(ctx context.Context, kubeconfig, dir string) error {
 	if err := os.MkdirAll(crdDir, 0o755); err != nil {
 		return err
 	}
-	// Istio itself, from the embedded charts: its CRDs, and a control
-	// plane that mesh detection finds.
-	install := exec.CommandContext(ctx, filepath.Join(binDir, "kubectl-mesh"), "install", "istio", "--profile", "minimal")
+	// Istio itself, from the embedded charts (no repository needed): its
+	// CRDs, and a control plane that mesh detection finds.
+	install := exec.CommandContext(ctx, filepath.Join(binDir, "kubectl-mesh"), "install", "istio", "--offline", "--profile", "minimal")
 	install.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
 	if out, err := install.CombinedOutput(); err != nil {
 		return fmt.Errorf("installing Istio: %v\n%s", err, out)
