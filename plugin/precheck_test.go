@@ -96,7 +96,7 @@ ok    can query the Kubernetes API: Kubernetes v1.37.1
 
 kubernetes-version
 ------------------
-warn  Kubernetes version is supported by Istio 1.31: v1.37.1 is newer than the versions tested (1.32 to 1.36)
+warn  Kubernetes version is supported by Istio 1.31: v1.37.1 is newer than Istio 1.31 is tested on (Kubernetes 1.32 to 1.36)
       hint: newer versions usually work; see https://istio.io/latest/docs/releases/supported-releases/
 
 permissions

@@ -23,7 +23,7 @@ func checkAPI(disc discovery.DiscoveryInterface) (Result, string) {
 // checkVersion compares the server's minor version with the mesh's range.
 func checkVersion(s meshSpec, gitVersion string) Result {
 	r := Result{Category: CategoryVersion, Name: "Kubernetes version is supported by " + s.title}
-	supported := fmt.Sprintf("1.%d to 1.%d", s.minMinor, s.maxTestedMinor)
+	supported := fmt.Sprintf("Kubernetes 1.%d to 1.%d", s.minMinor, s.maxTestedMinor)
 	v, err := version.ParseGeneric(gitVersion)
 	if err != nil {
 		r.Status = StatusWarning
@@ -35,11 +35,11 @@ func checkVersion(s meshSpec, gitVersion string) Result {
 	switch {
 	case v.Major() != 1 || minor < s.minMinor:
 		r.Status = StatusFailed
-		r.Message = fmt.Sprintf("%s is older than the versions supported (%s)", gitVersion, supported)
+		r.Message = fmt.Sprintf("%s is older than %s supports (%s)", gitVersion, s.title, supported)
 		r.Hint = fmt.Sprintf("upgrade the cluster to Kubernetes 1.%d or newer (%s)", s.minMinor, s.supportURL)
 	case minor > s.maxTestedMinor:
 		r.Status = StatusWarning
-		r.Message = fmt.Sprintf("%s is newer than the versions tested (%s)", gitVersion, supported)
+		r.Message = fmt.Sprintf("%s is newer than %s is tested on (%s)", gitVersion, s.title, supported)
 		r.Hint = "newer versions usually work; see " + s.supportURL
 	default:
 		r.Status = StatusOK
