@@ -35,13 +35,16 @@ type Reviewer interface {
 }
 
 // Confirmer makes sure that the inventory a finding rests on is not behind
-// the apiserver; *inventory.Inventory is one. CatchUp compares the kinds
-// that the policies ids look up (custom.inventory) with the apiserver and,
-// when the inventory was behind, brings it up to date and reports true:
-// the review is then evaluated again. It returns when ctx is done at the
-// latest.
+// the apiserver; *inventory.Inventory is one. Generation numbers the
+// inventory in force, read before evaluating. CatchUp compares the kinds
+// that the policies ids look up (custom.inventory) with the apiserver,
+// brings the inventory up to date when it was behind, and reports whether
+// the review is to be evaluated again: the inventory it was evaluated
+// against (generation seen) was behind, or has changed since. It returns
+// when ctx is done at the latest.
 type Confirmer interface {
-	CatchUp(ctx context.Context, ids []string) (bool, error)
+	Generation() uint64
+	CatchUp(ctx context.Context, seen uint64, ids []string) (bool, error)
 }
 
 // Config configures a Handler.
@@ -194,9 +197,13 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) outcome {
 	if err != nil {
 		return h.errored("decode", err)
 	}
+	var generation uint64
+	if h.confirmer != nil {
+		generation = h.confirmer.Generation()
+	}
 	findings, err := h.engine.Review(ctx, review)
 	if ids := enforced(findings); len(ids) > 0 && h.confirmer != nil && ctx.Err() == nil {
-		findings, err = h.confirm(ctx, review, ids, findings, err)
+		findings, err = h.confirm(ctx, review, generation, ids, findings, err)
 	}
 	var failed []string
 	if err != nil {
@@ -234,16 +241,17 @@ func enforced(findings []policies.Finding) []string {
 	return ids
 }
 
-// confirm evaluates the review again when the inventory turns out to have
-// been behind the apiserver for what the policies ids look up. Confirming
+// confirm evaluates the review again when the inventory it was evaluated
+// against (generation) turns out to have been behind the apiserver for
+// what the policies ids look up. Confirming
 // gets half the time left, so that evaluating again fits in the deadline;
 // when it fails the first verdict stands.
-func (h *Handler) confirm(ctx context.Context, review *policies.Review, ids []string, findings []policies.Finding, err error) ([]policies.Finding, error) {
+func (h *Handler) confirm(ctx context.Context, review *policies.Review, generation uint64, ids []string, findings []policies.Finding, err error) ([]policies.Finding, error) {
 	cctx, cancel := context.WithCancel(ctx)
 	if deadline, ok := ctx.Deadline(); ok {
 		cctx, cancel = context.WithDeadline(ctx, time.Now().Add(time.Until(deadline)/2))
 	}
-	behind, cerr := h.confirmer.CatchUp(cctx, ids)
+	behind, cerr := h.confirmer.CatchUp(cctx, generation, ids)
 	cancel()
 	switch {
 	case cerr != nil:

@@ -26,8 +26,9 @@ const catchUpPoll = 5 * time.Millisecond
 // the resourceVersion of each by kind, which CatchUp compares with the
 // apiserver's.
 type snapshot struct {
-	objects  []map[string]any
-	versions map[schema.GroupKind]versions
+	generation uint64 // the rebuild's number
+	objects    []map[string]any
+	versions   map[schema.GroupKind]versions
 }
 
 // versions are the resourceVersions of the objects of one kind, by uid.
@@ -74,17 +75,26 @@ func newer(a, b string) bool {
 	return err == nil && c > 0
 }
 
+// Generation numbers the inventory in force: a caller reads it before it
+// evaluates, and hands it to CatchUp.
+func (inv *Inventory) Generation() uint64 {
+	if cur := inv.current.Load(); cur != nil {
+		return cur.generation
+	}
+	return 0
+}
+
 // CatchUp makes the inventory at least as new as the apiserver for the
 // kinds that the policies ids look up (their METADATA's custom.inventory),
 // so that a finding resting on the absence of an object is confirmed
 // before it is reported. It lists those kinds uncached (metadata only) and
 // compares them with the inventory in force; when the inventory is behind
 // it waits for the cache to hold what was listed, then rebuilds, sharing
-// the rebuild with concurrent callers. It reports whether the inventory
-// was behind (the caller evaluates again); false means the inventory held
-// what the apiserver holds, or the policies look nothing up. It returns
-// when ctx is done at the latest.
-func (inv *Inventory) CatchUp(ctx context.Context, ids []string) (bool, error) {
+// the rebuild with concurrent callers. It reports whether the caller, who
+// evaluated against inventory generation seen, is to evaluate again: the
+// inventory was behind, or has changed since. It returns when ctx is done
+// at the latest.
+func (inv *Inventory) CatchUp(ctx context.Context, seen uint64, ids []string) (bool, error) {
 	gvks := inv.watchedMatching(lookedUp(inv.opts.Engine.Policies(), ids))
 	if len(gvks) == 0 {
 		return false, nil
@@ -93,10 +103,11 @@ func (inv *Inventory) CatchUp(ctx context.Context, ids []string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("confirming against the apiserver: %w", err)
 	}
-	var have map[schema.GroupKind]versions
-	if cur := inv.current.Load(); cur != nil {
-		have = cur.versions
+	cur := inv.current.Load()
+	if cur == nil {
+		cur = &snapshot{}
 	}
+	have := cur.versions
 	var behind []live
 	for _, l := range listed {
 		if !l.covers(have[l.gvk.GroupKind()]) {
@@ -104,7 +115,8 @@ func (inv *Inventory) CatchUp(ctx context.Context, ids []string) (bool, error) {
 		}
 	}
 	if len(behind) == 0 {
-		return false, nil
+		// A rebuild may have come between the caller's evaluation and the list.
+		return cur.generation != seen, nil
 	}
 	err = wait.PollUntilContextCancel(ctx, catchUpPoll, true, func(ctx context.Context) (bool, error) {
 		for _, l := range behind {

@@ -358,7 +358,7 @@ func TestCatchUpCoalescesRebuilds(t *testing.T) {
 	for i := range behind {
 		wg.Go(func() {
 			var err error
-			if behind[i], err = f.inv.CatchUp(t.Context(), []string{"MESH1102"}); err != nil {
+			if behind[i], err = f.inv.CatchUp(t.Context(), f.inv.Generation(), []string{"MESH1102"}); err != nil {
 				t.Error(err)
 			}
 		})
@@ -368,7 +368,7 @@ func TestCatchUpCoalescesRebuilds(t *testing.T) {
 		t.Errorf("%d rebuilds for 16 concurrent requests, want at most 2", got)
 	}
 	// Behind or not, each caller now sees the rule.
-	if behind, err := f.inv.CatchUp(t.Context(), []string{"MESH1102"}); err != nil || behind {
+	if behind, err := f.inv.CatchUp(t.Context(), f.inv.Generation(), []string{"MESH1102"}); err != nil || behind {
 		t.Errorf("CatchUp after the burst: %v %v, want the inventory current", behind, err)
 	}
 }
@@ -382,7 +382,7 @@ func TestCatchUpSkipsPoliciesWithoutInventory(t *testing.T) {
 	c := newFakeCluster()
 	f := newConfirmFixture(t, engine, c, time.Second)
 	// MESH1115 (route weights) reads only the object under review.
-	if behind, err := f.inv.CatchUp(t.Context(), []string{"MESH1115"}); err != nil || behind {
+	if behind, err := f.inv.CatchUp(t.Context(), f.inv.Generation(), []string{"MESH1115"}); err != nil || behind {
 		t.Errorf("CatchUp(MESH1115) = %v, %v; want false, nil", behind, err)
 	}
 	if n := c.reads.Load(); n != 0 {
@@ -416,5 +416,34 @@ func TestLiveCovers(t *testing.T) {
 	opaque := live{versions: versions{"a": "x1"}, resourceVersion: "x2"}
 	if !opaque.covers(versions{"a": "x1"}) || opaque.covers(versions{"a": "x3"}) || opaque.covers(versions{"a": "x1", "b": "x4"}) {
 		t.Error("opaque versions: want only the same objects at the same versions to cover")
+	}
+}
+
+// A rebuild that lands between the evaluation and the check leaves the
+// inventory current but the findings stale: they are evaluated again.
+func TestCatchUpAfterARebuildSinceTheEvaluation(t *testing.T) {
+	engine, err := policies.New(t.Context(), policies.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newFakeCluster()
+	c.create(serviceGVK, reviewsService())
+	c.sync()
+	f := newConfirmFixture(t, engine, c, time.Second)
+	evaluated := f.inv.Generation()
+	c.create(ruleGVK, reviewsRule())
+	c.sync()
+	if err := f.inv.rebuild(t.Context()); err != nil { // the background rebuild
+		t.Fatal(err)
+	}
+	rebuilds := f.inv.rebuildStarted.Load()
+	if again, err := f.inv.CatchUp(t.Context(), evaluated, []string{"MESH1102"}); err != nil || !again {
+		t.Errorf("CatchUp = %v, %v; want true: the findings came from the inventory before the rebuild", again, err)
+	}
+	if again, err := f.inv.CatchUp(t.Context(), f.inv.Generation(), []string{"MESH1102"}); err != nil || again {
+		t.Errorf("CatchUp = %v, %v; want false: the inventory in force is current", again, err)
+	}
+	if n := f.inv.rebuildStarted.Load() - rebuilds; n != 0 {
+		t.Errorf("%d rebuilds, want none: the inventory was current", n)
 	}
 }

@@ -127,7 +127,7 @@ func (inv *Inventory) rebuildLocked(ctx context.Context) error {
 	if err := inv.opts.Engine.SetInventory(ctx, doc); err != nil {
 		return fmt.Errorf("handing the inventory to the engine: %w", err)
 	}
-	inv.current.Store(&snapshot{objects: objects, versions: seen})
+	inv.current.Store(&snapshot{generation: gen, objects: objects, versions: seen})
 	inv.rebuildFinished = gen
 	inv.log.V(1).Info("inventory rebuilt", "objects", len(objects))
 	inv.notify()
