@@ -243,9 +243,9 @@ func enforced(findings []policies.Finding) []string {
 
 // confirm evaluates the review again when the inventory it was evaluated
 // against (generation) turns out to have been behind the apiserver for
-// what the policies ids look up. Confirming
-// gets half the time left, so that evaluating again fits in the deadline;
-// when it fails the first verdict stands.
+// what the policies ids look up. Confirming gets half the time left, so
+// that evaluating again fits in the deadline; when it fails the first
+// verdict stands.
 func (h *Handler) confirm(ctx context.Context, review *policies.Review, generation uint64, ids []string, findings []policies.Finding, err error) ([]policies.Finding, error) {
 	cctx, cancel := context.WithCancel(ctx)
 	if deadline, ok := ctx.Deadline(); ok {

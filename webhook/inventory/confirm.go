@@ -192,8 +192,8 @@ func (inv *Inventory) listLive(ctx context.Context, gvks []schema.GroupVersionKi
 						out[i].versions[m.UID] = m.ResourceVersion
 					}
 				}
-				// Several lists (Secrets by namespace) compare with the
-				// oldest: later writes then wait, never pass for newer.
+				// Several lists (Secrets by namespace): objects count as
+				// written after the listing when newer than the oldest.
 				if rv := list.ResourceVersion; out[i].resourceVersion == "" || newer(out[i].resourceVersion, rv) {
 					out[i].resourceVersion = rv
 				}
