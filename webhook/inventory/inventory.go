@@ -1,8 +1,10 @@
 // Package inventory keeps the cluster objects policies look up in an
 // informer-backed cache (controller-runtime's) and hands them to the policy
 // engine as data.inventory. The inventory is rebuilt off the request path,
-// debounced, whenever a cached object changes; admission reviews only read
-// the engine's current copy.
+// debounced, whenever a cached object changes; admission reviews read the
+// engine's current copy, and only a review with a finding that rests on
+// looked-up objects has the inventory caught up with the apiserver first
+// (CatchUp).
 package inventory
 
 import (
