@@ -20,10 +20,11 @@ type Metrics struct {
 	// 500, or (reason "policy") a policy failing while the others decided.
 	AdmissionErrors *prometheus.CounterVec
 	// AdmissionConfirmations counts reviews whose warn or deny findings
-	// were confirmed against the apiserver, by result: current (the
-	// inventory held what the apiserver holds; the findings stand),
-	// caught-up (it was behind; the review was evaluated again) or failed
-	// (the findings stand unconfirmed).
+	// were confirmed before they were reported, by result: current (the
+	// inventory held what the apiserver holds, or the policies look
+	// nothing up; the findings stand), caught-up (it was behind; the
+	// review was evaluated again) or failed (the findings stand
+	// unconfirmed).
 	AdmissionConfirmations *prometheus.CounterVec
 	// Violations counts findings by policy, severity and where they were
 	// found (admission or audit).
@@ -64,7 +65,7 @@ func New() *Metrics {
 		}, []string{"reason"}),
 		AdmissionConfirmations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kubectl_mesh_admission_confirmations_total",
-			Help: "Admission reviews whose warn or deny findings were confirmed against the apiserver, by result: current (the inventory was up to date), caught-up (it was behind; evaluated again), failed (reported unconfirmed).",
+			Help: "Admission reviews whose warn or deny findings were confirmed before they were reported, by result: current (the inventory was up to date, or the policies look nothing up), caught-up (it was behind the apiserver; evaluated again), failed (reported unconfirmed).",
 		}, []string{"result"}),
 		Violations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kubectl_mesh_violations_total",
