@@ -97,7 +97,7 @@ func (w *Webhook) setup(o Options) error {
 
 	inv, err := inventory.New(inventory.Options{
 		Config: mgr.GetConfig(), HTTPClient: mgr.GetHTTPClient(), Mapper: mgr.GetRESTMapper(),
-		Engine: w.Engine, Log: log.WithName("inventory"),
+		Reader: mgr.GetAPIReader(), Engine: w.Engine, Log: log.WithName("inventory"),
 	})
 	if err != nil {
 		return err
@@ -128,7 +128,7 @@ func (w *Webhook) setup(o Options) error {
 		return err
 	}
 	handler, err := admission.New(admission.Config{
-		Engine: w.Engine, Metrics: m, Log: log.WithName("admission"),
+		Engine: w.Engine, Confirmer: inv, Metrics: m, Log: log.WithName("admission"),
 		ExcludedNamespaces:       o.Excluded(),
 		MaxConcurrent:            o.MaxConcurrentReviews,
 		Timeout:                  o.EvaluationTimeout,

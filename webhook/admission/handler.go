@@ -34,10 +34,28 @@ type Reviewer interface {
 	Review(ctx context.Context, r *policies.Review) ([]policies.Finding, error)
 }
 
+// Confirmer makes sure that the inventory a finding rests on is not behind
+// the apiserver; *inventory.Inventory is one. Generation numbers the
+// inventory in force, read before evaluating. CatchUp compares the kinds
+// that the policies ids look up (custom.inventory) with the apiserver,
+// brings the inventory up to date when it was behind, and reports whether
+// the review is to be evaluated again: the inventory it was evaluated
+// against (generation seen) was behind, or has changed since. It returns
+// when ctx is done at the latest.
+type Confirmer interface {
+	Generation() uint64
+	CatchUp(ctx context.Context, seen uint64, ids []string) (bool, error)
+}
+
 // Config configures a Handler.
 type Config struct {
 	// Engine evaluates the policies, normally a *policies.Engine. Required.
 	Engine Reviewer
+	// Confirmer confirms warn and deny findings before they are reported,
+	// so that no verdict rests on an object the inventory has not seen yet
+	// (a Service created a moment before its VirtualService). Nil reports
+	// findings as the engine returns them.
+	Confirmer Confirmer
 	// Metrics receives the admission metrics. Nil means unregistered metrics
 	// that nothing serves (tests and benchmarks).
 	Metrics *metrics.Metrics
@@ -68,6 +86,7 @@ type Config struct {
 // policies. It never panics: an internal error answers 500 and is counted.
 type Handler struct {
 	engine          Reviewer
+	confirmer       Confirmer
 	metrics         *metrics.Metrics
 	log             logr.Logger
 	excluded        []string
@@ -95,6 +114,7 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h := &Handler{
 		engine:          cfg.Engine,
+		confirmer:       cfg.Confirmer,
 		metrics:         cfg.Metrics,
 		log:             cfg.Log,
 		excluded:        slices.Clone(cfg.ExcludedNamespaces),
@@ -177,7 +197,14 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) outcome {
 	if err != nil {
 		return h.errored("decode", err)
 	}
+	var generation uint64
+	if h.confirmer != nil {
+		generation = h.confirmer.Generation()
+	}
 	findings, err := h.engine.Review(ctx, review)
+	if ids := enforced(findings); len(ids) > 0 && h.confirmer != nil && ctx.Err() == nil {
+		findings, err = h.confirm(ctx, review, generation, ids, findings, err)
+	}
 	var failed []string
 	if err != nil {
 		if ctx.Err() != nil {
@@ -200,6 +227,44 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) outcome {
 	out := verdictFor(findings, failed)
 	out.name = review.Name
 	return out
+}
+
+// enforced are the policies of the findings that change the verdict (deny
+// and warn), in order, without duplicates.
+func enforced(findings []policies.Finding) []string {
+	var ids []string
+	for _, f := range findings {
+		if f.Enforcement != policies.EnforcementAudit && !slices.Contains(ids, f.PolicyID) {
+			ids = append(ids, f.PolicyID)
+		}
+	}
+	return ids
+}
+
+// confirm evaluates the review again when the inventory it was evaluated
+// against (generation) turns out to have been behind the apiserver for
+// what the policies ids look up. Confirming gets half the time left, so
+// that evaluating again fits in the deadline; when it fails the first
+// verdict stands.
+func (h *Handler) confirm(ctx context.Context, review *policies.Review, generation uint64, ids []string, findings []policies.Finding, err error) ([]policies.Finding, error) {
+	cctx, cancel := context.WithCancel(ctx)
+	if deadline, ok := ctx.Deadline(); ok {
+		cctx, cancel = context.WithDeadline(ctx, time.Now().Add(time.Until(deadline)/2))
+	}
+	behind, cerr := h.confirmer.CatchUp(cctx, generation, ids)
+	cancel()
+	switch {
+	case cerr != nil:
+		h.metrics.AdmissionConfirmations.WithLabelValues("failed").Inc()
+		h.log.Error(cerr, "could not confirm findings against the apiserver; reporting them as found", "object", describe(review), "policies", ids)
+		return findings, err
+	case !behind:
+		h.metrics.AdmissionConfirmations.WithLabelValues("current").Inc()
+		return findings, err
+	}
+	h.metrics.AdmissionConfirmations.WithLabelValues("caught-up").Inc()
+	h.log.V(1).Info("the inventory was behind the apiserver; evaluated again", "object", describe(review), "policies", ids)
+	return h.engine.Review(ctx, review)
 }
 
 // acquire takes an evaluation slot, waiting until ctx is done at most.

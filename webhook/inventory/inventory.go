@@ -1,8 +1,10 @@
 // Package inventory keeps the cluster objects policies look up in an
 // informer-backed cache (controller-runtime's) and hands them to the policy
 // engine as data.inventory. The inventory is rebuilt off the request path,
-// debounced, whenever a cached object changes; admission reviews only read
-// the engine's current copy.
+// debounced, whenever a cached object changes; admission reviews read the
+// engine's current copy, and only a review with a finding that rests on
+// looked-up objects has the inventory caught up with the apiserver first
+// (CatchUp).
 package inventory
 
 import (
@@ -10,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,6 +24,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 
 	"github.com/kubectl-mesh/kubectl-mesh/policies"
@@ -34,6 +38,10 @@ type Options struct {
 	// (mgr.GetHTTPClient(), mgr.GetRESTMapper()); nil builds new ones.
 	HTTPClient *http.Client
 	Mapper     meta.RESTMapper
+	// Reader reads from the apiserver, uncached, to confirm what a
+	// referential finding rests on (CatchUp); mgr.GetAPIReader() shares
+	// the manager's client. Nil builds one from Config.
+	Reader client.Reader
 	// Engine receives the inventory. Required.
 	Engine *policies.Engine
 	Log    logr.Logger
@@ -104,8 +112,15 @@ type Inventory struct {
 	// discovery; only syncKinds, never concurrently, uses it.
 	notServed map[policies.Kind]bool
 
-	objects atomic.Pointer[[]map[string]any]
+	current atomic.Pointer[snapshot]
 	synced  atomic.Bool
+
+	// rebuilding is held by the one rebuild running (cap 1). Rebuilds are
+	// numbered as they start; rebuildFinished, guarded by rebuilding, is
+	// the number of the last one that reached the engine.
+	rebuilding      chan struct{}
+	rebuildStarted  atomic.Uint64
+	rebuildFinished uint64
 
 	subsMu sync.Mutex
 	subs   []chan struct{}
@@ -117,11 +132,12 @@ func New(opts Options) (*Inventory, error) {
 		return nil, err
 	}
 	return &Inventory{
-		opts:    opts,
-		log:     opts.Log,
-		dirty:   make(chan struct{}, 1),
-		resync:  make(chan struct{}, 1),
-		watched: map[schema.GroupKind]*watch{},
+		opts:       opts,
+		log:        opts.Log,
+		dirty:      make(chan struct{}, 1),
+		resync:     make(chan struct{}, 1),
+		rebuilding: make(chan struct{}, 1),
+		watched:    map[schema.GroupKind]*watch{},
 	}, nil
 }
 
@@ -206,11 +222,11 @@ func (inv *Inventory) ReadyCheck() healthz.Checker {
 // reviewed kinds included, for the background audit. The objects are
 // shared with the cache: read them, never modify them.
 func (inv *Inventory) Objects() []map[string]any {
-	objs := inv.objects.Load()
-	if objs == nil {
+	cur := inv.current.Load()
+	if cur == nil {
 		return nil
 	}
-	return append([]map[string]any(nil), (*objs)...)
+	return slices.Clone(cur.objects)
 }
 
 // Subscribe returns a channel that receives a signal after each inventory

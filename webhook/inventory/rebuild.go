@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/utils/clock"
 
 	"github.com/kubectl-mesh/kubectl-mesh/policies"
@@ -64,12 +65,41 @@ func throttle(ctx context.Context, clk clock.Clock, interval time.Duration, trig
 }
 
 // rebuild lists every cached kind, hands the new inventory to the engine in
-// one swap, and then tells the subscribers.
+// one swap, and then tells the subscribers. Rebuilds run one at a time.
 func (inv *Inventory) rebuild(ctx context.Context) error {
+	select {
+	case inv.rebuilding <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-inv.rebuilding }()
+	return inv.rebuildLocked(ctx)
+}
+
+// rebuildSince makes sure that a rebuild which started after generation
+// since (rebuildStarted at the caller's moment) has finished. Callers that
+// wait together share one rebuild instead of each running its own.
+func (inv *Inventory) rebuildSince(ctx context.Context, since uint64) error {
+	select {
+	case inv.rebuilding <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-inv.rebuilding }()
+	if inv.rebuildFinished > since {
+		return nil
+	}
+	return inv.rebuildLocked(ctx)
+}
+
+// rebuildLocked is rebuild for the holder of inv.rebuilding.
+func (inv *Inventory) rebuildLocked(ctx context.Context) error {
+	gen := inv.rebuildStarted.Add(1)
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	doc := policies.NewInventory()
 	var objects []map[string]any
+	seen := map[schema.GroupKind]versions{}
 	for _, gk := range slices.SortedFunc(maps.Keys(inv.watched), compareGroupKind) {
 		gvk := inv.watched[gk].gvk
 		list := &unstructured.UnstructuredList{}
@@ -78,11 +108,13 @@ func (inv *Inventory) rebuild(ctx context.Context) error {
 			return fmt.Errorf("listing %s from the cache: %w", gvk.String(), err)
 		}
 		apiVersion := gvk.GroupVersion().String()
+		seen[gk] = make(versions, len(list.Items))
 		for i := range list.Items {
 			obj := list.Items[i].Object
 			if inv.excluded(obj) {
 				continue
 			}
+			seen[gk].add(obj)
 			if obj["apiVersion"] != apiVersion || obj["kind"] != gvk.Kind {
 				// Never modify a cached object: copy the top level.
 				obj = maps.Clone(obj)
@@ -95,7 +127,8 @@ func (inv *Inventory) rebuild(ctx context.Context) error {
 	if err := inv.opts.Engine.SetInventory(ctx, doc); err != nil {
 		return fmt.Errorf("handing the inventory to the engine: %w", err)
 	}
-	inv.objects.Store(&objects)
+	inv.current.Store(&snapshot{generation: gen, objects: objects, versions: seen})
+	inv.rebuildFinished = gen
 	inv.log.V(1).Info("inventory rebuilt", "objects", len(objects))
 	inv.notify()
 	return nil
@@ -107,5 +140,9 @@ func (inv *Inventory) excluded(obj map[string]any) bool {
 	}
 	meta, _ := obj["metadata"].(map[string]any)
 	ns, _ := meta["namespace"].(string)
+	return inv.excludedNamespace(ns)
+}
+
+func (inv *Inventory) excludedNamespace(ns string) bool {
 	return ns != "" && slices.Contains(inv.opts.ExcludeNamespaces, ns)
 }

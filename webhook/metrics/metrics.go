@@ -19,6 +19,13 @@ type Metrics struct {
 	// AdmissionErrors counts reviews that met an internal error: answered
 	// 500, or (reason "policy") a policy failing while the others decided.
 	AdmissionErrors *prometheus.CounterVec
+	// AdmissionConfirmations counts reviews whose warn or deny findings
+	// were confirmed before they were reported, by result: current (the
+	// inventory held what the apiserver holds, or the policies look
+	// nothing up; the findings stand), caught-up (it was behind; the
+	// review was evaluated again) or failed (the findings stand
+	// unconfirmed).
+	AdmissionConfirmations *prometheus.CounterVec
 	// Violations counts findings by policy, severity and where they were
 	// found (admission or audit).
 	Violations *prometheus.CounterVec
@@ -56,6 +63,10 @@ func New() *Metrics {
 			Name: "kubectl_mesh_admission_errors_total",
 			Help: "Admission reviews that met an internal error, by reason: answered 500 (decode, review, panic, overloaded, timeout) or a policy failing at run time (policy; the other policies still decide).",
 		}, []string{"reason"}),
+		AdmissionConfirmations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kubectl_mesh_admission_confirmations_total",
+			Help: "Admission reviews whose warn or deny findings were confirmed before they were reported, by result: current (the inventory was up to date, or the policies look nothing up), caught-up (it was behind the apiserver; evaluated again), failed (reported unconfirmed).",
+		}, []string{"result"}),
 		Violations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kubectl_mesh_violations_total",
 			Help: "Policy violations found, by policy, severity and source (admission, audit).",
@@ -86,7 +97,7 @@ func New() *Metrics {
 
 func (m *Metrics) collectors() []prometheus.Collector {
 	return []prometheus.Collector{
-		m.AdmissionRequests, m.AdmissionLatency, m.AdmissionErrors, m.Violations,
+		m.AdmissionRequests, m.AdmissionLatency, m.AdmissionErrors, m.AdmissionConfirmations, m.Violations,
 		m.PolicyLoads, m.PoliciesLoaded, m.AuditDuration, m.AuditLastRun, m.AuditViolations,
 	}
 }

@@ -78,7 +78,7 @@ func (c *Client) Apply(ctx context.Context, s Set, objs []translate.Object, opts
 			}
 		}
 	}
-	for _, tier := range tiers(items) {
+	for _, tier := range tiers(refsOf(items)) {
 		var todo []int
 		for _, i := range tier {
 			if !done[i] {

@@ -48,7 +48,7 @@ func TestTiers(t *testing.T) {
 	for i, r := range refs {
 		items[i] = item{ref: r}
 	}
-	got := tiers(items)
+	got := tiers(refsOf(items))
 	want := [][]int{{2, 5}, {1, 4}, {7}, {0, 3, 6}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("tiers = %v, want %v", got, want)

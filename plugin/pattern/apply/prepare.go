@@ -44,14 +44,24 @@ func tierOf(r Ref) int {
 	return tierRest
 }
 
-// tiers groups item indexes by tier, keeping their order within a tier.
-func tiers(items []item) [][]int {
+// tiers groups the indexes of refs by tier, keeping their order within a
+// tier. Apply goes through the tiers in order, removal in reverse.
+func tiers(refs []Ref) [][]int {
 	out := make([][]int, tierRest+1)
-	for i, it := range items {
-		t := tierOf(it.ref)
+	for i, r := range refs {
+		t := tierOf(r)
 		out[t] = append(out[t], i)
 	}
 	return out
+}
+
+// refsOf are the refs of items, in order.
+func refsOf(items []item) []Ref {
+	refs := make([]Ref, len(items))
+	for i, it := range items {
+		refs[i] = it.ref
+	}
+	return refs
 }
 
 // prepare checks and resolves every object before anything is sent:

@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 
@@ -107,16 +108,28 @@ func (c *Client) pruneAndRelease(ctx context.Context, s Set, st parentState, ite
 	return c.removeAll(ctx, gone, released, Pruned, opts.DryRun, opts.Workers), nil
 }
 
-// removeAll deletes members (reporting action) and releases shared refs.
+// removeAll deletes members (reporting action) and releases shared refs,
+// tier by tier in the reverse of apply's order: routes before the
+// DestinationRules, Servers and Services they name, so that no object
+// refers to one already gone and an admission webhook that looks
+// references up never sees a route outlive its targets.
 func (c *Client) removeAll(ctx context.Context, members []*unstructured.Unstructured, shared []Ref, action Action, dry bool, workers int) []Result {
-	results := make([]Result, len(members)+len(shared))
-	parallel(ctx, workers, len(results), func(i int) {
-		if i < len(members) {
-			results[i] = c.deleteMember(ctx, members[i], action, dry)
-			return
-		}
-		results[i] = c.release(ctx, shared[i-len(members)], dry)
-	})
+	refs := make([]Ref, 0, len(members)+len(shared))
+	for _, u := range members {
+		refs = append(refs, RefOf(u))
+	}
+	refs = append(refs, shared...)
+	results := make([]Result, len(refs))
+	for _, tier := range slices.Backward(tiers(refs)) {
+		parallel(ctx, workers, len(tier), func(k int) {
+			i := tier[k]
+			if i < len(members) {
+				results[i] = c.deleteMember(ctx, members[i], action, dry)
+				return
+			}
+			results[i] = c.release(ctx, shared[i-len(members)], dry)
+		})
+	}
 	return results
 }
 
