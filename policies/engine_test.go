@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/kubectl-mesh/kubectl-mesh/internal/inputlimit"
 )
 
 // policy writes a custom policy source with the given METADATA custom block
@@ -84,6 +86,10 @@ func TestCustomPolicyRejectedWhole(t *testing.T) {
 			[]string{`custom/novio.rego:9: package data.acme.novio has no "violation" rule`}},
 		{"violation not a set", policy("custom/complete.rego", "acme.complete", "#   id: ACME006\n#   severity: error\n#   enforcement: deny\n#   kinds: [ConfigMap]", "violation := {\"msg\": \"x\"}\n"),
 			[]string{`custom/complete.rego:13: "violation" must be a partial set rule`}},
+		// METADATA is YAML: OPA decodes it with yaml.v3's alias guard.
+		{"METADATA of nested aliases", policy("custom/laughs.rego", "acme.laughs", "#   id: ACME007\n#   severity: error\n#   enforcement: deny\n#   kinds: [ConfigMap]\n#   laughs:\n#     "+
+			strings.ReplaceAll(strings.TrimSpace(string(inputlimit.BillionLaughs())), "\n", "\n#     "), alwaysBody),
+			[]string{"custom/laughs.rego:2: yaml: document contains excessive aliasing"}},
 		{"reserved helper package", Source{Name: "custom/lib.rego", Text: "package mesh.lib.k8s\n\nimport rego.v1\n\nx := 1\n"},
 			[]string{"custom/lib.rego:1: package data.mesh.lib.k8s is reserved"}},
 	}

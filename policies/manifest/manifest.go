@@ -17,6 +17,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/kubectl-mesh/kubectl-mesh/internal/inputlimit"
 	"github.com/kubectl-mesh/kubectl-mesh/policies"
 )
 
@@ -161,6 +162,9 @@ func splitDocuments(data []byte) []document {
 }
 
 func readDocument(name string, text []byte, offset int) ([]Object, []error) {
+	if err := inputlimit.CheckSize(name, offset+1, len(text)); err != nil {
+		return nil, []error{err}
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(text))
 	var objects []Object
 	var errs []error
@@ -181,6 +185,10 @@ func readDocument(name string, text []byte, offset int) ([]Object, []error) {
 		}
 		if len(doc.Content) == 0 {
 			continue
+		}
+		// decode expands aliases: bound what that costs before it runs.
+		if err := inputlimit.CheckNode(name, &doc, offset); err != nil {
+			return objects, append(errs, err)
 		}
 		root := doc.Content[0]
 		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
