@@ -191,15 +191,11 @@ func (e *Engine) Review(ctx context.Context, r *Review) ([]Finding, error) {
 	if len(silenced) > 0 && !slices.ContainsFunc(candidates, func(p *Policy) bool { return !skip(p) }) {
 		return nil, nil
 	}
-	input, err := r.input()
-	if err != nil {
-		return nil, fmt.Errorf("building the input of %s: %w", r.describe(), err)
-	}
-	results, errs := set.evaluate(ctx, routeKey{r.Group, r.Kind, r.Operation}, candidates, input)
+	results, errs := set.evaluate(ctx, routeKey{r.Group, r.Kind, r.Operation}, candidates, r.input())
 
 	resource := Resource{APIVersion: joinAPIVersion(r.Group, r.Version), Kind: r.Kind, Namespace: r.Namespace, Name: r.Name}
-	if meta, ok := subject["metadata"].(map[string]any); ok && resource.Name == "" {
-		resource.Name, _ = meta["name"].(string)
+	if resource.Name == "" {
+		resource.Name = stringAt(subject, "metadata", "name")
 	}
 	var findings []Finding
 	var policyErrs []error

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/open-policy-agent/opa/v1/ast"
+
 	"github.com/kubectl-mesh/kubectl-mesh/internal/inputlimit"
 )
 
@@ -41,6 +43,11 @@ func object(apiVersion, kind, ns, name string, annotations map[string]any) map[s
 		meta["annotations"] = annotations
 	}
 	return map[string]any{"apiVersion": apiVersion, "kind": kind, "metadata": meta}
+}
+
+// value converts a test object as ToValue does.
+func value(obj map[string]any) ast.Value {
+	return ast.MustInterfaceToValue(obj)
 }
 
 func ids(findings []Finding) []string {
@@ -111,7 +118,7 @@ func TestCustomPolicyRejectedWhole(t *testing.T) {
 			if len(got) != 1 || got[0].ID != "ACME001" {
 				t.Errorf("policies after the refused load = %v, want the last good set [ACME001]", got)
 			}
-			findings, err := e.Review(ctx, NewReview(object("v1", "ConfigMap", "default", "cm", nil), nil))
+			findings, err := e.Review(ctx, NewReview(value(object("v1", "ConfigMap", "default", "cm", nil)), nil))
 			if err != nil || len(findings) != 1 || findings[0].Message != "saw cm" {
 				t.Errorf("the last good set does not evaluate: %v %v", findings, err)
 			}
@@ -151,22 +158,22 @@ func TestRoutingOperationsAndSuppression(t *testing.T) {
 		review *Review
 		want   string
 	}{
-		{"core kind", NewReview(object("v1", "ConfigMap", "default", "cm", nil), nil), "ACME001"},
-		{"exact and group wildcard", NewReview(object("networking.istio.io/v1", "VirtualService", "default", "vs", nil), nil), "ACME002,ACME003"},
-		{"group wildcard only", NewReview(object("networking.istio.io/v1", "Gateway", "default", "gw", nil), nil), "ACME003"},
-		{"same kind name, other group", NewReview(object("acme.io/v1", "ConfigMap", "default", "cm", nil), nil), ""},
-		{"suppressed by ID", NewReview(object("networking.istio.io/v1", "VirtualService", "default", "vs", map[string]any{SuppressAnnotation: "ACME002, ACME003"}), nil), ""},
-		{"suppressed by alias", NewReview(object("v1", "ConfigMap", "default", "cm", map[string]any{SuppressAnnotation: "old001"}), nil), ""},
+		{"core kind", NewReview(value(object("v1", "ConfigMap", "default", "cm", nil)), nil), "ACME001"},
+		{"exact and group wildcard", NewReview(value(object("networking.istio.io/v1", "VirtualService", "default", "vs", nil)), nil), "ACME002,ACME003"},
+		{"group wildcard only", NewReview(value(object("networking.istio.io/v1", "Gateway", "default", "gw", nil)), nil), "ACME003"},
+		{"same kind name, other group", NewReview(value(object("acme.io/v1", "ConfigMap", "default", "cm", nil)), nil), ""},
+		{"suppressed by ID", NewReview(value(object("networking.istio.io/v1", "VirtualService", "default", "vs", map[string]any{SuppressAnnotation: "ACME002, ACME003"})), nil), ""},
+		{"suppressed by alias", NewReview(value(object("v1", "ConfigMap", "default", "cm", map[string]any{SuppressAnnotation: "old001"})), nil), ""},
 		{"delete routes to delete policies", &Review{Version: "v1", Kind: "ConfigMap", Name: "cm", Namespace: "default", Operation: "DELETE",
-			OldObject: object("v1", "ConfigMap", "default", "cm", nil)}, "ACME004"},
+			OldObject: value(object("v1", "ConfigMap", "default", "cm", nil))}, "ACME004"},
 		{"an update cannot add a suppression of a deny policy", &Review{Version: "v1", Kind: "ConfigMap", Name: "cm", Namespace: "default", Operation: "UPDATE",
-			Object: object("v1", "ConfigMap", "default", "cm", map[string]any{SuppressAnnotation: "ACME001"}), OldObject: object("v1", "ConfigMap", "default", "cm", nil)}, "ACME001"},
+			Object: value(object("v1", "ConfigMap", "default", "cm", map[string]any{SuppressAnnotation: "ACME001"})), OldObject: value(object("v1", "ConfigMap", "default", "cm", nil))}, "ACME001"},
 		{"an update keeps a suppression the object had", &Review{Version: "v1", Kind: "ConfigMap", Name: "cm", Namespace: "default", Operation: "UPDATE",
-			Object:    object("v1", "ConfigMap", "default", "cm", map[string]any{SuppressAnnotation: "ACME001"}),
-			OldObject: object("v1", "ConfigMap", "default", "cm", map[string]any{SuppressAnnotation: "ACME001"})}, ""},
+			Object:    value(object("v1", "ConfigMap", "default", "cm", map[string]any{SuppressAnnotation: "ACME001"})),
+			OldObject: value(object("v1", "ConfigMap", "default", "cm", map[string]any{SuppressAnnotation: "ACME001"}))}, ""},
 		{"an update can add a suppression of a warn policy", &Review{Group: "networking.istio.io", Version: "v1", Kind: "VirtualService", Name: "vs", Namespace: "default", Operation: "UPDATE",
-			Object:    object("networking.istio.io/v1", "VirtualService", "default", "vs", map[string]any{SuppressAnnotation: "ACME002,ACME003"}),
-			OldObject: object("networking.istio.io/v1", "VirtualService", "default", "vs", nil)}, ""},
+			Object:    value(object("networking.istio.io/v1", "VirtualService", "default", "vs", map[string]any{SuppressAnnotation: "ACME002,ACME003"})),
+			OldObject: value(object("networking.istio.io/v1", "VirtualService", "default", "vs", nil))}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -188,7 +195,7 @@ func TestEnforcementOverride(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	findings, err := e.Review(ctx, NewReview(object("v1", "ConfigMap", "default", "cm", nil), nil))
+	findings, err := e.Review(ctx, NewReview(value(object("v1", "ConfigMap", "default", "cm", nil)), nil))
 	if err != nil || len(findings) != 1 || findings[0].Enforcement != EnforcementWarn {
 		t.Fatalf("findings %+v, err %v; want one finding with enforcement warn", findings, err)
 	}
@@ -215,7 +222,7 @@ violation contains {"msg": "stringData leaked"} if data.inventory.namespace.link
 	if err := e.SetInventory(ctx, inv); err != nil {
 		t.Fatal(err)
 	}
-	findings, err := e.Review(ctx, NewReview(object("v1", "ConfigMap", "default", "cm", nil), nil))
+	findings, err := e.Review(ctx, NewReview(value(object("v1", "ConfigMap", "default", "cm", nil)), nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +242,7 @@ func TestRuntimeErrorKeepsOtherFindings(t *testing.T) {
 		policy("p/conflict.rego", "acme.conflict", "#   id: ACME002\n#   severity: error\n#   enforcement: deny\n#   kinds: [ConfigMap]",
 			"x := input.review.object.metadata.name\n\nx := \"other\"\n\nviolation contains {\"msg\": x} if true\n"),
 	)
-	findings, err := e.Review(ctx, NewReview(object("v1", "ConfigMap", "default", "cm", nil), nil))
+	findings, err := e.Review(ctx, NewReview(value(object("v1", "ConfigMap", "default", "cm", nil)), nil))
 	if err == nil || !strings.Contains(err.Error(), "evaluating ACME002 on ConfigMap default/cm") {
 		t.Errorf("error %v, want the run-time error of ACME002 named", err)
 	}

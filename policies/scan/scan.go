@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/open-policy-agent/opa/v1/ast"
+
 	"github.com/kubectl-mesh/kubectl-mesh/policies"
 	"github.com/kubectl-mesh/kubectl-mesh/policies/manifest"
 )
@@ -49,6 +51,7 @@ func Run(ctx context.Context, engine *policies.Engine, objects []manifest.Object
 	ns := cmp.Or(opts.DefaultNamespace, "default")
 	var res Result
 	var reviewable []manifest.Object
+	var values []ast.Value // of reviewable: one conversion per object, for its review and the inventory
 	inv := policies.NewInventory()
 	for _, obj := range objects {
 		group, _ := splitGroup(obj.APIVersion())
@@ -60,8 +63,14 @@ func Run(ctx context.Context, engine *policies.Engine, objects []manifest.Object
 		if obj.Namespace() == "" && !manifest.ClusterScoped(group, obj.Kind()) {
 			obj.SetNamespace(ns)
 		}
-		inv.Add(obj.Content)
+		value, err := policies.ToValue(obj.Content)
+		if err != nil {
+			res.Errors = append(res.Errors, &policies.LocatedError{File: obj.Source.File, Line: obj.Source.Line, Err: err})
+			continue
+		}
+		inv.AddValue(obj.Content, value)
 		reviewable = append(reviewable, obj)
+		values = append(values, value)
 	}
 	for _, obj := range opts.Inventory {
 		inv.Add(obj.Content)
@@ -72,13 +81,13 @@ func Run(ctx context.Context, engine *policies.Engine, objects []manifest.Object
 	}
 
 	workers := cmp.Or(opts.Workers, runtime.GOMAXPROCS(0))
-	jobs := make(chan manifest.Object)
+	jobs := make(chan int)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			for obj := range jobs {
-				findings, err := engine.Review(ctx, policies.NewReview(obj.Content, source(obj)))
+			for i := range jobs {
+				findings, err := engine.Review(ctx, policies.NewReview(values[i], source(reviewable[i])))
 				mu.Lock()
 				res.Findings = append(res.Findings, findings...)
 				if err != nil {
@@ -88,11 +97,11 @@ func Run(ctx context.Context, engine *policies.Engine, objects []manifest.Object
 			}
 		})
 	}
-	for _, obj := range reviewable {
+	for i := range reviewable {
 		if ctx.Err() != nil {
 			break
 		}
-		jobs <- obj
+		jobs <- i
 	}
 	close(jobs)
 	wg.Wait()
