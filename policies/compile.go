@@ -103,9 +103,15 @@ type Set struct {
 	exact    map[Kind][]*Policy
 	wildcard []*Policy // policies with a wildcard in custom.kinds
 	index    *rego.PreparedEvalQuery
-	// combined evaluates every policy a kind and operation route to in one
-	// query, for the kinds named in custom.kinds.
-	combined map[routeKey]*rego.PreparedEvalQuery
+	// combined evaluates in one query every policy without requirements
+	// that a kind and operation route to, for the kinds named in custom.kinds.
+	combined map[routeKey]combinedQuery
+}
+
+// combinedQuery returns the violations of policies, in order.
+type combinedQuery struct {
+	query    *rego.PreparedEvalQuery
+	policies []*Policy
 }
 
 type routeKey struct{ group, kind, operation string }
@@ -266,10 +272,11 @@ func compileSet(ctx context.Context, store storage.Store, library, custom []Sour
 			set.exact[k] = append(set.exact[k], p)
 		}
 	}
-	set.combined = map[routeKey]*rego.PreparedEvalQuery{}
+	set.combined = map[routeKey]combinedQuery{}
 	for k := range set.exact {
 		for _, op := range operations {
-			candidates := set.route(k.Group, k.Kind, op)
+			// Policies with requirements run alone, when they are met.
+			candidates := slices.DeleteFunc(set.route(k.Group, k.Kind, op), func(p *Policy) bool { return !p.Requires.IsZero() })
 			if len(candidates) < 2 {
 				continue
 			}
@@ -285,7 +292,7 @@ func compileSet(ctx context.Context, store storage.Store, library, custom []Sour
 			if err != nil {
 				return nil, fmt.Errorf("preparing the query for %s: %w", k, err)
 			}
-			set.combined[routeKey{k.Group, k.Kind, op}] = &pq
+			set.combined[routeKey{k.Group, k.Kind, op}] = combinedQuery{query: &pq, policies: candidates}
 		}
 	}
 	return set, nil

@@ -35,6 +35,9 @@ type Engine struct {
 	overrides map[string]Enforcement
 	set       atomic.Pointer[Set]
 	values    valueCache
+	// noPrefilter evaluates policies whatever custom.requires says: the
+	// equivalence test compares both.
+	noPrefilter bool
 }
 
 // New compiles the library and the custom policies. Any invalid policy fails
@@ -172,6 +175,11 @@ func (e *PolicyError) Unwrap() error { return e.Err }
 func (e *Engine) Review(ctx context.Context, r *Review) ([]Finding, error) {
 	set := e.set.Load()
 	candidates := set.route(r.Group, r.Kind, r.Operation)
+	if !e.noPrefilter {
+		// custom.requires, checked in Go: most objects never carry what,
+		// say, the pattern-drift policies need.
+		candidates = slices.DeleteFunc(candidates, func(p *Policy) bool { return !p.Requires.met(r.Object, r.OldObject) })
+	}
 	if len(candidates) == 0 {
 		return nil, nil
 	}
@@ -230,24 +238,31 @@ func (e *Engine) enforcement(p *Policy) Enforcement {
 }
 
 // evaluate returns the messages of each candidate, in order. Kinds known at
-// compile time evaluate every candidate in one prepared query; when that
-// fails, or for kinds only wildcards route, each policy is evaluated alone
-// so that one policy's run-time error costs only its own findings.
+// compile time evaluate every candidate without requirements in one
+// prepared query; the others, the candidates of kinds only wildcards route,
+// and all of them when the combined query fails, are evaluated alone, so
+// that one policy's run-time error costs only its own findings.
 func (s *Set) evaluate(ctx context.Context, key routeKey, candidates []*Policy, input ast.Value) ([][]string, []error) {
 	results := make([][]string, len(candidates))
 	errs := make([]error, len(candidates))
+	done := make([]bool, len(candidates))
 	if combined, ok := s.combined[key]; ok {
-		rs, err := combined.Eval(ctx, rego.EvalParsedInput(input))
+		rs, err := combined.query.Eval(ctx, rego.EvalParsedInput(input))
 		if err == nil && len(rs) == 1 && len(rs[0].Expressions) == 1 {
-			if sets, ok := rs[0].Expressions[0].Value.([]any); ok && len(sets) == len(candidates) {
-				for i, v := range sets {
-					results[i], errs[i] = violationMessages(v)
+			if sets, ok := rs[0].Expressions[0].Value.([]any); ok && len(sets) == len(combined.policies) {
+				for j, p := range combined.policies {
+					if i := slices.Index(candidates, p); i >= 0 {
+						results[i], errs[i] = violationMessages(sets[j])
+						done[i] = true
+					}
 				}
-				return results, errs
 			}
 		}
 	}
 	for i, p := range candidates {
+		if done[i] {
+			continue
+		}
 		rs, err := p.query.Eval(ctx, rego.EvalParsedInput(input))
 		if err != nil {
 			errs[i] = err

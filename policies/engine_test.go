@@ -97,6 +97,10 @@ func TestCustomPolicyRejectedWhole(t *testing.T) {
 		{"METADATA of nested aliases", policy("custom/laughs.rego", "acme.laughs", "#   id: ACME007\n#   severity: error\n#   enforcement: deny\n#   kinds: [ConfigMap]\n#   laughs:\n#     "+
 			strings.ReplaceAll(strings.TrimSpace(string(inputlimit.BillionLaughs())), "\n", "\n#     "), alwaysBody),
 			[]string{"custom/laughs.rego:2: yaml: document contains excessive aliasing"}},
+		{"requires not a map", policy("custom/req.rego", "acme.req", "#   id: ACME008\n#   severity: error\n#   enforcement: deny\n#   kinds: [ConfigMap]\n#   requires: [labels]", alwaysBody),
+			[]string{"custom/req.rego:1: METADATA: custom.requires must map labels, annotations or fields to lists"}},
+		{"requires with an unknown key and an empty field", policy("custom/req2.rego", "acme.req2", "#   id: ACME009\n#   severity: error\n#   enforcement: deny\n#   kinds: [ConfigMap]\n#   requires: {selectors: [a], fields: [spec..http]}", alwaysBody),
+			[]string{`custom/req2.rego:1: METADATA: custom.requires: unknown key "selectors"`, "custom/req2.rego:1: METADATA: custom.requires.fields: spec..http is not a field"}},
 		{"reserved helper package", Source{Name: "custom/lib.rego", Text: "package mesh.lib.k8s\n\nimport rego.v1\n\nx := 1\n"},
 			[]string{"custom/lib.rego:1: package data.mesh.lib.k8s is reserved"}},
 	}
@@ -258,5 +262,48 @@ func TestLoadDir(t *testing.T) {
 	}
 	if _, err := LoadDir(dir + "/missing"); err == nil || !strings.Contains(err.Error(), dir+"/missing") {
 		t.Errorf("missing dir: %v", err)
+	}
+}
+
+// custom.requires: a policy runs only when the object or the old object
+// carries what it declares; the others still share the combined query.
+func TestRequirementsKeepPoliciesOutOfRego(t *testing.T) {
+	ctx := context.Background()
+	cm := "#   severity: error\n#   enforcement: deny\n#   kinds: [ConfigMap]\n"
+	e := newTestEngine(t,
+		policy("p/label.rego", "acme.label", "#   id: ACME001\n"+cm+"#   requires: {labels: [team]}", alwaysBody),
+		policy("p/field.rego", "acme.field", "#   id: ACME002\n"+cm+"#   requires: {fields: [data.key], annotations: [owner]}", alwaysBody),
+		policy("p/any.rego", "acme.any", "#   id: ACME003\n"+cm, alwaysBody),
+		policy("p/any2.rego", "acme.any2", "#   id: ACME004\n"+cm, alwaysBody),
+	)
+	withLabel := object("v1", "ConfigMap", "default", "cm", nil)
+	withLabel["metadata"].(map[string]any)["labels"] = map[string]any{"team": ""}
+	withField := object("v1", "ConfigMap", "default", "cm", map[string]any{"owner": "a"})
+	withField["data"] = map[string]any{"key": nil}
+	onlyField := object("v1", "ConfigMap", "default", "cm", nil)
+	onlyField["data"] = map[string]any{"key": "v"}
+	update := func(old, new map[string]any) *Review {
+		return &Review{Version: "v1", Kind: "ConfigMap", Name: "cm", Namespace: "default", Operation: "UPDATE", Object: value(new), OldObject: value(old)}
+	}
+	for _, tt := range []struct {
+		name   string
+		review *Review
+		want   string
+	}{
+		{"nothing required present", NewReview(value(object("v1", "ConfigMap", "default", "cm", nil)), nil), "ACME003,ACME004"},
+		{"label present, even empty", NewReview(value(withLabel), nil), "ACME001,ACME003,ACME004"},
+		{"field (null counts) and annotation present", NewReview(value(withField), nil), "ACME002,ACME003,ACME004"},
+		{"one of two requirements", NewReview(value(onlyField), nil), "ACME003,ACME004"},
+		{"label on the old object only", update(withLabel, object("v1", "ConfigMap", "default", "cm", nil)), "ACME001,ACME003,ACME004"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			findings, err := e.Review(ctx, tt.review)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(ids(findings), ","); got != tt.want {
+				t.Errorf("findings from %s, want %s", got, tt.want)
+			}
+		})
 	}
 }
