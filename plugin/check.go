@@ -217,28 +217,16 @@ func (o *CheckOptions) engine(ctx context.Context) (*policies.Engine, []policies
 		}
 		custom = append(custom, sources...)
 	}
-	engine, err := policies.New(ctx, policies.Options{Custom: custom})
+	// --policy compiles and evaluates only the policies it names.
+	engine, err := policies.New(ctx, policies.Options{Custom: custom, Only: o.Policies})
+	var unknown *policies.UnknownPolicyError
+	if errors.As(err, &unknown) {
+		return nil, nil, fmt.Errorf("--policy: no policy has the ID or alias %q (see kubectl mesh policies list)", unknown.ID)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
-	all := engine.Policies()
-	if len(o.Policies) == 0 {
-		return engine, all, nil
-	}
-	var selected []policies.Metadata
-	for _, id := range o.Policies {
-		n := len(selected)
-		for _, m := range all {
-			if m.Names(id) && !slices.ContainsFunc(selected, func(s policies.Metadata) bool { return s.ID == m.ID }) {
-				selected = append(selected, m)
-			}
-		}
-		if len(selected) == n && !slices.ContainsFunc(all, func(m policies.Metadata) bool { return m.Names(id) }) {
-			return nil, nil, fmt.Errorf("--policy: no policy has the ID or alias %q (see kubectl mesh policies list)", id)
-		}
-	}
-	slices.SortFunc(selected, func(a, b policies.Metadata) int { return strings.Compare(a.ID, b.ID) })
-	return engine, selected, nil
+	return engine, engine.Policies(), nil
 }
 
 // checkCluster reviews objects from the cluster, with the whole cluster as

@@ -164,7 +164,11 @@ func (s *Set) Policies() []Metadata {
 // compileSet parses, validates and compiles library (built-in policies and
 // helpers) and custom sources together, then prepares one query per policy.
 // Any problem rejects the whole set; every problem found is reported.
-func compileSet(ctx context.Context, store storage.Store, library, custom []Source) (*Set, error) {
+//
+// A non-empty only (IDs or aliases) compiles the helpers and the policies it
+// names, and no other: they alone are evaluated. Every source is still
+// parsed and validated.
+func compileSet(ctx context.Context, store storage.Store, library, custom []Source, only []string) (*Set, error) {
 	modules := map[string]*ast.Module{}
 	var policyMods []*ast.Module
 	var builtinFlags []bool
@@ -216,6 +220,12 @@ func compileSet(ctx context.Context, store storage.Store, library, custom []Sour
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
+	}
+	if len(only) > 0 {
+		var err error
+		if metas, err = selectPolicies(metas, modules, only); err != nil {
+			return nil, err
+		}
 	}
 
 	compiler := NewCompiler()
@@ -296,6 +306,36 @@ func compileSet(ctx context.Context, store storage.Store, library, custom []Sour
 		}
 	}
 	return set, nil
+}
+
+// UnknownPolicyError is an ID or alias that names no policy.
+type UnknownPolicyError struct{ ID string }
+
+func (e *UnknownPolicyError) Error() string {
+	return fmt.Sprintf("no policy has the ID or alias %q", e.ID)
+}
+
+// selectPolicies keeps the policies only names and deletes the modules of
+// the others, so that they are neither compiled nor evaluated.
+func selectPolicies(metas []Metadata, modules map[string]*ast.Module, only []string) ([]Metadata, error) {
+	for _, id := range only {
+		if !slices.ContainsFunc(metas, func(m Metadata) bool { return m.Names(id) }) {
+			return nil, &UnknownPolicyError{ID: id}
+		}
+	}
+	var kept []Metadata
+	for _, m := range metas {
+		if slices.ContainsFunc(only, m.Names) {
+			kept = append(kept, m)
+			continue
+		}
+		for name, mod := range modules {
+			if mod.Package.Path.String() == m.Package {
+				delete(modules, name)
+			}
+		}
+	}
+	return kept, nil
 }
 
 // checkViolationRule insists on `violation contains ... if ...`: a partial set,

@@ -2,6 +2,7 @@ package policies
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -305,5 +306,36 @@ func TestRequirementsKeepPoliciesOutOfRego(t *testing.T) {
 				t.Errorf("findings from %s, want %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// Options.Only compiles and evaluates the policies it names, by ID or alias.
+func TestOnlySelectedPoliciesAreCompiled(t *testing.T) {
+	ctx := context.Background()
+	cm := "#   severity: error\n#   enforcement: deny\n#   kinds: [ConfigMap]\n"
+	custom := []Source{
+		policy("p/a.rego", "acme.a", "#   id: ACME001\n"+cm+"#   aliases: [OLD001]", alwaysBody),
+		policy("p/b.rego", "acme.b", "#   id: ACME002\n"+cm, alwaysBody),
+		policy("p/c.rego", "acme.c", "#   id: ACME003\n"+cm, alwaysBody),
+	}
+	e, err := New(ctx, Options{Library: []Source{}, Custom: custom, Only: []string{"old001", "ACME003"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, m := range e.Policies() {
+		listed = append(listed, m.ID)
+	}
+	findings, err := e.Review(ctx, NewReview(value(object("v1", "ConfigMap", "default", "cm", nil)), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(listed, ",")+" "+strings.Join(ids(findings), ","), "ACME001,ACME003 ACME001,ACME003"; got != want {
+		t.Errorf("policies and findings %q, want %q", got, want)
+	}
+	_, err = New(ctx, Options{Library: []Source{}, Custom: custom, Only: []string{"ACME009"}})
+	var unknown *UnknownPolicyError
+	if !errors.As(err, &unknown) || unknown.ID != "ACME009" {
+		t.Errorf("unknown ID: error %v, want an *UnknownPolicyError for ACME009", err)
 	}
 }
