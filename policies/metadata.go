@@ -2,6 +2,7 @@ package policies
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -263,7 +264,8 @@ type Requirements struct {
 	Labels      []string `json:"labels,omitempty"`
 	Annotations []string `json:"annotations,omitempty"`
 	// Fields are dotted paths from the object's root, such as spec.http.
-	Fields []string `json:"fields,omitempty"`
+	Fields []string   `json:"fields,omitempty"`
+	paths  [][]string // Fields split at the dots, once
 }
 
 // IsZero reports a policy without requirements.
@@ -297,8 +299,8 @@ func (q Requirements) met(obj, old ast.Value) bool {
 			return false
 		}
 	}
-	for _, f := range q.Fields {
-		if !has(strings.Split(f, ".")...) {
+	for _, p := range q.paths {
+		if !has(p...) {
 			return false
 		}
 	}
@@ -333,7 +335,8 @@ func requirements(raw any, errs []error, errorf func(string, ...any) error) (Req
 	if !ok {
 		return q, append(errs, errorf("METADATA: %s", usage))
 	}
-	for key, list := range m {
+	for _, key := range slices.Sorted(maps.Keys(m)) {
+		list := m[key]
 		var into *[]string
 		switch key {
 		case "labels":
@@ -359,6 +362,9 @@ func requirements(raw any, errs []error, errorf func(string, ...any) error) (Req
 			}
 			*into = append(*into, s)
 		}
+	}
+	for _, f := range q.Fields {
+		q.paths = append(q.paths, strings.Split(f, "."))
 	}
 	return q, errs
 }
