@@ -169,7 +169,9 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 	if len(o.Filenames) > 0 {
 		objects, errs := manifest.ReadPaths(o.Filenames, o.Recursive, o.In)
 		inputErrs = errs
-		res = scan.Run(ctx, engine, objects, scan.Options{DefaultNamespace: o.namespace})
+		// Objects of kinds no policy reviews or looks up are neither
+		// converted nor indexed, as checkCluster does not list them.
+		res = scan.Run(ctx, engine, objects, scan.Options{DefaultNamespace: o.namespace, Kinds: scan.NeededKinds(selected)})
 	} else {
 		res, inputErrs, err = o.checkCluster(ctx, engine)
 		if err != nil {
@@ -244,14 +246,13 @@ func (o *CheckOptions) checkCluster(ctx context.Context, engine *policies.Engine
 	if err != nil {
 		return scan.Result{}, nil, err
 	}
-	var reviewed, lookedUp []policies.Kind
+	var reviewed []policies.Kind
 	for _, m := range engine.Policies() {
 		reviewed = append(reviewed, m.Kinds...)
-		lookedUp = append(lookedUp, m.Inventory...)
 	}
 	scope := clusterobjects.Scope{Namespace: o.namespace, AllNamespaces: o.AllNamespaces}
 	collector := &clusterobjects.Collector{Mapper: mapper, Dynamic: dyn, PageSize: 500}
-	listed, err := collector.Collect(ctx, append(reviewed, lookedUp...), scope)
+	listed, err := collector.Collect(ctx, scan.NeededKinds(engine.Policies()), scope)
 	if err != nil {
 		return scan.Result{}, nil, err
 	}
