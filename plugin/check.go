@@ -162,15 +162,31 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 	if _, limit := os.LookupEnv("GOMEMLIMIT"); !gogc && !limit {
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(checkMemoryLimit))
 	}
-	engine, selected, err := o.engine(ctx)
-	if err != nil {
-		return err
+	// Compiling the policies and reading the files overlap: neither needs
+	// the other until the review.
+	type compiled struct {
+		engine   *policies.Engine
+		selected []policies.Metadata
+		err      error
 	}
-	var res scan.Result
+	done := make(chan compiled, 1)
+	go func() {
+		engine, selected, err := o.engine(ctx)
+		done <- compiled{engine, selected, err}
+	}()
+	var objects []manifest.Object
 	var inputErrs []error
 	if len(o.Filenames) > 0 {
-		objects, errs := manifest.ReadPaths(o.Filenames, o.Recursive, o.In)
-		inputErrs = errs
+		objects, inputErrs = manifest.ReadPaths(o.Filenames, o.Recursive, o.In)
+	}
+	c := <-done
+	if c.err != nil {
+		return c.err
+	}
+	engine, selected := c.engine, c.selected
+	var res scan.Result
+	var err error
+	if len(o.Filenames) > 0 {
 		// Objects of kinds no policy reviews or looks up are neither
 		// converted nor indexed, as checkCluster does not list them.
 		res = scan.Run(ctx, engine, objects, scan.Options{DefaultNamespace: o.namespace, Kinds: scan.NeededKinds(selected)})

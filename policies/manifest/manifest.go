@@ -11,9 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"go.yaml.in/yaml/v3"
 
@@ -124,11 +127,27 @@ func Read(name string, r io.Reader) ([]Object, []error) {
 	if err != nil {
 		return nil, []error{fmt.Errorf("reading %s: %w", name, err)}
 	}
+	// Documents are independent: decode them on every core, keep their order.
+	docs := splitDocuments(data)
+	type result struct {
+		objects []Object
+		errs    []error
+	}
+	results := make([]result, len(docs))
+	next := atomic.Int64{}
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(docs)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(docs); i = int(next.Add(1) - 1) {
+				results[i].objects, results[i].errs = readDocument(name, docs[i].text, docs[i].offset)
+			}
+		})
+	}
+	wg.Wait()
 	var objects []Object
 	var errs []error
-	for _, doc := range splitDocuments(data) {
-		objs, derrs := readDocument(name, doc.text, doc.offset)
-		objects, errs = append(objects, objs...), append(errs, derrs...)
+	for _, r := range results {
+		objects, errs = append(objects, r.objects...), append(errs, r.errs...)
 	}
 	return objects, errs
 }
