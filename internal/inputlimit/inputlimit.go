@@ -80,7 +80,7 @@ func ReadFile(path string) ([]byte, error) {
 // aliases adding more than MaxAliasNodes nodes. lineOffset is added to the
 // node's lines (documents cut from a larger file).
 func CheckNode(file string, doc *yaml.Node, lineOffset int) error {
-	w := walker{sizes: map[*yaml.Node]shape{}, open: map[*yaml.Node]bool{}}
+	var w walker
 	s, err := w.walk(doc, 0)
 	if err != nil {
 		return &Error{File: file, Line: lineOffset + err.node.Line, What: err.what}
@@ -142,9 +142,11 @@ type shape struct {
 	depth int
 }
 
+// walker remembers anchored nodes only: aliases point at nothing else, so
+// a document without anchors costs no map at all.
 type walker struct {
 	sizes  map[*yaml.Node]shape
-	open   map[*yaml.Node]bool // on the current path: an alias back to one is a cycle
+	open   map[*yaml.Node]bool // anchored nodes on the current path: an alias back to one is a cycle
 	parsed int
 }
 
@@ -159,30 +161,36 @@ const ceiling = 1 << 40
 // walk returns n's expanded shape; level is n's depth in the expanded
 // document, so the recursion stops at MaxDepth whatever the input.
 func (w *walker) walk(n *yaml.Node, level int) (shape, *limitError) {
-	tooDeep := &limitError{node: n, what: fmt.Sprintf("nests deeper than %d levels", MaxDepth)}
-	if s, ok := w.sizes[n]; ok {
-		if level+s.depth > MaxDepth {
-			return shape{}, tooDeep
-		}
-		return s, nil
-	}
-	if w.open[n] {
-		return shape{}, &limitError{node: n, what: "contains an alias to a node that contains the alias"}
-	}
 	if n.Kind == yaml.AliasNode {
 		// An alias stands for its target, which is counted where it is defined.
 		if n.Alias == nil {
 			return shape{}, nil
 		}
-		w.open[n] = true
-		defer delete(w.open, n)
 		return w.walk(n.Alias, level)
 	}
-	if level >= MaxDepth {
-		return shape{}, tooDeep
+	tooDeep := func() *limitError {
+		return &limitError{node: n, what: fmt.Sprintf("nests deeper than %d levels", MaxDepth)}
 	}
-	w.open[n] = true
-	defer delete(w.open, n)
+	anchored := n.Anchor != ""
+	if anchored {
+		if s, ok := w.sizes[n]; ok {
+			if level+s.depth > MaxDepth {
+				return shape{}, tooDeep()
+			}
+			return s, nil
+		}
+		if w.open[n] {
+			return shape{}, &limitError{node: n, what: "contains an alias to a node that contains the alias"}
+		}
+		if w.open == nil {
+			w.sizes, w.open = map[*yaml.Node]shape{}, map[*yaml.Node]bool{}
+		}
+		w.open[n] = true
+		defer delete(w.open, n)
+	}
+	if level >= MaxDepth {
+		return shape{}, tooDeep()
+	}
 	w.parsed++
 	s := shape{size: 1, depth: 1}
 	for _, c := range n.Content {
@@ -193,6 +201,8 @@ func (w *walker) walk(n *yaml.Node, level int) (shape, *limitError) {
 		s.size = min(s.size+cs.size, ceiling)
 		s.depth = max(s.depth, cs.depth+1)
 	}
-	w.sizes[n] = s
+	if anchored {
+		w.sizes[n] = s
+	}
 	return s, nil
 }
