@@ -65,4 +65,18 @@ END {
 		ratio("webhook max reviews/s: policies / no-op", w "policies-max-qps", w "noop-max-qps", ">= 0.400")
 		printf "%-58s %10.1f MiB %s\n", "webhook peak RSS at 1,000/s, 100 policies", median(w "policies-peak-RSS-MiB"), "<= 128 MiB"
 	}
+	# BenchmarkPolicies: the ten policies costliest per review (median CPU time:
+	# steadier than wall time on a shared machine).
+	n = 0
+	for (key in count) {
+		if (key !~ /^BenchmarkPolicies\/.*\/review-us$/) continue
+		n++; pname[n] = substr(key, 19, length(key) - 18 - 10); pwall[n] = median(key); pcost[n] = median(substr(key, 1, length(key) - 9) "review-cpu-us")
+	}
+	if (n > 0) {
+		print "\n== the ten costliest policies, CPU time per review on their own fixtures (median) =="
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (pcost[j] > pcost[i]) {
+			t = pcost[i]; pcost[i] = pcost[j]; pcost[j] = t; t = pname[i]; pname[i] = pname[j]; pname[j] = t; t = pwall[i]; pwall[i] = pwall[j]; pwall[j] = t
+		}
+		for (i = 1; i <= n && i <= 10; i++) printf "%-58s %10.1f us CPU (wall %.1f us)\n", pname[i], pcost[i], pwall[i]
+	}
 }'

@@ -11,6 +11,7 @@ import (
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/kubectl-mesh/kubectl-mesh/internal/inputlimit"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/table"
 )
 
@@ -109,6 +110,8 @@ func TestCheckFiles(t *testing.T) {
 			wantOut: []string{`"policyID": "MESH1101"`}, wantErrOut: []string{malformed + ":2: malformed YAML"}},
 		{name: "malformed document does not hide the rest", args: []string{"-f", malformed, "--policy", "MESH1101"}, wantCode: 1,
 			wantOut: []string{malformed + ":4"}, wantErrOut: []string{malformed + ":2: malformed YAML", "1 input error: the check is incomplete"}},
+		{name: "nested aliases are refused at once", stdin: string(inputlimit.BillionLaughs()), args: []string{"-f", "-"}, wantCode: 1,
+			wantErrOut: []string{"<stdin>:1: document contains excessive aliasing: aliases add more than 400000 nodes", "1 input error: the check is incomplete"}},
 		{name: "custom policy dir", stdin: configMap, args: []string{"-f", "-", "--policy-dir", policyDir, "--policy", "ACME001"}, wantCode: 3,
 			wantOut: []string{"ACME001", "shop/ConfigMap/settings", "metadata.labels.owner is missing"}},
 		{name: "bad custom policy is refused with file:line", stdin: configMap, args: []string{"-f", "-", "--policy-dir", badPolicyDir}, wantCode: 1,

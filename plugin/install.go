@@ -17,6 +17,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/kubectl-mesh/kubectl-mesh/internal/inputlimit"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/istio"
@@ -143,6 +144,9 @@ func (o *MeshInstallOptions) Complete(args []string) error {
 	o.mesh = m
 	if o.configFlags != nil && o.configFlags.Namespace != nil && *o.configFlags.Namespace != "" {
 		o.namespace = *o.configFlags.Namespace
+	}
+	if err := inputlimit.CheckYAMLFiles(o.Values.ValueFiles); err != nil {
+		return fmt.Errorf("reading values: %w", err)
 	}
 	vals, err := o.Values.MergeValues(getter.Providers{})
 	if err != nil {

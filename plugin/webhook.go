@@ -20,6 +20,7 @@ import (
 
 	"github.com/kubectl-mesh/kubectl-mesh/charts"
 	"github.com/kubectl-mesh/kubectl-mesh/internal/buildinfo"
+	"github.com/kubectl-mesh/kubectl-mesh/internal/inputlimit"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/webhookinstall"
 )
 
@@ -207,6 +208,9 @@ func newCmdWebhookInstall(t *webhookTarget) *cobra.Command {
 // Complete reads the namespace and the values.
 func (o *WebhookInstallOptions) Complete() error {
 	o.complete()
+	if err := inputlimit.CheckYAMLFiles(o.Values.ValueFiles); err != nil {
+		return fmt.Errorf("reading values: %w", err)
+	}
 	vals, err := o.Values.MergeValues(getter.Providers{})
 	if err != nil {
 		return fmt.Errorf("reading values: %w", err)

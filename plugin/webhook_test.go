@@ -23,6 +23,7 @@ import (
 
 	"github.com/kubectl-mesh/kubectl-mesh/charts"
 	"github.com/kubectl-mesh/kubectl-mesh/internal/buildinfo"
+	"github.com/kubectl-mesh/kubectl-mesh/internal/inputlimit"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/webhookinstall"
 )
 
@@ -215,6 +216,10 @@ func TestWebhookInstall(t *testing.T) {
 }
 
 func TestWebhookInstallErrors(t *testing.T) {
+	laughs := filepath.Join(t.TempDir(), "laughs.yaml")
+	if err := os.WriteFile(laughs, inputlimit.BillionLaughs(), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		chartFS fs.FS
@@ -229,6 +234,8 @@ func TestWebhookInstallErrors(t *testing.T) {
 		{name: "zero timeout", args: []string{"--timeout", "0s"}, want: "--timeout: 0s is not a positive duration"},
 		{name: "bad --set", args: []string{"--set", "webhook"}, want: "reading values"},
 		{name: "missing values file", args: []string{"-f", "/nonexistent/values.yaml"}, want: "reading values"},
+		{name: "values file of nested aliases", args: []string{"--dry-run", "-f", laughs},
+			want: "reading values: " + laughs + ":1: document contains excessive aliasing: aliases add more than 400000 nodes"},
 		{name: "invalid value", args: []string{"--dry-run", "--kube-version", "v1.37.0", "--set", "webhook.failurePolicy=Sometimes"}, want: "at '/webhook/failurePolicy': value must be one of 'Fail', 'Ignore'"},
 		{name: "kube-version without client dry run", args: []string{"--kube-version", "v1.37.0"}, want: "--kube-version applies to --dry-run=client only"},
 		{name: "too old a Kubernetes", args: []string{"--dry-run", "--kube-version", "v1.20.0"}, want: "chart requires kubeVersion: >=1.28.0-0"},

@@ -103,9 +103,15 @@ type Set struct {
 	exact    map[Kind][]*Policy
 	wildcard []*Policy // policies with a wildcard in custom.kinds
 	index    *rego.PreparedEvalQuery
-	// combined evaluates every policy a kind and operation route to in one
-	// query, for the kinds named in custom.kinds.
-	combined map[routeKey]*rego.PreparedEvalQuery
+	// combined evaluates in one query every policy without requirements
+	// that a kind and operation route to, for the kinds named in custom.kinds.
+	combined map[routeKey]combinedQuery
+}
+
+// combinedQuery returns the violations of policies, in order.
+type combinedQuery struct {
+	query    *rego.PreparedEvalQuery
+	policies []*Policy
 }
 
 type routeKey struct{ group, kind, operation string }
@@ -158,7 +164,11 @@ func (s *Set) Policies() []Metadata {
 // compileSet parses, validates and compiles library (built-in policies and
 // helpers) and custom sources together, then prepares one query per policy.
 // Any problem rejects the whole set; every problem found is reported.
-func compileSet(ctx context.Context, store storage.Store, library, custom []Source) (*Set, error) {
+//
+// A non-empty only (IDs or aliases) compiles the helpers and the policies it
+// names, and no other: they alone are evaluated. Every source is still
+// parsed and validated.
+func compileSet(ctx context.Context, store storage.Store, library, custom []Source, only []string) (*Set, error) {
 	modules := map[string]*ast.Module{}
 	var policyMods []*ast.Module
 	var builtinFlags []bool
@@ -210,6 +220,12 @@ func compileSet(ctx context.Context, store storage.Store, library, custom []Sour
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
+	}
+	if len(only) > 0 {
+		var err error
+		if metas, err = selectPolicies(metas, modules, only); err != nil {
+			return nil, err
+		}
 	}
 
 	compiler := NewCompiler()
@@ -266,10 +282,11 @@ func compileSet(ctx context.Context, store storage.Store, library, custom []Sour
 			set.exact[k] = append(set.exact[k], p)
 		}
 	}
-	set.combined = map[routeKey]*rego.PreparedEvalQuery{}
+	set.combined = map[routeKey]combinedQuery{}
 	for k := range set.exact {
 		for _, op := range operations {
-			candidates := set.route(k.Group, k.Kind, op)
+			// Policies with requirements run alone, when they are met.
+			candidates := slices.DeleteFunc(set.route(k.Group, k.Kind, op), func(p *Policy) bool { return !p.Requires.IsZero() })
 			if len(candidates) < 2 {
 				continue
 			}
@@ -285,10 +302,40 @@ func compileSet(ctx context.Context, store storage.Store, library, custom []Sour
 			if err != nil {
 				return nil, fmt.Errorf("preparing the query for %s: %w", k, err)
 			}
-			set.combined[routeKey{k.Group, k.Kind, op}] = &pq
+			set.combined[routeKey{k.Group, k.Kind, op}] = combinedQuery{query: &pq, policies: candidates}
 		}
 	}
 	return set, nil
+}
+
+// UnknownPolicyError is an ID or alias that names no policy.
+type UnknownPolicyError struct{ ID string }
+
+func (e *UnknownPolicyError) Error() string {
+	return fmt.Sprintf("no policy has the ID or alias %q", e.ID)
+}
+
+// selectPolicies keeps the policies only names and deletes the modules of
+// the others, so that they are neither compiled nor evaluated.
+func selectPolicies(metas []Metadata, modules map[string]*ast.Module, only []string) ([]Metadata, error) {
+	for _, id := range only {
+		if !slices.ContainsFunc(metas, func(m Metadata) bool { return m.Names(id) }) {
+			return nil, &UnknownPolicyError{ID: id}
+		}
+	}
+	var kept []Metadata
+	for _, m := range metas {
+		if slices.ContainsFunc(only, m.Names) {
+			kept = append(kept, m)
+			continue
+		}
+		for name, mod := range modules {
+			if mod.Package.Path.String() == m.Package {
+				delete(modules, name)
+			}
+		}
+	}
+	return kept, nil
 }
 
 // checkViolationRule insists on `violation contains ... if ...`: a partial set,

@@ -38,6 +38,9 @@ func Markdown(metas []Metadata) string {
 				fmt.Fprintf(&b, "; looks up: %s", codeList(m.Inventory))
 			}
 			fmt.Fprintf(&b, "\n- Operations: %s\n", strings.Join(m.Operations, ", "))
+			if q := m.Requires; !q.IsZero() {
+				fmt.Fprintf(&b, "- Runs only on objects (or old objects) with: %s\n", q)
+			}
 			if len(m.Aliases) > 0 {
 				fmt.Fprintf(&b, "- Aliases: %s\n", strings.Join(m.Aliases, ", "))
 			}

@@ -24,6 +24,10 @@ type Options struct {
 	Custom []Source
 	// Enforcement overrides a policy's enforcement by ID, for example deny to warn.
 	Enforcement map[string]Enforcement
+	// Only, when set, names (by ID or alias) the policies to compile and
+	// evaluate; the others cost nothing. One naming no policy is an
+	// *UnknownPolicyError.
+	Only []string
 }
 
 // Engine evaluates policies. Policies are compiled once; the request path
@@ -32,9 +36,13 @@ type Options struct {
 type Engine struct {
 	store     storage.Store
 	library   []Source
+	only      []string
 	overrides map[string]Enforcement
 	set       atomic.Pointer[Set]
 	values    valueCache
+	// noPrefilter evaluates policies whatever custom.requires says: the
+	// equivalence test compares both.
+	noPrefilter bool
 }
 
 // New compiles the library and the custom policies. Any invalid policy fails
@@ -51,6 +59,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		// AST values on read: evaluations use the inventory without converting it.
 		store:     inmem.NewWithOpts(inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true)),
 		library:   library,
+		only:      opts.Only,
 		overrides: opts.Enforcement,
 	}
 	if err := e.LoadCustom(ctx, opts.Custom); err != nil {
@@ -65,7 +74,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 // LoadCustom compiles the library with a new set of custom policies and
 // swaps it in. On error the set in force stays as it was.
 func (e *Engine) LoadCustom(ctx context.Context, custom []Source) error {
-	set, err := compileSet(ctx, e.store, e.library, custom)
+	set, err := compileSet(ctx, e.store, e.library, custom, e.only)
 	if err != nil {
 		return fmt.Errorf("loading policies: %w", err)
 	}
@@ -82,7 +91,7 @@ func (e *Engine) LoadCustom(ctx context.Context, custom []Source) error {
 // discards the result: the set in force does not change. The webhook uses it
 // to refuse a bad policy ConfigMap on admission.
 func (e *Engine) ValidateCustom(ctx context.Context, custom []Source) error {
-	if _, err := compileSet(ctx, e.store, e.library, custom); err != nil {
+	if _, err := compileSet(ctx, e.store, e.library, custom, e.only); err != nil {
 		return fmt.Errorf("validating policies: %w", err)
 	}
 	return nil
@@ -172,6 +181,11 @@ func (e *PolicyError) Unwrap() error { return e.Err }
 func (e *Engine) Review(ctx context.Context, r *Review) ([]Finding, error) {
 	set := e.set.Load()
 	candidates := set.route(r.Group, r.Kind, r.Operation)
+	if !e.noPrefilter {
+		// custom.requires, checked in Go: most objects never carry what,
+		// say, the pattern-drift policies need.
+		candidates = slices.DeleteFunc(candidates, func(p *Policy) bool { return !p.Requires.met(r.Object, r.OldObject) })
+	}
 	if len(candidates) == 0 {
 		return nil, nil
 	}
@@ -191,15 +205,11 @@ func (e *Engine) Review(ctx context.Context, r *Review) ([]Finding, error) {
 	if len(silenced) > 0 && !slices.ContainsFunc(candidates, func(p *Policy) bool { return !skip(p) }) {
 		return nil, nil
 	}
-	input, err := r.input()
-	if err != nil {
-		return nil, fmt.Errorf("building the input of %s: %w", r.describe(), err)
-	}
-	results, errs := set.evaluate(ctx, routeKey{r.Group, r.Kind, r.Operation}, candidates, input)
+	results, errs := set.evaluate(ctx, routeKey{r.Group, r.Kind, r.Operation}, candidates, r.input())
 
 	resource := Resource{APIVersion: joinAPIVersion(r.Group, r.Version), Kind: r.Kind, Namespace: r.Namespace, Name: r.Name}
-	if meta, ok := subject["metadata"].(map[string]any); ok && resource.Name == "" {
-		resource.Name, _ = meta["name"].(string)
+	if resource.Name == "" {
+		resource.Name = stringAt(subject, "metadata", "name")
 	}
 	var findings []Finding
 	var policyErrs []error
@@ -234,24 +244,31 @@ func (e *Engine) enforcement(p *Policy) Enforcement {
 }
 
 // evaluate returns the messages of each candidate, in order. Kinds known at
-// compile time evaluate every candidate in one prepared query; when that
-// fails, or for kinds only wildcards route, each policy is evaluated alone
-// so that one policy's run-time error costs only its own findings.
+// compile time evaluate every candidate without requirements in one
+// prepared query; the others, the candidates of kinds only wildcards route,
+// and all of them when the combined query fails, are evaluated alone, so
+// that one policy's run-time error costs only its own findings.
 func (s *Set) evaluate(ctx context.Context, key routeKey, candidates []*Policy, input ast.Value) ([][]string, []error) {
 	results := make([][]string, len(candidates))
 	errs := make([]error, len(candidates))
+	done := make([]bool, len(candidates))
 	if combined, ok := s.combined[key]; ok {
-		rs, err := combined.Eval(ctx, rego.EvalParsedInput(input))
+		rs, err := combined.query.Eval(ctx, rego.EvalParsedInput(input))
 		if err == nil && len(rs) == 1 && len(rs[0].Expressions) == 1 {
-			if sets, ok := rs[0].Expressions[0].Value.([]any); ok && len(sets) == len(candidates) {
-				for i, v := range sets {
-					results[i], errs[i] = violationMessages(v)
+			if sets, ok := rs[0].Expressions[0].Value.([]any); ok && len(sets) == len(combined.policies) {
+				for j, p := range combined.policies {
+					if i := slices.Index(candidates, p); i >= 0 {
+						results[i], errs[i] = violationMessages(sets[j])
+						done[i] = true
+					}
 				}
-				return results, errs
 			}
 		}
 	}
 	for i, p := range candidates {
+		if done[i] {
+			continue
+		}
 		rs, err := p.query.Eval(ctx, rego.EvalParsedInput(input))
 		if err != nil {
 			errs[i] = err

@@ -2,8 +2,13 @@ package policies
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/kubectl-mesh/kubectl-mesh/internal/inputlimit"
 )
 
 // policy writes a custom policy source with the given METADATA custom block
@@ -39,6 +44,11 @@ func object(apiVersion, kind, ns, name string, annotations map[string]any) map[s
 		meta["annotations"] = annotations
 	}
 	return map[string]any{"apiVersion": apiVersion, "kind": kind, "metadata": meta}
+}
+
+// value converts a test object as ToValue does.
+func value(obj map[string]any) ast.Value {
+	return ast.MustInterfaceToValue(obj)
 }
 
 func ids(findings []Finding) []string {
@@ -84,6 +94,14 @@ func TestCustomPolicyRejectedWhole(t *testing.T) {
 			[]string{`custom/novio.rego:9: package data.acme.novio has no "violation" rule`}},
 		{"violation not a set", policy("custom/complete.rego", "acme.complete", "#   id: ACME006\n#   severity: error\n#   enforcement: deny\n#   kinds: [ConfigMap]", "violation := {\"msg\": \"x\"}\n"),
 			[]string{`custom/complete.rego:13: "violation" must be a partial set rule`}},
+		// METADATA is YAML: OPA decodes it with yaml.v3's alias guard.
+		{"METADATA of nested aliases", policy("custom/laughs.rego", "acme.laughs", "#   id: ACME007\n#   severity: error\n#   enforcement: deny\n#   kinds: [ConfigMap]\n#   laughs:\n#     "+
+			strings.ReplaceAll(strings.TrimSpace(string(inputlimit.BillionLaughs())), "\n", "\n#     "), alwaysBody),
+			[]string{"custom/laughs.rego:2: yaml: document contains excessive aliasing"}},
+		{"requires not a map", policy("custom/req.rego", "acme.req", "#   id: ACME008\n#   severity: error\n#   enforcement: deny\n#   kinds: [ConfigMap]\n#   requires: [labels]", alwaysBody),
+			[]string{"custom/req.rego:1: METADATA: custom.requires must map labels, annotations or fields to lists"}},
+		{"requires with an unknown key and an empty field", policy("custom/req2.rego", "acme.req2", "#   id: ACME009\n#   severity: error\n#   enforcement: deny\n#   kinds: [ConfigMap]\n#   requires: {selectors: [a], fields: [spec..http]}", alwaysBody),
+			[]string{`custom/req2.rego:1: METADATA: custom.requires: unknown key "selectors"`, "custom/req2.rego:1: METADATA: custom.requires.fields: spec..http is not a field"}},
 		{"reserved helper package", Source{Name: "custom/lib.rego", Text: "package mesh.lib.k8s\n\nimport rego.v1\n\nx := 1\n"},
 			[]string{"custom/lib.rego:1: package data.mesh.lib.k8s is reserved"}},
 	}
@@ -105,7 +123,7 @@ func TestCustomPolicyRejectedWhole(t *testing.T) {
 			if len(got) != 1 || got[0].ID != "ACME001" {
 				t.Errorf("policies after the refused load = %v, want the last good set [ACME001]", got)
 			}
-			findings, err := e.Review(ctx, NewReview(object("v1", "ConfigMap", "default", "cm", nil), nil))
+			findings, err := e.Review(ctx, NewReview(value(object("v1", "ConfigMap", "default", "cm", nil)), nil))
 			if err != nil || len(findings) != 1 || findings[0].Message != "saw cm" {
 				t.Errorf("the last good set does not evaluate: %v %v", findings, err)
 			}
@@ -145,22 +163,22 @@ func TestRoutingOperationsAndSuppression(t *testing.T) {
 		review *Review
 		want   string
 	}{
-		{"core kind", NewReview(object("v1", "ConfigMap", "default", "cm", nil), nil), "ACME001"},
-		{"exact and group wildcard", NewReview(object("networking.istio.io/v1", "VirtualService", "default", "vs", nil), nil), "ACME002,ACME003"},
-		{"group wildcard only", NewReview(object("networking.istio.io/v1", "Gateway", "default", "gw", nil), nil), "ACME003"},
-		{"same kind name, other group", NewReview(object("acme.io/v1", "ConfigMap", "default", "cm", nil), nil), ""},
-		{"suppressed by ID", NewReview(object("networking.istio.io/v1", "VirtualService", "default", "vs", map[string]any{SuppressAnnotation: "ACME002, ACME003"}), nil), ""},
-		{"suppressed by alias", NewReview(object("v1", "ConfigMap", "default", "cm", map[string]any{SuppressAnnotation: "old001"}), nil), ""},
+		{"core kind", NewReview(value(object("v1", "ConfigMap", "default", "cm", nil)), nil), "ACME001"},
+		{"exact and group wildcard", NewReview(value(object("networking.istio.io/v1", "VirtualService", "default", "vs", nil)), nil), "ACME002,ACME003"},
+		{"group wildcard only", NewReview(value(object("networking.istio.io/v1", "Gateway", "default", "gw", nil)), nil), "ACME003"},
+		{"same kind name, other group", NewReview(value(object("acme.io/v1", "ConfigMap", "default", "cm", nil)), nil), ""},
+		{"suppressed by ID", NewReview(value(object("networking.istio.io/v1", "VirtualService", "default", "vs", map[string]any{SuppressAnnotation: "ACME002, ACME003"})), nil), ""},
+		{"suppressed by alias", NewReview(value(object("v1", "ConfigMap", "default", "cm", map[string]any{SuppressAnnotation: "old001"})), nil), ""},
 		{"delete routes to delete policies", &Review{Version: "v1", Kind: "ConfigMap", Name: "cm", Namespace: "default", Operation: "DELETE",
-			OldObject: object("v1", "ConfigMap", "default", "cm", nil)}, "ACME004"},
+			OldObject: value(object("v1", "ConfigMap", "default", "cm", nil))}, "ACME004"},
 		{"an update cannot add a suppression of a deny policy", &Review{Version: "v1", Kind: "ConfigMap", Name: "cm", Namespace: "default", Operation: "UPDATE",
-			Object: object("v1", "ConfigMap", "default", "cm", map[string]any{SuppressAnnotation: "ACME001"}), OldObject: object("v1", "ConfigMap", "default", "cm", nil)}, "ACME001"},
+			Object: value(object("v1", "ConfigMap", "default", "cm", map[string]any{SuppressAnnotation: "ACME001"})), OldObject: value(object("v1", "ConfigMap", "default", "cm", nil))}, "ACME001"},
 		{"an update keeps a suppression the object had", &Review{Version: "v1", Kind: "ConfigMap", Name: "cm", Namespace: "default", Operation: "UPDATE",
-			Object:    object("v1", "ConfigMap", "default", "cm", map[string]any{SuppressAnnotation: "ACME001"}),
-			OldObject: object("v1", "ConfigMap", "default", "cm", map[string]any{SuppressAnnotation: "ACME001"})}, ""},
+			Object:    value(object("v1", "ConfigMap", "default", "cm", map[string]any{SuppressAnnotation: "ACME001"})),
+			OldObject: value(object("v1", "ConfigMap", "default", "cm", map[string]any{SuppressAnnotation: "ACME001"}))}, ""},
 		{"an update can add a suppression of a warn policy", &Review{Group: "networking.istio.io", Version: "v1", Kind: "VirtualService", Name: "vs", Namespace: "default", Operation: "UPDATE",
-			Object:    object("networking.istio.io/v1", "VirtualService", "default", "vs", map[string]any{SuppressAnnotation: "ACME002,ACME003"}),
-			OldObject: object("networking.istio.io/v1", "VirtualService", "default", "vs", nil)}, ""},
+			Object:    value(object("networking.istio.io/v1", "VirtualService", "default", "vs", map[string]any{SuppressAnnotation: "ACME002,ACME003"})),
+			OldObject: value(object("networking.istio.io/v1", "VirtualService", "default", "vs", nil))}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -182,7 +200,7 @@ func TestEnforcementOverride(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	findings, err := e.Review(ctx, NewReview(object("v1", "ConfigMap", "default", "cm", nil), nil))
+	findings, err := e.Review(ctx, NewReview(value(object("v1", "ConfigMap", "default", "cm", nil)), nil))
 	if err != nil || len(findings) != 1 || findings[0].Enforcement != EnforcementWarn {
 		t.Fatalf("findings %+v, err %v; want one finding with enforcement warn", findings, err)
 	}
@@ -209,7 +227,7 @@ violation contains {"msg": "stringData leaked"} if data.inventory.namespace.link
 	if err := e.SetInventory(ctx, inv); err != nil {
 		t.Fatal(err)
 	}
-	findings, err := e.Review(ctx, NewReview(object("v1", "ConfigMap", "default", "cm", nil), nil))
+	findings, err := e.Review(ctx, NewReview(value(object("v1", "ConfigMap", "default", "cm", nil)), nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +247,7 @@ func TestRuntimeErrorKeepsOtherFindings(t *testing.T) {
 		policy("p/conflict.rego", "acme.conflict", "#   id: ACME002\n#   severity: error\n#   enforcement: deny\n#   kinds: [ConfigMap]",
 			"x := input.review.object.metadata.name\n\nx := \"other\"\n\nviolation contains {\"msg\": x} if true\n"),
 	)
-	findings, err := e.Review(ctx, NewReview(object("v1", "ConfigMap", "default", "cm", nil), nil))
+	findings, err := e.Review(ctx, NewReview(value(object("v1", "ConfigMap", "default", "cm", nil)), nil))
 	if err == nil || !strings.Contains(err.Error(), "evaluating ACME002 on ConfigMap default/cm") {
 		t.Errorf("error %v, want the run-time error of ACME002 named", err)
 	}
@@ -245,5 +263,79 @@ func TestLoadDir(t *testing.T) {
 	}
 	if _, err := LoadDir(dir + "/missing"); err == nil || !strings.Contains(err.Error(), dir+"/missing") {
 		t.Errorf("missing dir: %v", err)
+	}
+}
+
+// custom.requires: a policy runs only when the object or the old object
+// carries what it declares; the others still share the combined query.
+func TestRequirementsKeepPoliciesOutOfRego(t *testing.T) {
+	ctx := context.Background()
+	cm := "#   severity: error\n#   enforcement: deny\n#   kinds: [ConfigMap]\n"
+	e := newTestEngine(t,
+		policy("p/label.rego", "acme.label", "#   id: ACME001\n"+cm+"#   requires: {labels: [team]}", alwaysBody),
+		policy("p/field.rego", "acme.field", "#   id: ACME002\n"+cm+"#   requires: {fields: [data.key], annotations: [owner]}", alwaysBody),
+		policy("p/any.rego", "acme.any", "#   id: ACME003\n"+cm, alwaysBody),
+		policy("p/any2.rego", "acme.any2", "#   id: ACME004\n"+cm, alwaysBody),
+	)
+	withLabel := object("v1", "ConfigMap", "default", "cm", nil)
+	withLabel["metadata"].(map[string]any)["labels"] = map[string]any{"team": ""}
+	withField := object("v1", "ConfigMap", "default", "cm", map[string]any{"owner": "a"})
+	withField["data"] = map[string]any{"key": nil}
+	onlyField := object("v1", "ConfigMap", "default", "cm", nil)
+	onlyField["data"] = map[string]any{"key": "v"}
+	update := func(old, new map[string]any) *Review {
+		return &Review{Version: "v1", Kind: "ConfigMap", Name: "cm", Namespace: "default", Operation: "UPDATE", Object: value(new), OldObject: value(old)}
+	}
+	for _, tt := range []struct {
+		name   string
+		review *Review
+		want   string
+	}{
+		{"nothing required present", NewReview(value(object("v1", "ConfigMap", "default", "cm", nil)), nil), "ACME003,ACME004"},
+		{"label present, even empty", NewReview(value(withLabel), nil), "ACME001,ACME003,ACME004"},
+		{"field (null counts) and annotation present", NewReview(value(withField), nil), "ACME002,ACME003,ACME004"},
+		{"one of two requirements", NewReview(value(onlyField), nil), "ACME003,ACME004"},
+		{"label on the old object only", update(withLabel, object("v1", "ConfigMap", "default", "cm", nil)), "ACME001,ACME003,ACME004"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			findings, err := e.Review(ctx, tt.review)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(ids(findings), ","); got != tt.want {
+				t.Errorf("findings from %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// Options.Only compiles and evaluates the policies it names, by ID or alias.
+func TestOnlySelectedPoliciesAreCompiled(t *testing.T) {
+	ctx := context.Background()
+	cm := "#   severity: error\n#   enforcement: deny\n#   kinds: [ConfigMap]\n"
+	custom := []Source{
+		policy("p/a.rego", "acme.a", "#   id: ACME001\n"+cm+"#   aliases: [OLD001]", alwaysBody),
+		policy("p/b.rego", "acme.b", "#   id: ACME002\n"+cm, alwaysBody),
+		policy("p/c.rego", "acme.c", "#   id: ACME003\n"+cm, alwaysBody),
+	}
+	e, err := New(ctx, Options{Library: []Source{}, Custom: custom, Only: []string{"old001", "ACME003"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, m := range e.Policies() {
+		listed = append(listed, m.ID)
+	}
+	findings, err := e.Review(ctx, NewReview(value(object("v1", "ConfigMap", "default", "cm", nil)), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(listed, ",")+" "+strings.Join(ids(findings), ","), "ACME001,ACME003 ACME001,ACME003"; got != want {
+		t.Errorf("policies and findings %q, want %q", got, want)
+	}
+	_, err = New(ctx, Options{Library: []Source{}, Custom: custom, Only: []string{"ACME009"}})
+	var unknown *UnknownPolicyError
+	if !errors.As(err, &unknown) || unknown.ID != "ACME009" {
+		t.Errorf("unknown ID: error %v, want an *UnknownPolicyError for ACME009", err)
 	}
 }

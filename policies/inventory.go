@@ -1,5 +1,7 @@
 package policies
 
+import "github.com/open-policy-agent/opa/v1/ast"
+
 // Inventory holds the cluster objects policies may look up, in Gatekeeper's
 // shape so policies written for Gatekeeper's data.inventory read it as is:
 //
@@ -23,6 +25,23 @@ func NewInventory() *Inventory {
 // Objects with a namespace go under namespace, the rest under cluster.
 // Objects without kind or name are ignored.
 func (inv *Inventory) Add(obj map[string]any) {
+	inv.add(obj, obj)
+}
+
+// AddValue records obj with its AST value, which the inventory uses as is
+// when the object holds nothing sanitize drops: check converts each object
+// once for its review and the inventory.
+func (inv *Inventory) AddValue(obj map[string]any, value ast.Value) {
+	inv.add(obj, valued{obj: obj, value: value})
+}
+
+// valued is an inventory leaf with its AST value.
+type valued struct {
+	obj   map[string]any
+	value ast.Value
+}
+
+func (inv *Inventory) add(obj map[string]any, leaf any) {
 	apiVersion, _ := obj["apiVersion"].(string)
 	kind, _ := obj["kind"].(string)
 	meta, _ := obj["metadata"].(map[string]any)
@@ -39,15 +58,15 @@ func (inv *Inventory) Add(obj map[string]any) {
 	if _, exists := byName[name]; !exists {
 		inv.count++
 	}
-	byName[name] = obj
+	byName[name] = leaf
 }
 
 // Len is the number of objects held.
 func (inv *Inventory) Len() int { return inv.count }
 
 // document builds the data.inventory document with each object replaced by
-// convert(object).
-func (inv *Inventory) document(convert func(obj map[string]any) (any, error)) (map[string]any, error) {
+// convert(object, its AST value or nil).
+func (inv *Inventory) document(convert func(obj map[string]any, value ast.Value) (any, error)) (map[string]any, error) {
 	cluster, err := mapLeaves(inv.cluster, 3, convert)
 	if err != nil {
 		return nil, err
@@ -60,15 +79,19 @@ func (inv *Inventory) document(convert func(obj map[string]any) (any, error)) (m
 }
 
 // mapLeaves copies a tree of depth levels, converting the objects at its leaves.
-func mapLeaves(tree map[string]any, depth int, convert func(obj map[string]any) (any, error)) (map[string]any, error) {
+func mapLeaves(tree map[string]any, depth int, convert func(obj map[string]any, value ast.Value) (any, error)) (map[string]any, error) {
 	out := make(map[string]any, len(tree))
 	for k, v := range tree {
-		m, _ := v.(map[string]any)
 		var err error
-		if depth == 1 {
-			out[k], err = convert(m)
-		} else {
-			out[k], err = mapLeaves(m, depth-1, convert)
+		switch leaf := v.(type) {
+		case valued:
+			out[k], err = convert(leaf.obj, leaf.value)
+		case map[string]any:
+			if depth == 1 {
+				out[k], err = convert(leaf, nil)
+			} else {
+				out[k], err = mapLeaves(leaf, depth-1, convert)
+			}
 		}
 		if err != nil {
 			return nil, err
@@ -89,6 +112,20 @@ func child(m map[string]any, key string) map[string]any {
 // Secret keys the inventory keeps: certificates, never keys or tokens.
 // crt.pem is the certificate of Linkerd's own issuer Secret scheme.
 var publicSecretKeys = []string{"tls.crt", "ca.crt", "crt.pem"}
+
+// sanitized reports whether sanitize would return obj unchanged.
+func sanitized(obj map[string]any) bool {
+	if obj["kind"] == "Secret" && obj["apiVersion"] == "v1" {
+		return false
+	}
+	meta, _ := obj["metadata"].(map[string]any)
+	if _, ok := meta["managedFields"]; ok {
+		return false
+	}
+	ann, _ := meta["annotations"].(map[string]any)
+	_, ok := ann["kubectl.kubernetes.io/last-applied-configuration"]
+	return !ok
+}
 
 // sanitize drops what no policy needs and what must never reach a policy
 // message: managed fields, the last-applied copy, and Secret data other
@@ -136,6 +173,6 @@ func sanitize(obj map[string]any) map[string]any {
 // InventoryDocument returns the data.inventory document, for tools and
 // benchmarks that evaluate Rego without the engine.
 func InventoryDocument(inv *Inventory) map[string]any {
-	doc, _ := inv.document(func(obj map[string]any) (any, error) { return sanitize(obj), nil })
+	doc, _ := inv.document(func(obj map[string]any, _ ast.Value) (any, error) { return sanitize(obj), nil })
 	return doc
 }

@@ -4,10 +4,11 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/kubectl-mesh/kubectl-mesh/internal/inputlimit"
 )
 
 // The library: shared helpers in lib/ and one directory per policy under
@@ -47,7 +48,7 @@ func LoadDir(dir string) ([]Source, error) {
 		if d.IsDir() || !strings.HasSuffix(path, ".rego") || strings.HasSuffix(path, "_test.rego") {
 			return nil
 		}
-		text, err := os.ReadFile(path)
+		text, err := inputlimit.ReadFile(path)
 		if err != nil {
 			return err
 		}

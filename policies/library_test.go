@@ -50,7 +50,7 @@ type policyDir struct {
 
 func (d policyDir) String() string { return d.mesh + "/" + d.name }
 
-func listPolicyDirs(t *testing.T) []policyDir {
+func listPolicyDirs(t testing.TB) []policyDir {
 	t.Helper()
 	var dirs []policyDir
 	for mesh := range meshDirs {
@@ -71,7 +71,7 @@ func listPolicyDirs(t *testing.T) []policyDir {
 	return dirs
 }
 
-func fixtures(t *testing.T, d policyDir) (allowed, denied []string) {
+func fixtures(t testing.TB, d policyDir) (allowed, denied []string) {
 	t.Helper()
 	allowed, _ = filepath.Glob(filepath.Join(d.path, "testdata", "allowed-*.yaml"))
 	denied, _ = filepath.Glob(filepath.Join(d.path, "testdata", "denied-*.yaml"))

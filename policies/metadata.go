@@ -2,6 +2,7 @@ package policies
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -73,10 +74,13 @@ type Metadata struct {
 	// Kinds are the objects the policy reviews; the engine routes on them.
 	Kinds []Kind `json:"kinds"`
 	// Inventory are the kinds the policy looks up in data.inventory.
-	Inventory   []Kind   `json:"inventory,omitempty"`
-	Operations  []string `json:"operations"`
-	Aliases     []string `json:"aliases,omitempty"`
-	Remediation string   `json:"remediation,omitempty"`
+	Inventory  []Kind   `json:"inventory,omitempty"`
+	Operations []string `json:"operations"`
+	// Requires is what the reviewed object must carry before the policy
+	// can fire; the engine keeps the policy out of Rego otherwise.
+	Requires    Requirements `json:"requires,omitzero"`
+	Aliases     []string     `json:"aliases,omitempty"`
+	Remediation string       `json:"remediation,omitempty"`
 	// Package is the Rego package, for example data.mesh.istio.vs_host.
 	Package string `json:"package"`
 	// File and Line locate the METADATA block.
@@ -234,6 +238,8 @@ func metadataFromModule(mod *ast.Module, builtin bool) (Metadata, []error) {
 		md.Operations = append(md.Operations, op)
 	}
 
+	md.Requires, errs = requirements(custom["requires"], errs, errorf)
+
 	aliases, ok := strs("aliases")
 	if !ok {
 		errs = append(errs, errorf("METADATA: custom.aliases must be a list such as [IST0101, KIA1101]"))
@@ -249,6 +255,118 @@ func metadataFromModule(mod *ast.Module, builtin bool) (Metadata, []error) {
 		errs = append(errs, errorf("METADATA: custom.remediation is required for built-in policies"))
 	}
 	return md, errs
+}
+
+// Requirements are what a review's object, or its old object, must carry
+// before a policy can fire (custom.requires). Each entry must be present on
+// one of the two; a policy with none always runs.
+type Requirements struct {
+	Labels      []string `json:"labels,omitempty"`
+	Annotations []string `json:"annotations,omitempty"`
+	// Fields are dotted paths from the object's root, such as spec.http.
+	Fields []string   `json:"fields,omitempty"`
+	paths  [][]string // Fields split at the dots, once
+}
+
+// IsZero reports a policy without requirements.
+func (q Requirements) IsZero() bool {
+	return len(q.Labels) == 0 && len(q.Annotations) == 0 && len(q.Fields) == 0
+}
+
+func (q Requirements) String() string {
+	var parts []string
+	for _, l := range []struct {
+		what  string
+		items []string
+	}{{"label", q.Labels}, {"annotation", q.Annotations}, {"field", q.Fields}} {
+		for _, item := range l.items {
+			parts = append(parts, l.what+" `"+item+"`")
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// met reports whether every requirement is present on obj or old.
+func (q Requirements) met(obj, old ast.Value) bool {
+	has := func(path ...string) bool { return present(obj, path) || present(old, path) }
+	for _, l := range q.Labels {
+		if !has("metadata", "labels", l) {
+			return false
+		}
+	}
+	for _, a := range q.Annotations {
+		if !has("metadata", "annotations", a) {
+			return false
+		}
+	}
+	for _, p := range q.paths {
+		if !has(p...) {
+			return false
+		}
+	}
+	return true
+}
+
+// present reports whether path leads to a value (null included) in v.
+func present(v ast.Value, path []string) bool {
+	for _, key := range path {
+		obj, ok := v.(ast.Object)
+		if !ok {
+			return false
+		}
+		t := obj.Get(ast.InternedTerm(key))
+		if t == nil {
+			return false
+		}
+		v = t.Value
+	}
+	return true
+}
+
+// requirements reads custom.requires: a map of labels, annotations and
+// fields, each a list of strings.
+func requirements(raw any, errs []error, errorf func(string, ...any) error) (Requirements, []error) {
+	var q Requirements
+	if raw == nil {
+		return q, errs
+	}
+	const usage = "custom.requires must map labels, annotations or fields to lists, for example {labels: [kubectl-mesh.io/pattern], fields: [spec.http]}"
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return q, append(errs, errorf("METADATA: %s", usage))
+	}
+	for _, key := range slices.Sorted(maps.Keys(m)) {
+		list := m[key]
+		var into *[]string
+		switch key {
+		case "labels":
+			into = &q.Labels
+		case "annotations":
+			into = &q.Annotations
+		case "fields":
+			into = &q.Fields
+		default:
+			errs = append(errs, errorf("METADATA: custom.requires: unknown key %q; %s", key, usage))
+			continue
+		}
+		items, ok := list.([]any)
+		if !ok {
+			errs = append(errs, errorf("METADATA: %s", usage))
+			continue
+		}
+		for _, item := range items {
+			s, ok := item.(string)
+			if s = strings.TrimSpace(s); !ok || s == "" || (key == "fields" && slices.Contains(strings.Split(s, "."), "")) {
+				errs = append(errs, errorf("METADATA: custom.requires.%s: %v is not a %s", key, item, strings.TrimSuffix(key, "s")))
+				continue
+			}
+			*into = append(*into, s)
+		}
+	}
+	for _, f := range q.Fields {
+		q.paths = append(q.paths, strings.Split(f, "."))
+	}
+	return q, errs
 }
 
 // Matches reports whether the policy reviews this kind on this operation.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/open-policy-agent/opa/v1/ast"
+
 	"github.com/kubectl-mesh/kubectl-mesh/policies"
 )
 
@@ -109,9 +111,9 @@ func BenchmarkPatternReview(b *testing.B) {
 		for _, obj := range objs {
 			b.Run(fmt.Sprintf("%s/inventory=%d", obj["kind"], 4*applied), func(b *testing.B) {
 				for b.Loop() {
-					r := policies.NewReview(obj, nil)
+					r := review(b, obj)
 					r.UserInfo, r.DryRun = policies.UserInfo{Username: "kubernetes-admin", Groups: []string{"system:masters", "system:authenticated"}}, false
-					r.Options = map[string]any{"kind": "CreateOptions", "apiVersion": "meta.k8s.io/v1", "fieldManager": "kubectl-mesh"}
+					r.Options = ast.MustInterfaceToValue(map[string]any{"kind": "CreateOptions", "apiVersion": "meta.k8s.io/v1", "fieldManager": "kubectl-mesh"})
 					if _, err := engine.Review(ctx, r); err != nil {
 						b.Fatal(err)
 					}

@@ -34,34 +34,58 @@ type Review struct {
 	Operation string
 	UserInfo  UserInfo
 	DryRun    bool
-	Object    map[string]any
-	OldObject map[string]any
+	// Object and OldObject are the objects as AST values, decoded once
+	// (ParseJSONObject, ToValue) and shared by every policy; nil when absent.
+	Object    ast.Value
+	OldObject ast.Value
 	// Options are the request's CreateOptions, UpdateOptions, PatchOptions
-	// or DeleteOptions as JSON (fieldManager, dryRun, ...). Reviews built
-	// offline have none: Rego sees {}.
-	Options map[string]any
+	// or DeleteOptions (fieldManager, dryRun, ...). Reviews built offline
+	// have none: Rego sees {}.
+	Options ast.Value
 	// Source locates Object in a file; nil for objects from the cluster.
 	Source *Location
 }
 
 // NewReview builds the review check uses for an object it did not receive
 // through admission: a CREATE of the object as it is.
-func NewReview(obj map[string]any, source *Location) *Review {
-	apiVersion, _ := obj["apiVersion"].(string)
-	group, version := splitAPIVersion(apiVersion)
-	kind, _ := obj["kind"].(string)
-	meta, _ := obj["metadata"].(map[string]any)
-	name, _ := meta["name"].(string)
-	namespace, _ := meta["namespace"].(string)
+func NewReview(obj ast.Value, source *Location) *Review {
+	group, version := splitAPIVersion(stringAt(obj, "apiVersion"))
 	return &Review{
-		Group: group, Version: version, Kind: kind,
-		Name: name, Namespace: namespace,
+		Group: group, Version: version, Kind: stringAt(obj, "kind"),
+		Name: stringAt(obj, "metadata", "name"), Namespace: stringAt(obj, "metadata", "namespace"),
 		Operation: "CREATE",
 		UserInfo:  UserInfo{Username: "kubectl-mesh-check"},
 		DryRun:    true,
 		Object:    obj,
 		Source:    source,
 	}
+}
+
+// ToValue converts an object decoded into maps (client-go's unstructured,
+// YAML) to the AST value a Review and the inventory hold.
+func ToValue(obj map[string]any) (ast.Value, error) {
+	v, err := ast.InterfaceToValue(obj)
+	if err != nil {
+		return nil, fmt.Errorf("converting an object to Rego: %w", err)
+	}
+	return v, nil
+}
+
+// stringAt reads the string at path in an object value; "" when absent.
+func stringAt(v ast.Value, path ...string) string {
+	for _, key := range path {
+		obj, ok := v.(ast.Object)
+		if !ok {
+			return ""
+		}
+		t := obj.Get(ast.InternedTerm(key))
+		if t == nil {
+			return ""
+		}
+		v = t.Value
+	}
+	s, _ := v.(ast.String)
+	return string(s)
 }
 
 func splitAPIVersion(apiVersion string) (group, version string) {
@@ -72,7 +96,7 @@ func splitAPIVersion(apiVersion string) (group, version string) {
 }
 
 // subject is the object the review is about: the new one, or the old one on DELETE.
-func (r *Review) subject() map[string]any {
+func (r *Review) subject() ast.Value {
 	if r.Object == nil {
 		return r.OldObject
 	}
@@ -81,69 +105,56 @@ func (r *Review) subject() map[string]any {
 
 // input builds {"review": {...}} as an AST value once, so every policy
 // evaluated for this review shares it.
-func (r *Review) input() (ast.Value, error) {
+func (r *Review) input() ast.Value {
 	kind := ast.NewObject(
-		ast.Item(ast.StringTerm("group"), ast.StringTerm(r.Group)),
-		ast.Item(ast.StringTerm("version"), ast.StringTerm(r.Version)),
-		ast.Item(ast.StringTerm("kind"), ast.StringTerm(r.Kind)),
+		ast.Item(ast.InternedTerm("group"), ast.StringTerm(r.Group)),
+		ast.Item(ast.InternedTerm("version"), ast.StringTerm(r.Version)),
+		ast.Item(ast.InternedTerm("kind"), ast.StringTerm(r.Kind)),
 	)
 	groups := make([]*ast.Term, len(r.UserInfo.Groups))
 	for i, g := range r.UserInfo.Groups {
 		groups[i] = ast.StringTerm(g)
 	}
 	review := ast.NewObject(
-		ast.Item(ast.StringTerm("uid"), ast.StringTerm(r.UID)),
-		ast.Item(ast.StringTerm("kind"), ast.NewTerm(kind)),
-		ast.Item(ast.StringTerm("name"), ast.StringTerm(r.Name)),
-		ast.Item(ast.StringTerm("namespace"), ast.StringTerm(r.Namespace)),
-		ast.Item(ast.StringTerm("operation"), ast.StringTerm(r.Operation)),
-		ast.Item(ast.StringTerm("dryRun"), ast.BooleanTerm(r.DryRun)),
-		ast.Item(ast.StringTerm("userInfo"), ast.ObjectTerm(
-			ast.Item(ast.StringTerm("username"), ast.StringTerm(r.UserInfo.Username)),
-			ast.Item(ast.StringTerm("uid"), ast.StringTerm(r.UserInfo.UID)),
-			ast.Item(ast.StringTerm("groups"), ast.ArrayTerm(groups...)),
+		ast.Item(ast.InternedTerm("uid"), ast.StringTerm(r.UID)),
+		ast.Item(ast.InternedTerm("kind"), ast.NewTerm(kind)),
+		ast.Item(ast.InternedTerm("name"), ast.StringTerm(r.Name)),
+		ast.Item(ast.InternedTerm("namespace"), ast.StringTerm(r.Namespace)),
+		ast.Item(ast.InternedTerm("operation"), ast.StringTerm(r.Operation)),
+		ast.Item(ast.InternedTerm("dryRun"), ast.BooleanTerm(r.DryRun)),
+		ast.Item(ast.InternedTerm("userInfo"), ast.ObjectTerm(
+			ast.Item(ast.InternedTerm("username"), ast.StringTerm(r.UserInfo.Username)),
+			ast.Item(ast.InternedTerm("uid"), ast.StringTerm(r.UserInfo.UID)),
+			ast.Item(ast.InternedTerm("groups"), ast.ArrayTerm(groups...)),
 		)),
 	)
 	if r.Resource != "" {
-		review.Insert(ast.StringTerm("resource"), ast.ObjectTerm(
-			ast.Item(ast.StringTerm("group"), ast.StringTerm(r.Group)),
-			ast.Item(ast.StringTerm("version"), ast.StringTerm(r.Version)),
-			ast.Item(ast.StringTerm("resource"), ast.StringTerm(r.Resource)),
+		review.Insert(ast.InternedTerm("resource"), ast.ObjectTerm(
+			ast.Item(ast.InternedTerm("group"), ast.StringTerm(r.Group)),
+			ast.Item(ast.InternedTerm("version"), ast.StringTerm(r.Version)),
+			ast.Item(ast.InternedTerm("resource"), ast.StringTerm(r.Resource)),
 		))
 	}
-	options := ast.NewObject()
-	if len(r.Options) > 0 {
-		v, err := ast.InterfaceToValue(r.Options)
-		if err != nil {
-			return nil, fmt.Errorf("converting the options: %w", err)
-		}
-		if options, _ = v.(ast.Object); options == nil {
-			return nil, fmt.Errorf("converting the options: %T is not an object", v)
-		}
+	options := r.Options
+	if options == nil {
+		options = ast.NewObject()
 	}
-	review.Insert(ast.StringTerm("options"), ast.NewTerm(options))
-	for key, obj := range map[string]map[string]any{"object": r.Object, "oldObject": r.OldObject} {
+	review.Insert(ast.InternedTerm("options"), ast.NewTerm(options))
+	for key, obj := range map[string]ast.Value{"object": r.Object, "oldObject": r.OldObject} {
 		if obj == nil {
-			review.Insert(ast.StringTerm(key), ast.NullTerm())
-			continue
+			obj = ast.Null{}
 		}
-		v, err := ast.InterfaceToValue(obj)
-		if err != nil {
-			return nil, err
-		}
-		review.Insert(ast.StringTerm(key), ast.NewTerm(v))
+		review.Insert(ast.InternedTerm(key), ast.NewTerm(obj))
 	}
-	return ast.NewObject(ast.Item(ast.StringTerm("review"), ast.NewTerm(review))), nil
+	return ast.NewObject(ast.Item(ast.InternedTerm("review"), ast.NewTerm(review)))
 }
 
 // SuppressAnnotation lists policy IDs or aliases not to report for an object.
 const SuppressAnnotation = "kubectl-mesh.io/suppress"
 
 // suppressed returns the IDs and aliases the object's annotation silences.
-func suppressed(obj map[string]any) []string {
-	meta, _ := obj["metadata"].(map[string]any)
-	annotations, _ := meta["annotations"].(map[string]any)
-	value, _ := annotations[SuppressAnnotation].(string)
+func suppressed(obj ast.Value) []string {
+	value := stringAt(obj, "metadata", "annotations", SuppressAnnotation)
 	if value == "" {
 		return nil
 	}

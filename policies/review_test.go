@@ -13,7 +13,7 @@ func TestReviewOptionsReachRego(t *testing.T) {
 	e := newTestEngine(t, policy("p/options.rego", "acme.options",
 		"#   id: ACME001\n#   severity: info\n#   enforcement: audit\n#   kinds: [ConfigMap]\n#   operations: [CREATE, UPDATE, DELETE]",
 		`violation contains {"msg": json.marshal(input.review.options)} if true`+"\n"))
-	cm := object("v1", "ConfigMap", "default", "cm", nil)
+	cm := value(object("v1", "ConfigMap", "default", "cm", nil))
 	tests := []struct {
 		name   string
 		review *Review
@@ -22,11 +22,11 @@ func TestReviewOptionsReachRego(t *testing.T) {
 		{"offline review has empty options", NewReview(cm, nil), `{}`},
 		{"update options", &Review{Version: "v1", Kind: "ConfigMap", Name: "cm", Namespace: "default", Operation: "UPDATE",
 			Object: cm, OldObject: cm,
-			Options: map[string]any{"apiVersion": "meta.k8s.io/v1", "kind": "UpdateOptions", "fieldManager": "kubectl-patch"}},
+			Options: value(map[string]any{"apiVersion": "meta.k8s.io/v1", "kind": "UpdateOptions", "fieldManager": "kubectl-patch"})},
 			`{"apiVersion":"meta.k8s.io/v1","fieldManager":"kubectl-patch","kind":"UpdateOptions"}`},
 		{"delete options keep exact numbers", &Review{Version: "v1", Kind: "ConfigMap", Name: "cm", Namespace: "default", Operation: "DELETE",
 			OldObject: cm,
-			Options:   map[string]any{"kind": "DeleteOptions", "gracePeriodSeconds": json.Number("9007199254740993"), "propagationPolicy": "Background"}},
+			Options:   value(map[string]any{"kind": "DeleteOptions", "gracePeriodSeconds": json.Number("9007199254740993"), "propagationPolicy": "Background"})},
 			`{"gracePeriodSeconds":9007199254740993,"kind":"DeleteOptions","propagationPolicy":"Background"}`},
 	}
 	for _, tt := range tests {

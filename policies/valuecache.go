@@ -30,11 +30,17 @@ func (c *valueCache) document(inv *Inventory) (map[string]any, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	next := make(map[objectVersion]ast.Value, len(c.values))
-	doc, err := inv.document(func(obj map[string]any) (any, error) {
+	doc, err := inv.document(func(obj map[string]any, value ast.Value) (any, error) {
 		key, ok := versionOf(obj)
 		if v, hit := c.values[key]; ok && hit {
 			next[key] = v
 			return v, nil
+		}
+		if value != nil && sanitized(obj) {
+			if ok {
+				next[key] = value
+			}
+			return value, nil
 		}
 		v, err := ast.InterfaceToValue(sanitize(obj))
 		if err != nil {

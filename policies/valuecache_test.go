@@ -57,7 +57,7 @@ func TestInventoryValueCache(t *testing.T) {
 		if err := e.SetInventory(ctx, inv); err != nil {
 			t.Fatalf("%s: %v", step.name, err)
 		}
-		findings, err := e.Review(ctx, NewReview(object("v1", "ConfigMap", "default", "cm", nil), nil))
+		findings, err := e.Review(ctx, NewReview(value(object("v1", "ConfigMap", "default", "cm", nil)), nil))
 		if err != nil {
 			t.Fatalf("%s: %v", step.name, err)
 		}

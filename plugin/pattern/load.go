@@ -16,6 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/kubectl-mesh/kubectl-mesh/internal/inputlimit"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/meshery"
 )
 
@@ -35,9 +36,9 @@ const StdinName = "<stdin>"
 // are returned at once, as Errors; no pattern is returned then. Load does
 // not Validate.
 func Load(r io.Reader, filename string, opts LoadOptions) ([]*Pattern, error) {
-	data, err := io.ReadAll(r)
+	data, err := inputlimit.ReadAll(filename, r)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", filename, err)
+		return nil, err
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var patterns []*Pattern
@@ -51,6 +52,10 @@ func Load(r io.Reader, filename string, opts LoadOptions) ([]*Pattern, error) {
 		if err != nil {
 			// The parser cannot go on after a syntax error.
 			return nil, append(errs, syntaxError(filename, err)).err()
+		}
+		// The decoders below expand aliases: bound what that costs first.
+		if err := inputlimit.CheckNode(filename, &doc, 0); err != nil {
+			return nil, err
 		}
 		p, docErrs := loadDocument(&doc, filename, opts)
 		errs = append(errs, docErrs...)

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/kubectl-mesh/kubectl-mesh/internal/inputlimit"
 )
 
 const header = `apiVersion: kubectl-mesh.io/v1alpha1
@@ -136,6 +138,28 @@ metadata:
 			var list Errors
 			if !errors.As(err, &list) {
 				t.Errorf("error is %T, want Errors", err)
+			}
+		})
+	}
+}
+
+// A pattern file that would cost far more than its size is refused with
+// one line naming the file and the limit.
+func TestLoadBoundsWhatAFileCosts(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml, want string
+	}{
+		{name: "billion laughs", yaml: header + "spec:\n  raw:\n  - " + strings.ReplaceAll(string(inputlimit.BillionLaughs()), "\n", "\n    "),
+			want: "reviews.yaml:1: document contains excessive aliasing: aliases add more than 400000 nodes"},
+		{name: "alias cycle", yaml: header + "spec: &s {raw: [*s]}\n", want: "reviews.yaml:5: document contains an alias to a node that contains the alias"},
+		{name: "deep nesting", yaml: header + "spec:\n  raw:\n  - " + string(inputlimit.Deep(inputlimit.MaxDepth)),
+			want: "reviews.yaml:7: document nests deeper than 1000 levels"},
+		{name: "large file", yaml: header + "# " + strings.Repeat("x", inputlimit.MaxDocumentBytes), want: "reviews.yaml: is larger than 16 MiB"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(strings.NewReader(tc.yaml), "reviews.yaml", LoadOptions{})
+			if err == nil || err.Error() != tc.want {
+				t.Fatalf("error = %v, want %q", err, tc.want)
 			}
 		})
 	}

@@ -57,6 +57,32 @@ mirror_destinations(vs) := {d |
 	d := destination(m.destination, sprintf("spec.http[%d].mirrors[%d]", [i, j]))
 }
 
+# The reviewed VirtualService's destination objects ({"host", "subset",
+# "port"} as written), mirrors included, without paths: a rule, computed
+# once per review and shared by every policy evaluated with it. Resolve
+# what policies need per distinct host from this, and build paths with
+# destinations(vs) only for what is reported.
+subject_destinations contains dest if {
+	some kind in ["http", "tls", "tcp"]
+	some route in object.get(k8s.subject, ["spec", kind], [])
+	some r in object.get(route, "route", [])
+	dest := r.destination
+	_ = dest.host # defined, whatever its value, as in destinations(vs)
+}
+
+subject_destinations contains dest if {
+	some route in object.get(k8s.subject, ["spec", "http"], [])
+	dest := route.mirror
+	_ = dest.host # defined, whatever its value, as in destinations(vs)
+}
+
+subject_destinations contains dest if {
+	some route in object.get(k8s.subject, ["spec", "http"], [])
+	some m in object.get(route, "mirrors", [])
+	dest := m.destination
+	_ = dest.host # defined, whatever its value, as in destinations(vs)
+}
+
 destination(dest, path) := {
 	"host": dest.host,
 	"subset": object.get(dest, "subset", ""),

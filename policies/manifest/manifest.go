@@ -11,12 +11,16 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/kubectl-mesh/kubectl-mesh/internal/inputlimit"
 	"github.com/kubectl-mesh/kubectl-mesh/policies"
 )
 
@@ -123,11 +127,27 @@ func Read(name string, r io.Reader) ([]Object, []error) {
 	if err != nil {
 		return nil, []error{fmt.Errorf("reading %s: %w", name, err)}
 	}
+	// Documents are independent: decode them on every core, keep their order.
+	docs := splitDocuments(data)
+	type result struct {
+		objects []Object
+		errs    []error
+	}
+	results := make([]result, len(docs))
+	next := atomic.Int64{}
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(docs)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(docs); i = int(next.Add(1) - 1) {
+				results[i].objects, results[i].errs = readDocument(name, docs[i].text, docs[i].offset)
+			}
+		})
+	}
+	wg.Wait()
 	var objects []Object
 	var errs []error
-	for _, doc := range splitDocuments(data) {
-		objs, derrs := readDocument(name, doc.text, doc.offset)
-		objects, errs = append(objects, objs...), append(errs, derrs...)
+	for _, r := range results {
+		objects, errs = append(objects, r.objects...), append(errs, r.errs...)
 	}
 	return objects, errs
 }
@@ -161,6 +181,9 @@ func splitDocuments(data []byte) []document {
 }
 
 func readDocument(name string, text []byte, offset int) ([]Object, []error) {
+	if err := inputlimit.CheckSize(name, offset+1, len(text)); err != nil {
+		return nil, []error{err}
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(text))
 	var objects []Object
 	var errs []error
@@ -181,6 +204,10 @@ func readDocument(name string, text []byte, offset int) ([]Object, []error) {
 		}
 		if len(doc.Content) == 0 {
 			continue
+		}
+		// decode expands aliases: bound what that costs before it runs.
+		if err := inputlimit.CheckNode(name, &doc, offset); err != nil {
+			return objects, append(errs, err)
 		}
 		root := doc.Content[0]
 		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/kubectl-mesh/kubectl-mesh/internal/inputlimit"
 )
 
 func TestReadKeepsLinesAndSurvivesBadDocuments(t *testing.T) {
@@ -124,5 +126,33 @@ func TestReadPaths(t *testing.T) {
 	}
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), `the path "`+filepath.Join(dir, "missing.yaml")+`" does not exist`) {
 		t.Errorf("missing file: %v", errs)
+	}
+}
+
+// Inputs that cost far more than their size are refused per document, with
+// the file:line and the limit, and the other documents are still read.
+func TestReadBoundsWhatADocumentCosts(t *testing.T) {
+	service := "apiVersion: v1\nkind: Service\nmetadata:\n  name: ok\n"
+	for _, tc := range []struct {
+		name, doc, wantErr string
+	}{
+		{name: "billion laughs", doc: string(inputlimit.BillionLaughs()),
+			wantErr: "in.yaml:6: document contains excessive aliasing: aliases add more than 400000 nodes"},
+		{name: "alias cycle", doc: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: &d {a: [*d]}\n",
+			wantErr: "in.yaml:9: document contains an alias to a node that contains the alias"},
+		{name: "deep nesting", doc: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: d}\ndata:\n  " + string(inputlimit.Deep(inputlimit.MaxDepth)),
+			wantErr: "in.yaml:10: document nests deeper than 1000 levels"},
+		{name: "large document", doc: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata: {a: \"" + strings.Repeat("x", inputlimit.MaxDocumentBytes) + "\"}\n",
+			wantErr: "in.yaml:6: document is larger than 16 MiB"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			objects, errs := Read("in.yaml", strings.NewReader(service+"---\n"+tc.doc+"---\n"+service))
+			if len(objects) != 2 {
+				t.Errorf("read %d objects, want the 2 Services around the bad document", len(objects))
+			}
+			if len(errs) != 1 || !strings.Contains(errs[0].Error(), tc.wantErr) {
+				t.Fatalf("errors %v, want one containing %q", errs, tc.wantErr)
+			}
+		})
 	}
 }

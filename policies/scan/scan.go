@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/open-policy-agent/opa/v1/ast"
+
 	"github.com/kubectl-mesh/kubectl-mesh/policies"
 	"github.com/kubectl-mesh/kubectl-mesh/policies/manifest"
 )
@@ -26,6 +28,21 @@ type Options struct {
 	Inventory []manifest.Object
 	// Workers evaluating in parallel; 0 means GOMAXPROCS.
 	Workers int
+	// Kinds, when set, are the kinds the policies review or look up
+	// (custom.kinds and custom.inventory): objects of other kinds are
+	// counted as checked but neither converted, reviewed nor put in the
+	// inventory, since no policy could read them.
+	Kinds []policies.Kind
+}
+
+// NeededKinds are the kinds policies review or look up, for Options.Kinds.
+func NeededKinds(metas []policies.Metadata) []policies.Kind {
+	var kinds []policies.Kind
+	for _, m := range metas {
+		kinds = append(kinds, m.Kinds...)
+		kinds = append(kinds, m.Inventory...)
+	}
+	return kinds
 }
 
 // Result is what a scan found.
@@ -49,6 +66,8 @@ func Run(ctx context.Context, engine *policies.Engine, objects []manifest.Object
 	ns := cmp.Or(opts.DefaultNamespace, "default")
 	var res Result
 	var reviewable []manifest.Object
+	var values []ast.Value        // of reviewable: one conversion per object, for its review and the inventory
+	var checked []manifest.Object // reviewable and the objects no policy reads, in input order
 	inv := policies.NewInventory()
 	for _, obj := range objects {
 		group, _ := splitGroup(obj.APIVersion())
@@ -60,8 +79,19 @@ func Run(ctx context.Context, engine *policies.Engine, objects []manifest.Object
 		if obj.Namespace() == "" && !manifest.ClusterScoped(group, obj.Kind()) {
 			obj.SetNamespace(ns)
 		}
-		inv.Add(obj.Content)
+		if opts.Kinds != nil && !slices.ContainsFunc(opts.Kinds, func(k policies.Kind) bool { return k.Matches(group, obj.Kind()) }) {
+			checked = append(checked, obj)
+			continue
+		}
+		value, err := policies.ToValue(obj.Content)
+		if err != nil {
+			res.Errors = append(res.Errors, &policies.LocatedError{File: obj.Source.File, Line: obj.Source.Line, Err: err})
+			continue
+		}
+		checked = append(checked, obj)
+		inv.AddValue(obj.Content, value)
 		reviewable = append(reviewable, obj)
+		values = append(values, value)
 	}
 	for _, obj := range opts.Inventory {
 		inv.Add(obj.Content)
@@ -72,13 +102,13 @@ func Run(ctx context.Context, engine *policies.Engine, objects []manifest.Object
 	}
 
 	workers := cmp.Or(opts.Workers, runtime.GOMAXPROCS(0))
-	jobs := make(chan manifest.Object)
+	jobs := make(chan int)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			for obj := range jobs {
-				findings, err := engine.Review(ctx, policies.NewReview(obj.Content, source(obj)))
+			for i := range jobs {
+				findings, err := engine.Review(ctx, policies.NewReview(values[i], source(reviewable[i])))
 				mu.Lock()
 				res.Findings = append(res.Findings, findings...)
 				if err != nil {
@@ -88,15 +118,15 @@ func Run(ctx context.Context, engine *policies.Engine, objects []manifest.Object
 			}
 		})
 	}
-	for _, obj := range reviewable {
+	for i := range reviewable {
 		if ctx.Err() != nil {
 			break
 		}
-		jobs <- obj
+		jobs <- i
 	}
 	close(jobs)
 	wg.Wait()
-	for _, obj := range reviewable {
+	for _, obj := range checked {
 		res.Checked = append(res.Checked, Checked{
 			Resource: policies.Resource{APIVersion: obj.APIVersion(), Kind: obj.Kind(), Namespace: obj.Namespace(), Name: obj.Name()},
 			Source:   source(obj),

@@ -106,7 +106,11 @@ func TestInventoryReachesRego(t *testing.T) {
 		return obj
 	}
 	hostMissing := func(vs map[string]any) bool {
-		findings, err := engine.Review(ctx, policies.NewReview(vs, nil))
+		value, err := policies.ToValue(vs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		findings, err := engine.Review(ctx, policies.NewReview(value, nil))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -242,7 +246,10 @@ func TestInventoryCustomPolicyConfigMaps(t *testing.T) {
 	inForce := func(id string) bool {
 		return slices.ContainsFunc(engine.Policies(), func(p policies.Metadata) bool { return p.ID == id })
 	}
-	unlabelled := map[string]any{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "web", "namespace": "shop"}}
+	unlabelled, err := policies.ToValue(map[string]any{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "web", "namespace": "shop"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	reported := func() bool {
 		findings, err := engine.Review(ctx, policies.NewReview(unlabelled, nil))
 		if err != nil {

@@ -3,13 +3,13 @@ package admission
 import (
 	"context"
 	"encoding/json"
-	"maps"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/go-logr/logr/funcr"
+	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	admissionv1 "k8s.io/api/admission/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -345,13 +345,14 @@ func TestReviewFromRequest(t *testing.T) {
 	if r.OldObject == nil {
 		t.Error("old object missing on UPDATE")
 	}
-	wantOptions := map[string]any{"kind": "UpdateOptions", "apiVersion": "meta.k8s.io/v1", "fieldManager": "kubectl-patch"}
-	if !maps.Equal(r.Options, wantOptions) {
+	wantOptions := ast.MustInterfaceToValue(map[string]any{"kind": "UpdateOptions", "apiVersion": "meta.k8s.io/v1", "fieldManager": "kubectl-patch"})
+	if r.Options == nil || r.Options.Compare(wantOptions) != 0 {
 		t.Errorf("options %v, want %v", r.Options, wantOptions)
 	}
 	// 2^53+1 is not a float64: numbers must stay exact.
-	if got := r.Object["spec"].(map[string]any)["weight"]; got != json.Number("9007199254740993") {
-		t.Errorf("weight decoded as %v (%T), want the exact number", got, got)
+	weight, err := r.Object.Find(ast.MustParseRef("x.spec.weight")[1:])
+	if err != nil || weight.Compare(ast.Number("9007199254740993")) != 0 {
+		t.Errorf("weight decoded as %v, want the exact number", weight)
 	}
 
 	for _, raw := range []string{`[1, 2]`, `{"a": 1} {"b": 2}`, `"text"`} {

@@ -2,10 +2,9 @@ package admission
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
 
+	"github.com/open-policy-agent/opa/v1/ast"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -38,10 +37,9 @@ func reviewFromRequest(req admission.Request) (*policies.Review, error) {
 	if r.OldObject, err = decodeObject(req.OldObject); err != nil {
 		return nil, fmt.Errorf("decoding the old object of %s: %w", describe(r), err)
 	}
-	if r.Name == "" {
+	if r.Name == "" && r.Object != nil {
 		// A CREATE with generateName has no name in the request; the object may.
-		meta, _ := r.Object["metadata"].(map[string]any)
-		r.Name, _ = meta["name"].(string)
+		r.Name = policies.NewReview(r.Object, nil).Name
 	}
 	// fieldManager names who writes. A PATCH arrives as UPDATE with its
 	// PatchOptions converted to UpdateOptions, a server-side apply that
@@ -52,22 +50,17 @@ func reviewFromRequest(req admission.Request) (*policies.Review, error) {
 	return r, nil
 }
 
-// decodeObject reads a JSON object; absent and null mean nil (the object of
-// a DELETE, the old object of a CREATE, the options of a CONNECT).
-func decodeObject(raw runtime.RawExtension) (map[string]any, error) {
+// decodeObject reads a JSON object straight into the AST value policies
+// read; absent and null mean nil (the object of a DELETE, the old object
+// of a CREATE, the options of a CONNECT).
+func decodeObject(raw runtime.RawExtension) (ast.Value, error) {
 	data := bytes.TrimSpace(raw.Raw)
 	if len(data) == 0 || bytes.Equal(data, []byte("null")) {
 		return nil, nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	// Numbers stay exact: an int64 does not pass through float64.
-	dec.UseNumber()
-	var obj map[string]any
-	if err := dec.Decode(&obj); err != nil {
+	obj, err := policies.ParseJSONObject(data)
+	if err != nil {
 		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("unexpected data after the object")
 	}
 	return obj, nil
 }

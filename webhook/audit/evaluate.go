@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -86,7 +87,11 @@ func (a *Auditor) evaluate(ctx context.Context, objects []map[string]any) (*eval
 			continue
 		}
 		ev.objects++
-		review := policies.NewReview(obj, nil)
+		value, err := policies.ToValue(obj)
+		if err != nil {
+			return nil, fmt.Errorf("reviewing %s: %w", ref.Kind+" "+ref.Name, err)
+		}
+		review := policies.NewReview(value, nil)
 		review.UserInfo = policies.UserInfo{Username: "kubectl-mesh-audit"}
 		findings, err := a.cfg.Engine.Review(ctx, review)
 		failed := failedPolicies(err, candidates)

@@ -13,6 +13,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/open-policy-agent/opa/v1/ast"
+
 	"github.com/kubectl-mesh/kubectl-mesh/policies"
 	"github.com/kubectl-mesh/kubectl-mesh/webhook/metrics"
 )
@@ -100,7 +102,7 @@ func (f *loaderFixture) ids() []string {
 func (f *loaderFixture) findings(t *testing.T) []string {
 	t.Helper()
 	obj := map[string]any{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "bad", "namespace": "shop"}}
-	found, err := f.engine.Review(context.Background(), policies.NewReview(obj, nil))
+	found, err := f.engine.Review(context.Background(), policies.NewReview(ast.MustInterfaceToValue(obj), nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"time"
 
+	"github.com/kubectl-mesh/kubectl-mesh/internal/inputlimit"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/smp"
 )
 
@@ -80,7 +80,7 @@ func (s *Store) readBaseline(name string) (*baselineFile, error) {
 		return nil, s.notFound("baseline", name, s.baselineNames())
 	}
 	path := s.baselinePath(name)
-	data, err := os.ReadFile(path)
+	data, err := inputlimit.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, s.notFound("baseline", name, s.baselineNames())
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/kubectl-mesh/kubectl-mesh/internal/inputlimit"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/smp"
 )
 
@@ -44,7 +45,7 @@ func isPath(name string) bool {
 
 // readResult reads and validates one result file; errors name the file.
 func readResult(path string) (*smp.Result, error) {
-	data, err := os.ReadFile(path)
+	data, err := inputlimit.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading result: %w", err)
 	}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/kubectl-mesh/kubectl-mesh/internal/inputlimit"
 )
 
 func TestLoadPath(t *testing.T) {
@@ -69,10 +71,16 @@ func TestLoadErrors(t *testing.T) {
 	if err := os.WriteFile(invalid, []byte(`{"smp_version": "v0.6.1"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// JSON has no aliases and encoding/json bounds nesting: size is the cost left.
+	huge := s.resultPath("huge")
+	if err := os.WriteFile(huge, []byte("{"+strings.Repeat(" ", inputlimit.MaxDocumentBytes)+"}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name, arg, want string
 		notFound        bool
 	}{
+		{"file too large", "huge", "reading result: " + huge + ": is larger than 16 MiB", false},
 		{"corrupt file", "corrupt", "reading result " + corrupt + ": unexpected EOF", false},
 		{"invalid file", "invalid", "reading result " + invalid + ": start_time is missing", false},
 		{"missing path", "/nonexistent/run.json", "reading result: open /nonexistent/run.json: no such file or directory", false},

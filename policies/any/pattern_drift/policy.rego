@@ -34,6 +34,8 @@
 #     - gateway.networking.k8s.io/GRPCRoute
 #     - Service
 #   operations: [CREATE, UPDATE]
+#   requires:
+#     labels: [kubectl-mesh.io/pattern]
 #   remediation: |
 #     Change the pattern file instead and run kubectl mesh apply -f; kubectl
 #     mesh diff -f shows what differs from the pattern. To keep the change,

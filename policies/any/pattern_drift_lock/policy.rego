@@ -33,6 +33,9 @@
 #     - gateway.networking.k8s.io/GRPCRoute
 #     - Service
 #   operations: [CREATE, UPDATE, DELETE]
+#   requires:
+#     labels: [kubectl-mesh.io/pattern]
+#     annotations: [kubectl-mesh.io/drift]
 #   remediation: |
 #     Change the pattern file and run kubectl mesh apply -f (kubectl mesh
 #     diff -f shows what differs). To delete the objects, run kubectl mesh

@@ -27,29 +27,37 @@ import rego.v1
 # ISTIO_MUTUAL uses the mesh CA and DISABLE originates no TLS.
 origination_modes := {"SIMPLE", "MUTUAL"}
 
-# Every TLS block of the rule with its path: destination level, port level,
-# and the same two levels inside each subset.
-tls_settings contains [path, tls, port] if {
-	some prefix, policy in traffic_policies
+# Every TLS block of the rule as [where, port, tls]: where is [] for the
+# destination level and [i] for subset i, port the index in
+# portLevelSettings or -1. Paths are built only for the blocks reported.
+tls_settings contains [where, -1, tls] if {
+	some where, policy in traffic_policies
 	tls := policy.tls
-	path := sprintf("%s.tls", [prefix])
-	port := ""
 }
 
-tls_settings contains [path, tls, port] if {
-	some prefix, policy in traffic_policies
+tls_settings contains [where, i, tls] if {
+	some where, policy in traffic_policies
 	some i, setting in object.get(policy, "portLevelSettings", [])
 	tls := setting.tls
-	path := sprintf("%s.portLevelSettings[%d].tls", [prefix, i])
-	port := sprintf(" (port %v)", [object.get(setting, ["port", "number"], "?")])
 }
 
-traffic_policies["spec.trafficPolicy"] := k8s.subject.spec.trafficPolicy
+traffic_policies[[]] := k8s.subject.spec.trafficPolicy
 
-traffic_policies[prefix] := subset.trafficPolicy if {
+traffic_policies[[i]] := subset.trafficPolicy if {
 	some i, subset in object.get(k8s.subject, ["spec", "subsets"], [])
-	prefix := sprintf("spec.subsets[%d].trafficPolicy", [i])
 }
+
+prefix([]) := "spec.trafficPolicy"
+
+prefix([i]) := sprintf("spec.subsets[%d].trafficPolicy", [i])
+
+path(where, -1) := sprintf("%s.tls", [prefix(where)])
+
+path(where, i) := sprintf("%s.portLevelSettings[%d].tls", [prefix(where), i]) if i >= 0
+
+port_note(_, -1) := ""
+
+port_note(where, i) := sprintf(" (port %v)", [object.get(traffic_policies[where].portLevelSettings[i], ["port", "number"], "?")]) if i >= 0
 
 has_value(tls, field) if not object.get(tls, field, "") in {"", null}
 
@@ -57,7 +65,7 @@ has_value(tls, field) if not object.get(tls, field, "") in {"", null}
 skips_verification(tls) if tls.insecureSkipVerify == true
 
 violation contains {"msg": msg} if {
-	some [path, tls, port] in tls_settings
+	some [where, i, tls] in tls_settings
 	mode := upper(object.get(tls, "mode", ""))
 	mode in origination_modes
 	not has_value(tls, "caCertificates")
@@ -65,6 +73,6 @@ violation contains {"msg": msg} if {
 	not skips_verification(tls)
 	msg := sprintf(
 		"%s: mode %s for host %q%s sets neither caCertificates nor credentialName; the server certificate is verified only against the proxy's OS trust store (Istio 1.20 and later) or not at all (older Istio, or VERIFY_CERTIFICATE_AT_CLIENT=false)",
-		[path, mode, object.get(k8s.subject, ["spec", "host"], ""), port],
+		[path(where, i), mode, object.get(k8s.subject, ["spec", "host"], ""), port_note(where, i)],
 	)
 }

@@ -33,15 +33,15 @@ claim_header(key) if startswith(lower(key), "@request.auth.claims.")
 
 claim_header(key) if startswith(lower(key), "@request.auth.claims[")
 
-# [path, key, gateway refs] for every claim header in a match.
-claim_matches contains [path, key, refs] if {
+# [i, j, field, key, gateway refs] for every claim header in a match;
+# the path is built only when reported.
+claim_matches contains [i, j, field, key, refs] if {
 	vs := k8s.subject
 	some i, route in object.get(vs, ["spec", "http"], [])
 	some j, match in object.get(route, "match", [])
 	some field in ["headers", "withoutHeaders"]
 	some key, _ in object.get(match, field, {})
 	claim_header(key)
-	path := sprintf("spec.http[%d].match[%d].%s", [i, j, field])
 	refs := match_gateways(vs, match)
 }
 
@@ -116,8 +116,10 @@ listing(names) := concat(", ", names) if count(names) <= 3
 
 listing(names) := sprintf("%s and %d more", [concat(", ", array.slice(names, 0, 3)), count(names) - 3]) if count(names) > 3
 
-violation contains {"msg": msg} if {
-	some [path, key, refs] in claim_matches
+# Each distinct gateway a claim match routes through, resolved once: its
+# namespace, name and the workloads no RequestAuthentication applies to.
+unauthenticated[ref] := [gw_ns, gw_name, bare] if {
+	some [_, _, _, _, refs] in claim_matches
 	some ref in refs
 	ref != "mesh"
 	[gw_ns, gw_name] := gateway_ref(ref, k8s.namespace)
@@ -129,8 +131,14 @@ violation contains {"msg": msg} if {
 		not authenticated(ns, w.labels)
 	])
 	count(bare) > 0
+}
+
+violation contains {"msg": msg} if {
+	some [i, j, field, key, refs] in claim_matches
+	some ref in refs
+	[gw_ns, gw_name, bare] := unauthenticated[ref]
 	msg := sprintf(
-		"%s routes on JWT claim %q through Gateway %s/%s, but no RequestAuthentication applies to its workload (%s); the claim is never set, so the match cannot work",
-		[path, key, gw_ns, gw_name, listing(bare)],
+		"spec.http[%d].match[%d].%s routes on JWT claim %q through Gateway %s/%s, but no RequestAuthentication applies to its workload (%s); the claim is never set, so the match cannot work",
+		[i, j, field, key, gw_ns, gw_name, listing(bare)],
 	)
 }

@@ -12,6 +12,8 @@
 #   severity: warning
 #   enforcement: warn
 #   kinds: [Namespace]
+#   requires:
+#     labels: [istio-injection, istio.io/rev]
 #   aliases: [IST0123]
 #   remediation: |
 #     Keep one injection label: remove istio-injection to use the revision

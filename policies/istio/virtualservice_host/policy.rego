@@ -34,9 +34,22 @@ violation contains {"msg": msg} if {
 	msg := sprintf("host %q matches no Service or ServiceEntry (resolved as %q)", [host, istio.fqdn(host, k8s.namespace)])
 }
 
+# Each distinct route destination host is looked up once, however many
+# routes name it; paths are built only for the hosts reported.
+unknown_destination_hosts contains host if {
+	some host in {dest.destination.host |
+		some kind in ["http", "tls", "tcp"]
+		some route in object.get(k8s.subject, ["spec", kind], [])
+		some dest in object.get(route, "route", [])
+	}
+	not istio.known_host(host, k8s.namespace)
+}
+
 violation contains {"msg": msg} if {
-	vs := k8s.subject
-	some dest in istio.route_destinations(vs)
-	not istio.known_host(dest.host, k8s.namespace)
-	msg := sprintf("%s: destination host %q matches no Service or ServiceEntry", [dest.path, dest.host])
+	count(unknown_destination_hosts) > 0
+	some kind in ["http", "tls", "tcp"]
+	some i, route in object.get(k8s.subject, ["spec", kind], [])
+	some j, dest in object.get(route, "route", [])
+	dest.destination.host in unknown_destination_hosts
+	msg := sprintf("spec.%s[%d].route[%d]: destination host %q matches no Service or ServiceEntry", [kind, i, j, dest.destination.host])
 }

@@ -25,13 +25,25 @@ import data.mesh.lib.istio_traffic as traffic
 import data.mesh.lib.k8s
 import rego.v1
 
+# The subsets the DestinationRules define for each distinct FQDN that a
+# destination with a subset names, resolved once however many routes name it.
+defined_subsets[name] := subsets_for(name) if {
+	some dest in traffic.subject_destinations
+	object.get(dest, "subset", "") != ""
+	name := traffic.fqdn(dest.host, k8s.namespace)
+}
+
+# Paths and messages only for the destinations reported.
 violation contains {"msg": msg} if {
-	vs := k8s.subject
-	some d in traffic.destinations(vs)
-	d.subset != ""
-	name := traffic.fqdn(d.host, k8s.namespace)
-	defined := subsets_for(name)
-	not d.subset in defined
+	some dest in traffic.subject_destinations
+	subset := object.get(dest, "subset", "")
+	subset != ""
+	name := traffic.fqdn(dest.host, k8s.namespace)
+	defined := defined_subsets[name]
+	not subset in defined
+	some d in traffic.destinations(k8s.subject)
+	d.host == dest.host
+	d.subset == subset
 	msg := sprintf("%s: subset %q of host %q is defined by no DestinationRule for %s%s", [d.path, d.subset, d.host, name, known(defined)])
 }
 
