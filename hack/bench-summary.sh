@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reads `go test -bench` output on stdin, passes it through, and ends with the
 # ratios the issues set targets for, each against a baseline measured in the
-# same run (DESIGN.md, "Measuring performance"). Machines here are noisy:
+# same run (docs/architecture.md, "Measuring performance"). Machines here are noisy:
 # run with -count N and read the medians.
 set -euo pipefail
 tee /dev/stderr | awk '

@@ -2,7 +2,7 @@ package plugin
 
 import "errors"
 
-// Exit codes of kubectl mesh (DESIGN.md principle 9). CI pipelines gate on 3.
+// Exit codes of kubectl mesh (docs/architecture.md, principle 9). CI pipelines gate on 3.
 const (
 	ExitOK        = 0
 	ExitError     = 1

@@ -80,7 +80,7 @@ func fixtures(t testing.TB, d policyDir) (allowed, denied []string) {
 
 var validName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
-// TestLibraryLayout holds every policy to DESIGN.md principle 4: a directory
+// TestLibraryLayout holds every policy to docs/architecture.md principle 4: a directory
 // with policy.rego, policy_test.rego and fixtures of both outcomes.
 func TestLibraryLayout(t *testing.T) {
 	engine := newEngine(t)

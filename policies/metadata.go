@@ -90,7 +90,7 @@ type Metadata struct {
 	Builtin bool `json:"builtin"`
 }
 
-// Mesh names the family of a policy from its ID, per DESIGN.md principle 6.
+// Mesh names the family of a policy from its ID, per docs/architecture.md principle 6.
 func (m Metadata) Mesh() string {
 	if len(m.ID) < 5 || !strings.HasPrefix(m.ID, "MESH") {
 		return "custom"

@@ -21,7 +21,7 @@ type UserInfo struct {
 }
 
 // Review is what Rego sees as input.review: the shape of an AdmissionRequest
-// (DESIGN.md principle 2). The webhook fills it from the real request; check
+// (docs/architecture.md, principle 2). The webhook fills it from the real request; check
 // fills it from a file or the cluster, with operation CREATE.
 type Review struct {
 	UID       string

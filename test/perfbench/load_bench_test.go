@@ -1,6 +1,6 @@
 // Package perfbench measures kubectl mesh perf's load runner side by side
 // with raw fortio against the same loopback server in one run (issue 7,
-// DESIGN.md "Measuring performance"), and the runner's rate accuracy up to
+// docs/architecture.md, "Measuring performance"), and the runner's rate accuracy up to
 // 10,000 requests/s with the load generator on one core. `make bench` runs
 // it; hack/bench-summary.sh prints the ratios.
 package perfbench

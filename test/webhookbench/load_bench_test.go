@@ -1,6 +1,6 @@
 // Package webhookbench measures the admission webhook under load with fortio,
 // side by side with a no-op webhook on the same core in the same run (issue 4,
-// DESIGN.md "Measuring performance"). `make bench` runs it.
+// docs/architecture.md, "Measuring performance"). `make bench` runs it.
 package webhookbench
 
 import (

@@ -12,7 +12,7 @@ import (
 )
 
 // reviewFromRequest builds what Rego sees as input.review from the real
-// AdmissionRequest (DESIGN.md principle 2).
+// AdmissionRequest (docs/architecture.md, principle 2).
 func reviewFromRequest(req admission.Request) (*policies.Review, error) {
 	r := &policies.Review{
 		UID:       string(req.UID),
