@@ -61,6 +61,11 @@ type Injector interface {
 	// HasProxy reports whether the pod runs the mesh's proxy, as a
 	// container or a native sidecar.
 	HasProxy(pod *corev1.Pod) bool
+	// JobPodMarks are the pod labels and annotations that mesh a Job's pod
+	// (kubectl mesh perf's load generator): the proxy is a native sidecar,
+	// ready before the job's container starts and stopped once it exits,
+	// or the Job would never complete.
+	JobPodMarks() (labels, annotations map[string]string)
 }
 
 // Uninstaller is what kubectl mesh uninstall asks of a mesh.

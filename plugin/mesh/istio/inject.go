@@ -50,6 +50,15 @@ func (*Istio) HasProxy(pod *corev1.Pod) bool {
 	return ok
 }
 
+// JobPodMarks ask for a native sidecar, which takes precedence over
+// istiod's ENABLE_NATIVE_SIDECARS, and hold the job until it is ready.
+func (*Istio) JobPodMarks() (labels, annotations map[string]string) {
+	return map[string]string{"sidecar.istio.io/inject": "true"}, map[string]string{
+		"sidecar.istio.io/nativeSidecar": "true",
+		"proxy.istio.io/config":          `{ "holdApplicationUntilProxyStarts": true }`,
+	}
+}
+
 // Detect looks for istiod Deployments in every namespace, whoever
 // installed them.
 func (*Istio) Detect(ctx context.Context, c mesh.Cluster) (bool, error) {

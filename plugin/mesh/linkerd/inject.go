@@ -53,6 +53,16 @@ func (*Linkerd) HasProxy(pod *corev1.Pod) bool {
 	return ok
 }
 
+// JobPodMarks ask for a native sidecar: beta is the annotation's current
+// name, alpha is what 2.15-2.16 read.
+func (*Linkerd) JobPodMarks() (labels, annotations map[string]string) {
+	return nil, map[string]string{
+		InjectAnnotation: "enabled",
+		"config.beta.linkerd.io/proxy-enable-native-sidecar":  "true",
+		"config.alpha.linkerd.io/proxy-enable-native-sidecar": "true",
+	}
+}
+
 // Detect looks for the linkerd-destination Deployment in Linkerd's default
 // namespace, as linkerd check does.
 func (*Linkerd) Detect(ctx context.Context, c mesh.Cluster) (bool, error) {
