@@ -134,7 +134,7 @@ func newCmdMeshInstall(streams genericiooptions.IOStreams, configFlags *genericc
 
 // Complete picks the mesh and reads the values.
 func (o *MeshInstallOptions) Complete(args []string) error {
-	m, err := o.env.meshArg(args[0])
+	m, err := o.env.registry.Get(args[0])
 	if err != nil {
 		return err
 	}

@@ -44,11 +44,6 @@ func newMeshEnv(configFlags *genericclioptions.ConfigFlags) meshEnv {
 	}
 }
 
-// meshArg is the mesh a positional argument names.
-func (e meshEnv) meshArg(name string) (mesh.Mesh, error) {
-	return e.registry.Get(name)
-}
-
 // meshFlag is the mesh --mesh names.
 func (e meshEnv) meshFlag(name string) (mesh.Mesh, error) {
 	m, err := e.registry.Get(name)

@@ -69,7 +69,7 @@ func (o *MeshStatusOptions) Complete(args []string) error {
 		}
 	}
 	if len(args) == 1 {
-		m, err := o.env.meshArg(args[0])
+		m, err := o.env.registry.Get(args[0])
 		if err != nil {
 			return err
 		}

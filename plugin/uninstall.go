@@ -82,7 +82,7 @@ func newCmdUninstall(streams genericiooptions.IOStreams, configFlags *genericcli
 
 // Complete picks the mesh and gathers what the adapter is asked for.
 func (o *MeshUninstallOptions) Complete(args []string) error {
-	m, err := o.env.meshArg(args[0])
+	m, err := o.env.registry.Get(args[0])
 	if err != nil {
 		return err
 	}

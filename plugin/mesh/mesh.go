@@ -1,7 +1,9 @@
-// Package mesh is the contract between the lifecycle commands and the
-// service meshes they manage (DESIGN.md: plugin/* -> plugin/mesh). An
-// adapter knows a mesh's charts, profiles, values and health; the commands
-// and plugin/lifecycle do the Helm work, the same for every mesh.
+// Package mesh is the contract between the commands and the service meshes
+// they manage. An adapter knows every fact of its mesh: charts, profiles,
+// values and health, injection marks and proxies, detection, what uses it
+// and what an uninstall removes; the commands and plugin/lifecycle do the
+// Helm and Kubernetes work, the same for every mesh. Adding a mesh is an
+// adapter package and a line in plugin/mesh/all.
 package mesh
 
 import (
