@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -116,6 +117,22 @@ func runMeshCmd(t *testing.T, newCmd func(genericiooptions.IOStreams, *genericcl
 	return out.String(), errOut.String(), err
 }
 
+// checkMeshCmd checks a command's error (exactly wantErr, or none) and
+// its standard output.
+func checkMeshCmd(t *testing.T, out string, err error, wantOut, wantErr string) {
+	t.Helper()
+	if wantErr != "" {
+		if err == nil || err.Error() != wantErr {
+			t.Fatalf("error %v, want %q", err, wantErr)
+		}
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if out != wantOut {
+		t.Errorf("stdout %q, want %q", out, wantOut)
+	}
+}
+
 func TestUninstallCommand(t *testing.T) {
 	plan := []lifecycle.Release{{Name: "gw", Namespace: "sys", Component: "gateway"}, {Name: "cp", Namespace: "sys", Component: "control-plane"}}
 	tests := []struct {
@@ -158,16 +175,7 @@ func TestUninstallCommand(t *testing.T) {
 			out, _, err := runMeshCmd(t, func(s genericiooptions.IOStreams, f *genericclioptions.ConfigFlags) *cobra.Command {
 				return newCmdUninstall(s, f, env)
 			}, tt.args...)
-			if tt.wantErr != "" {
-				if err == nil || err.Error() != tt.wantErr {
-					t.Fatalf("error %v, want %q", err, tt.wantErr)
-				}
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			if out != tt.wantOut {
-				t.Errorf("stdout %q, want %q", out, tt.wantOut)
-			}
+			checkMeshCmd(t, out, err, tt.wantOut, tt.wantErr)
 			if strings.Join(helm.uninstalled, ",") != strings.Join(tt.wantRemove, ",") {
 				t.Errorf("uninstalled %v, want %v", helm.uninstalled, tt.wantRemove)
 			}
@@ -254,16 +262,7 @@ func TestUpgradeCommand(t *testing.T) {
 			out, _, err := runMeshCmd(t, func(s genericiooptions.IOStreams, f *genericclioptions.ConfigFlags) *cobra.Command {
 				return newCmdMeshInstall(s, f, env, true)
 			}, tt.args...)
-			if tt.wantErr != "" {
-				if err == nil || err.Error() != tt.wantErr {
-					t.Fatalf("error %v, want %q", err, tt.wantErr)
-				}
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			if out != tt.wantOut {
-				t.Errorf("stdout %q, want %q", out, tt.wantOut)
-			}
+			checkMeshCmd(t, out, err, tt.wantOut, tt.wantErr)
 			if applied := len(helm.applied) > 0; applied != tt.wantApply {
 				t.Fatalf("applied %v, want %v", helm.applied, tt.wantApply)
 			}
@@ -274,5 +273,26 @@ func TestUpgradeCommand(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestMeshCompletionFromTheRegistry(t *testing.T) {
+	env := fakeMeshEnv(nil, nil, &fakeMesh{name: "beta"}, &fakeMesh{name: "alpha"})
+	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}
+	flags := genericclioptions.NewConfigFlags(false)
+	want := []string{"alpha", "beta"}
+	for _, cmd := range []*cobra.Command{newCmdMeshInstall(streams, flags, env, false), newCmdUninstall(streams, flags, env), newCmdStatus(streams, env)} {
+		if !slices.Equal(cmd.ValidArgs, want) {
+			t.Errorf("%s: arguments complete to %v, want %v", cmd.Name(), cmd.ValidArgs, want)
+		}
+	}
+	for _, sub := range newCmdInject(streams, flags, env).Commands() {
+		complete, ok := sub.GetFlagCompletionFunc("mesh")
+		if !ok {
+			t.Fatalf("inject %s: --mesh has no completion", sub.Name())
+		}
+		if got, _ := complete(sub, nil, ""); !slices.Equal(got, want) {
+			t.Errorf("inject %s --mesh completes to %v, want %v", sub.Name(), got, want)
+		}
 	}
 }
