@@ -34,7 +34,7 @@ var (
 		Disable removes them.
 
 		Without --mesh, enable injects for the mesh installed in the cluster
-		(istiod, or linkerd-destination in linkerd) and asks for --mesh when
+		(istiod, or Linkerd's destination controller) and asks for --mesh when
 		several or none are; disable removes the marks the namespace carries,
 		whichever mesh set them, so that marks of a mesh already uninstalled
 		go too.

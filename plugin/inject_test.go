@@ -69,7 +69,7 @@ func injectGetNamespace(t *testing.T, cs kubernetes.Interface, name string) *cor
 
 func TestInject(t *testing.T) {
 	istiod := injectDeployment("istiod", "istio-system", map[string]string{"app": "istiod"})
-	destination := injectDeployment("linkerd-destination", "linkerd", nil)
+	destination := injectDeployment("linkerd-destination", "linkerd", map[string]string{"linkerd.io/control-plane-component": "destination"})
 	defaultInjector := injectWebhook("istio-sidecar-injector", map[string]string{"istio.io/rev": "default"})
 	tests := []struct {
 		name            string
@@ -205,7 +205,7 @@ func TestInject(t *testing.T) {
 
 func TestInjectErrors(t *testing.T) {
 	istiod := injectDeployment("istiod-canary", "istio-system", map[string]string{"app": "istiod"})
-	destination := injectDeployment("linkerd-destination", "linkerd", nil)
+	destination := injectDeployment("linkerd-destination", "linkerd", map[string]string{"linkerd.io/control-plane-component": "destination"})
 	shop := injectNamespace("shop", nil, nil)
 	tests := []struct {
 		name    string

@@ -7,14 +7,17 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
 )
 
-// InjectAnnotation is how namespaces and workloads opt into Linkerd.
-const InjectAnnotation = "linkerd.io/inject"
+const (
+	// InjectAnnotation is how namespaces and workloads opt into Linkerd.
+	InjectAnnotation = "linkerd.io/inject"
+	// labelComponent names a control plane Deployment's role.
+	labelComponent = "linkerd.io/control-plane-component"
+)
 
 // ValidateInjection refuses revisions, which Linkerd does not have.
 func (*Linkerd) ValidateInjection(revision string) error {
@@ -63,15 +66,12 @@ func (*Linkerd) JobPodMarks() (labels, annotations map[string]string) {
 	}
 }
 
-// Detect looks for the linkerd-destination Deployment in Linkerd's default
-// namespace, as linkerd check does.
+// Detect looks for the destination controller in every namespace, by the
+// label both Linkerd's chart and linkerd install give it.
 func (*Linkerd) Detect(ctx context.Context, c mesh.Cluster) (bool, error) {
-	_, err := c.Clientset.AppsV1().Deployments(DefaultNamespace).Get(ctx, "linkerd-destination", metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return false, nil
-	}
+	list, err := c.Clientset.AppsV1().Deployments("").List(ctx, metav1.ListOptions{LabelSelector: labelComponent + "=destination", Limit: 1})
 	if err != nil {
-		return false, fmt.Errorf("reading Deployment %s/linkerd-destination: %w", DefaultNamespace, err)
+		return false, fmt.Errorf("listing Linkerd's destination Deployments: %w", err)
 	}
-	return true, nil
+	return len(list.Items) > 0, nil
 }
