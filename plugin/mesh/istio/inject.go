@@ -17,12 +17,12 @@ func (*Istio) ValidateInjection(string) error { return nil }
 // for a revision or tag, and removes the other label: a namespace with both
 // is ambiguous (IST0123) and istio-injection wins. Disabling removes both.
 func (*Istio) InjectionMarks(enable bool, revision string) mesh.Marks {
-	labels := map[string]*string{labelInjection: nil, labelRev: nil}
+	labels := map[string]*string{InjectLabel: nil, RevLabel: nil}
 	switch {
 	case enable && revision != "":
-		labels[labelRev] = &revision
+		labels[RevLabel] = &revision
 	case enable:
-		labels[labelInjection] = mesh.Enabled()
+		labels[InjectLabel] = mesh.Enabled()
 	}
 	return mesh.Marks{Labels: labels}
 }
@@ -36,7 +36,7 @@ func (*Istio) MissingInjector(ctx context.Context, c mesh.Cluster, revision stri
 	}
 	want := revisionOrDefault(revision)
 	for _, h := range hooks.Items {
-		if h.Labels[labelRev] == want || h.Labels[labelTag] == want || (revision == "" && h.Name == "istio-sidecar-injector") {
+		if h.Labels[RevLabel] == want || h.Labels[labelTag] == want || (revision == "" && h.Name == "istio-sidecar-injector") {
 			return "", nil
 		}
 	}
@@ -62,7 +62,7 @@ func (*Istio) JobPodMarks() (labels, annotations map[string]string) {
 // Detect looks for istiod Deployments in every namespace, whoever
 // installed them.
 func (*Istio) Detect(ctx context.Context, c mesh.Cluster) (bool, error) {
-	list, err := c.Clientset.AppsV1().Deployments("").List(ctx, metav1.ListOptions{LabelSelector: "app=istiod", Limit: 1})
+	list, err := c.Clientset.AppsV1().Deployments("").List(ctx, metav1.ListOptions{LabelSelector: IstiodSelector, Limit: 1})
 	if err != nil {
 		return false, fmt.Errorf("listing istiod Deployments: %w", err)
 	}

@@ -114,12 +114,12 @@ func UninstallPlan(ctx context.Context, c mesh.Cluster, revision string, purge b
 	}
 	if !purge && !others {
 		// Control planes installed without Helm count as remaining revisions too.
-		list, err := c.Clientset.AppsV1().Deployments("").List(ctx, metav1.ListOptions{LabelSelector: "app=istiod"})
+		list, err := c.Clientset.AppsV1().Deployments("").List(ctx, metav1.ListOptions{LabelSelector: IstiodSelector})
 		if err != nil {
 			return nil, fmt.Errorf("listing istiod Deployments: %w", err)
 		}
 		for _, d := range list.Items {
-			if revisionOrDefault(d.Labels[labelRev]) != revision {
+			if revisionOrDefault(d.Labels[RevLabel]) != revision {
 				others = true
 			}
 		}
@@ -161,7 +161,7 @@ func InUse(ctx context.Context, c mesh.Cluster, revision string) (*Usage, error)
 	// istio-injection=enabled goes to the default injector, or to the
 	// revision the "default" tag points at.
 	if def, ok := tagRev[DefaultRevision]; (ok && def == revision) || (!ok && revision == DefaultRevision) {
-		list, err := c.Clientset.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: labelInjection + "=enabled"})
+		list, err := c.Clientset.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: InjectLabel + "=enabled"})
 		if err != nil {
 			return nil, fmt.Errorf("listing injected namespaces: %w", err)
 		}

@@ -15,8 +15,9 @@ import (
 const (
 	// InjectAnnotation is how namespaces and workloads opt into Linkerd.
 	InjectAnnotation = "linkerd.io/inject"
-	// labelComponent names a control plane Deployment's role.
-	labelComponent = "linkerd.io/control-plane-component"
+	// DestinationSelector finds the destination controller's Deployment,
+	// installed by Linkerd's chart or by linkerd install.
+	DestinationSelector = "linkerd.io/control-plane-component=destination"
 )
 
 // ValidateInjection refuses revisions, which Linkerd does not have.
@@ -69,7 +70,7 @@ func (*Linkerd) JobPodMarks() (labels, annotations map[string]string) {
 // Detect looks for the destination controller in every namespace, by the
 // label both Linkerd's chart and linkerd install give it.
 func (*Linkerd) Detect(ctx context.Context, c mesh.Cluster) (bool, error) {
-	list, err := c.Clientset.AppsV1().Deployments("").List(ctx, metav1.ListOptions{LabelSelector: labelComponent + "=destination", Limit: 1})
+	list, err := c.Clientset.AppsV1().Deployments("").List(ctx, metav1.ListOptions{LabelSelector: DestinationSelector, Limit: 1})
 	if err != nil {
 		return false, fmt.Errorf("listing Linkerd's destination Deployments: %w", err)
 	}
