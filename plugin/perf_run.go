@@ -100,7 +100,8 @@ type PerfRunOptions struct {
 
 	spec       *load.Spec
 	thresholds []compare.Threshold
-	// injectMesh is the mesh --inject names.
+	// meshes are those --inject accepts; injectMesh is the one it names.
+	meshes     mesh.Registry
 	injectMesh mesh.Mesh
 
 	durationSet bool
@@ -111,7 +112,7 @@ type PerfRunOptions struct {
 
 // NewCmdPerfRun creates `kubectl mesh perf run`.
 func NewCmdPerfRun(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags, results *resultsDir) *cobra.Command {
-	o := &PerfRunOptions{IOStreams: streams, configFlags: configFlags, results: results}
+	o := &PerfRunOptions{IOStreams: streams, configFlags: configFlags, results: results, meshes: all.Registry()}
 	cmd := &cobra.Command{
 		Use:     "run TARGET [flags]",
 		Short:   "Run a load test against a URL or a Service and store its result",
@@ -149,8 +150,8 @@ func NewCmdPerfRun(streams genericiooptions.IOStreams, configFlags *genericcliop
 	f.StringArrayVarP(&o.Labels, "label", "l", nil, "Label key=value of the result (repeatable)")
 	f.BoolVar(&o.InCluster, "in-cluster", false, "Run the load from a Job in the target's namespace")
 	f.StringVar(&o.Image, "image", incluster.DefaultImage, "fortio image of the in-cluster Job")
-	f.StringVar(&o.Inject, "inject", "", "Mesh the in-cluster load generator: "+strings.Join(all.Registry().Names(), " or "))
-	_ = cmd.RegisterFlagCompletionFunc("inject", cobra.FixedCompletions(all.Registry().Names(), cobra.ShellCompDirectiveNoFileComp))
+	f.StringVar(&o.Inject, "inject", "", "Mesh the in-cluster load generator: "+strings.Join(o.meshes.Names(), " or "))
+	_ = cmd.RegisterFlagCompletionFunc("inject", cobra.FixedCompletions(o.meshes.Names(), cobra.ShellCompDirectiveNoFileComp))
 	f.BoolVar(&o.KeepJob, "keep-job", false, "Leave the in-cluster Job and its pod in place")
 	f.StringVar(&o.ABTarget, "ab", "", "Also run the same load against this unmeshed TARGET and report the mesh's overhead")
 	f.StringVar(&o.ABNamespace, "ab-namespace", "", "Namespace of a svc/ --ab target (default -n)")
@@ -210,7 +211,7 @@ func (o *PerfRunOptions) Complete(args []string) error {
 		if !o.InCluster {
 			return errors.New("--inject applies to the in-cluster load generator: add --in-cluster")
 		}
-		if o.injectMesh, err = all.Registry().Get(o.Inject); err != nil {
+		if o.injectMesh, err = o.meshes.Get(o.Inject); err != nil {
 			return fmt.Errorf("--inject: %w", err)
 		}
 	}

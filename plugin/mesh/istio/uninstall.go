@@ -67,9 +67,6 @@ func (*Istio) UninstallPlan(ctx context.Context, c mesh.Cluster, opts mesh.Unins
 
 // Purge deletes Istio's CRDs, which the base chart keeps on uninstall.
 func (*Istio) Purge(ctx context.Context, c mesh.Cluster, opts mesh.UninstallOptions) (string, error) {
-	if !opts.Purge {
-		return "", nil
-	}
 	crds, err := PurgeCRDs(ctx, c, opts.Timeout, opts.Warn)
 	if err != nil {
 		return "", fmt.Errorf("purging Istio's CRDs: %w", err)
