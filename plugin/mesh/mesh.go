@@ -17,9 +17,10 @@ import (
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 )
 
-// Mesh is implemented by each adapter (plugin/mesh/istio, plugin/mesh/linkerd)
-// and is everything the commands know of a mesh: they name no adapter type
-// and hold no list of meshes (plugin/mesh/all builds the Registry).
+// Mesh is implemented by each adapter (plugin/mesh/istio, plugin/mesh/linkerd).
+// Commands know a mesh only through it, name no adapter type and hold no
+// list of meshes (plugin/mesh/all builds the Registry); only Istio's own
+// commands (revision tags, istioctl's) call its package directly.
 type Mesh interface {
 	// Name is how users name the mesh: "istio", "linkerd".
 	Name() string
