@@ -54,6 +54,9 @@ issuer's expiry (warned about within 60 days, as linkerd check does).`,
 			if err := o.Complete(args); err != nil {
 				return err
 			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
 			return o.Run(cmd.Context())
 		},
 	}
@@ -61,13 +64,8 @@ issuer's expiry (warned about within 60 days, as linkerd check does).`,
 	return cmd
 }
 
-// Complete picks the meshes to show and checks the output format.
+// Complete picks the meshes to show.
 func (o *MeshStatusOptions) Complete(args []string) error {
-	if o.Output != "" {
-		if err := validateOutputFormat(o.Output, "json", "yaml"); err != nil {
-			return err
-		}
-	}
 	if len(args) == 1 {
 		m, err := o.env.registry.Get(args[0])
 		if err != nil {
@@ -78,6 +76,14 @@ func (o *MeshStatusOptions) Complete(args []string) error {
 	}
 	o.meshes = o.env.registry
 	return nil
+}
+
+// Validate checks the output format.
+func (o *MeshStatusOptions) Validate() error {
+	if o.Output == "" {
+		return nil
+	}
+	return validateOutputFormat(o.Output, "json", "yaml")
 }
 
 // Run reads each mesh's status and prints it.
