@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -17,18 +19,8 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/kubectl/pkg/util/templates"
-)
 
-// What asks each mesh to inject a namespace's pods.
-const (
-	injectIstioLabel        = "istio-injection"
-	injectIstioRevLabel     = "istio.io/rev"
-	injectIstioTagLabel     = "istio.io/tag"
-	injectLinkerdAnnotation = "linkerd.io/inject"
-	injectIstioProxy        = "istio-proxy"
-	injectLinkerdProxy      = "linkerd-proxy"
-	injectIstioNamespace    = "istio-system"
-	injectLinkerdNamespace  = "linkerd"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
 )
 
 var (
@@ -42,8 +34,10 @@ var (
 		Disable removes them.
 
 		Without --mesh, enable injects for the mesh installed in the cluster
-		(istiod in istio-system, linkerd-destination in linkerd) and asks for
-		--mesh when both or neither are; disable removes the marks of both meshes.
+		(istiod, or Linkerd's destination controller) and asks for --mesh when
+		several or none are; disable removes the marks the namespace carries,
+		whichever mesh set them, so that marks of a mesh already uninstalled
+		go too.
 
 		Injection happens when pods are created: restart the workloads for
 		existing pods to get, or lose, their proxies.`)
@@ -66,20 +60,22 @@ type InjectOptions struct {
 	Mesh     string
 	Revision string
 
+	// candidates are the meshes --mesh and --revision allow; meshes are
+	// those whose marks Run sets or removes, detected among them.
+	candidates  mesh.Registry
+	meshes      []mesh.Mesh
 	namespace   string
+	env         meshEnv
 	configFlags *genericclioptions.ConfigFlags
-	// newClient is replaced in tests.
-	newClient func() (kubernetes.Interface, error)
 	genericiooptions.IOStreams
 }
 
 // NewCmdInject returns `kubectl mesh inject` with enable and disable.
 func NewCmdInject(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
-	return newCmdInject(streams, configFlags, nil)
+	return newCmdInject(streams, configFlags, newMeshEnv(configFlags))
 }
 
-// newCmdInject takes the client to use in tests (nil: from configFlags).
-func newCmdInject(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags, newClient func() (kubernetes.Interface, error)) *cobra.Command {
+func newCmdInject(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags, env meshEnv) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "inject",
 		Short:   "Enable or disable sidecar injection for a namespace",
@@ -87,7 +83,7 @@ func newCmdInject(streams genericiooptions.IOStreams, configFlags *genericcliopt
 		Example: injectExample,
 	}
 	for _, enable := range []bool{true, false} {
-		o := &InjectOptions{IOStreams: streams, configFlags: configFlags, Enable: enable, newClient: newClient}
+		o := &InjectOptions{IOStreams: streams, configFlags: configFlags, env: env, Enable: enable}
 		cmd.AddCommand(newCmdInjectAction(o))
 	}
 	return cmd
@@ -115,10 +111,12 @@ func newCmdInjectAction(o *InjectOptions) *cobra.Command {
 			return o.Run(cmd.Context())
 		},
 	}
-	cmd.Flags().StringVar(&o.Mesh, "mesh", "", "Mesh to inject: istio or linkerd (default: the installed one)")
+	usage := "Mesh whose marks to remove (default: every mesh that marks the namespace)"
 	if enable {
+		usage = "Mesh to inject (default: the installed one)"
 		cmd.Flags().StringVar(&o.Revision, "revision", "", "Istio revision or revision tag to inject (labels istio.io/rev instead of istio-injection)")
 	}
+	o.env.addMeshFlag(cmd, &o.Mesh, usage)
 	return cmd
 }
 
@@ -133,34 +131,39 @@ func (o *InjectOptions) Complete() error {
 		}
 		o.namespace = ns
 	}
-	if o.newClient == nil {
-		o.newClient = func() (kubernetes.Interface, error) {
-			cfg, err := o.configFlags.ToRESTConfig()
-			if err != nil {
-				return nil, fmt.Errorf("reading the kubeconfig: %w", err)
-			}
-			return kubernetes.NewForConfig(cfg)
-		}
-	}
 	return nil
 }
 
-// Validate checks the flags.
+// Validate checks the flags and narrows the meshes to the one --mesh
+// names, and with --revision to those that have revisions.
 func (o *InjectOptions) Validate() error {
-	switch o.Mesh {
-	case "", "istio", "linkerd":
-	default:
-		return fmt.Errorf("--mesh: unknown mesh %q: use istio or linkerd", o.Mesh)
+	o.candidates = o.env.registry
+	if o.Mesh != "" {
+		m, err := o.env.meshFlag(o.Mesh)
+		if err != nil {
+			return err
+		}
+		o.candidates = mesh.Registry{m}
 	}
 	if o.Revision == "" {
 		return nil
 	}
-	if o.Mesh == "linkerd" {
-		return errors.New("--revision applies to Istio only: drop it, or use --mesh istio")
-	}
 	if errs := validation.IsDNS1123Label(o.Revision); len(errs) > 0 {
 		return fmt.Errorf("--revision: %q is not a valid revision name: %s", o.Revision, strings.Join(errs, "; "))
 	}
+	var accepted mesh.Registry
+	var errs []error
+	for _, m := range o.candidates {
+		if err := m.ValidateInjection(o.Revision); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		accepted = append(accepted, m)
+	}
+	if len(accepted) == 0 {
+		return errors.Join(errs...)
+	}
+	o.candidates = accepted
 	return nil
 }
 
@@ -169,21 +172,26 @@ func (o *InjectOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	client, err := o.newClient()
+	cluster, _, err := o.env.connect(io.Discard)
 	if err != nil {
 		return err
 	}
+	client := cluster.Clientset
 	ns, err := client.CoreV1().Namespaces().Get(ctx, o.namespace, metav1.GetOptions{})
 	if err != nil {
 		return fmt.Errorf("reading namespace %s: %w", o.namespace, err)
 	}
-	meshes, err := o.meshes(ctx, client)
-	if err != nil {
+	if err := o.detect(ctx, *cluster, ns); err != nil {
 		return err
 	}
 
-	labels, annotations := o.desired(meshes)
-	labelPatch, annotationPatch := injectMapPatch(ns.Labels, labels), injectMapPatch(ns.Annotations, annotations)
+	marks := mesh.Marks{Labels: map[string]*string{}, Annotations: map[string]*string{}}
+	for _, m := range o.meshes {
+		mm := m.InjectionMarks(o.Enable, o.Revision)
+		maps.Copy(marks.Labels, mm.Labels)
+		maps.Copy(marks.Annotations, mm.Annotations)
+	}
+	labelPatch, annotationPatch := marks.Patch(ns)
 	if len(labelPatch)+len(annotationPatch) > 0 {
 		meta := map[string]any{}
 		if len(labelPatch) > 0 {
@@ -200,92 +208,47 @@ func (o *InjectOptions) Run(ctx context.Context) error {
 			return fmt.Errorf("updating namespace %s: %w", o.namespace, err)
 		}
 	}
-	o.printChange(meshes, len(labelPatch) > 0, len(annotationPatch) > 0)
+	o.printChange(marks, len(labelPatch) > 0, len(annotationPatch) > 0)
 
 	if o.Enable {
-		o.warnIfNoInjector(ctx, client, meshes[0])
+		o.warnIfNoInjector(ctx, *cluster)
 	}
-	o.restartHint(ctx, client, meshes)
+	o.restartHint(ctx, client)
 	return nil
 }
 
-// meshes returns the meshes whose marks to set or remove.
-func (o *InjectOptions) meshes(ctx context.Context, client kubernetes.Interface) ([]string, error) {
-	switch {
-	case o.Mesh != "":
-		return []string{o.Mesh}, nil
-	case o.Revision != "":
-		return []string{"istio"}, nil // revisions are Istio's
-	case !o.Enable:
-		return []string{"istio", "linkerd"}, nil // no mark of either must stay
+// detect picks the meshes among the candidates: the only one, else for
+// enable the one installed; for disable the ones whose marks the namespace
+// carries, read from the namespace rather than the cluster because marks
+// of a mesh already uninstalled must go too (all of them when it carries
+// none: there is nothing to remove).
+func (o *InjectOptions) detect(ctx context.Context, c mesh.Cluster, ns *corev1.Namespace) error {
+	o.meshes = nil
+	if len(o.candidates) == 1 {
+		o.meshes = o.candidates
+		return nil
 	}
-	return injectDetectMesh(ctx, client)
-}
-
-// injectDetectMesh finds the one installed mesh.
-func injectDetectMesh(ctx context.Context, client kubernetes.Interface) ([]string, error) {
-	istiods, err := client.AppsV1().Deployments(injectIstioNamespace).List(ctx, metav1.ListOptions{LabelSelector: "app=istiod"})
-	if err != nil {
-		return nil, fmt.Errorf("looking for istiod in %s: %w (or name the mesh with --mesh istio|linkerd)", injectIstioNamespace, err)
+	if o.Enable {
+		m, err := o.candidates.Detect(ctx, c)
+		if err != nil {
+			return fmt.Errorf("%w: name the mesh with --mesh", err)
+		}
+		o.meshes = []mesh.Mesh{m}
+		return nil
 	}
-	_, err = client.AppsV1().Deployments(injectLinkerdNamespace).Get(ctx, "linkerd-destination", metav1.GetOptions{})
-	linkerd := err == nil
-	if err != nil && !apierrors.IsNotFound(err) {
-		return nil, fmt.Errorf("looking for linkerd-destination in %s: %w (or name the mesh with --mesh istio|linkerd)", injectLinkerdNamespace, err)
-	}
-	istio := len(istiods.Items) > 0
-	switch {
-	case istio && linkerd:
-		return nil, errors.New("both Istio and Linkerd are installed: choose one with --mesh istio|linkerd")
-	case istio:
-		return []string{"istio"}, nil
-	case linkerd:
-		return []string{"linkerd"}, nil
-	}
-	return nil, fmt.Errorf("no mesh found (istiod in %s, linkerd-destination in %s): install one, or name it with --mesh istio|linkerd",
-		injectIstioNamespace, injectLinkerdNamespace)
-}
-
-// desired returns the labels and annotations to set (a value) or remove (nil).
-func (o *InjectOptions) desired(meshes []string) (labels, annotations map[string]*string) {
-	labels, annotations = map[string]*string{}, map[string]*string{}
-	for _, m := range meshes {
-		switch {
-		case m == "istio" && o.Enable && o.Revision != "":
-			labels[injectIstioRevLabel], labels[injectIstioLabel] = &o.Revision, nil
-		case m == "istio" && o.Enable:
-			enabled := "enabled"
-			labels[injectIstioLabel], labels[injectIstioRevLabel] = &enabled, nil
-		case m == "istio":
-			labels[injectIstioLabel], labels[injectIstioRevLabel] = nil, nil
-		case o.Enable:
-			enabled := "enabled"
-			annotations[injectLinkerdAnnotation] = &enabled
-		default:
-			annotations[injectLinkerdAnnotation] = nil
+	for _, m := range o.candidates {
+		if l, a := m.InjectionMarks(false, "").Patch(ns); len(l)+len(a) > 0 {
+			o.meshes = append(o.meshes, m)
 		}
 	}
-	return labels, annotations
-}
-
-// injectMapPatch is the merge patch that takes current to want: only the keys
-// that change, nil for removals.
-func injectMapPatch(current map[string]string, want map[string]*string) map[string]any {
-	patch := map[string]any{}
-	for k, v := range want {
-		cur, ok := current[k]
-		switch {
-		case v == nil && ok:
-			patch[k] = nil
-		case v != nil && (!ok || cur != *v):
-			patch[k] = *v
-		}
+	if len(o.meshes) == 0 {
+		o.meshes = o.candidates
 	}
-	return patch
+	return nil
 }
 
 // printChange reports as kubectl label and annotate do.
-func (o *InjectOptions) printChange(meshes []string, labeled, annotated bool) {
+func (o *InjectOptions) printChange(marks mesh.Marks, labeled, annotated bool) {
 	name := "namespace/" + o.namespace
 	switch {
 	case labeled && o.Enable:
@@ -298,9 +261,9 @@ func (o *InjectOptions) printChange(meshes []string, labeled, annotated bool) {
 	}
 	switch {
 	case labeled || annotated:
-	case len(meshes) > 1:
+	case len(o.meshes) > 1:
 		fmt.Fprintln(o.Out, name, "unchanged")
-	case meshes[0] == "istio":
+	case len(marks.Labels) > 0:
 		fmt.Fprintln(o.Out, name, "not labeled")
 	default:
 		fmt.Fprintln(o.Out, name, "not annotated")
@@ -309,35 +272,17 @@ func (o *InjectOptions) printChange(meshes []string, labeled, annotated bool) {
 
 // warnIfNoInjector warns when no injector webhook would answer the
 // namespace's pods: the marks are set, but nothing gets injected yet.
-func (o *InjectOptions) warnIfNoInjector(ctx context.Context, client kubernetes.Interface, mesh string) {
-	hooks, err := client.AdmissionregistrationV1().MutatingWebhookConfigurations().List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return // only a warning: users without cluster reads still get the labels
+func (o *InjectOptions) warnIfNoInjector(ctx context.Context, c mesh.Cluster) {
+	missing, err := o.meshes[0].MissingInjector(ctx, c, o.Revision)
+	if err != nil || missing == "" {
+		return // only a warning: users without cluster reads still get the marks
 	}
-	revision := o.Revision
-	if revision == "" {
-		revision = "default"
-	}
-	for _, h := range hooks.Items {
-		switch {
-		case mesh == "linkerd" && strings.HasPrefix(h.Name, "linkerd-proxy-injector"):
-			return
-		case mesh == "istio" && (h.Labels[injectIstioRevLabel] == revision || h.Labels[injectIstioTagLabel] == revision):
-			return
-		case mesh == "istio" && o.Revision == "" && h.Name == "istio-sidecar-injector":
-			return
-		}
-	}
-	what := "the Linkerd proxy injector"
-	if mesh == "istio" {
-		what = fmt.Sprintf("Istio revision or tag %q", revision)
-	}
-	fmt.Fprintf(o.ErrOut, "Warning: no injector webhook of %s is installed: pods in %s are not injected until one is (kubectl mesh status)\n", what, o.namespace)
+	fmt.Fprintf(o.ErrOut, "Warning: no injector webhook of %s is installed: pods in %s are not injected until one is (kubectl mesh status)\n", missing, o.namespace)
 }
 
 // restartHint tells how many existing pods keep, or lack, proxies until
 // their workloads restart.
-func (o *InjectOptions) restartHint(ctx context.Context, client kubernetes.Interface, meshes []string) {
+func (o *InjectOptions) restartHint(ctx context.Context, client kubernetes.Interface) {
 	action := "uninject"
 	if o.Enable {
 		action = "inject"
@@ -354,7 +299,8 @@ func (o *InjectOptions) restartHint(ctx context.Context, client kubernetes.Inter
 		if p.DeletionTimestamp != nil || p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
 			continue
 		}
-		if injectHasProxy(p, meshes) != o.Enable {
+		meshed := slices.ContainsFunc(o.meshes, func(m mesh.Mesh) bool { return m.HasProxy(p) })
+		if meshed != o.Enable {
 			stale++
 		}
 	}
@@ -366,25 +312,4 @@ func (o *InjectOptions) restartHint(ctx context.Context, client kubernetes.Inter
 		state = "without the proxy"
 	}
 	fmt.Fprintf(o.ErrOut, "%d %s in %s %s %s: %s\n", stale, pluralWord(stale, "pod", "pods"), o.namespace, pluralWord(stale, "runs", "run"), state, restart)
-}
-
-// injectHasProxy reports whether a pod runs the proxy of one of meshes, as a
-// container or a native sidecar (init container).
-func injectHasProxy(p *corev1.Pod, meshes []string) bool {
-	names := map[string]bool{}
-	for _, m := range meshes {
-		if m == "istio" {
-			names[injectIstioProxy] = true
-		} else {
-			names[injectLinkerdProxy] = true
-		}
-	}
-	for _, cs := range [][]corev1.Container{p.Spec.Containers, p.Spec.InitContainers} {
-		for _, c := range cs {
-			if names[c.Name] {
-				return true
-			}
-		}
-	}
-	return false
 }

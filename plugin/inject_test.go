@@ -16,6 +16,8 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/all"
 )
 
 func injectNamespace(name string, labels, annotations map[string]string) *corev1.Namespace {
@@ -46,8 +48,8 @@ func runInject(t *testing.T, namespace string, objects []runtime.Object, args ..
 	var out, errOut bytes.Buffer
 	configFlags := genericclioptions.NewConfigFlags(false)
 	configFlags.Namespace = &namespace
-	cmd := newCmdInject(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, configFlags,
-		func() (kubernetes.Interface, error) { return cs, nil })
+	env := fakeMeshEnv(cs, nil, all.Registry()...)
+	cmd := newCmdInject(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, configFlags, env)
 	cmd.SetArgs(args)
 	cmd.SetOut(&bytes.Buffer{})
 	cmd.SetErr(&bytes.Buffer{})
@@ -67,7 +69,7 @@ func injectGetNamespace(t *testing.T, cs kubernetes.Interface, name string) *cor
 
 func TestInject(t *testing.T) {
 	istiod := injectDeployment("istiod", "istio-system", map[string]string{"app": "istiod"})
-	destination := injectDeployment("linkerd-destination", "linkerd", nil)
+	destination := injectDeployment("linkerd-destination", "linkerd", map[string]string{"linkerd.io/control-plane-component": "destination"})
 	defaultInjector := injectWebhook("istio-sidecar-injector", map[string]string{"istio.io/rev": "default"})
 	tests := []struct {
 		name            string
@@ -158,6 +160,13 @@ func TestInject(t *testing.T) {
 			wantOut: "namespace/shop unlabeled\nnamespace/shop annotated\n",
 		},
 		{
+			name: "disable without --mesh removes the marks the namespace has", ns: injectNamespace("shop", nil, map[string]string{"linkerd.io/inject": "enabled"}),
+			objects:         []runtime.Object{injectPod("a", "shop", "app", "linkerd-proxy"), injectPod("b", "shop", "app", "istio-proxy")},
+			args:            []string{"disable"},
+			wantAnnotations: map[string]string{}, wantOut: "namespace/shop annotated\n",
+			wantErrOut: "1 pod in shop runs the proxy: restart workloads to uninject",
+		},
+		{
 			name: "disable of a namespace without marks", ns: injectNamespace("shop", nil, nil),
 			args: []string{"disable"}, wantOut: "namespace/shop unchanged\n", wantNoPatch: true,
 		},
@@ -196,7 +205,7 @@ func TestInject(t *testing.T) {
 
 func TestInjectErrors(t *testing.T) {
 	istiod := injectDeployment("istiod-canary", "istio-system", map[string]string{"app": "istiod"})
-	destination := injectDeployment("linkerd-destination", "linkerd", nil)
+	destination := injectDeployment("linkerd-destination", "linkerd", map[string]string{"linkerd.io/control-plane-component": "destination"})
 	shop := injectNamespace("shop", nil, nil)
 	tests := []struct {
 		name    string
@@ -205,10 +214,10 @@ func TestInjectErrors(t *testing.T) {
 		want    string
 	}{
 		{"both meshes installed", []runtime.Object{shop, istiod, destination}, []string{"enable"},
-			"both Istio and Linkerd are installed: choose one with --mesh istio|linkerd"},
+			"several meshes are installed (istio, linkerd): name the mesh with --mesh"},
 		{"no mesh installed", []runtime.Object{shop}, []string{"enable"},
-			"no mesh found (istiod in istio-system, linkerd-destination in linkerd): install one, or name it with --mesh istio|linkerd"},
-		{"unknown mesh", []runtime.Object{shop}, []string{"enable", "--mesh", "consul"}, `--mesh: unknown mesh "consul": use istio or linkerd`},
+			"no mesh is installed in the cluster (looked for istio, linkerd): name the mesh with --mesh"},
+		{"unknown mesh", []runtime.Object{shop}, []string{"enable", "--mesh", "consul"}, `--mesh: unknown mesh "consul" (allowed: istio, linkerd)`},
 		{"revision for linkerd", []runtime.Object{shop}, []string{"enable", "--mesh", "linkerd", "--revision", "canary"},
 			"--revision applies to Istio only"},
 		{"bad revision", []runtime.Object{shop}, []string{"enable", "--revision", "Canary_1"}, `--revision: "Canary_1" is not a valid revision name`},

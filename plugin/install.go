@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -15,7 +13,6 @@ import (
 	"helm.sh/helm/v4/pkg/getter"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-mesh/kubectl-mesh/internal/inputlimit"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
@@ -79,17 +76,18 @@ type MeshInstallOptions struct {
 	mesh        mesh.Mesh
 	namespace   string
 	vals        map[string]any
+	env         meshEnv
 	configFlags *genericclioptions.ConfigFlags
 	genericiooptions.IOStreams
 }
 
 // NewCmdInstall creates `kubectl mesh install istio|linkerd`.
 func NewCmdInstall(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
-	return newCmdMeshInstall(streams, configFlags, false)
+	return newCmdMeshInstall(streams, configFlags, newMeshEnv(configFlags), false)
 }
 
-func newCmdMeshInstall(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags, upgrade bool) *cobra.Command {
-	o := &MeshInstallOptions{IOStreams: streams, configFlags: configFlags, upgrade: upgrade,
+func newCmdMeshInstall(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags, env meshEnv, upgrade bool) *cobra.Command {
+	o := &MeshInstallOptions{IOStreams: streams, configFlags: configFlags, env: env, upgrade: upgrade,
 		Wait: true, Timeout: 5 * time.Minute, IssuerValidity: 365 * 24 * time.Hour}
 	cmd := &cobra.Command{
 		Use:       "install istio|linkerd [flags]",
@@ -97,7 +95,7 @@ func newCmdMeshInstall(streams genericiooptions.IOStreams, configFlags *genericc
 		Long:      installLong,
 		Example:   installExample,
 		Args:      cobra.ExactArgs(1),
-		ValidArgs: meshNames(),
+		ValidArgs: env.registry.Names(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.Complete(args); err != nil {
 				return err
@@ -137,7 +135,7 @@ func newCmdMeshInstall(streams genericiooptions.IOStreams, configFlags *genericc
 
 // Complete picks the mesh and reads the values.
 func (o *MeshInstallOptions) Complete(args []string) error {
-	m, err := meshByName(args[0])
+	m, err := o.env.registry.Get(args[0])
 	if err != nil {
 		return err
 	}
@@ -161,25 +159,8 @@ func (o *MeshInstallOptions) Complete(args []string) error {
 
 // Validate checks the flags against the mesh and each other.
 func (o *MeshInstallOptions) Validate() error {
-	name := o.mesh.Name()
-	if name != "istio" && (o.Profile != "" || o.Revision != "") {
-		return fmt.Errorf("--profile and --revision are Istio flags; %s has neither", name)
-	}
-	if o.Offline {
-		if name != istio.MeshName {
-			return fmt.Errorf("--offline is an Istio flag: kubectl mesh embeds no %s charts", name)
-		}
-		for _, f := range []struct{ flag, value string }{{"--repo", o.Repo}, {"--version", o.Version}} {
-			if f.value != "" {
-				return fmt.Errorf("--offline and %s cannot be combined: --offline installs the one version embedded in kubectl mesh", f.flag)
-			}
-		}
-	}
-	if name != "linkerd" && (o.TrustAnchorsFile != "" || o.IssuerCertFile != "" || o.IssuerKeyFile != "") {
-		return fmt.Errorf("--identity-* flags are Linkerd flags; %s manages its own identity", name)
-	}
-	if (o.IssuerCertFile == "") != (o.IssuerKeyFile == "") {
-		return errors.New("--identity-issuer-certificate-file and --identity-issuer-key-file go together")
+	if err := o.mesh.ValidateInstall(o.installOptions()); err != nil {
+		return err
 	}
 	if o.Output != "" {
 		if !o.DryRun {
@@ -223,14 +204,14 @@ func (o *MeshInstallOptions) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if w, ok := o.mesh.(interface{ RenderWarning() string }); ok {
-			fmt.Fprintln(o.ErrOut, w.RenderWarning())
+		if w := o.mesh.RenderWarning(); w != "" {
+			fmt.Fprintln(o.ErrOut, w)
 		}
 		_, err = io.WriteString(o.Out, manifests)
 		return err
 	}
 
-	cluster, err := newMeshCluster(o.configFlags, o.ErrOut)
+	cluster, helm, err := o.env.connect(o.ErrOut)
 	if err != nil {
 		return err
 	}
@@ -248,7 +229,7 @@ func (o *MeshInstallOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	results, err := cluster.Helm.Apply(ctx, rels, lifecycle.Options{Wait: o.Wait, Timeout: o.Timeout, Progress: o.ErrOut})
+	results, err := helm.Apply(ctx, rels, lifecycle.Options{Wait: o.Wait, Timeout: o.Timeout, Progress: o.ErrOut})
 	printResults(o.Out, results)
 	if err != nil {
 		return err
@@ -269,40 +250,4 @@ func printResults(out io.Writer, results []lifecycle.Result) {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\n", r.Component, r.Release, r.Namespace, r.Revision, r.Action)
 	}
 	_ = w.Flush()
-}
-
-// newMeshCluster connects to the cluster of the kubeconfig flags.
-func newMeshCluster(configFlags *genericclioptions.ConfigFlags, log io.Writer) (*mesh.Cluster, error) {
-	cfg, err := configFlags.ToRESTConfig()
-	if err != nil {
-		return nil, fmt.Errorf("loading the kubeconfig: %w", err)
-	}
-	cfg = lifecycle.WithFastClient(cfg)
-	clientset, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("creating the Kubernetes client: %w", err)
-	}
-	helm, err := lifecycle.New(configFlags, log)
-	if err != nil {
-		return nil, err
-	}
-	return &mesh.Cluster{Config: cfg, Clientset: clientset, Helm: helm}, nil
-}
-
-func meshByName(name string) (mesh.Mesh, error) {
-	for _, m := range meshAdapters() {
-		if m.Name() == name {
-			return m, nil
-		}
-	}
-	return nil, fmt.Errorf("unknown mesh %q: want one of %s", name, strings.Join(meshNames(), ", "))
-}
-
-func meshNames() []string {
-	var names []string
-	for _, m := range meshAdapters() {
-		names = append(names, m.Name())
-	}
-	slices.Sort(names)
-	return names
 }

@@ -22,7 +22,10 @@ func TestInstallFlagsRefusedWithTheFlagNamed(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"install", "consul"}, `unknown mesh "consul": want one of istio, linkerd`},
+		{[]string{"install", "consul"}, `unknown mesh "consul" (allowed: istio, linkerd)`},
+		{[]string{"status", "consul"}, `unknown mesh "consul" (allowed: istio, linkerd)`},
+		{[]string{"precheck", "consul"}, `unknown mesh "consul" (allowed: istio, linkerd)`},
+		{[]string{"inject", "enable", "-n", "shop", "--mesh", "consul"}, `--mesh: unknown mesh "consul" (allowed: istio, linkerd)`},
 		{[]string{"install", "linkerd", "--profile", "demo"}, "--profile and --revision are Istio flags"},
 		{[]string{"install", "istio", "--identity-issuer-key-file", "k.pem"}, "--identity-* flags are Linkerd flags"},
 		{[]string{"install", "linkerd", "--identity-issuer-key-file", "k.pem"}, "--identity-issuer-certificate-file and --identity-issuer-key-file go together"},

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
-	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/all"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/targets"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/translate"
@@ -129,27 +129,9 @@ func (s *patternSource) detectMesh(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("no cluster to detect the mesh from (set spec.mesh or --mesh): %w", err)
 	}
-	return detectInstalledMesh(ctx, *cluster, meshAdapters())
-}
-
-// detectInstalledMesh returns the name of the only installed mesh.
-func detectInstalledMesh(ctx context.Context, c mesh.Cluster, adapters []mesh.Mesh) (string, error) {
-	var installed []string
-	for _, m := range adapters {
-		st, err := m.Status(ctx, c)
-		if err != nil {
-			return "", fmt.Errorf("detecting the mesh: reading the status of %s: %w", m.Name(), err)
-		}
-		if st.Installed {
-			installed = append(installed, m.Name())
-		}
+	m, err := all.Registry().Detect(ctx, *cluster)
+	if err != nil {
+		return "", fmt.Errorf("%w: set spec.mesh or --mesh", err)
 	}
-	switch len(installed) {
-	case 1:
-		return installed[0], nil
-	case 0:
-		return "", errors.New("no mesh is installed in the cluster: set spec.mesh or --mesh")
-	default:
-		return "", fmt.Errorf("several meshes are installed (%s): set spec.mesh or --mesh", strings.Join(installed, ", "))
-	}
+	return m.Name(), nil
 }

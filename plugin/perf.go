@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/all"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/clusterinfo"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/portforward"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/smp"
@@ -97,7 +98,7 @@ func (o *PerfRunOptions) clusterFacts(ctx context.Context) *clusterFacts {
 		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		if facts.env, err = clusterinfo.Environment(ctx, c.Clientset); err == nil {
-			facts.mesh, err = clusterinfo.Mesh(ctx, meshAdapters(), *c)
+			facts.mesh, err = clusterinfo.Mesh(ctx, all.Registry(), *c)
 		}
 	}
 	if err != nil {

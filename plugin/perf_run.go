@@ -16,6 +16,8 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/all"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/compare"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/incluster"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/load"
@@ -98,6 +100,9 @@ type PerfRunOptions struct {
 
 	spec       *load.Spec
 	thresholds []compare.Threshold
+	// meshes are those --inject accepts; injectMesh is the one it names.
+	meshes     mesh.Registry
+	injectMesh mesh.Mesh
 
 	durationSet bool
 	results     *resultsDir
@@ -107,7 +112,7 @@ type PerfRunOptions struct {
 
 // NewCmdPerfRun creates `kubectl mesh perf run`.
 func NewCmdPerfRun(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags, results *resultsDir) *cobra.Command {
-	o := &PerfRunOptions{IOStreams: streams, configFlags: configFlags, results: results}
+	o := &PerfRunOptions{IOStreams: streams, configFlags: configFlags, results: results, meshes: all.Registry()}
 	cmd := &cobra.Command{
 		Use:     "run TARGET [flags]",
 		Short:   "Run a load test against a URL or a Service and store its result",
@@ -145,7 +150,8 @@ func NewCmdPerfRun(streams genericiooptions.IOStreams, configFlags *genericcliop
 	f.StringArrayVarP(&o.Labels, "label", "l", nil, "Label key=value of the result (repeatable)")
 	f.BoolVar(&o.InCluster, "in-cluster", false, "Run the load from a Job in the target's namespace")
 	f.StringVar(&o.Image, "image", incluster.DefaultImage, "fortio image of the in-cluster Job")
-	f.StringVar(&o.Inject, "inject", "", "Mesh the in-cluster load generator: istio or linkerd")
+	f.StringVar(&o.Inject, "inject", "", "Mesh the in-cluster load generator: "+strings.Join(o.meshes.Names(), " or "))
+	_ = cmd.RegisterFlagCompletionFunc("inject", cobra.FixedCompletions(o.meshes.Names(), cobra.ShellCompDirectiveNoFileComp))
 	f.BoolVar(&o.KeepJob, "keep-job", false, "Leave the in-cluster Job and its pod in place")
 	f.StringVar(&o.ABTarget, "ab", "", "Also run the same load against this unmeshed TARGET and report the mesh's overhead")
 	f.StringVar(&o.ABNamespace, "ab-namespace", "", "Namespace of a svc/ --ab target (default -n)")
@@ -201,13 +207,13 @@ func (o *PerfRunOptions) Complete(args []string) error {
 			return fmt.Errorf("--name: %w", err)
 		}
 	}
-	switch o.Inject {
-	case "", "istio", "linkerd":
-	default:
-		return fmt.Errorf("--inject must be istio or linkerd, got %q", o.Inject)
-	}
-	if o.Inject != "" && !o.InCluster {
-		return errors.New("--inject applies to the in-cluster load generator: add --in-cluster")
+	if o.Inject != "" {
+		if !o.InCluster {
+			return errors.New("--inject applies to the in-cluster load generator: add --in-cluster")
+		}
+		if o.injectMesh, err = o.meshes.Get(o.Inject); err != nil {
+			return fmt.Errorf("--inject: %w", err)
+		}
 	}
 	if o.MaxRegression != "" {
 		if o.thresholds, err = compare.ParseThresholds(o.MaxRegression); err != nil {
@@ -397,9 +403,11 @@ func (o *PerfRunOptions) runInCluster(ctx context.Context, spec *load.Spec, targ
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	res, _, err := incluster.Run(ctx, facts.client, spec, incluster.Options{
-		Namespace: namespace, Image: o.Image, Inject: o.Inject, KeepJob: o.KeepJob, Log: o.ErrOut,
-	})
+	opts := incluster.Options{Namespace: namespace, Image: o.Image, KeepJob: o.KeepJob, Log: o.ErrOut}
+	if o.injectMesh != nil {
+		opts.PodLabels, opts.PodAnnotations = o.injectMesh.JobPodMarks()
+	}
+	res, _, err := incluster.Run(ctx, facts.client, spec, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -116,6 +116,7 @@ func TestPerfRunBadInput(t *testing.T) {
 		"unreachable":       {[]string{closed, "-t", "1s"}, "target " + closed + ": unreachable: dial tcp"},
 		"open loop no rate": {[]string{url, "--qps", "0", "--loop", "open"}, "--loop=open needs a rate"},
 		"inject local":      {[]string{url, "--inject", "istio"}, "--inject applies to the in-cluster load generator: add --in-cluster"},
+		"inject unknown":    {[]string{url, "--in-cluster", "--inject", "consul"}, `--inject: unknown mesh "consul" (allowed: istio, linkerd)`},
 		"bad regression":    {[]string{url, "--compare-to", "x", "--max-regression", "p98=1%"}, `--max-regression "p98=1%": unknown metric p98`},
 		"bad label":         {[]string{url, "-l", "novalue"}, `--label "novalue": want key=value`},
 		"no such baseline":  {[]string{url, "-t", "1s", "--compare-to", "nope"}, `"nope"`},

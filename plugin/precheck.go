@@ -14,6 +14,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/all"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/precheck"
 )
 
@@ -68,6 +70,7 @@ type PrecheckOptions struct {
 	Meshes []string
 
 	namespace   string
+	registry    mesh.Registry
 	configFlags *genericclioptions.ConfigFlags
 	// newClients is replaced in tests.
 	newClients func() (kubernetes.Interface, discovery.DiscoveryInterface, error)
@@ -76,13 +79,13 @@ type PrecheckOptions struct {
 
 // NewCmdPrecheck returns `kubectl mesh precheck`.
 func NewCmdPrecheck(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
-	o := &PrecheckOptions{IOStreams: streams, configFlags: configFlags, Output: "table"}
+	o := &PrecheckOptions{IOStreams: streams, configFlags: configFlags, registry: all.Registry(), Output: "table"}
 	cmd := &cobra.Command{
 		Use:       "precheck [istio|linkerd] [-o table|json|yaml]",
 		Short:     "Check that the cluster is ready for installing Istio or Linkerd",
 		Long:      precheckLong,
 		Example:   precheckExample,
-		ValidArgs: []string{precheck.Istio, precheck.Linkerd},
+		ValidArgs: o.registry.Names(),
 		Args:      cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Complete(args)
@@ -102,7 +105,7 @@ func NewCmdPrecheck(streams genericiooptions.IOStreams, configFlags *genericclio
 func (o *PrecheckOptions) Complete(args []string) {
 	o.Meshes = args
 	if len(o.Meshes) == 0 {
-		o.Meshes = []string{precheck.Istio, precheck.Linkerd}
+		o.Meshes = o.registry.Names()
 	}
 	if o.configFlags != nil && o.configFlags.Namespace != nil {
 		o.namespace = *o.configFlags.Namespace
@@ -128,8 +131,8 @@ func (o *PrecheckOptions) Complete(args []string) {
 // Validate checks the arguments and flags.
 func (o *PrecheckOptions) Validate() error {
 	for _, m := range o.Meshes {
-		if m != precheck.Istio && m != precheck.Linkerd {
-			return fmt.Errorf("unknown mesh %q: use istio or linkerd, or nothing for both", m)
+		if _, err := o.registry.Get(m); err != nil {
+			return err
 		}
 	}
 	if len(o.Meshes) == 2 && o.Meshes[0] == o.Meshes[1] {

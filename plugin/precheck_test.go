@@ -23,6 +23,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/all"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/precheck"
 )
 
@@ -65,6 +66,7 @@ func runPrecheck(t *testing.T, f *precheckFakeClients, namespace string, args ..
 	o := &PrecheckOptions{
 		IOStreams:   genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
 		configFlags: configFlags,
+		registry:    all.Registry(),
 		Output:      "table",
 		newClients:  f.clients,
 	}
@@ -236,7 +238,7 @@ func TestPrecheckValidation(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"consul"}, `unknown mesh "consul": use istio or linkerd`},
+		{[]string{"consul"}, `unknown mesh "consul" (allowed: istio, linkerd)`},
 		{[]string{"istio", "istio"}, `mesh "istio" given twice`},
 		{[]string{"istio", "-o", "wide"}, `--output: unsupported format "wide"`},
 	} {

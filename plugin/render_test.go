@@ -1,9 +1,7 @@
 package plugin
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,9 +11,6 @@ import (
 	"testing"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-
-	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
-	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
 )
 
 const canaryPattern = `apiVersion: kubectl-mesh.io/v1alpha1
@@ -203,48 +198,5 @@ func TestDiffExitCodes(t *testing.T) {
 	_, _, err := runRootStdin(t, "", "diff")
 	if ExitCode(err) != diffExitError {
 		t.Errorf("diff without -f: exit %d, want %d as kubectl diff exits on errors", ExitCode(err), diffExitError)
-	}
-}
-
-// fakeMesh is an adapter whose status says whether it is installed.
-type fakeMesh struct {
-	name      string
-	installed bool
-	err       error
-}
-
-func (f fakeMesh) Name() string { return f.name }
-func (f fakeMesh) Plan(context.Context, mesh.InstallOptions) ([]lifecycle.Release, error) {
-	return nil, nil
-}
-func (f fakeMesh) Status(context.Context, mesh.Cluster) (*mesh.Status, error) {
-	return &mesh.Status{Mesh: f.name, Installed: f.installed}, f.err
-}
-
-func TestDetectInstalledMesh(t *testing.T) {
-	tests := []struct {
-		name    string
-		meshes  []mesh.Mesh
-		want    string
-		wantErr string
-	}{
-		{"only linkerd", []mesh.Mesh{fakeMesh{name: "istio"}, fakeMesh{name: "linkerd", installed: true}}, "linkerd", ""},
-		{"none", []mesh.Mesh{fakeMesh{name: "istio"}, fakeMesh{name: "linkerd"}}, "", "no mesh is installed in the cluster: set spec.mesh or --mesh"},
-		{"both", []mesh.Mesh{fakeMesh{name: "istio", installed: true}, fakeMesh{name: "linkerd", installed: true}}, "", "several meshes are installed (istio, linkerd): set spec.mesh or --mesh"},
-		{"status fails", []mesh.Mesh{fakeMesh{name: "istio", err: errors.New("forbidden")}}, "", "reading the status of istio: forbidden"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := detectInstalledMesh(context.Background(), mesh.Cluster{}, tt.meshes)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Fatalf("detectInstalledMesh() = %q, %v, want %q", got, err, tt.want)
-			}
-		})
 	}
 }

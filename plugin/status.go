@@ -28,14 +28,18 @@ const statusExample = `  # Every mesh found in the cluster
 type MeshStatusOptions struct {
 	Output string
 
-	meshes      []mesh.Mesh
-	configFlags *genericclioptions.ConfigFlags
+	meshes []mesh.Mesh
+	env    meshEnv
 	genericiooptions.IOStreams
 }
 
 // NewCmdStatus creates `kubectl mesh status [istio|linkerd]`.
 func NewCmdStatus(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
-	o := &MeshStatusOptions{IOStreams: streams, configFlags: configFlags}
+	return newCmdStatus(streams, newMeshEnv(configFlags))
+}
+
+func newCmdStatus(streams genericiooptions.IOStreams, env meshEnv) *cobra.Command {
+	o := &MeshStatusOptions{IOStreams: streams, env: env}
 	cmd := &cobra.Command{
 		Use:   "status [istio|linkerd] [flags]",
 		Short: "Show the installed meshes: versions, revisions, readiness, proxies and certificates",
@@ -45,9 +49,12 @@ from its control plane's is skewed), and for Linkerd the trust anchor's and
 issuer's expiry (warned about within 60 days, as linkerd check does).`,
 		Example:   statusExample,
 		Args:      cobra.MaximumNArgs(1),
-		ValidArgs: meshNames(),
+		ValidArgs: env.registry.Names(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.Complete(args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
 				return err
 			}
 			return o.Run(cmd.Context())
@@ -57,23 +64,26 @@ issuer's expiry (warned about within 60 days, as linkerd check does).`,
 	return cmd
 }
 
-// Complete picks the meshes to show and checks the output format.
+// Complete picks the meshes to show.
 func (o *MeshStatusOptions) Complete(args []string) error {
-	if o.Output != "" {
-		if err := validateOutputFormat(o.Output, "json", "yaml"); err != nil {
-			return err
-		}
-	}
 	if len(args) == 1 {
-		m, err := meshByName(args[0])
+		m, err := o.env.registry.Get(args[0])
 		if err != nil {
 			return err
 		}
 		o.meshes = []mesh.Mesh{m}
 		return nil
 	}
-	o.meshes = meshAdapters()
+	o.meshes = o.env.registry
 	return nil
+}
+
+// Validate checks the output format.
+func (o *MeshStatusOptions) Validate() error {
+	if o.Output == "" {
+		return nil
+	}
+	return validateOutputFormat(o.Output, "json", "yaml")
 }
 
 // Run reads each mesh's status and prints it.
@@ -81,7 +91,7 @@ func (o *MeshStatusOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	cluster, err := newMeshCluster(o.configFlags, io.Discard)
+	cluster, _, err := o.env.connect(io.Discard)
 	if err != nil {
 		return err
 	}

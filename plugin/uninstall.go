@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -12,8 +11,6 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
-	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/istio"
-	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/linkerd"
 )
 
 const uninstallLong = `Uninstall a mesh's Helm releases, gateways and control plane first.
@@ -45,35 +42,32 @@ type MeshUninstallOptions struct {
 	Timeout  time.Duration
 
 	mesh        mesh.Mesh
-	namespace   string
+	opts        mesh.UninstallOptions
+	env         meshEnv
 	configFlags *genericclioptions.ConfigFlags
 	genericiooptions.IOStreams
 }
 
 // NewCmdUninstall creates `kubectl mesh uninstall istio|linkerd`.
 func NewCmdUninstall(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
-	o := &MeshUninstallOptions{IOStreams: streams, configFlags: configFlags, Timeout: 5 * time.Minute}
+	return newCmdUninstall(streams, configFlags, newMeshEnv(configFlags))
+}
+
+func newCmdUninstall(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags, env meshEnv) *cobra.Command {
+	o := &MeshUninstallOptions{IOStreams: streams, configFlags: configFlags, env: env, Timeout: 5 * time.Minute}
 	cmd := &cobra.Command{
 		Use:       "uninstall istio|linkerd [flags]",
 		Short:     "Uninstall Istio or Linkerd",
 		Long:      uninstallLong,
 		Example:   uninstallExample,
 		Args:      cobra.ExactArgs(1),
-		ValidArgs: meshNames(),
+		ValidArgs: env.registry.Names(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := meshByName(args[0])
-			if err != nil {
+			if err := o.Complete(args); err != nil {
 				return err
 			}
-			o.mesh = m
-			if configFlags != nil && configFlags.Namespace != nil {
-				o.namespace = *configFlags.Namespace
-			}
-			if o.Revision != "" && m.Name() != "istio" {
-				return fmt.Errorf("--revision is an Istio flag; %s has one control plane", m.Name())
-			}
-			if o.Timeout <= 0 {
-				return fmt.Errorf("--timeout: %s is not a positive duration", o.Timeout)
+			if err := o.Validate(); err != nil {
+				return err
 			}
 			return o.Run(cmd.Context())
 		},
@@ -86,19 +80,46 @@ func NewCmdUninstall(streams genericiooptions.IOStreams, configFlags *genericcli
 	return cmd
 }
 
-// uninstallStep is one release to remove, whichever adapter planned it.
-type uninstallStep struct{ name, namespace, component string }
+// Complete picks the mesh and gathers what the adapter is asked for.
+func (o *MeshUninstallOptions) Complete(args []string) error {
+	m, err := o.env.registry.Get(args[0])
+	if err != nil {
+		return err
+	}
+	o.mesh = m
+	o.opts = mesh.UninstallOptions{Revision: o.Revision, Purge: o.Purge, Timeout: o.Timeout,
+		Warn: func(msg string) { fmt.Fprintln(o.ErrOut, "warning: "+msg) }}
+	if o.configFlags != nil && o.configFlags.Namespace != nil {
+		o.opts.Namespace = *o.configFlags.Namespace
+	}
+	return nil
+}
+
+// Validate checks the flags against the mesh.
+func (o *MeshUninstallOptions) Validate() error {
+	if err := o.mesh.ValidateUninstall(o.opts); err != nil {
+		return err
+	}
+	if o.Timeout <= 0 {
+		return fmt.Errorf("--timeout: %s is not a positive duration", o.Timeout)
+	}
+	return nil
+}
 
 // Run checks what still uses the mesh, then uninstalls its releases.
 func (o *MeshUninstallOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	cluster, err := newMeshCluster(o.configFlags, o.ErrOut)
+	cluster, helm, err := o.env.connect(o.ErrOut)
 	if err != nil {
 		return err
 	}
-	inUse, plan, err := o.plan(ctx, cluster)
+	inUse, err := o.mesh.InUse(ctx, *cluster, o.opts)
+	if err != nil {
+		return err
+	}
+	plan, err := o.mesh.UninstallPlan(ctx, *cluster, o.opts)
 	if err != nil {
 		return err
 	}
@@ -110,63 +131,25 @@ func (o *MeshUninstallOptions) Run(ctx context.Context) error {
 		return fmt.Errorf("%s is still in use: %s; move them off the mesh first, or pass --force", o.mesh.Name(), summarize(inUse, 5))
 	}
 	for _, r := range plan {
-		existed, err := cluster.Helm.Uninstall(ctx, r.name, r.namespace, o.Timeout)
+		existed, err := helm.Uninstall(ctx, r.Name, r.Namespace, o.Timeout)
 		if err != nil {
-			return fmt.Errorf("uninstalling %s: %w", r.name, err)
+			return fmt.Errorf("uninstalling %s: %w", r.Name, err)
 		}
 		if existed {
-			fmt.Fprintf(o.Out, "release %q uninstalled from %s (%s)\n", r.name, r.namespace, r.component)
+			fmt.Fprintf(o.Out, "release %q uninstalled from %s (%s)\n", r.Name, r.Namespace, r.Component)
 		}
 	}
-	if o.Purge && o.mesh.Name() == "istio" {
-		warn := func(msg string) { fmt.Fprintln(o.ErrOut, "warning: "+msg) }
-		crds, err := istio.PurgeCRDs(ctx, *cluster, o.Timeout, warn)
-		if err != nil {
-			return fmt.Errorf("purging Istio's CRDs: %w", err)
-		}
-		if len(crds) > 0 {
-			fmt.Fprintf(o.Out, "deleted %d Istio CRDs and every resource of them\n", len(crds))
-		}
+	if !o.Purge {
+		return nil
+	}
+	done, err := o.mesh.Purge(ctx, *cluster, o.opts)
+	if err != nil {
+		return err
+	}
+	if done != "" {
+		fmt.Fprintln(o.Out, done)
 	}
 	return nil
-}
-
-// plan asks the adapter what uses the mesh and which releases to remove.
-func (o *MeshUninstallOptions) plan(ctx context.Context, c *mesh.Cluster) (inUse []string, plan []uninstallStep, err error) {
-	switch m := o.mesh.(type) {
-	case *istio.Istio:
-		usage, err := istio.InUse(ctx, *c, o.Revision)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, ns := range usage.Namespaces {
-			inUse = append(inUse, "namespace "+ns)
-		}
-		for _, pod := range usage.Pods {
-			inUse = append(inUse, "pod "+pod)
-		}
-		refs, err := istio.UninstallPlan(ctx, *c, o.Revision, o.Purge)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, r := range refs {
-			plan = append(plan, uninstallStep{r.Name, r.Namespace, r.Component})
-		}
-	case *linkerd.Linkerd:
-		if inUse, err = m.InUse(ctx, c, o.namespace); err != nil {
-			return nil, nil, err
-		}
-		rels, err := m.UninstallPlan(ctx, c, o.namespace, o.Purge)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, r := range rels {
-			plan = append(plan, uninstallStep{r.Name, r.Namespace, r.Component})
-		}
-	default:
-		return nil, nil, errors.New("uninstalling " + o.mesh.Name() + " is not supported")
-	}
-	return inUse, plan, nil
 }
 
 // summarize lists up to n items and counts the rest.

@@ -35,5 +35,5 @@ const upgradeExample = `  # In place, to the default release from Istio's Helm r
 
 // NewCmdUpgrade creates `kubectl mesh upgrade istio|linkerd`.
 func NewCmdUpgrade(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
-	return newCmdMeshInstall(streams, configFlags, true)
+	return newCmdMeshInstall(streams, configFlags, newMeshEnv(configFlags), true)
 }

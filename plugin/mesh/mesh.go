@@ -1,13 +1,16 @@
-// Package mesh is the contract between the lifecycle commands and the
-// service meshes they manage (DESIGN.md: plugin/* -> plugin/mesh). An
-// adapter knows a mesh's charts, profiles, values and health; the commands
-// and plugin/lifecycle do the Helm work, the same for every mesh.
+// Package mesh is the contract between the commands and the service meshes
+// they manage. An adapter knows every fact of its mesh: charts, profiles,
+// values and health, injection marks and proxies, detection, what uses it
+// and what an uninstall removes; the commands and plugin/lifecycle do the
+// Helm and Kubernetes work, the same for every mesh. Adding a mesh is an
+// adapter package and a line in plugin/mesh/all.
 package mesh
 
 import (
 	"context"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
@@ -15,19 +18,100 @@ import (
 )
 
 // Mesh is implemented by each adapter (plugin/mesh/istio, plugin/mesh/linkerd).
+// Commands know a mesh only through it, name no adapter type and hold no
+// list of meshes (plugin/mesh/all builds the Registry); only Istio's own
+// commands (revision tags, istioctl's) call its package directly.
 type Mesh interface {
 	// Name is how users name the mesh: "istio", "linkerd".
 	Name() string
+	// ValidateInstall refuses the install and upgrade flags the mesh has no
+	// use for, naming the flag (--profile for Linkerd, --identity-* for Istio).
+	ValidateInstall(opts InstallOptions) error
 	// Plan returns the Helm releases that install or upgrade the mesh as
 	// opts ask, in the order they must be applied (CRDs and base first).
 	// It reads nothing from the cluster, so --dry-run works without one;
 	// errors name the flag at fault (unknown profile, version, bad values).
 	Plan(ctx context.Context, opts InstallOptions) ([]lifecycle.Release, error)
+	// RenderWarning is printed on stderr before the manifests of a
+	// --dry-run ("" for none): Linkerd's hold the issuer's private key.
+	RenderWarning() string
 	// Status reads the installed mesh from the cluster: control plane
 	// components and their readiness, versions and revisions, data-plane
 	// proxies and their version skew, and mesh-specific facts (Linkerd's
 	// certificate expiry). Installed is false when nothing is found.
 	Status(ctx context.Context, c Cluster) (*Status, error)
+	// Detect reports whether the mesh's control plane runs in the cluster,
+	// reading less than Status: commands pick the mesh with it when the
+	// user names none.
+	Detect(ctx context.Context, c Cluster) (bool, error)
+
+	Injector
+	Uninstaller
+}
+
+// Injector is how a mesh enrols namespaces for proxy injection.
+type Injector interface {
+	// ValidateInjection refuses a revision the mesh cannot inject, naming
+	// --revision; "" is always valid.
+	ValidateInjection(revision string) error
+	// InjectionMarks are the namespace labels and annotations that enable
+	// injection (enable) or stop it: a value sets a key, nil removes it.
+	InjectionMarks(enable bool, revision string) Marks
+	// MissingInjector describes the injector webhook that would inject
+	// pods for revision when none is installed ("" when one is), so that
+	// enabling a namespace can warn that nothing gets injected yet.
+	MissingInjector(ctx context.Context, c Cluster, revision string) (string, error)
+	// HasProxy reports whether the pod runs the mesh's proxy, as a
+	// container or a native sidecar.
+	HasProxy(pod *corev1.Pod) bool
+	// JobPodMarks are the pod labels and annotations that mesh a Job's pod
+	// (kubectl mesh perf's load generator): the proxy is a native sidecar,
+	// ready before the job's container starts and stopped once it exits,
+	// or the Job would never complete.
+	JobPodMarks() (labels, annotations map[string]string)
+}
+
+// Uninstaller is what kubectl mesh uninstall asks of a mesh.
+type Uninstaller interface {
+	// ValidateUninstall refuses the uninstall flags the mesh has no use
+	// for, naming the flag.
+	ValidateUninstall(opts UninstallOptions) error
+	// InUse lists what would lose its control plane ("namespace shop",
+	// "pod shop/web-1 runs linkerd-proxy"): uninstall refuses without --force.
+	InUse(ctx context.Context, c Cluster, opts UninstallOptions) ([]string, error)
+	// UninstallPlan returns the installed releases to remove, dependents
+	// first; empty when nothing is installed, so a second run is harmless.
+	UninstallPlan(ctx context.Context, c Cluster, opts UninstallOptions) ([]lifecycle.Release, error)
+	// Purge removes, after the releases and with --purge only, what they
+	// leave behind (Istio's CRDs, kept by its base chart). It returns a line
+	// for the user ("" when nothing was left).
+	Purge(ctx context.Context, c Cluster, opts UninstallOptions) (string, error)
+}
+
+// UninstallOptions are what uninstall was asked for.
+type UninstallOptions struct {
+	// Revision of the control plane to remove (Istio); empty means default.
+	Revision string
+	// Namespace of the control plane; empty means the mesh's default.
+	Namespace string
+	// Purge removes the CRDs, and with them every mesh resource.
+	Purge bool
+	// Timeout bounds each wait for deletions.
+	Timeout time.Duration
+	// Warn receives warnings, one line each, without a "warning: " prefix;
+	// nil discards them.
+	Warn func(msg string)
+}
+
+// Marks are namespace labels and annotations to set (a value) or remove (nil).
+type Marks struct {
+	Labels, Annotations map[string]*string
+}
+
+// Enabled is the value most meshes' injection marks take.
+func Enabled() *string {
+	v := "enabled"
+	return &v
 }
 
 // InstallOptions are what install and upgrade were asked for.

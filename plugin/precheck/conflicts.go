@@ -11,6 +11,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/istio"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/linkerd"
 )
 
 // Labels and annotations that tell who installed a control plane.
@@ -33,10 +36,10 @@ type controlPlane struct {
 
 func controlPlaneOf(mesh string) controlPlane {
 	if mesh == Linkerd {
-		return controlPlane{title: "Linkerd", selector: "linkerd.io/control-plane-component=destination", groupSuffix: "linkerd.io",
+		return controlPlane{title: "Linkerd", selector: linkerd.DestinationSelector, groupSuffix: "linkerd.io",
 			removal: "keep upgrading it with linkerd upgrade, or remove it first: linkerd uninstall | kubectl delete -f -"}
 	}
-	return controlPlane{title: "Istio", selector: "app=istiod", groupSuffix: "istio.io",
+	return controlPlane{title: "Istio", selector: istio.IstiodSelector, groupSuffix: "istio.io",
 		removal: "keep upgrading it with istioctl, or remove it first: istioctl uninstall --purge"}
 }
 

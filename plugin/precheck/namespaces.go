@@ -8,12 +8,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-)
 
-// Istio's injection labels.
-const (
-	istioInjectionLabel = "istio-injection"
-	istioRevLabel       = "istio.io/rev"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/istio"
 )
 
 func checkNamespaces(ctx context.Context, clientset kubernetes.Interface, s meshSpec, namespace string) []Result {
@@ -39,15 +35,15 @@ func checkIstioNamespace(ctx context.Context, clientset kubernetes.Interface, na
 		return incomplete(r, fmt.Errorf("reading namespace %s: %w", namespace, err))
 	}
 	var labels []string
-	for _, k := range []string{istioInjectionLabel, istioRevLabel} {
-		if v, ok := ns.Labels[k]; ok && (k != istioInjectionLabel || v == "enabled") {
+	for _, k := range []string{istio.InjectLabel, istio.RevLabel} {
+		if v, ok := ns.Labels[k]; ok && (k != istio.InjectLabel || v == "enabled") {
 			labels = append(labels, k+"="+v)
 		}
 	}
 	if len(labels) > 0 {
 		r.Status = StatusWarning
 		r.Message = fmt.Sprintf("%s is labelled %s: the control plane's own pods would be injected", namespace, strings.Join(labels, ", "))
-		r.Hint = fmt.Sprintf("kubectl label namespace %s %s- %s-", namespace, istioInjectionLabel, istioRevLabel)
+		r.Hint = fmt.Sprintf("kubectl label namespace %s %s- %s-", namespace, istio.InjectLabel, istio.RevLabel)
 		return r
 	}
 	r.Status, r.Message = StatusOK, namespace+" exists"
@@ -58,7 +54,7 @@ func checkIstioNamespace(ctx context.Context, clientset kubernetes.Interface, na
 // (istioctl analyze IST0123): which one wins is not what users expect.
 func checkIstioInjectionLabels(ctx context.Context, clientset kubernetes.Interface) Result {
 	r := Result{Category: CategoryNamespaces, Name: "no namespace has both istio-injection and istio.io/rev"}
-	list, err := clientset.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: istioInjectionLabel + "," + istioRevLabel})
+	list, err := clientset.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: istio.InjectLabel + "," + istio.RevLabel})
 	switch {
 	case apierrors.IsForbidden(err):
 		r.Status, r.Message = StatusWarning, "cannot list namespaces: "+err.Error()

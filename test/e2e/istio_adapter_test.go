@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -149,18 +151,16 @@ func TestIstioAdapter(t *testing.T) {
 	})
 
 	t.Run("injection labels", func(t *testing.T) {
-		if err := istio.EnableInjection(ctx, c, istioAdapterAppNS, "no-such-rev"); err == nil || !strings.Contains(err.Error(), "--revision") {
-			t.Errorf("enabling a missing revision: %v, want an error naming --revision", err)
+		if missing, err := adapter.MissingInjector(ctx, c, "no-such-rev"); err != nil || !strings.Contains(missing, "no-such-rev") {
+			t.Errorf("injector of a missing revision: %q, %v, want it named missing", missing, err)
 		}
-		if err := istio.EnableInjection(ctx, c, istioAdapterAppNS, istioAdapterTag); err != nil {
-			t.Fatal(err)
+		if missing, err := adapter.MissingInjector(ctx, c, istioAdapterTag); err != nil || missing != "" {
+			t.Errorf("injector of tag %s: %q, %v, want it found", istioAdapterTag, missing, err)
 		}
+		istioAdapterMark(t, kube, istioAdapterAppNS, adapter.InjectionMarks(true, istioAdapterTag))
 		labels := istioAdapterNamespaceLabels(t, kube, istioAdapterAppNS)
 		if labels["istio.io/rev"] != istioAdapterTag || labels["istio-injection"] != "" {
 			t.Errorf("labels %v, want istio.io/rev=%s alone", labels, istioAdapterTag)
-		}
-		if err := istio.EnableInjection(ctx, c, "istio-e2e-missing", istioAdapterTag); err == nil || !strings.Contains(err.Error(), "istio-e2e-missing") {
-			t.Errorf("missing namespace: %v", err)
 		}
 	})
 
@@ -194,9 +194,7 @@ func TestIstioAdapter(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), istioAdapterAppNS) {
 			t.Fatalf("removing a used tag: %v, want a refusal naming %s", err, istioAdapterAppNS)
 		}
-		if err := istio.DisableInjection(ctx, c, istioAdapterAppNS); err != nil {
-			t.Fatal(err)
-		}
+		istioAdapterMark(t, kube, istioAdapterAppNS, adapter.InjectionMarks(false, ""))
 		if labels := istioAdapterNamespaceLabels(t, kube, istioAdapterAppNS); labels["istio.io/rev"] != "" || labels["istio-injection"] != "" {
 			t.Errorf("labels after disable %v", labels)
 		}
@@ -331,6 +329,23 @@ func istioAdapterNamespaceLabels(t *testing.T, kube kubernetes.Interface, name s
 		t.Fatal(err)
 	}
 	return ns.Labels
+}
+
+// istioAdapterMark patches the namespace's marks as kubectl mesh inject does.
+func istioAdapterMark(t *testing.T, kube kubernetes.Interface, name string, marks mesh.Marks) {
+	t.Helper()
+	ns, err := kube.CoreV1().Namespaces().Get(t.Context(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels, _ := marks.Patch(ns)
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": labels}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kube.CoreV1().Namespaces().Patch(t.Context(), name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // istioAdapterProxyPod creates a pod shaped like an injected one.

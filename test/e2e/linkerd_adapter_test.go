@@ -152,7 +152,7 @@ func TestLinkerdAdapter(t *testing.T) {
 	t.Cleanup(func() {
 		_ = kube.CoreV1().Namespaces().Delete(context.Background(), injected.Name, metav1.DeleteOptions{})
 	})
-	inUse, err := l.InUse(ctx, cl, linkerdE2ENamespace)
+	inUse, err := l.InUse(ctx, *cl, mesh.UninstallOptions{Namespace: linkerdE2ENamespace})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestLinkerdAdapter(t *testing.T) {
 	}
 
 	for _, purge := range []bool{false, true} {
-		plan, err := l.UninstallPlan(ctx, cl, linkerdE2ENamespace, purge)
+		plan, err := l.UninstallPlan(ctx, *cl, mesh.UninstallOptions{Namespace: linkerdE2ENamespace, Purge: purge})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,76 +2,69 @@ package istio
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
 )
 
-// EnableInjection labels namespace for sidecar injection: an empty or
-// "default" revision sets istio-injection=enabled, any other revision or tag
-// sets istio.io/rev=<revision>. The other label is removed: a namespace with
-// both is ambiguous (IST0123) and istio-injection wins.
-func EnableInjection(ctx context.Context, c mesh.Cluster, namespace, revision string) error {
-	if _, err := c.Clientset.CoreV1().Namespaces().Get(ctx, namespace, metav1.GetOptions{}); err != nil {
-		if apierrors.IsNotFound(err) {
-			return fmt.Errorf("-n %s: namespace not found", namespace)
+// ValidateInjection accepts every revision or tag name.
+func (*Istio) ValidateInjection(string) error { return nil }
+
+// InjectionMarks labels istio-injection=enabled, or istio.io/rev=REVISION
+// for a revision or tag, and removes the other label: a namespace with both
+// is ambiguous (IST0123) and istio-injection wins. Disabling removes both.
+func (*Istio) InjectionMarks(enable bool, revision string) mesh.Marks {
+	labels := map[string]*string{InjectLabel: nil, RevLabel: nil}
+	switch {
+	case enable && revision != "":
+		labels[RevLabel] = &revision
+	case enable:
+		labels[InjectLabel] = mesh.Enabled()
+	}
+	return mesh.Marks{Labels: labels}
+}
+
+// MissingInjector looks for the sidecar injector webhook of the revision or
+// tag (istio-sidecar-injector for the default revision).
+func (*Istio) MissingInjector(ctx context.Context, c mesh.Cluster, revision string) (string, error) {
+	hooks, err := c.Clientset.AdmissionregistrationV1().MutatingWebhookConfigurations().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return "", fmt.Errorf("listing mutating webhooks: %w", err)
+	}
+	want := revisionOrDefault(revision)
+	for _, h := range hooks.Items {
+		if h.Labels[RevLabel] == want || h.Labels[labelTag] == want || (revision == "" && h.Name == "istio-sidecar-injector") {
+			return "", nil
 		}
-		return fmt.Errorf("reading namespace %s: %w", namespace, err)
 	}
-	labels := map[string]any{}
-	if revision == "" || revision == DefaultRevision {
-		labels[labelInjection], labels[labelRev] = "enabled", nil
-	} else {
-		if err := checkInjector(ctx, c, revision); err != nil {
-			return err
-		}
-		labels[labelRev], labels[labelInjection] = revision, nil
-	}
-	return patchNamespaceLabels(ctx, c, namespace, labels)
+	return fmt.Sprintf("Istio revision or tag %q", want), nil
 }
 
-// DisableInjection removes both injection labels; running pods keep their
-// proxies until they restart.
-func DisableInjection(ctx context.Context, c mesh.Cluster, namespace string) error {
-	return patchNamespaceLabels(ctx, c, namespace, map[string]any{labelInjection: nil, labelRev: nil})
+// HasProxy reports an istio-proxy container or native sidecar, or the
+// injector's status annotation.
+func (*Istio) HasProxy(pod *corev1.Pod) bool {
+	_, _, ok := proxyOf(pod)
+	return ok
 }
 
-// checkInjector refuses a revision or tag that has no injector webhook:
-// pods in the namespace would silently start without proxies.
-func checkInjector(ctx context.Context, c mesh.Cluster, revision string) error {
-	whs, err := revisionWebhooks(ctx, c.Clientset, revision)
-	if err != nil {
-		return err
+// JobPodMarks ask for a native sidecar, which takes precedence over
+// istiod's ENABLE_NATIVE_SIDECARS, and hold the job until it is ready.
+func (*Istio) JobPodMarks() (labels, annotations map[string]string) {
+	return map[string]string{"sidecar.istio.io/inject": "true"}, map[string]string{
+		"sidecar.istio.io/nativeSidecar": "true",
+		"proxy.istio.io/config":          `{ "holdApplicationUntilProxyStarts": true }`,
 	}
-	if len(whs) > 0 {
-		return nil
-	}
-	tags, err := c.Clientset.AdmissionregistrationV1().MutatingWebhookConfigurations().List(ctx, metav1.ListOptions{LabelSelector: labelTag + "=" + revision})
-	if err != nil {
-		return fmt.Errorf("reading revision tag %q: %w", revision, err)
-	}
-	if len(tags.Items) == 0 {
-		return fmt.Errorf("--revision %s: no such Istio revision or tag is installed (kubectl mesh status lists them)", revision)
-	}
-	return nil
 }
 
-func patchNamespaceLabels(ctx context.Context, c mesh.Cluster, namespace string, labels map[string]any) error {
-	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": labels}})
+// Detect looks for istiod Deployments in every namespace, whoever
+// installed them.
+func (*Istio) Detect(ctx context.Context, c mesh.Cluster) (bool, error) {
+	list, err := c.Clientset.AppsV1().Deployments("").List(ctx, metav1.ListOptions{LabelSelector: IstiodSelector, Limit: 1})
 	if err != nil {
-		return fmt.Errorf("labelling namespace %s: %w", namespace, err)
+		return false, fmt.Errorf("listing istiod Deployments: %w", err)
 	}
-	_, err = c.Clientset.CoreV1().Namespaces().Patch(ctx, namespace, types.MergePatchType, patch, metav1.PatchOptions{})
-	if apierrors.IsNotFound(err) {
-		return fmt.Errorf("-n %s: namespace not found", namespace)
-	}
-	if err != nil {
-		return fmt.Errorf("labelling namespace %s: %w", namespace, err)
-	}
-	return nil
+	return len(list.Items) > 0, nil
 }

@@ -29,10 +29,15 @@ const (
 	LabelComponent = "kubectl-mesh.io/component"
 	LabelRevision  = "kubectl-mesh.io/revision"
 
-	// Istio's own labels.
-	labelRev       = "istio.io/rev"
+	// InjectLabel=enabled enrols a namespace with the default revision
+	// (or the one the "default" tag points at).
+	InjectLabel = "istio-injection"
+	// RevLabel=REVISION enrols a namespace with a revision or tag.
+	RevLabel = "istio.io/rev"
+	// IstiodSelector finds istiod Deployments, whoever installed them.
+	IstiodSelector = "app=istiod"
+
 	labelTag       = "istio.io/tag"
-	labelInjection = "istio-injection"
 	annSidecar     = "sidecar.istio.io/status"
 	proxyContainer = "istio-proxy"
 )

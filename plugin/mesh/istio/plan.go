@@ -54,6 +54,25 @@ func profileNamed(name string) (profile, error) {
 	return profile{}, fmt.Errorf("--profile %q: unknown Istio profile, use one of %s", name, strings.Join(Profiles(), ", "))
 }
 
+// ValidateInstall refuses Linkerd's identity flags, and --offline with a
+// repository or version: the embedded charts are one version.
+func (*Istio) ValidateInstall(opts mesh.InstallOptions) error {
+	if opts.TrustAnchorsFile != "" || opts.IssuerCertFile != "" || opts.IssuerKeyFile != "" {
+		return fmt.Errorf("--identity-* flags are Linkerd flags; %s manages its own identity", MeshName)
+	}
+	if opts.Offline {
+		for _, f := range []struct{ flag, value string }{{"--repo", opts.Repo}, {"--version", opts.Version}} {
+			if f.value != "" {
+				return fmt.Errorf("--offline and %s cannot be combined: --offline installs the one version embedded in kubectl mesh", f.flag)
+			}
+		}
+	}
+	return nil
+}
+
+// RenderWarning is empty: Istio's manifests hold no secrets.
+func (*Istio) RenderWarning() string { return "" }
+
 // Plan returns the releases of the profile in the order they apply, from
 // Istio's Helm repository at DefaultVersion unless opts say otherwise: base
 // (CRDs, shared by all revisions), istiod (per revision), then cni and

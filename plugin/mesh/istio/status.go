@@ -163,13 +163,13 @@ func (i *Istio) Status(ctx context.Context, c mesh.Cluster) (*mesh.Status, error
 
 // addUnreleasedIstiods adds istiod Deployments that no Helm release owns.
 func addUnreleasedIstiods(ctx context.Context, kube kubernetes.Interface, get func(string) *revState) error {
-	list, err := kube.AppsV1().Deployments("").List(ctx, metav1.ListOptions{LabelSelector: "app=istiod"})
+	list, err := kube.AppsV1().Deployments("").List(ctx, metav1.ListOptions{LabelSelector: IstiodSelector})
 	if err != nil {
 		return fmt.Errorf("listing istiod Deployments: %w", err)
 	}
 	for i := range list.Items {
 		d := &list.Items[i]
-		rev := revisionOrDefault(d.Labels[labelRev])
+		rev := revisionOrDefault(d.Labels[RevLabel])
 		r := get(rev)
 		if r.seen {
 			continue
@@ -230,7 +230,7 @@ func proxyOf(pod *corev1.Pod) (version, rev string, ok bool) {
 	if idx >= 0 {
 		version = imageTag(containers[idx].Image)
 	}
-	rev = pod.Labels[labelRev]
+	rev = pod.Labels[RevLabel]
 	if rev == "" && annotated {
 		var s struct {
 			Revision string `json:"revision"`

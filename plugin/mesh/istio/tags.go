@@ -51,7 +51,7 @@ func ListTags(ctx context.Context, c mesh.Cluster) ([]Tag, error) {
 		if err != nil {
 			return nil, err
 		}
-		byTag[name] = &Tag{Tag: name, Revision: revisionOrDefault(wh.Labels[labelRev]), Namespaces: nss}
+		byTag[name] = &Tag{Tag: name, Revision: revisionOrDefault(wh.Labels[RevLabel]), Namespaces: nss}
 	}
 	out := make([]Tag, 0, len(byTag))
 	for _, k := range sortedKeys(byTag) {
@@ -98,7 +98,7 @@ func SetTag(ctx context.Context, c mesh.Cluster, tag, revision string, overwrite
 			return fmt.Errorf("reading revision tag %q: %w", tag, err)
 		}
 		if len(existing.Items) > 0 {
-			return fmt.Errorf("revision tag %q already exists (revision %s): use --overwrite to move it", tag, revisionOrDefault(existing.Items[0].Labels[labelRev]))
+			return fmt.Errorf("revision tag %q already exists (revision %s): use --overwrite to move it", tag, revisionOrDefault(existing.Items[0].Labels[RevLabel]))
 		}
 	}
 	objs, err := tagObjects(ctx, kube, canon[0], tag, revision)
@@ -169,7 +169,7 @@ func RemoveTag(ctx context.Context, c mesh.Cluster, tag string, force bool) erro
 // revisionWebhooks are a revision's own injector webhooks (not tags').
 func revisionWebhooks(ctx context.Context, kube kubernetes.Interface, rev string) ([]admitv1.MutatingWebhookConfiguration, error) {
 	whs, err := kube.AdmissionregistrationV1().MutatingWebhookConfigurations().List(ctx, metav1.ListOptions{
-		LabelSelector: fmt.Sprintf("%s=%s,!%s", labelRev, rev, labelTag),
+		LabelSelector: fmt.Sprintf("%s=%s,!%s", RevLabel, rev, labelTag),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reading the injector webhooks of revision %q: %w", rev, err)
@@ -241,7 +241,7 @@ func tagObjects(ctx context.Context, kube kubernetes.Interface, canon admitv1.Mu
 				}
 			}
 			wh.Labels = mergeLabels(wh.Labels, labels)
-			wh.Labels[labelTag], wh.Labels[labelRev] = tag, revision
+			wh.Labels[labelTag], wh.Labels[RevLabel] = tag, revision
 			wh.Annotations = mergeLabels(wh.Annotations, canon.Annotations)
 			u, err := toUnstructured(wh, "admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration")
 			if err != nil {
@@ -408,7 +408,7 @@ func mergeLabels(a, b map[string]string) map[string]string {
 
 // namespacesWithRev are the namespaces labelled istio.io/rev=<rev>, sorted.
 func namespacesWithRev(ctx context.Context, kube kubernetes.Interface, rev string) ([]string, error) {
-	list, err := kube.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: labelRev + "=" + rev})
+	list, err := kube.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: RevLabel + "=" + rev})
 	if err != nil {
 		return nil, fmt.Errorf("listing namespaces of revision %q: %w", rev, err)
 	}

@@ -32,6 +32,51 @@ type Usage struct {
 // InUse reports true when anything still depends on the revision.
 func (u *Usage) InUse() bool { return len(u.Namespaces) > 0 || len(u.Pods) > 0 }
 
+// ValidateUninstall accepts every uninstall flag.
+func (*Istio) ValidateUninstall(mesh.UninstallOptions) error { return nil }
+
+// InUse names the namespaces enrolled for the revision and the pods running
+// its proxies (the package function InUse has them apart).
+func (*Istio) InUse(ctx context.Context, c mesh.Cluster, opts mesh.UninstallOptions) ([]string, error) {
+	u, err := InUse(ctx, c, opts.Revision)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, ns := range u.Namespaces {
+		out = append(out, "namespace "+ns)
+	}
+	for _, pod := range u.Pods {
+		out = append(out, "pod "+pod)
+	}
+	return out, nil
+}
+
+// UninstallPlan is the package function UninstallPlan as the contract has it.
+func (*Istio) UninstallPlan(ctx context.Context, c mesh.Cluster, opts mesh.UninstallOptions) ([]lifecycle.Release, error) {
+	refs, err := UninstallPlan(ctx, c, opts.Revision, opts.Purge)
+	if err != nil {
+		return nil, err
+	}
+	rels := make([]lifecycle.Release, 0, len(refs))
+	for _, r := range refs {
+		rels = append(rels, lifecycle.Release{Name: r.Name, Namespace: r.Namespace, Component: r.Component})
+	}
+	return rels, nil
+}
+
+// Purge deletes Istio's CRDs, which the base chart keeps on uninstall.
+func (*Istio) Purge(ctx context.Context, c mesh.Cluster, opts mesh.UninstallOptions) (string, error) {
+	crds, err := PurgeCRDs(ctx, c, opts.Timeout, opts.Warn)
+	if err != nil {
+		return "", fmt.Errorf("purging Istio's CRDs: %w", err)
+	}
+	if len(crds) == 0 {
+		return "", nil
+	}
+	return fmt.Sprintf("deleted %d Istio CRDs and every resource of them", len(crds)), nil
+}
+
 // uninstallOrder removes dependents first: gateways use istiod, istiod
 // uses base's CRDs and webhooks.
 func uninstallOrder(component string) int {
@@ -66,12 +111,12 @@ func UninstallPlan(ctx context.Context, c mesh.Cluster, revision string, purge b
 	}
 	if !purge && !others {
 		// Control planes installed without Helm count as remaining revisions too.
-		list, err := c.Clientset.AppsV1().Deployments("").List(ctx, metav1.ListOptions{LabelSelector: "app=istiod"})
+		list, err := c.Clientset.AppsV1().Deployments("").List(ctx, metav1.ListOptions{LabelSelector: IstiodSelector})
 		if err != nil {
 			return nil, fmt.Errorf("listing istiod Deployments: %w", err)
 		}
 		for _, d := range list.Items {
-			if revisionOrDefault(d.Labels[labelRev]) != revision {
+			if revisionOrDefault(d.Labels[RevLabel]) != revision {
 				others = true
 			}
 		}
@@ -113,7 +158,7 @@ func InUse(ctx context.Context, c mesh.Cluster, revision string) (*Usage, error)
 	// istio-injection=enabled goes to the default injector, or to the
 	// revision the "default" tag points at.
 	if def, ok := tagRev[DefaultRevision]; (ok && def == revision) || (!ok && revision == DefaultRevision) {
-		list, err := c.Clientset.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: labelInjection + "=enabled"})
+		list, err := c.Clientset.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: InjectLabel + "=enabled"})
 		if err != nil {
 			return nil, fmt.Errorf("listing injected namespaces: %w", err)
 		}

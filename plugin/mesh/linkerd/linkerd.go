@@ -7,6 +7,8 @@ package linkerd
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	chart "helm.sh/helm/v4/pkg/chart/v2"
@@ -62,6 +64,20 @@ func New() *Linkerd {
 
 // Name is "linkerd".
 func (*Linkerd) Name() string { return MeshName }
+
+// ValidateInstall refuses Istio's flags, and an issuer certificate without
+// its key or the reverse.
+func (*Linkerd) ValidateInstall(opts mesh.InstallOptions) error {
+	switch {
+	case opts.Profile != "" || opts.Revision != "":
+		return fmt.Errorf("--profile and --revision are Istio flags; %s has neither", MeshName)
+	case opts.Offline:
+		return fmt.Errorf("--offline is an Istio flag: kubectl mesh embeds no %s charts", MeshName)
+	case (opts.IssuerCertFile == "") != (opts.IssuerKeyFile == ""):
+		return errors.New("--identity-issuer-certificate-file and --identity-issuer-key-file go together")
+	}
+	return nil
+}
 
 // RenderWarning is what the plugin prints on stderr before it prints the
 // manifests of a plan (--dry-run -o yaml): they hold the issuer's key.

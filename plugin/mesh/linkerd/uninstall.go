@@ -1,6 +1,7 @@
 package linkerd
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sort"
@@ -11,20 +12,28 @@ import (
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
 )
 
-// InjectAnnotation is how namespaces and workloads opt into Linkerd.
-const InjectAnnotation = "linkerd.io/inject"
+// ValidateUninstall refuses --revision: Linkerd has one control plane.
+func (*Linkerd) ValidateUninstall(opts mesh.UninstallOptions) error {
+	if opts.Revision != "" {
+		return fmt.Errorf("--revision is an Istio flag; %s has one control plane", MeshName)
+	}
+	return nil
+}
+
+// Purge has nothing to do: the plan's linkerd-crds release takes the CRDs.
+func (*Linkerd) Purge(context.Context, mesh.Cluster, mesh.UninstallOptions) (string, error) {
+	return "", nil
+}
 
 // UninstallPlan returns the releases to uninstall from namespace (empty:
 // linkerd), in reverse install order: the control plane, then, with purge
 // only, linkerd-crds, whose removal deletes Linkerd's CRDs and every
 // policy resource with them. Releases are the ones found in the cluster
 // (kubectl mesh's or plain helm's); without a cluster, the default names.
-func (l *Linkerd) UninstallPlan(ctx context.Context, c *mesh.Cluster, namespace string, purge bool) ([]lifecycle.Release, error) {
-	if namespace == "" {
-		namespace = DefaultNamespace
-	}
+func (l *Linkerd) UninstallPlan(ctx context.Context, c mesh.Cluster, opts mesh.UninstallOptions) ([]lifecycle.Release, error) {
+	namespace := cmp.Or(opts.Namespace, DefaultNamespace)
 	var rels []lifecycle.ReleaseInfo
-	if helm := l.releases(c); helm != nil {
+	if helm := l.releases(&c); helm != nil {
 		var err error
 		if rels, err = linkerdReleases(ctx, helm, namespace); err != nil {
 			return nil, err
@@ -38,7 +47,7 @@ func (l *Linkerd) UninstallPlan(ctx context.Context, c *mesh.Cluster, namespace 
 	var out []lifecycle.Release
 	for i := len(rels) - 1; i >= 0; i-- {
 		r := rels[i]
-		if r.Chart == CRDsChart && !purge {
+		if r.Chart == CRDsChart && !opts.Purge {
 			continue
 		}
 		out = append(out, lifecycle.Release{Name: r.Name, Namespace: r.Namespace, Component: r.Chart, Labels: r.Labels})
@@ -49,11 +58,9 @@ func (l *Linkerd) UninstallPlan(ctx context.Context, c *mesh.Cluster, namespace 
 // InUse lists what still uses the mesh, so that uninstall can refuse
 // without --force: namespaces annotated linkerd.io/inject=enabled and pods
 // running a linkerd-proxy, outside the control plane's own namespace.
-func (*Linkerd) InUse(ctx context.Context, c *mesh.Cluster, namespace string) ([]string, error) {
-	if namespace == "" {
-		namespace = DefaultNamespace
-	}
-	if c == nil || c.Clientset == nil {
+func (*Linkerd) InUse(ctx context.Context, c mesh.Cluster, opts mesh.UninstallOptions) ([]string, error) {
+	namespace := cmp.Or(opts.Namespace, DefaultNamespace)
+	if c.Clientset == nil {
 		return nil, nil
 	}
 	var out []string

@@ -27,7 +27,7 @@ func TestUninstallPlan(t *testing.T) {
 		{true, []string{"l5d", CRDsChart}},
 	}
 	for _, tt := range tests {
-		rels, err := l.UninstallPlan(context.Background(), &mesh.Cluster{}, "", tt.purge)
+		rels, err := l.UninstallPlan(context.Background(), mesh.Cluster{}, mesh.UninstallOptions{Purge: tt.purge})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -36,7 +36,7 @@ func TestUninstallPlan(t *testing.T) {
 		}
 	}
 	// Without a cluster: Linkerd's release names, reversed.
-	rels, err := New().UninstallPlan(context.Background(), nil, "mesh", true)
+	rels, err := New().UninstallPlan(context.Background(), mesh.Cluster{}, mesh.UninstallOptions{Namespace: "mesh", Purge: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestInUse(t *testing.T) {
 		// The control plane's own proxies do not count.
 		meshedPod("linkerd", "linkerd-destination-1", "cr.l5d.io/linkerd/proxy:edge-26.1.1", false),
 	)
-	got, err := New().InUse(context.Background(), &mesh.Cluster{Clientset: cs}, "")
+	got, err := New().InUse(context.Background(), mesh.Cluster{Clientset: cs}, mesh.UninstallOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestInUse(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("InUse = %q, want %q", got, want)
 	}
-	got, err = New().InUse(context.Background(), &mesh.Cluster{Clientset: fake.NewClientset()}, "")
+	got, err = New().InUse(context.Background(), mesh.Cluster{Clientset: fake.NewClientset()}, mesh.UninstallOptions{})
 	if err != nil || len(got) != 0 {
 		t.Errorf("InUse on an empty cluster = %q, %v", got, err)
 	}

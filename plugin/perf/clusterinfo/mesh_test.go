@@ -6,13 +6,14 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/smp"
 )
 
-// fakeMesh is an adapter whose Status is canned.
+// fakeMesh is an adapter whose Status is canned; the rest of the contract
+// is never called.
 type fakeMesh struct {
+	mesh.Mesh
 	name   string
 	status *mesh.Status
 	err    error
@@ -20,9 +21,6 @@ type fakeMesh struct {
 }
 
 func (f fakeMesh) Name() string { return f.name }
-func (f fakeMesh) Plan(context.Context, mesh.InstallOptions) ([]lifecycle.Release, error) {
-	return nil, nil
-}
 func (f fakeMesh) Status(context.Context, mesh.Cluster) (*mesh.Status, error) {
 	if f.calls != nil {
 		*f.calls++

@@ -2,6 +2,7 @@ package incluster
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"strconv"
 	"strings"
@@ -52,10 +53,15 @@ func JobFor(spec *load.Spec, opts Options, name string) (*batchv1.Job, error) {
 		LabelManagedBy: "kubectl-mesh",
 		LabelRun:       opts.Name,
 	}
-	podLabels, podAnnotations := injection(opts.Inject)
-	for k, v := range labels {
-		podLabels[k] = v
+	// A proxy that outlived fortio would keep the Job running forever, and
+	// fortio's image (scratch: no shell) cannot call the proxy's
+	// quitquitquit: the marks ask for a native sidecar.
+	podLabels := maps.Clone(opts.PodLabels)
+	if podLabels == nil {
+		podLabels = map[string]string{}
 	}
+	maps.Copy(podLabels, labels)
+	podAnnotations := opts.PodAnnotations
 	deadline := int64(math.Ceil(opts.Timeout.Seconds()))
 	job := &batchv1.Job{
 		TypeMeta: metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
@@ -114,33 +120,6 @@ func podSpec(opts Options, args []string) corev1.PodSpec {
 			TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
 		}},
 	}
-}
-
-// injection returns the pod labels and annotations that mesh the load
-// generator. A proxy that outlives fortio would keep the Job running
-// forever, and fortio's image (scratch: no shell, no curl) cannot call the
-// proxy's quitquitquit; so both meshes are asked for a native sidecar
-// (Kubernetes >= 1.29), which the kubelet stops once fortio exits, and
-// fortio starts only after the proxy is ready.
-func injection(mesh string) (labels, annotations map[string]string) {
-	labels = map[string]string{}
-	switch mesh {
-	case InjectIstio:
-		labels["sidecar.istio.io/inject"] = "true"
-		return labels, map[string]string{
-			// Takes precedence over istiod's ENABLE_NATIVE_SIDECARS.
-			"sidecar.istio.io/nativeSidecar": "true",
-			"proxy.istio.io/config":          `{ "holdApplicationUntilProxyStarts": true }`,
-		}
-	case InjectLinkerd:
-		return labels, map[string]string{
-			"linkerd.io/inject": "enabled",
-			// beta is the current name; alpha is what 2.15-2.16 read.
-			"config.beta.linkerd.io/proxy-enable-native-sidecar":  "true",
-			"config.alpha.linkerd.io/proxy-enable-native-sidecar": "true",
-		}
-	}
-	return labels, nil
 }
 
 // fortioArgs is the fortio command line for spec; flag names are those of

@@ -6,6 +6,8 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/istio"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/linkerd"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/load"
 )
 
@@ -30,6 +32,8 @@ func baseSpec(change func(*load.Spec)) *load.Spec {
 }
 
 func TestJobFor(t *testing.T) {
+	istioLabels, istioAnnotations := istio.New(istio.Config{}).JobPodMarks()
+	linkerdLabels, linkerdAnnotations := linkerd.New().JobPodMarks()
 	tests := []struct {
 		name   string
 		golden string
@@ -47,11 +51,11 @@ func TestJobFor(t *testing.T) {
 			opts: Options{Namespace: "shop"}, run: "fortio"},
 		{name: "istio injection", golden: "job-istio.golden.yaml",
 			spec: baseSpec(nil),
-			opts: Options{Namespace: "shop", Inject: InjectIstio, ServiceAccount: "loadgen", Image: "registry.local/fortio:1.75.3", Timeout: 5 * time.Minute},
+			opts: Options{Namespace: "shop", PodLabels: istioLabels, PodAnnotations: istioAnnotations, ServiceAccount: "loadgen", Image: "registry.local/fortio:1.75.3", Timeout: 5 * time.Minute},
 			run:  "istio-run"},
 		{name: "linkerd injection", golden: "job-linkerd.golden.yaml",
 			spec: baseSpec(func(s *load.Spec) { s.Labels = map[string]string{"mesh": "linkerd"} }),
-			opts: Options{Namespace: "shop", Inject: InjectLinkerd}, run: "linkerd-run"},
+			opts: Options{Namespace: "shop", PodLabels: linkerdLabels, PodAnnotations: linkerdAnnotations}, run: "linkerd-run"},
 		{name: "headers, payload and client options", golden: "job-headers-payload.golden.yaml",
 			spec: baseSpec(func(s *load.Spec) {
 				s.URL = "https://checkout.shop.svc.cluster.local:8443/cart"
@@ -120,8 +124,6 @@ func TestJobForRefuses(t *testing.T) {
 		{name: "binary payload", spec: baseSpec(func(s *load.Spec) { s.Payload = []byte{0xff, 0xfe, 0x00} }),
 			opts: Options{Namespace: "shop"}, run: "r",
 			wantErr: "--payload must be text with --in-cluster: a container argument cannot carry binary data"},
-		{name: "unknown mesh", spec: baseSpec(nil), opts: Options{Namespace: "shop", Inject: "consul"}, run: "r",
-			wantErr: `--inject must be istio or linkerd, got "consul"`},
 		{name: "no namespace", spec: baseSpec(nil), opts: Options{}, run: "r",
 			wantErr: "--namespace is required to run in the cluster"},
 		{name: "run name not a DNS label", spec: baseSpec(nil), opts: Options{Namespace: "shop"}, run: "Bad_Name",

@@ -17,12 +17,6 @@ import (
 // this module imports is the same version.
 const DefaultImage = "fortio/fortio:1.75.3"
 
-// Mesh injection choices for Options.Inject.
-const (
-	InjectIstio   = "istio"
-	InjectLinkerd = "linkerd"
-)
-
 const (
 	// waitMargin covers scheduling, image pull and proxy start-up on top of
 	// the expected length of the run.
@@ -38,9 +32,10 @@ type Options struct {
 	Namespace string
 	// Image is the fortio image; default DefaultImage.
 	Image string
-	// Inject is "", "istio" or "linkerd": the load generator's pod asks for
-	// that mesh's proxy; "" leaves the namespace's default.
-	Inject string
+	// PodLabels and PodAnnotations ask a mesh for the load generator's
+	// proxy (the adapter's mesh.Injector.JobPodMarks); none leaves the
+	// namespace's default.
+	PodLabels, PodAnnotations map[string]string
 	// ServiceAccount runs the pod; "" is the namespace's default.
 	ServiceAccount string
 	// Name names the run: the Job's generateName prefix and the value of
@@ -80,11 +75,6 @@ func (o Options) withDefaults(spec *load.Spec) Options {
 func (o Options) validate() error {
 	if o.Namespace == "" {
 		return fmt.Errorf("--namespace is required to run in the cluster")
-	}
-	switch o.Inject {
-	case "", InjectIstio, InjectLinkerd:
-	default:
-		return fmt.Errorf("--inject must be istio or linkerd, got %q", o.Inject)
 	}
 	if o.Timeout < 0 {
 		return fmt.Errorf("--timeout must be positive, got %s", o.Timeout)
