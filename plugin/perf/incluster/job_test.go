@@ -1,12 +1,14 @@
 package incluster
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
 
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/load"
+	"github.com/kubectl-mesh/kubectl-mesh/test/golden"
 )
 
 const target = "http://checkout.shop.svc.cluster.local:8080/"
@@ -76,7 +78,7 @@ func TestJobFor(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.golden, string(out))
+			golden.Assert(t, filepath.Join("testdata", tt.golden), string(out))
 		})
 	}
 }
