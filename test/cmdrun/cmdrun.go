@@ -4,6 +4,7 @@ package cmdrun
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -26,9 +27,15 @@ func (r Result) String() string {
 
 // Run runs bin with args and stdin, with KUBECONFIG set to kubeconfig. A
 // program that exits non-zero is a Result; one that cannot start fails t.
+// The program ends with the test; run from a Cleanup, where the test's
+// context is already done, it runs to its end.
 func Run(t testing.TB, kubeconfig, stdin, bin string, args ...string) Result {
 	t.Helper()
-	cmd := exec.CommandContext(t.Context(), bin, args...)
+	ctx := t.Context()
+	if ctx.Err() != nil {
+		ctx = context.Background()
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer

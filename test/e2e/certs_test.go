@@ -23,6 +23,7 @@ import (
 	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 	"github.com/kubectl-mesh/kubectl-mesh/webhook"
 	"github.com/kubectl-mesh/kubectl-mesh/webhook/certrotate"
 	"github.com/kubectl-mesh/kubectl-mesh/webhook/certs"
@@ -42,16 +43,13 @@ const (
 // a second replica agrees on the CA.
 func TestCertRotation(t *testing.T) {
 	ctx := t.Context()
-	kube := kubeClient(t)
+	kube := harness.KubeClient(t)
 	if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: certsNamespace}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	port := freePort(t)
 	certsRegisterWebhook(t, kube, port)
-	restCfg, err := cluster.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
+	restCfg := harness.RESTConfig(t)
 	c, err := client.NewWithWatch(restCfg, client.Options{})
 	if err != nil {
 		t.Fatal(err)

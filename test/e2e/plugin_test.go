@@ -10,16 +10,17 @@ import (
 	"testing"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin"
+	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 )
 
 // kubectl finds kubectl-mesh on PATH and runs it as `kubectl mesh`, which
 // reports the sandbox apiserver's version.
 func TestKubectlDiscoversPlugin(t *testing.T) {
 	pathDir := t.TempDir()
-	if err := os.Symlink(filepath.Join(binDir, "kubectl-mesh"), filepath.Join(pathDir, "kubectl-mesh")); err != nil {
+	if err := os.Symlink(harness.Bin("kubectl-mesh"), filepath.Join(pathDir, "kubectl-mesh")); err != nil {
 		t.Fatal(err)
 	}
-	env := append(os.Environ(), "PATH="+pathDir, "KUBECONFIG="+cluster.Kubeconfig)
+	env := append(os.Environ(), "PATH="+pathDir, "KUBECONFIG="+harness.Kubeconfig())
 
 	list := exec.Command("/usr/bin/kubectl", "plugin", "list", "--name-only")
 	list.Env = env
@@ -47,7 +48,7 @@ func TestKubectlDiscoversPlugin(t *testing.T) {
 		t.Fatalf("no serverVersion in:\n%s", out)
 	}
 
-	want, err := kubeClient(t).Discovery().ServerVersion()
+	want, err := harness.KubeClient(t).Discovery().ServerVersion()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package pattern
 
 import (
-	"context"
 	"errors"
 	"strconv"
 	"strings"
@@ -490,8 +489,7 @@ func TestApplyEngineDiffAndDrift(t *testing.T) {
 func TestApplyEngineCreatesItsNamespace(t *testing.T) {
 	ns := "apply-engine-own"
 	t.Cleanup(func() {
-		cmd := harness.Command(context.Background(), harness.KubectlPath, "delete", "namespace", ns, "--wait=false", "--ignore-not-found")
-		_ = cmd.Run()
+		harness.Kubectl(t, "delete", "namespace", ns, "--wait=false", "--ignore-not-found")
 	})
 	c, ctx := engine(t), t.Context()
 	set := apply.Set{Pattern: "reviews", Namespace: ns, Mesh: "istio"}

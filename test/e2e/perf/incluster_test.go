@@ -136,10 +136,8 @@ spec:
     logsFile: %s
 `, ns, ns, file), "apply", "-f", "-"))
 	t.Cleanup(func() {
-		// t's context is done by now, and cmdrun runs under it.
-		cmd := harness.Command(context.Background(), harness.KubectlPath, "delete", "clusterlogs.kwok.x-k8s.io", ns, "--ignore-not-found")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("deleting clusterlogs/%s: %v\n%s", ns, err, out)
+		if r := harness.Kubectl(t, "delete", "clusterlogs.kwok.x-k8s.io", ns, "--ignore-not-found"); r.Code != 0 {
+			t.Errorf("deleting clusterlogs/%s: %v", ns, r)
 		}
 	})
 }
