@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -303,19 +304,11 @@ func admissionStartServer(t *testing.T, h cradmission.Handler, ca *certs.CA) int
 		Handler:        h,
 		LogConstructor: func(logr.Logger, *cradmission.Request) logr.Logger { return logr.Discard() },
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- server.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("webhook server: %v", err)
-		}
-	})
+	stopped := harness.Start(t, "webhook server", server.Start)
 	err = wait.PollUntilContextTimeout(t.Context(), 50*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
 		select {
-		case err := <-done:
-			return false, fmt.Errorf("webhook server stopped: %w", err)
+		case <-stopped:
+			return false, errors.New("webhook server stopped")
 		default:
 		}
 		return server.StartedChecker()(nil) == nil, nil

@@ -242,15 +242,7 @@ func auditStart(t *testing.T, scheme *runtime.Scheme) *cmdrun.SyncBuffer {
 	if err := mgr.Add(auditor); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("manager: %v", err)
-		}
-	})
+	harness.Start(t, "manager", mgr.Start)
 	return log
 }
 

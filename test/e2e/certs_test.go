@@ -167,15 +167,7 @@ func certsNewRotator(t *testing.T, c client.WithWatch, name, certDir string) *ce
 // certsRun starts r until the test ends and waits for Ready.
 func certsRun(t *testing.T, r *certrotate.Rotator) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("rotator: %v", err)
-		}
-	})
+	harness.Start(t, "rotator", r.Start)
 	select {
 	case <-r.Ready():
 	case <-time.After(30 * time.Second):
@@ -193,15 +185,7 @@ func certsStartWebhookServer(t *testing.T, port int, certDir string, calls *atom
 		calls.Add(1)
 		return admission.Allowed("")
 	})})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("webhook server: %v", err)
-		}
-	})
+	harness.Start(t, "webhook server", srv.Start)
 }
 
 // certsRegisterWebhook registers a webhook that only objects of this test

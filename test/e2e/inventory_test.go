@@ -324,15 +324,7 @@ func inventoryRunManager(t *testing.T, runnables ...manager.Runnable) manager.Ma
 			t.Fatal(err)
 		}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("manager: %v", err)
-		}
-	})
+	harness.Start(t, "manager", mgr.Start)
 	return mgr
 }
 

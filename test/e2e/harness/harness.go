@@ -176,3 +176,27 @@ func DynamicClient(t testing.TB) dynamic.Interface {
 	}
 	return client
 }
+
+// Start runs start in the background until the test ends (a server, a
+// controller-runtime manager, a rotator: anything with Start(ctx) error),
+// then cancels its context, waits for it to return and reports its error
+// as what failed. The channel it returns is closed once start has
+// returned, for a test that waits until something serves.
+func Start(t testing.TB, what string, start func(ctx context.Context) error) <-chan struct{} {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	var err error
+	go func() {
+		err = start(ctx)
+		close(stopped)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-stopped
+		if err != nil {
+			t.Errorf("%s: %v", what, err)
+		}
+	})
+	return stopped
+}
