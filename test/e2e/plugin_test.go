@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,10 +19,9 @@ func TestKubectlDiscoversPlugin(t *testing.T) {
 	if err := os.Symlink(harness.Bin("kubectl-mesh"), filepath.Join(pathDir, "kubectl-mesh")); err != nil {
 		t.Fatal(err)
 	}
-	env := append(os.Environ(), "PATH="+pathDir, "KUBECONFIG="+harness.Kubeconfig())
-
-	list := exec.Command("/usr/bin/kubectl", "plugin", "list", "--name-only")
-	list.Env = env
+	// kubectl finds plugins on PATH: only kubectl-mesh is there.
+	list := harness.Command(t.Context(), harness.KubectlPath, "plugin", "list", "--name-only")
+	list.Env = append(list.Env, "PATH="+pathDir)
 	out, err := list.CombinedOutput()
 	if err != nil {
 		t.Fatalf("kubectl plugin list: %v\n%s", err, out)
@@ -32,8 +30,8 @@ func TestKubectlDiscoversPlugin(t *testing.T) {
 		t.Fatalf("kubectl plugin list does not show kubectl-mesh:\n%s", out)
 	}
 
-	version := exec.Command("/usr/bin/kubectl", "mesh", "version", "-o", "json")
-	version.Env = env
+	version := harness.Command(t.Context(), harness.KubectlPath, "mesh", "version", "-o", "json")
+	version.Env = append(version.Env, "PATH="+pathDir)
 	var stderr strings.Builder
 	version.Stderr = &stderr
 	out, err = version.Output()
