@@ -20,10 +20,9 @@ import (
 
 	"github.com/kubectl-mesh/kubectl-mesh/charts"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/webhookinstall"
+	"github.com/kubectl-mesh/kubectl-mesh/test/golden"
 	"github.com/kubectl-mesh/kubectl-mesh/webhook"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // The Kubernetes version the chart is rendered and linted for: the sandbox's.
 const kubeVersion = "v1.37.0"
@@ -411,19 +410,7 @@ func TestDefaultManifestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "mesh-webhook-default.golden.yaml")
-	if *update {
-		if err := os.WriteFile(golden, []byte(rel.Manifest), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (go test ./charts/ -update writes it)", err)
-	}
-	if rel.Manifest != string(want) {
-		t.Errorf("the default manifest differs from %s; review the change and run go test ./charts/ -update", golden)
-	}
+	golden.Assert(t, filepath.Join("testdata", "mesh-webhook-default.golden.yaml"), rel.Manifest)
 }
 
 func TestEmbeddedChartIsTheDirectory(t *testing.T) {

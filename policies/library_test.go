@@ -2,7 +2,6 @@ package policies_test
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,9 +16,8 @@ import (
 	"github.com/kubectl-mesh/kubectl-mesh/policies"
 	"github.com/kubectl-mesh/kubectl-mesh/policies/manifest"
 	"github.com/kubectl-mesh/kubectl-mesh/policies/scan"
+	"github.com/kubectl-mesh/kubectl-mesh/test/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // MESH_POLICIES=linkerd/ (a path prefix under policies/) restricts the
 // library tests to some policies, so that work in progress elsewhere in the
@@ -241,7 +239,7 @@ func TestGrid(t *testing.T) {
 			}
 		}
 	}
-	golden(t, filepath.Join("testdata", "grid.golden"), b.String())
+	golden.Assert(t, filepath.Join("testdata", "grid.golden"), b.String())
 }
 
 func scanFile(t *testing.T, engine *policies.Engine, file string) scan.Result {
@@ -276,31 +274,11 @@ func newEngine(t testing.TB) *policies.Engine {
 	return engine
 }
 
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./policies/ -run %s -update to create it)", err, t.Name())
-	}
-	if string(want) != got {
-		t.Errorf("%s is stale; diff it against the output below and run go test ./policies/ -run %s -update if the change is intended.\ngot:\n%s", path, t.Name(), got)
-	}
-}
-
 // TestDocsUpToDate fails when docs/policies.md no longer matches METADATA.
 func TestDocsUpToDate(t *testing.T) {
 	if only != "" {
 		t.Skip("MESH_POLICIES is set: the docs cover the whole library")
 	}
 	engine := newEngine(t)
-	golden(t, filepath.Join("..", "docs", "policies.md"), policies.Markdown(engine.Policies()))
+	golden.Assert(t, filepath.Join("..", "docs", "policies.md"), policies.Markdown(engine.Policies()))
 }

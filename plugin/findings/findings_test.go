@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,9 +16,8 @@ import (
 
 	"github.com/kubectl-mesh/kubectl-mesh/policies"
 	"github.com/kubectl-mesh/kubectl-mesh/policies/scan"
+	"github.com/kubectl-mesh/kubectl-mesh/test/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func sampleReport(withFindings bool) *Report {
 	vsHost := policies.Metadata{ID: "MESH1101", Title: "VirtualService host has no Service or ServiceEntry",
@@ -63,7 +61,7 @@ func TestPrintGolden(t *testing.T) {
 				if err := Print(&out, format, sampleReport(withFindings)); err != nil {
 					t.Fatal(err)
 				}
-				golden(t, filepath.Join("testdata", name+".golden"), out.Bytes())
+				golden.Assert(t, filepath.Join("testdata", name+".golden"), out.Bytes())
 			})
 		}
 	}
@@ -136,25 +134,5 @@ func TestJUnitCounts(t *testing.T) {
 	// Two objects (one failing) and one input error.
 	if doc.Tests != 3 || doc.Failures != 1 || doc.Errors != 1 {
 		t.Errorf("tests=%d failures=%d errors=%d, want 3, 1, 1", doc.Tests, doc.Failures, doc.Errors)
-	}
-}
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./plugin/findings -update)", err)
-	}
-	if !bytes.Equal(want, got) {
-		t.Errorf("%s differs; run go test ./plugin/findings -update if intended.\ngot:\n%s", path, got)
 	}
 }

@@ -1,9 +1,7 @@
 package pattern
 
 import (
-	"flag"
 	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -11,9 +9,9 @@ import (
 
 	"github.com/xeipuuv/gojsonschema"
 	"go.yaml.in/yaml/v3"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files and generated docs")
+	"github.com/kubectl-mesh/kubectl-mesh/test/golden"
+)
 
 const (
 	schemaFile = "../../docs/pattern.schema.json"
@@ -22,26 +20,6 @@ const (
 	endRef     = "<!-- END FIELD REFERENCE -->"
 )
 
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./plugin/pattern/ -run %s -update to create it)", err, t.Name())
-	}
-	if string(want) != got {
-		t.Errorf("%s is stale; run go test ./plugin/pattern/ -run %s -update if the change is intended.\ngot:\n%s", path, t.Name(), got)
-	}
-}
-
 // TestSchemaUpToDate fails when docs/pattern.schema.json no longer matches
 // the Go types.
 func TestSchemaUpToDate(t *testing.T) {
@@ -49,7 +27,7 @@ func TestSchemaUpToDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, schemaFile, string(got))
+	golden.Assert(t, schemaFile, string(got))
 }
 
 // TestDocsFieldReference fails when the field reference in
@@ -64,7 +42,7 @@ func TestDocsFieldReference(t *testing.T) {
 	if !ok || !ok2 {
 		t.Fatalf("%s has no generated field reference section (%q ... %q)", docsFile, beginRef, endRef)
 	}
-	golden(t, docsFile, before+beginRef+FieldReference()+"\n"+endRef+after)
+	golden.Assert(t, docsFile, before+beginRef+FieldReference()+"\n"+endRef+after)
 }
 
 // TestFieldDocsComplete: every field of the types is documented, and no

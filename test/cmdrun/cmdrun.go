@@ -4,11 +4,13 @@ package cmdrun
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -25,9 +27,15 @@ func (r Result) String() string {
 
 // Run runs bin with args and stdin, with KUBECONFIG set to kubeconfig. A
 // program that exits non-zero is a Result; one that cannot start fails t.
+// The program ends with the test; run from a Cleanup, where the test's
+// context is already done, it runs to its end.
 func Run(t testing.TB, kubeconfig, stdin, bin string, args ...string) Result {
 	t.Helper()
-	cmd := exec.CommandContext(t.Context(), bin, args...)
+	ctx := t.Context()
+	if ctx.Err() != nil {
+		ctx = context.Background()
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
@@ -76,4 +84,23 @@ func Build(dir string, packages ...string) error {
 		return fmt.Errorf("building %s: %v\n%s", strings.Join(packages, " "), err, out)
 	}
 	return nil
+}
+
+// SyncBuffer collects a process's output while a test reads it: a
+// bytes.Buffer safe for one writer and concurrent readers.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -1,13 +1,11 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -26,6 +24,8 @@ import (
 	cradmission "sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/kubectl-mesh/kubectl-mesh/policies"
+	"github.com/kubectl-mesh/kubectl-mesh/test/cmdrun"
+	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 	"github.com/kubectl-mesh/kubectl-mesh/webhook/admission"
 	"github.com/kubectl-mesh/kubectl-mesh/webhook/certs"
 	"github.com/kubectl-mesh/kubectl-mesh/webhook/metrics"
@@ -136,10 +136,10 @@ data:
 // registered with the sandbox's apiserver by url, and drives it with kubectl.
 func TestAdmissionThroughKubectl(t *testing.T) {
 	ctx := t.Context()
-	client := kubeClient(t)
-	kubectl(t, "apply", "-f", "-").stdin(virtualServiceCRD).run()
-	kubectl(t, "wait", "--for=condition=Established", "crd/virtualservices.networking.istio.io", "--timeout=30s").run()
-	kubectl(t, "apply", "-f", "-").stdin(admissionObjects).run()
+	client := harness.KubeClient(t)
+	harness.Must(t, harness.KubectlStdin(t, virtualServiceCRD, "apply", "-f", "-"))
+	harness.Must(t, harness.Kubectl(t, "wait", "--for=condition=Established", "crd/virtualservices.networking.istio.io", "--timeout=30s"))
+	harness.Must(t, harness.KubectlStdin(t, admissionObjects, "apply", "-f", "-"))
 
 	// The inventory the webhook's cache would hold: the Service exists.
 	engine, err := policies.New(ctx, policies.Options{})
@@ -154,7 +154,7 @@ func TestAdmissionThroughKubectl(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := metrics.New()
-	log := &syncBuffer{}
+	log := &cmdrun.SyncBuffer{}
 	h, err := admission.New(admission.Config{
 		Engine:                   engine,
 		Metrics:                  m,
@@ -176,10 +176,11 @@ func TestAdmissionThroughKubectl(t *testing.T) {
 	waitForWebhook(t, fmt.Sprintf(admissionSplitVS, admissionNamespace), "MESH1115", "apply", "--dry-run=server", "-f", "-")
 
 	t.Run("a deny policy refuses the object with every message, policy ID first", func(t *testing.T) {
-		_, stderr, err := admissionKubectl(t, fmt.Sprintf(admissionSplitVS, admissionNamespace), "apply", "-f", "-")
-		if err == nil {
-			t.Fatalf("kubectl apply of a VirtualService violating MESH1115 succeeded:\n%s", stderr)
+		r := harness.KubectlStdin(t, fmt.Sprintf(admissionSplitVS, admissionNamespace), "apply", "-f", "-")
+		if r.Code == 0 {
+			t.Fatalf("kubectl apply of a VirtualService violating MESH1115 succeeded:\n%s", r.Stderr)
 		}
+		stderr := r.Stderr
 		t.Logf("kubectl apply:\n%s", stderr)
 		want := `admission webhook "validate.kubectl-mesh.io" denied the request: MESH1115: spec.http[0].route has 2 destinations and their weights sum to 0`
 		if !strings.Contains(stderr, want) {
@@ -191,16 +192,13 @@ func TestAdmissionThroughKubectl(t *testing.T) {
 				t.Errorf("kubectl stderr does not contain %q:\n%s", w, stderr)
 			}
 		}
-		if _, stderr, err := admissionKubectl(t, "", "get", "virtualservice", "reviews-split", "-n", admissionNamespace); err == nil || !strings.Contains(stderr, "NotFound") {
-			t.Errorf("the refused VirtualService: %v %s, want NotFound", err, stderr)
+		if r := harness.Kubectl(t, "get", "virtualservice", "reviews-split", "-n", admissionNamespace); r.Code == 0 || !strings.Contains(r.Stderr, "NotFound") {
+			t.Errorf("the refused VirtualService: %v\nwant NotFound", r)
 		}
 	})
 
 	t.Run("a warn policy's warning is printed by kubectl and the object is created", func(t *testing.T) {
-		_, stderr, err := admissionKubectl(t, admissionRatingsVS, "apply", "-f", "-")
-		if err != nil {
-			t.Fatalf("kubectl apply: %v\n%s", err, stderr)
-		}
+		stderr := harness.Must(t, harness.KubectlStdin(t, admissionRatingsVS, "apply", "-f", "-")).Stderr
 		t.Logf("kubectl apply:\n%s", stderr)
 		for _, w := range []string{
 			`Warning: MESH1101: host "ratings" matches no Service or ServiceEntry`,
@@ -210,52 +208,48 @@ func TestAdmissionThroughKubectl(t *testing.T) {
 				t.Errorf("kubectl stderr does not contain %q:\n%s", w, stderr)
 			}
 		}
-		kubectl(t, "get", "virtualservice", "ratings", "-n", admissionNamespace).run()
+		harness.Must(t, harness.Kubectl(t, "get", "virtualservice", "ratings", "-n", admissionNamespace))
 		if !admissionLoggedVerdict(log.String(), "CREATE", "ratings", "warned") {
 			t.Errorf("no log line for the warned request:\n%s", log.String())
 		}
 	})
 
 	t.Run("a clean object is created without warnings; breaking it on UPDATE is refused", func(t *testing.T) {
-		_, stderr, err := admissionKubectl(t, admissionCleanVS, "apply", "-f", "-")
-		if err != nil || strings.Contains(stderr, "Warning:") {
-			t.Fatalf("kubectl apply of a clean VirtualService: %v\n%s", err, stderr)
+		if r := harness.KubectlStdin(t, admissionCleanVS, "apply", "-f", "-"); r.Code != 0 || strings.Contains(r.Stderr, "Warning:") {
+			t.Fatalf("kubectl apply of a clean VirtualService: %v", r)
 		}
 		broken := strings.Replace(admissionCleanVS, "  - route: [{destination: {host: reviews}}]",
 			"  - route: [{destination: {host: reviews}, weight: 0}, {destination: {host: reviews}, weight: 0}]", 1)
-		_, stderr, err = admissionKubectl(t, broken, "apply", "-f", "-")
-		if err == nil || !strings.Contains(stderr, "denied the request: MESH1115: ") {
-			t.Fatalf("kubectl apply of a broken update: %v, want MESH1115 in\n%s", err, stderr)
+		if r := harness.KubectlStdin(t, broken, "apply", "-f", "-"); r.Code == 0 || !strings.Contains(r.Stderr, "denied the request: MESH1115: ") {
+			t.Fatalf("kubectl apply of a broken update: %v\nwant MESH1115 in stderr", r)
 		}
-		got := kubectl(t, "get", "virtualservice", "reviews", "-n", admissionNamespace, "-o", "jsonpath={.spec.http[0].route}").run()
+		got := harness.Must(t, harness.Kubectl(t, "get", "virtualservice", "reviews", "-n", admissionNamespace, "-o", "jsonpath={.spec.http[0].route}")).Stdout
 		if strings.Contains(got, "weight") {
 			t.Errorf("the refused update was stored: %s", got)
 		}
 	})
 
 	t.Run("the webhook's own namespace is not evaluated", func(t *testing.T) {
-		_, stderr, err := admissionKubectl(t, fmt.Sprintf(admissionSplitVS, admissionOwnNamespace), "apply", "-f", "-")
-		if err != nil || strings.Contains(stderr, "Warning:") {
-			t.Fatalf("kubectl apply in the excluded namespace: %v\n%s", err, stderr)
+		if r := harness.KubectlStdin(t, fmt.Sprintf(admissionSplitVS, admissionOwnNamespace), "apply", "-f", "-"); r.Code != 0 || strings.Contains(r.Stderr, "Warning:") {
+			t.Fatalf("kubectl apply in the excluded namespace: %v", r)
 		}
 	})
 
 	t.Run("a policy ConfigMap with bad Rego is refused with file:line", func(t *testing.T) {
 		// A misspelt built-in on line 15 of the policy.
 		bad := admissionPolicyConfigMap(strings.Replace(admissionGoodPolicy, "endswith(", "ends_with(", 1))
-		_, stderr, err := admissionKubectl(t, bad, "apply", "-f", "-")
-		if err == nil {
-			t.Fatalf("kubectl apply of a bad policy ConfigMap succeeded:\n%s", stderr)
+		r := harness.KubectlStdin(t, bad, "apply", "-f", "-")
+		if r.Code == 0 {
+			t.Fatalf("kubectl apply of a bad policy ConfigMap succeeded:\n%s", r.Stderr)
 		}
+		stderr := r.Stderr
 		t.Logf("kubectl apply:\n%s", stderr)
 		for _, w := range []string{`denied the request: policy ConfigMap admission-system/acme-policies refused`, "configmap/acme-policies/deny-latest.rego:15: ", "ends_with"} {
 			if !strings.Contains(stderr, w) {
 				t.Errorf("kubectl stderr does not contain %q:\n%s", w, stderr)
 			}
 		}
-		if _, stderr, err := admissionKubectl(t, admissionPolicyConfigMap(admissionGoodPolicy), "apply", "-f", "-"); err != nil {
-			t.Fatalf("kubectl apply of a good policy ConfigMap: %v\n%s", err, stderr)
-		}
+		harness.Must(t, harness.KubectlStdin(t, admissionPolicyConfigMap(admissionGoodPolicy), "apply", "-f", "-"))
 	})
 
 	kind := "networking.istio.io/VirtualService"
@@ -310,19 +304,11 @@ func admissionStartServer(t *testing.T, h cradmission.Handler, ca *certs.CA) int
 		Handler:        h,
 		LogConstructor: func(logr.Logger, *cradmission.Request) logr.Logger { return logr.Discard() },
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- server.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("webhook server: %v", err)
-		}
-	})
+	stopped := harness.Start(t, "webhook server", server.Start)
 	err = wait.PollUntilContextTimeout(t.Context(), 50*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
 		select {
-		case err := <-done:
-			return false, fmt.Errorf("webhook server stopped: %w", err)
+		case <-stopped:
+			return false, errors.New("webhook server stopped")
 		default:
 		}
 		return server.StartedChecker()(nil) == nil, nil
@@ -370,23 +356,6 @@ func admissionRegister(t *testing.T, client kubernetes.Interface, port int, caPE
 		},
 	}
 	createWebhookConfiguration(t, client, cfg)
-}
-
-// admissionKubectl runs kubectl against the sandbox and returns both
-// streams: kubectl prints admission warnings and denials on stderr.
-func admissionKubectl(t *testing.T, stdin string, args ...string) (stdout, stderr string, err error) {
-	t.Helper()
-	cmd := exec.Command("/usr/bin/kubectl", args...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+cluster.Kubeconfig)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err = cmd.Run()
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		t.Fatalf("running kubectl: %v", err)
-	}
-	return out.String(), errOut.String(), err
 }
 
 // admissionLoggedVerdict reports whether the handler logged the request with

@@ -25,6 +25,8 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/kubectl-mesh/kubectl-mesh/policies"
+	"github.com/kubectl-mesh/kubectl-mesh/test/cmdrun"
+	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 	"github.com/kubectl-mesh/kubectl-mesh/webhook/audit"
 	"github.com/kubectl-mesh/kubectl-mesh/webhook/metrics"
 )
@@ -72,11 +74,8 @@ violation contains {"msg": sprintf("namespace %s has no team label", [input.revi
 func TestAuditWritesReportsForExistingViolations(t *testing.T) {
 	ctx := t.Context()
 	auditInstallCRDs(t)
-	kube := kubeClient(t)
-	cfg, err := cluster.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
+	kube := harness.KubeClient(t)
+	cfg := harness.RESTConfig(t)
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
 		t.Fatal(err)
@@ -199,7 +198,7 @@ func TestAuditWritesReportsForExistingViolations(t *testing.T) {
 	})
 
 	// kubectl reads the reports with the CRD's columns.
-	out := auditKubectl(t, "get", "reports.openreports.io", "-n", nsA)
+	out := harness.Must(t, harness.Kubectl(t, "get", "reports.openreports.io", "-n", nsA)).Stdout
 	if !strings.Contains(out, "PASS") || !auditHasRow(out, audit.ReportName, "2", "0") {
 		t.Errorf("kubectl get reports -n %s:\n%s", nsA, out)
 	}
@@ -208,13 +207,10 @@ func TestAuditWritesReportsForExistingViolations(t *testing.T) {
 // auditStart runs the auditor in a controller-runtime manager against the
 // sandbox, auditing the marked Namespaces and ConfigMaps every second. It
 // returns the auditor's log.
-func auditStart(t *testing.T, scheme *runtime.Scheme) *syncBuffer {
+func auditStart(t *testing.T, scheme *runtime.Scheme) *cmdrun.SyncBuffer {
 	t.Helper()
-	cfg, err := cluster.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := &syncBuffer{}
+	cfg := harness.RESTConfig(t)
+	log := &cmdrun.SyncBuffer{}
 	logger := funcr.New(func(prefix, args string) { fmt.Fprintln(log, prefix, args) }, funcr.Options{})
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 scheme,
@@ -229,10 +225,7 @@ func auditStart(t *testing.T, scheme *runtime.Scheme) *syncBuffer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dyn := harness.DynamicClient(t)
 	auditor, err := audit.New(audit.Config{
 		Engine:   engine,
 		Source:   &auditE2ESource{t: t, client: dyn},
@@ -249,15 +242,7 @@ func auditStart(t *testing.T, scheme *runtime.Scheme) *syncBuffer {
 	if err := mgr.Add(auditor); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("manager: %v", err)
-		}
-	})
+	harness.Start(t, "manager", mgr.Start)
 	return log
 }
 
@@ -289,7 +274,7 @@ func (s *auditE2ESource) Subscribe() <-chan struct{} { return nil }
 
 // auditWaitFor polls cond until it holds, failing with its last
 // description and the auditor's log.
-func auditWaitFor(t *testing.T, log *syncBuffer, what string, cond func(ctx context.Context) (string, bool, error)) {
+func auditWaitFor(t *testing.T, log *cmdrun.SyncBuffer, what string, cond func(ctx context.Context) (string, bool, error)) {
 	t.Helper()
 	var last string
 	err := wait.PollUntilContextTimeout(t.Context(), 200*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
@@ -325,8 +310,8 @@ func auditInstallCRDs(t *testing.T) {
 		t.Fatalf("locating the reports-api module: %v", err)
 	}
 	dir := filepath.Join(strings.TrimSpace(string(out)), "config", "crd")
-	auditKubectl(t, "apply", "-f", filepath.Join(dir, "openreports.io_reports.yaml"), "-f", filepath.Join(dir, "openreports.io_clusterreports.yaml"))
-	auditKubectl(t, "wait", "--for=condition=Established", "--timeout=30s", "crd/reports.openreports.io", "crd/clusterreports.openreports.io")
+	harness.Must(t, harness.Kubectl(t, "apply", "-f", filepath.Join(dir, "openreports.io_reports.yaml"), "-f", filepath.Join(dir, "openreports.io_clusterreports.yaml")))
+	harness.Must(t, harness.Kubectl(t, "wait", "--for=condition=Established", "--timeout=30s", "crd/reports.openreports.io", "crd/clusterreports.openreports.io"))
 }
 
 func auditPatch(t *testing.T, kind, name, namespace, label string) {
@@ -335,17 +320,7 @@ func auditPatch(t *testing.T, kind, name, namespace, label string) {
 	if namespace != "" {
 		args = append(args, "-n", namespace)
 	}
-	auditKubectl(t, args...)
-}
-
-func auditKubectl(t *testing.T, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("/usr/bin/kubectl", append([]string{"--kubeconfig", cluster.Kubeconfig}, args...)...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
+	harness.Must(t, harness.Kubectl(t, args...))
 }
 
 // auditHasRow reports whether some line of out starts with the fields.

@@ -23,6 +23,7 @@ import (
 	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 	"github.com/kubectl-mesh/kubectl-mesh/webhook"
 	"github.com/kubectl-mesh/kubectl-mesh/webhook/certrotate"
 	"github.com/kubectl-mesh/kubectl-mesh/webhook/certs"
@@ -42,16 +43,13 @@ const (
 // a second replica agrees on the CA.
 func TestCertRotation(t *testing.T) {
 	ctx := t.Context()
-	kube := kubeClient(t)
+	kube := harness.KubeClient(t)
 	if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: certsNamespace}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	port := freePort(t)
 	certsRegisterWebhook(t, kube, port)
-	restCfg, err := cluster.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
+	restCfg := harness.RESTConfig(t)
 	c, err := client.NewWithWatch(restCfg, client.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -169,15 +167,7 @@ func certsNewRotator(t *testing.T, c client.WithWatch, name, certDir string) *ce
 // certsRun starts r until the test ends and waits for Ready.
 func certsRun(t *testing.T, r *certrotate.Rotator) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("rotator: %v", err)
-		}
-	})
+	harness.Start(t, "rotator", r.Start)
 	select {
 	case <-r.Ready():
 	case <-time.After(30 * time.Second):
@@ -195,15 +185,7 @@ func certsStartWebhookServer(t *testing.T, port int, certDir string, calls *atom
 		calls.Add(1)
 		return admission.Allowed("")
 	})})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("webhook server: %v", err)
-		}
-	})
+	harness.Start(t, "webhook server", srv.Start)
 }
 
 // certsRegisterWebhook registers a webhook that only objects of this test

@@ -23,13 +23,13 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/restmapper"
 
 	"github.com/kubectl-mesh/kubectl-mesh/charts"
 	"github.com/kubectl-mesh/kubectl-mesh/internal/buildinfo"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/webhookinstall"
+	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 )
 
 const (
@@ -58,7 +58,7 @@ webhook:
 // uninstall removes it, twice without harm.
 func TestChartInstallStatusUninstall(t *testing.T) {
 	ctx := t.Context()
-	client := kubeClient(t)
+	client := harness.KubeClient(t)
 	valuesFile := filepath.Join(t.TempDir(), "values.yaml")
 	if err := os.WriteFile(valuesFile, []byte(chartValues), 0o644); err != nil {
 		t.Fatal(err)
@@ -198,7 +198,7 @@ func chartRun(t *testing.T, args ...string) (string, error) {
 	var out bytes.Buffer
 	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: io.Discard}
 	configFlags := genericclioptions.NewConfigFlags(true)
-	kubeconfig, namespace := cluster.Kubeconfig, chartNamespace
+	kubeconfig, namespace := harness.Kubeconfig(), chartNamespace
 	configFlags.KubeConfig, configFlags.Namespace = &kubeconfig, &namespace
 	cmd := plugin.NewCmdWebhook(streams, configFlags)
 	cmd.SetArgs(args)
@@ -256,10 +256,7 @@ func chartObjects(t *testing.T, manifest string) []*unstructured.Unstructured {
 // chartGet reads obj's live counterpart through discovery, as kubectl get does.
 func chartGet(t *testing.T, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	t.Helper()
-	cfg, err := cluster.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := harness.RESTConfig(t)
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -270,10 +267,7 @@ func chartGet(t *testing.T, obj *unstructured.Unstructured) (*unstructured.Unstr
 	if err != nil {
 		return nil, err
 	}
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dyn := harness.DynamicClient(t)
 	if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
 		return dyn.Resource(mapping.Resource).Namespace(chartNamespace).Get(t.Context(), obj.GetName(), metav1.GetOptions{})
 	}

@@ -1,14 +1,12 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 )
 
 // virtualServiceCRD stands in for Istio's CRD: the check only needs the API
@@ -86,9 +84,9 @@ spec:
 // sandbox's apiserver: namespace scope, all namespaces, TYPE NAME, and the
 // same objects piped from kubectl get.
 func TestCheckAgainstCluster(t *testing.T) {
-	kubectl(t, "apply", "-f", "-").stdin(virtualServiceCRD).run()
-	kubectl(t, "wait", "--for=condition=Established", "crd/virtualservices.networking.istio.io", "--timeout=30s").run()
-	kubectl(t, "apply", "-f", "-").stdin(checkObjects).run()
+	harness.Must(t, harness.KubectlStdin(t, virtualServiceCRD, "apply", "-f", "-"))
+	harness.Must(t, harness.Kubectl(t, "wait", "--for=condition=Established", "crd/virtualservices.networking.istio.io", "--timeout=30s"))
+	harness.Must(t, harness.KubectlStdin(t, checkObjects, "apply", "-f", "-"))
 
 	tests := []struct {
 		name     string
@@ -104,26 +102,15 @@ func TestCheckAgainstCluster(t *testing.T) {
 		{"TYPE NAME of a clean object", []string{"virtualservice", "reviews", "-n", "check-shop"}, "", 0, nil},
 		{"TYPE/NAME of a broken object", []string{"vs/ratings", "-n", "check-shop"}, "", 3,
 			[]string{"MESH1101 check-shop/VirtualService/ratings"}},
-		{"kubectl get -o yaml piped in", []string{"-f", "-"}, kubectl(t, "get", "vs,svc", "-A", "-o", "yaml").run(), 3,
+		{"kubectl get -o yaml piped in", []string{"-f", "-"}, harness.Must(t, harness.Kubectl(t, "get", "vs,svc", "-A", "-o", "yaml")).Stdout, 3,
 			[]string{"MESH1101 check-other/VirtualService/details", "MESH1101 check-shop/VirtualService/ratings"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"check", "--policy", "MESH1101", "-o", "json"}, tt.args...)
-			cmd := exec.Command(filepath.Join(binDir, "kubectl-mesh"), args...)
-			cmd.Env = append(os.Environ(), "KUBECONFIG="+cluster.Kubeconfig)
-			cmd.Stdin = strings.NewReader(tt.stdin)
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			err := cmd.Run()
-			code := 0
-			if exit, ok := err.(*exec.ExitError); ok {
-				code = exit.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			if code != tt.wantCode {
-				t.Fatalf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.wantCode, stdout.String(), stderr.String())
+			r := harness.MeshStdin(t, tt.stdin, args...)
+			if r.Code != tt.wantCode {
+				t.Fatalf("%v\nwant exit code %d", r, tt.wantCode)
 			}
 			var report struct {
 				Findings []struct {
@@ -131,8 +118,8 @@ func TestCheckAgainstCluster(t *testing.T) {
 					Resource struct{ Kind, Namespace, Name string }
 				}
 			}
-			if err := json.Unmarshal(stdout.Bytes(), &report); err != nil {
-				t.Fatalf("%v\n%s", err, stdout.String())
+			if err := json.Unmarshal([]byte(r.Stdout), &report); err != nil {
+				t.Fatalf("%v\n%s", err, r.Stdout)
 			}
 			var got []string
 			for _, f := range report.Findings {
@@ -148,33 +135,4 @@ func TestCheckAgainstCluster(t *testing.T) {
 			}
 		})
 	}
-}
-
-type kubectlCmd struct {
-	t   *testing.T
-	cmd *exec.Cmd
-}
-
-func kubectl(t *testing.T, args ...string) *kubectlCmd {
-	cmd := exec.Command("/usr/bin/kubectl", args...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+cluster.Kubeconfig)
-	return &kubectlCmd{t: t, cmd: cmd}
-}
-
-func (k *kubectlCmd) stdin(s string) *kubectlCmd {
-	k.cmd.Stdin = strings.NewReader(s)
-	return k
-}
-
-func (k *kubectlCmd) run() string {
-	k.t.Helper()
-	out, err := k.cmd.Output()
-	if err != nil {
-		stderr := ""
-		if exit, ok := err.(*exec.ExitError); ok {
-			stderr = string(exit.Stderr)
-		}
-		k.t.Fatalf("kubectl %s: %v\n%s", strings.Join(k.cmd.Args[1:], " "), err, stderr)
-	}
-	return string(out)
 }

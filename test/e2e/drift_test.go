@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -22,6 +21,8 @@ import (
 	cradmission "sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/kubectl-mesh/kubectl-mesh/policies"
+	"github.com/kubectl-mesh/kubectl-mesh/test/cmdrun"
+	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 	"github.com/kubectl-mesh/kubectl-mesh/webhook/admission"
 	"github.com/kubectl-mesh/kubectl-mesh/webhook/certs"
 	"github.com/kubectl-mesh/kubectl-mesh/webhook/metrics"
@@ -133,12 +134,12 @@ func (w *driftWarningHandler) HandleWarningHeader(_ int, _ string, text string) 
 // changes objects of a pattern the ways people and controllers do.
 func TestDriftPolicies(t *testing.T) {
 	ctx := t.Context()
-	client := kubeClient(t)
-	kubectl(t, "apply", "-f", "-").stdin(virtualServiceCRD).run()
-	kubectl(t, "wait", "--for=condition=Established", "crd/virtualservices.networking.istio.io", "--timeout=30s").run()
-	kubectl(t, "apply", "-f", "-").stdin(driftObjects).run()
+	client := harness.KubeClient(t)
+	harness.Must(t, harness.KubectlStdin(t, virtualServiceCRD, "apply", "-f", "-"))
+	harness.Must(t, harness.Kubectl(t, "wait", "--for=condition=Established", "crd/virtualservices.networking.istio.io", "--timeout=30s"))
+	harness.Must(t, harness.KubectlStdin(t, driftObjects, "apply", "-f", "-"))
 	t.Cleanup(func() {
-		_, _, _ = admissionKubectl(t, "", "delete", "namespace", driftNamespace, "--wait=false")
+		harness.Kubectl(t, "delete", "namespace", driftNamespace, "--wait=false")
 	})
 
 	engine, err := policies.New(ctx, policies.Options{})
@@ -152,7 +153,7 @@ func TestDriftPolicies(t *testing.T) {
 	if err := engine.SetInventory(ctx, inv); err != nil {
 		t.Fatal(err)
 	}
-	log := &syncBuffer{}
+	log := &cmdrun.SyncBuffer{}
 	h, err := admission.New(admission.Config{
 		Engine:             engine,
 		Metrics:            metrics.New(),
@@ -175,15 +176,11 @@ func TestDriftPolicies(t *testing.T) {
 
 	apply := func(t *testing.T, manifest string) string {
 		t.Helper()
-		_, stderr, err := admissionKubectl(t, manifest, "apply", "--server-side", "--field-manager", "kubectl-mesh", "--force-conflicts", "-f", "-")
-		if err != nil {
-			t.Fatalf("kubectl apply --server-side --field-manager kubectl-mesh: %v\n%s", err, stderr)
-		}
-		return stderr
+		return harness.Must(t, harness.KubectlStdin(t, manifest, "apply", "--server-side", "--field-manager", "kubectl-mesh", "--force-conflicts", "-f", "-")).Stderr
 	}
 	timeout := func(t *testing.T, name string) string {
 		t.Helper()
-		return kubectl(t, "get", "virtualservice", name, "-n", driftNamespace, "-o", "jsonpath={.spec.http[0].timeout}").run()
+		return harness.Must(t, harness.Kubectl(t, "get", "virtualservice", name, "-n", driftNamespace, "-o", "jsonpath={.spec.http[0].timeout}")).Stdout
 	}
 	const advice = `outside kubectl mesh: kubectl mesh diff shows the drift, kubectl mesh apply restores the pattern`
 
@@ -196,11 +193,8 @@ func TestDriftPolicies(t *testing.T) {
 	})
 
 	t.Run("kubectl patch draws MESH5004 and is admitted", func(t *testing.T) {
-		_, stderr, err := admissionKubectl(t, "", "patch", "virtualservice", "reviews", "-n", driftNamespace, "--type", "merge",
-			"-p", `{"spec":{"http":[{"route":[{"destination":{"host":"reviews"}}],"timeout":"7s"}]}}`)
-		if err != nil {
-			t.Fatalf("kubectl patch: %v\n%s", err, stderr)
-		}
+		stderr := harness.Must(t, harness.Kubectl(t, "patch", "virtualservice", "reviews", "-n", driftNamespace, "--type", "merge",
+			"-p", `{"spec":{"http":[{"route":[{"destination":{"host":"reviews"}}],"timeout":"7s"}]}}`)).Stderr
 		want := `Warning: MESH5004: field manager "kubectl-patch" changed spec of this object of pattern "shop" ` + advice
 		if !strings.Contains(stderr, want) {
 			t.Errorf("kubectl stderr does not contain\n%s\ngot:\n%s", want, stderr)
@@ -214,8 +208,8 @@ func TestDriftPolicies(t *testing.T) {
 	})
 
 	t.Run("kubectl edit draws MESH5004 and is admitted", func(t *testing.T) {
-		cmd := exec.Command("/usr/bin/kubectl", "edit", "virtualservice", "reviews", "-n", driftNamespace)
-		cmd.Env = append(os.Environ(), "KUBECONFIG="+cluster.Kubeconfig, `KUBE_EDITOR=sed -i "s/timeout: 7s/timeout: 8s/; s/kubectl-mesh.io\/pattern: shop/kubectl-mesh.io\/pattern: shop\n    team: payments/"`)
+		cmd := harness.Command(t.Context(), harness.KubectlPath, "edit", "virtualservice", "reviews", "-n", driftNamespace)
+		cmd.Env = append(cmd.Env, `KUBE_EDITOR=sed -i "s/timeout: 7s/timeout: 8s/; s/kubectl-mesh.io\/pattern: shop/kubectl-mesh.io\/pattern: shop\n    team: payments/"`)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("kubectl edit: %v\n%s", err, out)
@@ -231,10 +225,7 @@ func TestDriftPolicies(t *testing.T) {
 	})
 
 	t.Run("a client without a field manager is named from managedFields", func(t *testing.T) {
-		cfg, err := cluster.RESTConfig()
-		if err != nil {
-			t.Fatal(err)
-		}
+		cfg := harness.RESTConfig(t)
 		cfg.UserAgent = "drift-e2e-controller/v1.0 (linux/amd64)"
 		warnings := &driftWarningHandler{}
 		cfg.WarningHandler = warnings
@@ -302,15 +293,15 @@ func TestDriftPolicies(t *testing.T) {
 			locked + `user "`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, stderr, err := admissionKubectl(t, "", c.args...)
-			if err == nil {
-				t.Fatalf("kubectl %s succeeded:\n%s", strings.Join(c.args, " "), stderr)
+			r := harness.Kubectl(t, c.args...)
+			if r.Code == 0 {
+				t.Fatalf("kubectl %s succeeded:\n%s", strings.Join(c.args, " "), r.Stderr)
 			}
-			if !strings.Contains(stderr, c.want) {
-				t.Errorf("kubectl stderr does not contain\n%s\ngot:\n%s", c.want, stderr)
+			if !strings.Contains(r.Stderr, c.want) {
+				t.Errorf("kubectl stderr does not contain\n%s\ngot:\n%s", c.want, r.Stderr)
 			}
-			vs := kubectl(t, "get", "virtualservice", "reviews-locked", "-n", driftNamespace,
-				"-o", `jsonpath={.spec.http[0].timeout} {.metadata.annotations.kubectl-mesh\.io/drift}`).run()
+			vs := harness.Must(t, harness.Kubectl(t, "get", "virtualservice", "reviews-locked", "-n", driftNamespace,
+				"-o", `jsonpath={.spec.http[0].timeout} {.metadata.annotations.kubectl-mesh\.io/drift}`)).Stdout
 			if vs != "5s lock" {
 				t.Errorf("the locked object is %q after the refused request, want %q", vs, "5s lock")
 			}
@@ -330,8 +321,8 @@ func TestDriftPolicies(t *testing.T) {
 		if stderr := apply(t, driftVS("reviews-locked", "6s", "")); strings.Contains(stderr, "Warning:") {
 			t.Errorf("warnings on kubectl mesh's unlock:\n%s", stderr)
 		}
-		if _, stderr, err := admissionKubectl(t, "", "delete", "virtualservice", "reviews-locked", "-n", driftNamespace); err != nil {
-			t.Errorf("delete after the unlock: %v\n%s", err, stderr)
+		if r := harness.Kubectl(t, "delete", "virtualservice", "reviews-locked", "-n", driftNamespace); r.Code != 0 {
+			t.Errorf("delete after the unlock: %v", r)
 		}
 	})
 
@@ -356,16 +347,16 @@ spec:
 		if err := os.WriteFile(file, []byte(locked), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if out, err := driftMesh(t, "apply", "-f", file); err != nil || !strings.Contains(out, "virtualservice.networking.istio.io/reviews-raw created") {
-			t.Fatalf("kubectl mesh apply of a locked pattern: %v\n%s", err, out)
+		if r := harness.Mesh(t, "apply", "-f", file); r.Code != 0 || !strings.Contains(r.Stdout+r.Stderr, "virtualservice.networking.istio.io/reviews-raw created") {
+			t.Fatalf("kubectl mesh apply of a locked pattern: %v", r)
 		}
-		if _, stderr, err := admissionKubectl(t, "", "delete", "virtualservice", "reviews-raw", "-n", driftNamespace); err == nil || !strings.Contains(stderr, "MESH5005") {
-			t.Fatalf("kubectl delete of a locked pattern's object: want MESH5005, got %v\n%s", err, stderr)
+		if r := harness.Kubectl(t, "delete", "virtualservice", "reviews-raw", "-n", driftNamespace); r.Code == 0 || !strings.Contains(r.Stderr, "MESH5005") {
+			t.Fatalf("kubectl delete of a locked pattern's object: want MESH5005, got %v", r)
 		}
-		if out, err := driftMesh(t, "delete", "-f", file); err != nil || !strings.Contains(out, "virtualservice.networking.istio.io/reviews-raw deleted") {
-			t.Fatalf("kubectl mesh delete of a locked pattern: %v\n%s", err, out)
+		if r := harness.Mesh(t, "delete", "-f", file); r.Code != 0 || !strings.Contains(r.Stdout+r.Stderr, "virtualservice.networking.istio.io/reviews-raw deleted") {
+			t.Fatalf("kubectl mesh delete of a locked pattern: %v", r)
 		}
-		if _, _, err := admissionKubectl(t, "", "get", "virtualservice", "reviews-raw", "-n", driftNamespace); err == nil {
+		if harness.Kubectl(t, "get", "virtualservice", "reviews-raw", "-n", driftNamespace).Code == 0 {
 			t.Errorf("the locked pattern's VirtualService is still there after kubectl mesh delete")
 		}
 	})
@@ -373,15 +364,6 @@ spec:
 	if t.Failed() {
 		t.Logf("webhook log:\n%s", log.String())
 	}
-}
-
-// driftMesh runs the kubectl-mesh binary; its stdout and stderr together.
-func driftMesh(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	cmd := exec.Command(filepath.Join(binDir, "kubectl-mesh"), args...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+cluster.Kubeconfig)
-	out, err := cmd.CombinedOutput()
-	return string(out), err
 }
 
 // driftRegister registers the webhook by url for VirtualServices in the

@@ -1,12 +1,10 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,25 +12,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 )
-
-// syncBuffer collects a process's output while tests read it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // freePort returns a TCP port on loopback that is free now.
 func freePort(t *testing.T) int {
@@ -65,9 +47,9 @@ func waitForWebhook(t *testing.T, manifest, policyID string, args ...string) {
 	t.Helper()
 	var last string
 	err := wait.PollUntilContextTimeout(t.Context(), 250*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
-		_, stderr, err := admissionKubectl(t, manifest, args...)
-		last = stderr
-		return err != nil && strings.Contains(stderr, policyID), nil
+		r := harness.KubectlStdin(t, manifest, args...)
+		last = r.Stderr
+		return r.Code != 0 && strings.Contains(r.Stderr, policyID), nil
 	})
 	if err != nil {
 		t.Fatalf("the apiserver never called the webhook: %v\nlast kubectl output:\n%s", err, last)

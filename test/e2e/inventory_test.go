@@ -14,13 +14,13 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-mesh/kubectl-mesh/policies"
+	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 	"github.com/kubectl-mesh/kubectl-mesh/webhook/custompolicy"
 	"github.com/kubectl-mesh/kubectl-mesh/webhook/inventory"
 	"github.com/kubectl-mesh/kubectl-mesh/webhook/metrics"
@@ -67,9 +67,9 @@ violation contains {"msg": "never"} if false
 // Secrets other than those named are never cached.
 func TestInventoryReachesRego(t *testing.T) {
 	ctx := t.Context()
-	client := kubeClient(t)
-	kubectl(t, "apply", "-f", "-").stdin(virtualServiceCRD).run()
-	kubectl(t, "wait", "--for=condition=Established", "crd/virtualservices.networking.istio.io", "--timeout=30s").run()
+	client := harness.KubeClient(t)
+	harness.Must(t, harness.KubectlStdin(t, virtualServiceCRD, "apply", "-f", "-"))
+	harness.Must(t, harness.Kubectl(t, "wait", "--for=condition=Established", "crd/virtualservices.networking.istio.io", "--timeout=30s"))
 	ns := inventoryNamespace(t, client, "inventory-shop")
 
 	engine, err := policies.New(ctx, policies.Options{Custom: []policies.Source{{Name: "e2e/widgets.rego", Text: inventoryWidgetPolicy}}})
@@ -77,7 +77,7 @@ func TestInventoryReachesRego(t *testing.T) {
 		t.Fatal(err)
 	}
 	inv, err := inventory.New(inventory.Options{
-		Config:     inventoryRESTConfig(t),
+		Config:     harness.RESTConfig(t),
 		Engine:     engine,
 		Log:        testr.NewWithOptions(t, testr.Options{Verbosity: 1}),
 		Debounce:   200 * time.Millisecond,
@@ -177,16 +177,16 @@ func TestInventoryReachesRego(t *testing.T) {
 	})
 
 	t.Run("a CRD installed later is watched, and dropped when removed", func(t *testing.T) {
-		kubectl(t, "apply", "-f", "-").stdin(inventoryWidgetCRD).run()
+		harness.Must(t, harness.KubectlStdin(t, inventoryWidgetCRD, "apply", "-f", "-"))
 		t.Cleanup(func() {
-			kubectl(t, "delete", "--ignore-not-found", "--wait=false", "crd/widgets.inventory-e2e.kubectl-mesh.io").run()
+			harness.Must(t, harness.Kubectl(t, "delete", "--ignore-not-found", "--wait=false", "crd/widgets.inventory-e2e.kubectl-mesh.io"))
 		})
-		kubectl(t, "wait", "--for=condition=Established", "crd/widgets.inventory-e2e.kubectl-mesh.io", "--timeout=30s").run()
-		kubectl(t, "apply", "-f", "-").stdin("apiVersion: inventory-e2e.kubectl-mesh.io/v1\nkind: Widget\nmetadata: {name: w1, namespace: " + ns + "}\nspec: {size: 3}\n").run()
+		harness.Must(t, harness.Kubectl(t, "wait", "--for=condition=Established", "crd/widgets.inventory-e2e.kubectl-mesh.io", "--timeout=30s"))
+		harness.Must(t, harness.KubectlStdin(t, "apiVersion: inventory-e2e.kubectl-mesh.io/v1\nkind: Widget\nmetadata: {name: w1, namespace: "+ns+"}\nspec: {size: 3}\n", "apply", "-f", "-"))
 		inventoryPoll(t, "the Widget in Objects()", func() bool {
 			return inventoryFind(inv.Objects(), "inventory-e2e.kubectl-mesh.io/v1", "Widget", ns, "w1") != nil
 		})
-		kubectl(t, "delete", "crd/widgets.inventory-e2e.kubectl-mesh.io", "--timeout=60s").run()
+		harness.Must(t, harness.Kubectl(t, "delete", "crd/widgets.inventory-e2e.kubectl-mesh.io", "--timeout=60s"))
 		inventoryPoll(t, "the Widget to leave Objects()", func() bool {
 			return inventoryFind(inv.Objects(), "inventory-e2e.kubectl-mesh.io/v1", "Widget", ns, "w1") == nil
 		})
@@ -216,7 +216,7 @@ const inventoryBrokenPolicy = "package acme_e2e.broken\n\nimport rego.v1\n\nviol
 // loads it; deleting a ConfigMap removes its policies.
 func TestInventoryCustomPolicyConfigMaps(t *testing.T) {
 	ctx := t.Context()
-	client := kubeClient(t)
+	client := harness.KubeClient(t)
 	ns := inventoryNamespace(t, client, "inventory-policies")
 
 	engine, err := policies.New(ctx, policies.Options{})
@@ -226,7 +226,7 @@ func TestInventoryCustomPolicyConfigMaps(t *testing.T) {
 	m := metrics.New()
 	mgr := inventoryRunManager(t)
 	loader, err := custompolicy.New(custompolicy.Options{
-		Config:     inventoryRESTConfig(t),
+		Config:     harness.RESTConfig(t),
 		HTTPClient: mgr.GetHTTPClient(),
 		Mapper:     mgr.GetRESTMapper(),
 		Namespace:  ns,
@@ -314,20 +314,11 @@ func TestInventoryCustomPolicyConfigMaps(t *testing.T) {
 	}
 }
 
-func inventoryRESTConfig(t *testing.T) *rest.Config {
-	t.Helper()
-	cfg, err := cluster.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
-}
-
 // inventoryRunManager starts a manager (no metrics, probes or webhook
 // server) with the runnables, and stops it when the test ends.
 func inventoryRunManager(t *testing.T, runnables ...manager.Runnable) manager.Manager {
 	t.Helper()
-	mgr, err := ctrl.NewManager(inventoryRESTConfig(t), ctrl.Options{
+	mgr, err := ctrl.NewManager(harness.RESTConfig(t), ctrl.Options{
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Logger:                 testr.New(t),
@@ -340,15 +331,7 @@ func inventoryRunManager(t *testing.T, runnables ...manager.Runnable) manager.Ma
 			t.Fatal(err)
 		}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("manager: %v", err)
-		}
-	})
+	harness.Start(t, "manager", mgr.Start)
 	return mgr
 }
 
@@ -428,5 +411,5 @@ func inventoryApply(t *testing.T, obj map[string]any) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kubectl(t, "apply", "-f", "-").stdin(string(doc)).run()
+	harness.Must(t, harness.KubectlStdin(t, string(doc), "apply", "-f", "-"))
 }

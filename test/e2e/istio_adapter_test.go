@@ -16,12 +16,13 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/istio"
+	"github.com/kubectl-mesh/kubectl-mesh/test/cmdrun"
+	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 	"github.com/kubectl-mesh/kubectl-mesh/test/helmrepo"
 )
 
@@ -40,13 +41,10 @@ const (
 // in-use check and the uninstall plan against the real apiserver.
 func TestIstioAdapter(t *testing.T) {
 	ctx := t.Context()
-	kube := kubeClient(t)
-	cfg, err := cluster.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
+	kube := harness.KubeClient(t)
+	cfg := harness.RESTConfig(t)
 	flags := genericclioptions.NewConfigFlags(true)
-	kubeconfig := cluster.Kubeconfig
+	kubeconfig := harness.Kubeconfig()
 	flags.KubeConfig = &kubeconfig
 	helm, err := lifecycle.New(flags, io.Discard)
 	if err != nil {
@@ -72,7 +70,7 @@ func TestIstioAdapter(t *testing.T) {
 	}
 	t.Cleanup(func() { istioAdapterCleanup(t, c, helm, ownCRDs) })
 
-	var progress syncBuffer
+	var progress cmdrun.SyncBuffer
 	results, err := helm.Apply(ctx, rels, lifecycle.Options{Wait: true, Timeout: 3 * time.Minute, Progress: &progress})
 	if err != nil {
 		t.Fatalf("installing: %v\n%s", err, progress.String())
@@ -295,15 +293,7 @@ func istioAdapterCleanup(t *testing.T, c mesh.Cluster, helm *lifecycle.Client, o
 
 func istioAdapterCRDsExist(t *testing.T) bool {
 	t.Helper()
-	rc, err := cluster.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dyn, err := dynamic.NewForConfig(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = dyn.Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}).
+	_, err := harness.DynamicClient(t).Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}).
 		Get(t.Context(), "virtualservices.networking.istio.io", metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return false

@@ -19,9 +19,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
-	"k8s.io/client-go/dynamic"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
+	"github.com/kubectl-mesh/kubectl-mesh/test/cmdrun"
+	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 )
 
 const (
@@ -38,7 +39,7 @@ const (
 // which keeps running; Rollback, List by labels; uninstall twice.
 func TestLifecycleInstallUpgradeRollback(t *testing.T) {
 	ctx := t.Context()
-	kube := kubeClient(t)
+	kube := harness.KubeClient(t)
 	c := lifecycleClient(t)
 	ns := lifecycleNamespace(t, "lifecycle-e2e-upgrade")
 	ch := lifecycleChart(t)
@@ -49,7 +50,7 @@ func TestLifecycleInstallUpgradeRollback(t *testing.T) {
 		}}
 	}
 
-	var progress syncBuffer
+	var progress cmdrun.SyncBuffer
 	res, err := c.Apply(ctx, rel(map[string]any{"message": "v1"}), lifecycle.Options{Wait: true, Timeout: 2 * time.Minute, Progress: &progress})
 	if err != nil {
 		t.Fatalf("install: %v\n%s", err, progress.String())
@@ -77,7 +78,7 @@ func TestLifecycleInstallUpgradeRollback(t *testing.T) {
 		t.Errorf("Get after install: %+v", info)
 	}
 
-	progress = syncBuffer{}
+	progress = cmdrun.SyncBuffer{}
 	res, err = c.Apply(ctx, rel(map[string]any{"message": "v2", "replicas": 2}), lifecycle.Options{Wait: true, Timeout: 2 * time.Minute, Progress: &progress})
 	if err != nil {
 		t.Fatalf("upgrade: %v\n%s", err, progress.String())
@@ -175,7 +176,7 @@ func TestLifecycleFailedInstalls(t *testing.T) {
 			t.Errorf("release %s installed: %v, want %v", name, got, want)
 		}
 	}
-	if _, err := kubeClient(t).CoreV1().ConfigMaps(ns).Get(ctx, "rejected", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := harness.KubeClient(t).CoreV1().ConfigMaps(ns).Get(ctx, "rejected", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("the failed install's ConfigMap: %v, want it removed", err)
 	}
 
@@ -191,7 +192,7 @@ func TestLifecycleFailedInstalls(t *testing.T) {
 // starts from; so do the states a killed process leaves (pending-install,
 // pending-upgrade), which plain helm refuses to touch.
 func TestLifecycleInterruptedRuns(t *testing.T) {
-	kube := kubeClient(t)
+	kube := harness.KubeClient(t)
 	c := lifecycleClient(t)
 	ns := lifecycleNamespace(t, "lifecycle-e2e-interrupt")
 	ch := lifecycleChart(t)
@@ -264,7 +265,7 @@ func TestLifecycleInterruptedRuns(t *testing.T) {
 			t.Errorf("helm upgrade over a pending upgrade: %v, want it refused", err)
 		}
 
-		var progress syncBuffer
+		var progress cmdrun.SyncBuffer
 		res, err := c.Apply(t.Context(), []lifecycle.Release{{Name: "killed-upgrade", Namespace: ns, Chart: ch, Values: map[string]any{"message": "v2"}}},
 			lifecycle.Options{Wait: true, Timeout: 2 * time.Minute, Progress: &progress})
 		if err != nil {
@@ -292,7 +293,7 @@ func lifecycleClient(t *testing.T) *lifecycle.Client {
 
 func lifecycleGetter() *genericclioptions.ConfigFlags {
 	flags := genericclioptions.NewConfigFlags(true)
-	kubeconfig := cluster.Kubeconfig
+	kubeconfig := harness.Kubeconfig()
 	flags.KubeConfig = &kubeconfig
 	return flags
 }
@@ -329,30 +330,16 @@ func lifecycleNamespace(t *testing.T, name string) string {
 	t.Helper()
 	t.Cleanup(func() {
 		ctx := context.Background()
-		_ = kubeClient(t).CoreV1().Namespaces().Delete(ctx, name, metav1.DeleteOptions{})
-		cfg, err := cluster.RESTConfig()
-		if err != nil {
-			return
-		}
-		if dyn, err := dynamic.NewForConfig(cfg); err == nil {
-			_ = dyn.Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}).
-				Delete(ctx, lifecycleCRD, metav1.DeleteOptions{})
-		}
+		_ = harness.KubeClient(t).CoreV1().Namespaces().Delete(ctx, name, metav1.DeleteOptions{})
+		_ = harness.DynamicClient(t).Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}).
+			Delete(ctx, lifecycleCRD, metav1.DeleteOptions{})
 	})
 	return name
 }
 
 func lifecycleCRDExists(t *testing.T) bool {
 	t.Helper()
-	cfg, err := cluster.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = dyn.Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}).
+	_, err := harness.DynamicClient(t).Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}).
 		Get(t.Context(), lifecycleCRD, metav1.GetOptions{})
 	return err == nil
 }
@@ -377,7 +364,7 @@ func lifecycleWantDeployed(t *testing.T, c *lifecycle.Client, ns, name, message 
 
 func lifecycleWantMessage(t *testing.T, ns, name, message string) {
 	t.Helper()
-	cm, err := kubeClient(t).CoreV1().ConfigMaps(ns).Get(t.Context(), name, metav1.GetOptions{})
+	cm, err := harness.KubeClient(t).CoreV1().ConfigMaps(ns).Get(t.Context(), name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -437,7 +424,7 @@ func lifecycleDeploymentReady(t *testing.T, ns, name string) *appsv1.Deployment 
 	var d *appsv1.Deployment
 	lifecyclePoll(t, "Deployment "+name+" ready", func() bool {
 		var err error
-		d, err = kubeClient(t).AppsV1().Deployments(ns).Get(t.Context(), name, metav1.GetOptions{})
+		d, err = harness.KubeClient(t).AppsV1().Deployments(ns).Get(t.Context(), name, metav1.GetOptions{})
 		return err == nil && d.Spec.Replicas != nil && d.Status.ObservedGeneration == d.Generation &&
 			d.Status.ReadyReplicas == *d.Spec.Replicas && d.Status.UpdatedReplicas == *d.Spec.Replicas && d.Status.Replicas == *d.Spec.Replicas
 	})

@@ -17,11 +17,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
-	"k8s.io/client-go/dynamic"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/linkerd"
+	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 	"github.com/kubectl-mesh/kubectl-mesh/test/helmrepo"
 )
 
@@ -47,11 +47,8 @@ func TestLinkerdAdapter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := cluster.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	kube := kubeClient(t)
+	cfg := harness.RESTConfig(t)
+	kube := harness.KubeClient(t)
 	cl := &mesh.Cluster{Config: cfg, Clientset: kube, Helm: helm}
 	t.Cleanup(func() { linkerdCleanup(t, helm) })
 	l := linkerd.New()
@@ -78,7 +75,7 @@ func TestLinkerdAdapter(t *testing.T) {
 			t.Fatalf("release %s: %+v, %v; want deployed and labelled", name, info, err)
 		}
 	}
-	if _, err := linkerdDynamic(t).Resource(linkerdServersCRD).Get(ctx, "servers.policy.linkerd.io", metav1.GetOptions{}); err != nil {
+	if _, err := harness.DynamicClient(t).Resource(linkerdServersCRD).Get(ctx, "servers.policy.linkerd.io", metav1.GetOptions{}); err != nil {
 		t.Errorf("CRD servers.policy.linkerd.io: %v", err)
 	}
 
@@ -180,7 +177,7 @@ func TestLinkerdAdapter(t *testing.T) {
 	}
 	// CRDs are deleted once their instances are gone: poll.
 	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		_, err := linkerdDynamic(t).Resource(linkerdServersCRD).Get(ctx, "servers.policy.linkerd.io", metav1.GetOptions{})
+		_, err := harness.DynamicClient(t).Resource(linkerdServersCRD).Get(ctx, "servers.policy.linkerd.io", metav1.GetOptions{})
 		return apierrors.IsNotFound(err), nil
 	})
 	if err != nil {
@@ -190,24 +187,11 @@ func TestLinkerdAdapter(t *testing.T) {
 
 var linkerdServersCRD = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 
-func linkerdDynamic(t *testing.T) dynamic.Interface {
-	t.Helper()
-	cfg, err := cluster.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
 // linkerdClusterIdentity reads the trust anchor and issuer certificates
 // that the control plane chart wrote.
 func linkerdClusterIdentity(t *testing.T) (anchor, issuer *x509.Certificate) {
 	t.Helper()
-	kube := kubeClient(t)
+	kube := harness.KubeClient(t)
 	cm, err := kube.CoreV1().ConfigMaps(linkerdE2ENamespace).Get(t.Context(), linkerd.TrustRootsConfigMap, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -270,7 +254,7 @@ func linkerdCleanup(t *testing.T, helm *lifecycle.Client) {
 			t.Logf("cleanup: uninstalling %s: %v", name, err)
 		}
 	}
-	_ = kubeClient(t).CoreV1().Namespaces().Delete(ctx, linkerdE2ENamespace, metav1.DeleteOptions{})
+	_ = harness.KubeClient(t).CoreV1().Namespaces().Delete(ctx, linkerdE2ENamespace, metav1.DeleteOptions{})
 }
 
 // linkerdTestLog sends Helm's warnings and progress to the test log.
@@ -283,7 +267,7 @@ func (l *linkerdTestLog) Write(p []byte) (int, error) {
 
 func linkerdGetter() *genericclioptions.ConfigFlags {
 	flags := genericclioptions.NewConfigFlags(true)
-	kubeconfig := cluster.Kubeconfig
+	kubeconfig := harness.Kubeconfig()
 	flags.KubeConfig = &kubeconfig
 	return flags
 }

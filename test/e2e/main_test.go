@@ -4,40 +4,21 @@
 package e2e
 
 import (
-	"context"
-	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/go-logr/logr"
 	crlog "sigs.k8s.io/controller-runtime/pkg/log"
 
-	"github.com/kubectl-mesh/kubectl-mesh/test/cmdrun"
-	"github.com/kubectl-mesh/kubectl-mesh/test/sandbox"
-)
-
-// Set by TestMain for the tests of this package.
-var (
-	cluster *sandbox.Cluster
-	// binDir holds kubectl-mesh, mesh-webhook and mesh-sandbox built from this tree.
-	binDir string
+	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 )
 
 func TestMain(m *testing.M) {
 	// Webhook servers and caches started in process log through
 	// controller-runtime's global logger; the tests read their own output.
 	crlog.SetLogger(logr.Discard())
-	os.Exit(sandbox.Main(sandbox.Options{}, func(ctx context.Context, c *sandbox.Cluster) int {
-		cluster = c
-		binDir = filepath.Join(c.Dir, "e2e-bin")
-		if err := cmdrun.Build(binDir,
-			"github.com/kubectl-mesh/kubectl-mesh/cmd/kubectl-mesh",
-			"github.com/kubectl-mesh/kubectl-mesh/cmd/mesh-webhook",
-			"github.com/kubectl-mesh/kubectl-mesh/test/sandbox/cmd/mesh-sandbox"); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		return m.Run()
-	}))
+	os.Exit(harness.Main(m, harness.Options{Commands: []string{
+		"github.com/kubectl-mesh/kubectl-mesh/cmd/mesh-webhook",
+		"github.com/kubectl-mesh/kubectl-mesh/test/sandbox/cmd/mesh-sandbox",
+	}}))
 }

@@ -4,25 +4,24 @@ import (
 	"bufio"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin"
+	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 )
 
 // kubectl finds kubectl-mesh on PATH and runs it as `kubectl mesh`, which
 // reports the sandbox apiserver's version.
 func TestKubectlDiscoversPlugin(t *testing.T) {
 	pathDir := t.TempDir()
-	if err := os.Symlink(filepath.Join(binDir, "kubectl-mesh"), filepath.Join(pathDir, "kubectl-mesh")); err != nil {
+	if err := os.Symlink(harness.Bin("kubectl-mesh"), filepath.Join(pathDir, "kubectl-mesh")); err != nil {
 		t.Fatal(err)
 	}
-	env := append(os.Environ(), "PATH="+pathDir, "KUBECONFIG="+cluster.Kubeconfig)
-
-	list := exec.Command("/usr/bin/kubectl", "plugin", "list", "--name-only")
-	list.Env = env
+	// kubectl finds plugins on PATH: only kubectl-mesh is there.
+	list := harness.Command(t.Context(), harness.KubectlPath, "plugin", "list", "--name-only")
+	list.Env = append(list.Env, "PATH="+pathDir)
 	out, err := list.CombinedOutput()
 	if err != nil {
 		t.Fatalf("kubectl plugin list: %v\n%s", err, out)
@@ -31,8 +30,8 @@ func TestKubectlDiscoversPlugin(t *testing.T) {
 		t.Fatalf("kubectl plugin list does not show kubectl-mesh:\n%s", out)
 	}
 
-	version := exec.Command("/usr/bin/kubectl", "mesh", "version", "-o", "json")
-	version.Env = env
+	version := harness.Command(t.Context(), harness.KubectlPath, "mesh", "version", "-o", "json")
+	version.Env = append(version.Env, "PATH="+pathDir)
 	var stderr strings.Builder
 	version.Stderr = &stderr
 	out, err = version.Output()
@@ -47,7 +46,7 @@ func TestKubectlDiscoversPlugin(t *testing.T) {
 		t.Fatalf("no serverVersion in:\n%s", out)
 	}
 
-	want, err := kubeClient(t).Discovery().ServerVersion()
+	want, err := harness.KubeClient(t).Discovery().ServerVersion()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ import (
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/precheck"
+	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 )
 
 // TestPrecheck runs kubectl mesh precheck against the sandbox: as admin the
@@ -32,7 +33,7 @@ import (
 // user with view rights only, the permissions check fails with exit code 3;
 // an istiod that Helm does not manage fails the Istio precheck.
 func TestPrecheck(t *testing.T) {
-	client := kubeClient(t)
+	client := harness.KubeClient(t)
 	server, err := client.Discovery().ServerVersion()
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +44,7 @@ func TestPrecheck(t *testing.T) {
 	}
 
 	t.Run("admin, istio", func(t *testing.T) {
-		report, code, stderr := precheckRunJSON(t, cluster.Kubeconfig, "istio")
+		report, code, stderr := precheckRunJSON(t, harness.Kubeconfig(), "istio")
 		if code != 0 {
 			t.Errorf("exit code %d, want 0\nfailed: %s\nstderr: %s", code, precheckFailed(report), stderr)
 		}
@@ -54,7 +55,7 @@ func TestPrecheck(t *testing.T) {
 	})
 
 	t.Run("admin, table for both meshes", func(t *testing.T) {
-		out, err := precheckRun(t, cluster.Kubeconfig, "")
+		out, err := precheckRun(t, harness.Kubeconfig(), "")
 		if code := plugin.ExitCode(err); code != 0 {
 			t.Fatalf("exit code %d (%v)\n%s", code, err, out)
 		}
@@ -93,7 +94,7 @@ func TestPrecheck(t *testing.T) {
 	t.Run("istiod installed by another tool", func(t *testing.T) {
 		ns := precheckNamespace(t, client, "precheck-istioctl", nil)
 		precheckIstiod(t, client, ns)
-		report, code, _ := precheckRunJSON(t, cluster.Kubeconfig, "istio")
+		report, code, _ := precheckRunJSON(t, harness.Kubeconfig(), "istio")
 		if code != plugin.ExitViolation {
 			t.Errorf("exit code %d, want 3", code)
 		}
@@ -103,7 +104,7 @@ func TestPrecheck(t *testing.T) {
 			t.Errorf("hint %q", r.Hint)
 		}
 		// Linkerd can be installed beside it, with a warning.
-		report, code, _ = precheckRunJSON(t, cluster.Kubeconfig, "linkerd")
+		report, code, _ = precheckRunJSON(t, harness.Kubeconfig(), "linkerd")
 		if code != 0 {
 			t.Errorf("linkerd: exit code %d, want 0; failed: %s", code, precheckFailed(report))
 		}
@@ -111,7 +112,7 @@ func TestPrecheck(t *testing.T) {
 	})
 
 	t.Run("unreachable cluster", func(t *testing.T) {
-		raw, err := clientcmd.LoadFromFile(cluster.Kubeconfig)
+		raw, err := clientcmd.LoadFromFile(harness.Kubeconfig())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -132,7 +133,7 @@ func TestPrecheck(t *testing.T) {
 // TestInjectEnableDisable labels and annotates a namespace of the sandbox
 // through kubectl mesh inject and reads the result back from the API.
 func TestInjectEnableDisable(t *testing.T) {
-	client := kubeClient(t)
+	client := harness.KubeClient(t)
 	ns := precheckNamespace(t, client, "precheck-inject", map[string]string{"team": "shop"})
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: ns},
@@ -167,7 +168,7 @@ func TestInjectEnableDisable(t *testing.T) {
 	for _, s := range steps {
 		var out, errOut bytes.Buffer
 		configFlags := genericclioptions.NewConfigFlags(false)
-		kubeconfig, namespace := cluster.Kubeconfig, ns
+		kubeconfig, namespace := harness.Kubeconfig(), ns
 		configFlags.KubeConfig, configFlags.Namespace = &kubeconfig, &namespace
 		cmd := plugin.NewCmdInject(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, configFlags)
 		cmd.SetArgs(s.args)
@@ -360,13 +361,13 @@ func precheckViewerKubeconfig(t *testing.T, client kubernetes.Interface) string 
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := clientcmd.LoadFromFile(cluster.Kubeconfig)
+	raw, err := clientcmd.LoadFromFile(harness.Kubeconfig())
 	if err != nil {
 		t.Fatal(err)
 	}
 	current := raw.Contexts[raw.CurrentContext]
 	if current == nil {
-		t.Fatalf("kubeconfig %s has no current context", cluster.Kubeconfig)
+		t.Fatalf("kubeconfig %s has no current context", harness.Kubeconfig())
 	}
 	raw.AuthInfos = map[string]*clientcmdapi.AuthInfo{"viewer": {Token: tr.Status.Token}}
 	current.AuthInfo = "viewer"

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -17,7 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/kubectl-mesh/kubectl-mesh/test/cmdrun"
+	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 	"github.com/kubectl-mesh/kubectl-mesh/webhook"
 	"github.com/kubectl-mesh/kubectl-mesh/webhook/certs"
 )
@@ -132,7 +131,7 @@ var policyIDPattern = regexp.MustCompile(`MESH[0-9]{4}`)
 // subset that is really missing still warns, every time.
 func TestWebhookReadsItsOwnWrites(t *testing.T) {
 	ctx := t.Context()
-	client := kubeClient(t)
+	client := harness.KubeClient(t)
 	for _, ns := range []string{refsNS, refsSystemNS} {
 		if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
@@ -143,15 +142,15 @@ func TestWebhookReadsItsOwnWrites(t *testing.T) {
 	}
 	// Served before the webhook starts, so that its first discovery
 	// watches them (it looks for new kinds every 30s only).
-	kubectl(t, "apply", "-f", "-").stdin(strings.Join([]string{
+	harness.Must(t, harness.KubectlStdin(t, strings.Join([]string{
 		virtualServiceCRD,
 		refsStandInCRD("networking.istio.io", "DestinationRule", "destinationrules"),
 		refsStandInCRD("security.istio.io", "PeerAuthentication", "peerauthentications"),
 		refsStandInCRD("security.istio.io", "AuthorizationPolicy", "authorizationpolicies"),
-	}, "---\n")).run()
-	kubectl(t, "wait", "--for=condition=Established", "--timeout=30s",
+	}, "---\n"), "apply", "-f", "-"))
+	harness.Must(t, harness.Kubectl(t, "wait", "--for=condition=Established", "--timeout=30s",
 		"crd/virtualservices.networking.istio.io", "crd/destinationrules.networking.istio.io",
-		"crd/peerauthentications.security.istio.io", "crd/authorizationpolicies.security.istio.io").run()
+		"crd/peerauthentications.security.istio.io", "crd/authorizationpolicies.security.istio.io"))
 
 	ca, err := certs.NewCA("mesh-refs-e2e-ca", time.Hour)
 	if err != nil {
@@ -164,10 +163,7 @@ func TestWebhookReadsItsOwnWrites(t *testing.T) {
 	t.Run("kubectl apply of a Service, its Deployments, DestinationRule and VirtualService: no warning, 20 times", func(t *testing.T) {
 		for i := range 20 {
 			name := "canary-" + strconv.Itoa(i)
-			_, stderr, err := admissionKubectl(t, refsCanary(name), "apply", "-f", "-")
-			if err != nil {
-				t.Fatalf("kubectl apply of %s: %v\n%s", name, err, stderr)
-			}
+			stderr := harness.Must(t, harness.KubectlStdin(t, refsCanary(name), "apply", "-f", "-")).Stderr
 			if ids := policyIDPattern.FindAllString(stderr, -1); len(ids) > 0 {
 				t.Errorf("kubectl apply of %s warned %v about objects the apiserver had:\n%s\nwebhook log:\n%s", name, ids, stderr, webhookTail(wh.log.String(), 20))
 			}
@@ -182,13 +178,13 @@ func TestWebhookReadsItsOwnWrites(t *testing.T) {
 	})
 
 	t.Run("kubectl mesh apply of the canary pattern right after kubectl create service: no warning", func(t *testing.T) {
-		kubectl(t, "create", "service", "clusterip", "reviews", "--tcp=9080:9080", "-n", refsNS).run()
-		r := cmdrun.Must(t, cmdrun.Run(t, cluster.Kubeconfig, "", filepath.Join(binDir, "kubectl-mesh"),
+		harness.Must(t, harness.Kubectl(t, "create", "service", "clusterip", "reviews", "--tcp=9080:9080", "-n", refsNS))
+		r := harness.Must(t, harness.Mesh(t,
 			"apply", "-f", "../../examples/patterns/reviews-canary.yaml", "-n", refsNS, "--mesh", "istio"))
 		if ids := policyIDPattern.FindAllString(r.Stderr+r.Stdout, -1); len(ids) > 0 {
 			t.Errorf("kubectl mesh apply warned %v about objects the apiserver had:\n%s", ids, r)
 		}
-		kubectl(t, "get", "virtualservice.networking.istio.io/reviews", "destinationrule.networking.istio.io/reviews", "-n", refsNS).run()
+		harness.Must(t, harness.Kubectl(t, "get", "virtualservice.networking.istio.io/reviews", "destinationrule.networking.istio.io/reviews", "-n", refsNS))
 	})
 
 	t.Run("a subset that is really missing warns every time", func(t *testing.T) {
@@ -198,10 +194,7 @@ func TestWebhookReadsItsOwnWrites(t *testing.T) {
 		before, failedBefore := confirmed(), refsConfirmations(t, wh, "failed")
 		for i := range 5 {
 			name := "missing-subset-" + strconv.Itoa(i)
-			_, stderr, err := admissionKubectl(t, refsRouteTo(name, "canary-0", "v3"), "apply", "-f", "-")
-			if err != nil {
-				t.Fatalf("kubectl apply of %s: %v\n%s", name, err, stderr)
-			}
+			stderr := harness.Must(t, harness.KubectlStdin(t, refsRouteTo(name, "canary-0", "v3"), "apply", "-f", "-")).Stderr
 			if want := `Warning: MESH1102: spec.http[0].route[0]: subset "v3" of host "canary-0"`; !strings.Contains(stderr, want) {
 				t.Errorf("kubectl apply of %s: no %q:\n%s", name, want, stderr)
 			}

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 )
 
 // An interrupted sandbox leaves no process behind: not on Ctrl-C, and not
@@ -49,7 +51,7 @@ func TestInterruptedSandboxLeavesNothingBehind(t *testing.T) {
 			}
 			if !tc.wantDirGone {
 				// The next sandbox sweeps the directory its killed owner left.
-				next := exec.Command(filepath.Join(binDir, "mesh-sandbox"), "--bin", cluster.BinDir, "--", "true")
+				next := exec.Command(harness.Bin("mesh-sandbox"), "--bin", harness.Cluster().BinDir, "--", "true")
 				if out, err := next.CombinedOutput(); err != nil {
 					t.Fatalf("next sandbox: %v\n%s", err, out)
 				}
@@ -65,7 +67,7 @@ func TestInterruptedSandboxLeavesNothingBehind(t *testing.T) {
 // once the cluster answers, and returns the sandbox's work directory.
 func startNestedSandbox(t *testing.T) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(binDir, "mesh-sandbox"), "--bin", cluster.BinDir, "--",
+	cmd := exec.Command(harness.Bin("mesh-sandbox"), "--bin", harness.Cluster().BinDir, "--",
 		"sh", "-c", `kubectl get --raw /readyz >/dev/null && echo "READY $MESH_SANDBOX_DIR" && exec sleep 600`)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -27,6 +27,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/kubectl-mesh/kubectl-mesh/test/cmdrun"
+	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 	"github.com/kubectl-mesh/kubectl-mesh/webhook"
 	"github.com/kubectl-mesh/kubectl-mesh/webhook/certs"
 )
@@ -64,17 +66,17 @@ violation contains {"msg": "team blocked may not route traffic"} if {
 // load that loses no accepted request.
 func TestWebhookBinary(t *testing.T) {
 	ctx := t.Context()
-	client := kubeClient(t)
+	client := harness.KubeClient(t)
 	for _, ns := range []string{webhookNS, webhookSystemNS} {
 		if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	kubectl(t, "apply", "-f", "-").stdin(virtualServiceCRD).run()
-	kubectl(t, "wait", "--for=condition=Established", "--timeout=30s", "crd/virtualservices.networking.istio.io").run()
+	harness.Must(t, harness.KubectlStdin(t, virtualServiceCRD, "apply", "-f", "-"))
+	harness.Must(t, harness.Kubectl(t, "wait", "--for=condition=Established", "--timeout=30s", "crd/virtualservices.networking.istio.io"))
 	auditInstallCRDs(t)
 	// A violation that exists before the webhook: only the audit sees it.
-	kubectl(t, "apply", "-f", "-").stdin(webhookVirtualService("legacy", "gone", nil)).run()
+	harness.Must(t, harness.KubectlStdin(t, webhookVirtualService("legacy", "gone", nil), "apply", "-f", "-"))
 
 	ca, err := certs.NewCA("mesh-webhook-e2e-ca", time.Hour)
 	if err != nil {
@@ -88,8 +90,9 @@ func TestWebhookBinary(t *testing.T) {
 	zeroWeights := webhookVirtualService("zero-weights", "ratings", map[string]any{"weights": "zero"})
 	var stderr string
 	err = wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
-		_, stderr, err = admissionKubectl(t, zeroWeights, "apply", "-f", "-")
-		return err != nil, nil
+		r := harness.KubectlStdin(t, zeroWeights, "apply", "-f", "-")
+		stderr = r.Stderr
+		return r.Code != 0, nil
 	})
 	if err != nil {
 		t.Fatalf("the webhook never denied a VirtualService whose weights sum to 0: %v\nwebhook log:\n%s", err, wh.log.String())
@@ -99,17 +102,17 @@ func TestWebhookBinary(t *testing.T) {
 	}
 
 	t.Run("warn policy printed by kubectl", func(t *testing.T) {
-		_, stderr, err := admissionKubectl(t, webhookVirtualService("no-service", "ratings", nil), "apply", "-f", "-")
-		if err != nil {
-			t.Fatalf("a warn policy refused the object: %v\n%s", err, stderr)
+		r := harness.KubectlStdin(t, webhookVirtualService("no-service", "ratings", nil), "apply", "-f", "-")
+		if r.Code != 0 {
+			t.Fatalf("a warn policy refused the object: %v", r)
 		}
-		if !strings.Contains(stderr, `Warning: MESH1101: host "ratings" matches no Service or ServiceEntry`) {
+		if stderr := r.Stderr; !strings.Contains(stderr, `Warning: MESH1101: host "ratings" matches no Service or ServiceEntry`) {
 			t.Errorf("kubectl printed no MESH1101 warning:\n%s", stderr)
 		}
 	})
 
 	t.Run("custom policy ConfigMap takes effect without a restart", func(t *testing.T) {
-		kubectl(t, "apply", "-f", "-").stdin(webhookPolicyConfigMap("acme", "blocked.rego", webhookCustomPolicy)).run()
+		harness.Must(t, harness.KubectlStdin(t, webhookPolicyConfigMap("acme", "blocked.rego", webhookCustomPolicy), "apply", "-f", "-"))
 		blocked := webhookVirtualService("blocked", "ratings", map[string]any{"team": "blocked"})
 		webhookWaitDenied(t, blocked, "ACME200: team blocked may not route traffic")
 	})
@@ -118,12 +121,12 @@ func TestWebhookBinary(t *testing.T) {
 		broken := strings.Replace(webhookCustomPolicy, "package acme.blocked", "package acme.broken", 1)
 		broken = strings.Replace(broken, "ACME200", "ACME201", 1)
 		broken = strings.Replace(broken, `== "blocked"`, `== `, 1)
-		_, stderr, err := admissionKubectl(t, webhookPolicyConfigMap("broken", "broken.rego", broken), "apply", "-f", "-")
-		if err == nil {
+		r := harness.KubectlStdin(t, webhookPolicyConfigMap("broken", "broken.rego", broken), "apply", "-f", "-")
+		if r.Code == 0 {
 			t.Fatal("a policy ConfigMap with a syntax error was admitted")
 		}
-		if !regexp.MustCompile(`configmap/broken/broken\.rego:\d+: `).MatchString(stderr) {
-			t.Errorf("the refusal does not name the file and line:\n%s", stderr)
+		if !regexp.MustCompile(`configmap/broken/broken\.rego:\d+: `).MatchString(r.Stderr) {
+			t.Errorf("the refusal does not name the file and line:\n%s", r.Stderr)
 		}
 		webhookWaitDenied(t, webhookVirtualService("blocked-again", "ratings", map[string]any{"team": "blocked"}), "ACME200:")
 	})
@@ -131,9 +134,9 @@ func TestWebhookBinary(t *testing.T) {
 	t.Run("audit reports violations that existed before the webhook", func(t *testing.T) {
 		var report string
 		err := wait.PollUntilContextTimeout(ctx, time.Second, time.Minute, true, func(context.Context) (bool, error) {
-			out, _, err := admissionKubectl(t, "", "get", "reports.openreports.io", "kubectl-mesh-audit", "-n", webhookNS, "-o", "json")
-			report = out
-			return err == nil && strings.Contains(out, `"policy": "MESH1101"`) && strings.Contains(out, `"name": "legacy"`), nil
+			r := harness.Kubectl(t, "get", "reports.openreports.io", "kubectl-mesh-audit", "-n", webhookNS, "-o", "json")
+			report = r.Stdout
+			return r.Code == 0 && strings.Contains(report, `"policy": "MESH1101"`) && strings.Contains(report, `"name": "legacy"`), nil
 		})
 		if err != nil {
 			t.Fatalf("no audit report with MESH1101 for VirtualService legacy: %v\n%s\nwebhook log:\n%s", err, report, wh.log.String())
@@ -155,9 +158,9 @@ func TestWebhookBinary(t *testing.T) {
 	// apiserver refuse the same kind of object, so the apiserver really
 	// called the webhook rather than the test passing without it.
 	wh.stop(t)
-	if _, stderr, err := admissionKubectl(t, webhookVirtualService("after-stop", "ratings", nil), "apply", "-f", "-"); err == nil ||
-		!strings.Contains(stderr, "failed calling webhook") {
-		t.Fatalf("create with the webhook stopped: %v %s, want a 'failed calling webhook' error", err, stderr)
+	if r := harness.KubectlStdin(t, webhookVirtualService("after-stop", "ratings", nil), "apply", "-f", "-"); r.Code == 0 ||
+		!strings.Contains(r.Stderr, "failed calling webhook") {
+		t.Fatalf("create with the webhook stopped: %v\nwant a 'failed calling webhook' error", r)
 	}
 }
 
@@ -168,9 +171,9 @@ func webhookWaitDenied(t *testing.T, obj, want string) {
 	t.Helper()
 	var stderr string
 	err := wait.PollUntilContextTimeout(t.Context(), 250*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
-		var err error
-		_, stderr, err = admissionKubectl(t, obj, "create", "--dry-run=server", "-f", "-")
-		return err != nil && strings.Contains(stderr, want), nil
+		r := harness.KubectlStdin(t, obj, "create", "--dry-run=server", "-f", "-")
+		stderr = r.Stderr
+		return r.Code != 0 && strings.Contains(stderr, want), nil
 	})
 	if err != nil {
 		t.Fatalf("never denied with %q: %v\nlast stderr: %s", want, err, stderr)
@@ -344,7 +347,7 @@ func webhookAdmissionReview(t *testing.T) []byte {
 
 type webhookProcess struct {
 	cmd         *exec.Cmd
-	log         *syncBuffer
+	log         *cmdrun.SyncBuffer
 	port        int
 	metricsPort int
 }
@@ -364,10 +367,10 @@ func startWebhook(t *testing.T, ca *certs.CA, args ...string) *webhookProcess {
 			t.Fatal(err)
 		}
 	}
-	wh := &webhookProcess{log: &syncBuffer{}, port: freePort(t), metricsPort: freePort(t)}
+	wh := &webhookProcess{log: &cmdrun.SyncBuffer{}, port: freePort(t), metricsPort: freePort(t)}
 	healthPort := freePort(t)
-	wh.cmd = exec.Command(filepath.Join(binDir, "mesh-webhook"), append([]string{
-		"--kubeconfig", cluster.Kubeconfig,
+	wh.cmd = exec.Command(harness.Bin("mesh-webhook"), append([]string{
+		"--kubeconfig", harness.Kubeconfig(),
 		"--cert-dir", certDir,
 		"--host", "127.0.0.1",
 		"--port", fmt.Sprint(wh.port),
@@ -459,19 +462,6 @@ func registerWebhook(t *testing.T, client kubernetes.Interface, port int, caPEM 
 		},
 	}
 	createWebhookConfiguration(t, client, cfg)
-}
-
-func kubeClient(t *testing.T) kubernetes.Interface {
-	t.Helper()
-	cfg, err := cluster.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return client
 }
 
 // webhookTail is the last n lines of a log.

@@ -7,6 +7,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/translate"
+	"github.com/kubectl-mesh/kubectl-mesh/test/golden"
 )
 
 func TestApplySetID(t *testing.T) {
@@ -154,7 +155,7 @@ func TestParentObject(t *testing.T) {
 	}
 	parent := c.parentObject(s, stateFor(s, items))
 	b, _ := yaml.Marshal(parent.Object)
-	golden(t, "testdata/parent.golden", string(b))
+	golden.Assert(t, "testdata/parent.golden", string(b))
 
 	// What a parent records reads back as the same state.
 	st, err := stateOf(parent, s.Namespace)

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/kubectl-mesh/kubectl-mesh/test/golden"
 )
 
 // diffFixture: one new, one changed, one unchanged and one pruned object.
@@ -81,7 +83,7 @@ func TestWriteDirs(t *testing.T) {
 			b.WriteString("== " + d + "/" + n + "\n" + string(content))
 		}
 	}
-	golden(t, "testdata/dirs.golden", b.String())
+	golden.Assert(t, "testdata/dirs.golden", b.String())
 }
 
 func TestPrint(t *testing.T) {
@@ -127,7 +129,7 @@ func TestPrint(t *testing.T) {
 				}
 				return
 			}
-			golden(t, tt.golden, got)
+			golden.Assert(t, tt.golden, got)
 		})
 	}
 }

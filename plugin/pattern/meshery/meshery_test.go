@@ -2,16 +2,15 @@ package meshery
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/kubectl-mesh/kubectl-mesh/test/golden"
+)
 
 func parse(t *testing.T, text string) *yaml.Node {
 	t.Helper()
@@ -55,20 +54,7 @@ func TestConvertGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := encode(t, out)
-			golden := strings.TrimSuffix(file, ".yaml") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./plugin/pattern/meshery/ -update)", err)
-			}
-			if string(want) != got {
-				t.Errorf("%s is stale; run go test ./plugin/pattern/meshery/ -update if intended.\ngot:\n%s", golden, got)
-			}
+			golden.Assert(t, strings.TrimSuffix(file, ".yaml")+".golden", got)
 		})
 	}
 }

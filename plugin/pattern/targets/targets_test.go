@@ -1,16 +1,13 @@
 package targets
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/translate"
+	"github.com/kubectl-mesh/kubectl-mesh/test/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite docs/capabilities.md")
 
 const matrixHeader = `# Pattern capability matrix
 
@@ -30,18 +27,7 @@ Generated from the translators' declared capabilities by
 func TestCapabilityMatrixUpToDate(t *testing.T) {
 	got := matrixHeader + translate.Matrix(All())
 	path := filepath.Join("..", "..", "..", "docs", "capabilities.md")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./plugin/pattern/targets/ -run %s -update to create it)", err, t.Name())
-	}
-	if string(want) != got {
-		t.Errorf("%s is stale: run go test ./plugin/pattern/targets/ -run %s -update", path, t.Name())
-	}
+	golden.Assert(t, path, got)
 }
 
 // TestEveryTranslatorDeclaresEveryFeature keeps the matrix complete: a

@@ -3,37 +3,14 @@ package compare
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/smp"
+	"github.com/kubectl-mesh/kubectl-mesh/test/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file (run with -update to make it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run with -update to accept):\n got:\n%s\nwant:\n%s", path, got, want)
-	}
-}
 
 // sample is a comparison with a regression, an absolute limit, a zero in A,
 // sub-ms, ms and s latencies, qps and errors.
@@ -66,7 +43,7 @@ func TestPrintTable(t *testing.T) {
 			if err := tt.c(t).PrintTable(&buf); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, "table-"+tt.name, buf.Bytes())
+			golden.Assert(t, filepath.Join("testdata", "table-"+tt.name+".golden"), buf.Bytes())
 		})
 	}
 }
@@ -88,12 +65,12 @@ func TestMarshal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "comparison.json", append(js, '\n'))
+	golden.Assert(t, filepath.Join("testdata", "comparison.json.golden"), append(js, '\n'))
 	ys, err := yaml.Marshal(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "comparison.yaml", ys)
+	golden.Assert(t, filepath.Join("testdata", "comparison.yaml.golden"), ys)
 }
 
 func TestMillis(t *testing.T) {

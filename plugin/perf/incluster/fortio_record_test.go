@@ -3,7 +3,6 @@ package incluster
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,9 +16,8 @@ import (
 	"fortio.org/log"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/smp"
+	"github.com/kubectl-mesh/kubectl-mesh/test/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata: golden files and the recorded fortio run")
 
 const recordedLog = "testdata/fortio-load.log"
 
@@ -30,7 +28,7 @@ const recordedLog = "testdata/fortio-load.log"
 // without, it checks that the result in the file is exactly what
 // json.MarshalIndent writes for the result ParseOutput reads from it.
 func TestRecordedLog(t *testing.T) {
-	if *update {
+	if golden.Update() {
 		recordFortioRun(t)
 	}
 	data, err := os.ReadFile(recordedLog)

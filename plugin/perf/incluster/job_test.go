@@ -1,6 +1,7 @@
 package incluster
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/istio"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/linkerd"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/load"
+	"github.com/kubectl-mesh/kubectl-mesh/test/golden"
 )
 
 const target = "http://checkout.shop.svc.cluster.local:8080/"
@@ -80,7 +82,7 @@ func TestJobFor(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.golden, string(out))
+			golden.Assert(t, filepath.Join("testdata", tt.golden), string(out))
 		})
 	}
 }

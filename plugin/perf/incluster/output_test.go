@@ -3,11 +3,14 @@ package incluster
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
 	"fortio.org/fortio/fhttp"
+
+	"github.com/kubectl-mesh/kubectl-mesh/test/golden"
 )
 
 // summary renders what a caller takes from a result.
@@ -43,7 +46,7 @@ func TestParseOutputRecorded(t *testing.T) {
 		res.RequestedQPS != "200" || res.NumThreads != 4 || res.Labels != "checkout-baseline mesh=istio" {
 		t.Errorf("unexpected result:\n%s", summary(res))
 	}
-	golden(t, "fortio-load.summary.golden", summary(res))
+	golden.Assert(t, filepath.Join("testdata", "fortio-load.summary.golden"), summary(res))
 }
 
 // split cuts the recorded output into fortio's stderr lines before the

@@ -2,12 +2,14 @@ package report
 
 import (
 	"bytes"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/smp"
+	"github.com/kubectl-mesh/kubectl-mesh/test/golden"
 )
 
 var now = time.Date(2026, 11, 23, 12, 30, 0, 0, time.UTC)
@@ -28,7 +30,7 @@ func TestText(t *testing.T) {
 			if err := Text(&out, tt.results); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, "text-"+tt.name+".golden", out.Bytes())
+			golden.Assert(t, filepath.Join("testdata", "text-"+tt.name+".golden"), out.Bytes())
 		})
 	}
 }
@@ -49,7 +51,7 @@ func TestHTML(t *testing.T) {
 			if err := HTML(&out, tt.results, tt.opts); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, "html-"+tt.name+".golden", out.Bytes())
+			golden.Assert(t, filepath.Join("testdata", "html-"+tt.name+".golden"), out.Bytes())
 		})
 	}
 }

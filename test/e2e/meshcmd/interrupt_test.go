@@ -1,17 +1,16 @@
 package meshcmd
 
 import (
-	"bytes"
 	"context"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/kubectl-mesh/kubectl-mesh/test/cmdrun"
+	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 )
 
 // Ctrl-C while an install waits for istiod leaves a state that the next
@@ -20,10 +19,9 @@ import (
 // repository.
 func TestInterruptedInstallIsRepairedByARerun(t *testing.T) {
 	// istiod's pods can never schedule: the install waits until interrupted.
-	cmd := exec.Command(filepath.Join(binDir, "kubectl-mesh"), "install", "istio", "--offline", "--profile", "minimal",
+	cmd := harness.Command(context.Background(), harness.Bin("kubectl-mesh"), "install", "istio", "--offline", "--profile", "minimal",
 		"--set", "pilot.nodeSelector.kubectl-mesh-e2e=nowhere", "--timeout", "5m")
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+cluster.Kubeconfig)
-	var stdout, stderr syncBuffer
+	var stdout, stderr cmdrun.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -50,30 +48,12 @@ func TestInterruptedInstallIsRepairedByARerun(t *testing.T) {
 		t.Fatalf("the install did not stop within a minute of Ctrl-C:\n%s", stderr.String())
 	}
 
-	r := must(t, meshCmd(t, "install", "istio", "--offline", "--profile", "minimal", "--timeout", "2m"))
+	r := harness.Must(t, harness.Mesh(t, "install", "istio", "--offline", "--profile", "minimal", "--timeout", "2m"))
 	if !strings.HasPrefix(r.Stderr, "warning: --offline: ") || !strings.Contains(r.Stderr, "not for production") {
 		t.Errorf("--offline without its notice first on stderr:\n%s", r.Stderr)
 	}
 	if st := istioStatus(t); !revisionReady(st, "default") {
 		t.Errorf("istiod not ready after the re-run: %+v", st.Revisions)
 	}
-	must(t, meshCmd(t, "uninstall", "istio", "--force"))
-}
-
-// syncBuffer is a bytes.Buffer safe for a process writing while a test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	harness.Must(t, harness.Mesh(t, "uninstall", "istio", "--force"))
 }

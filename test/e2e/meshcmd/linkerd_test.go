@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
+	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 	"github.com/kubectl-mesh/kubectl-mesh/test/helmrepo"
 )
 
@@ -26,12 +27,12 @@ func TestLinkerdLifecycle(t *testing.T) {
 		helmrepo.Chart{Dir: cp, Version: "2026.2.1", AppVersion: "edge-26.2.1"},
 	)
 
-	r := meshCmd(t, "install", "linkerd", "--repo", "http://127.0.0.1:1/charts")
+	r := harness.Mesh(t, "install", "linkerd", "--repo", "http://127.0.0.1:1/charts")
 	if r.Code == 0 || !strings.Contains(r.Stderr, "--repo") {
 		t.Errorf("install from an unreachable repository: want one line naming --repo: %v", r)
 	}
 
-	must(t, meshCmd(t, "install", "linkerd", "--repo", repo, "--version", "2026.1.1", "--identity-issuer-validity", "2160h"))
+	harness.Must(t, harness.Mesh(t, "install", "linkerd", "--repo", repo, "--version", "2026.1.1", "--identity-issuer-validity", "2160h"))
 	anchor := trustAnchor(t)
 	st := linkerdStatus(t)
 	if !st.Installed || st.Version != "edge-26.1.1" || len(st.Certificates) != 2 {
@@ -43,7 +44,7 @@ func TestLinkerdLifecycle(t *testing.T) {
 		}
 	}
 
-	out := must(t, meshCmd(t, "upgrade", "linkerd", "--repo", repo, "--version", "2026.2.1"))
+	out := harness.Must(t, harness.Mesh(t, "upgrade", "linkerd", "--repo", repo, "--version", "2026.2.1"))
 	if !strings.Contains(out.Stdout, "upgraded") {
 		t.Errorf("upgrade output:\n%v", out)
 	}
@@ -58,20 +59,20 @@ func TestLinkerdLifecycle(t *testing.T) {
 	// while their storage is rebuilt, which can stall the apiserver's
 	// cleanup for 5 minutes unless the uninstall requeues it: 2m fails
 	// such a stall.
-	if r := must(t, meshCmd(t, "uninstall", "linkerd", "--purge", "--timeout", "2m")); r.Stderr != "" {
+	if r := harness.Must(t, harness.Mesh(t, "uninstall", "linkerd", "--purge", "--timeout", "2m")); r.Stderr != "" {
 		t.Logf("uninstall's stderr:\n%s", r.Stderr)
 	}
 	if st := linkerdStatus(t); st.Installed {
 		t.Errorf("status after uninstall: %+v", st)
 	}
-	if r := kubectl(t, "get", "crd", "servers.policy.linkerd.io"); r.Code == 0 {
+	if r := harness.Kubectl(t, "get", "crd", "servers.policy.linkerd.io"); r.Code == 0 {
 		t.Error("--purge left Linkerd's CRDs")
 	}
 }
 
 func linkerdStatus(t *testing.T) mesh.Status {
 	t.Helper()
-	out := must(t, meshCmd(t, "status", "linkerd", "-o", "json")).Stdout
+	out := harness.Must(t, harness.Mesh(t, "status", "linkerd", "-o", "json")).Stdout
 	var sts []mesh.Status
 	if err := json.Unmarshal([]byte(out), &sts); err != nil || len(sts) != 1 {
 		t.Fatalf("status -o json: %v\n%s", err, out)
@@ -83,7 +84,7 @@ func linkerdStatus(t *testing.T) mesh.Status {
 // adapter's own e2e test checks how the issuer chains to it).
 func trustAnchor(t *testing.T) *x509.Certificate {
 	t.Helper()
-	roots := must(t, kubectl(t, "get", "configmap", "linkerd-identity-trust-roots", "-n", "linkerd", "-o", "jsonpath={.data.ca-bundle\\.crt}")).Stdout
+	roots := harness.Must(t, harness.Kubectl(t, "get", "configmap", "linkerd-identity-trust-roots", "-n", "linkerd", "-o", "jsonpath={.data.ca-bundle\\.crt}")).Stdout
 	block, _ := pem.Decode([]byte(roots))
 	if block == nil {
 		t.Fatalf("no PEM trust anchor in linkerd-identity-trust-roots: %q", roots)

@@ -2,8 +2,6 @@ package pattern
 
 import (
 	"errors"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/apply"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/translate"
+	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 )
 
 // The apply engine is tested here through its Go API with objects built
@@ -21,11 +20,7 @@ import (
 
 func engine(t *testing.T) *apply.Client {
 	t.Helper()
-	cfg, err := cluster.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := apply.New(cfg)
+	c, err := apply.New(harness.RESTConfig(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +118,7 @@ func wantLines(t *testing.T, what string, r *apply.Report, want ...string) {
 // get returns kubectl get's output, or "" when the object is absent.
 func get(t *testing.T, args ...string) string {
 	t.Helper()
-	r := kubectl(t, append([]string{"get", "--ignore-not-found"}, args...)...)
+	r := harness.Kubectl(t, append([]string{"get", "--ignore-not-found"}, args...)...)
 	if r.Code != 0 {
 		t.Fatalf("kubectl get: %v", r)
 	}
@@ -133,8 +128,8 @@ func get(t *testing.T, args ...string) string {
 // TestApplyEngineLifecycle: create, re-apply, change, prune with release
 // of a shared label, list, delete.
 func TestApplyEngineLifecycle(t *testing.T) {
-	ns := namespace(t, "apply-engine-life")
-	must(t, kubectl(t, "label", "namespace", ns, "team=payments"))
+	ns := harness.Namespace(t, "apply-engine-life")
+	harness.Must(t, harness.Kubectl(t, "label", "namespace", ns, "team=payments"))
 	c, ctx := engine(t), t.Context()
 	set := apply.Set{Pattern: "reviews", Namespace: ns, Mesh: "istio", Source: []byte("kind: Pattern\n")}
 	objs := func(weight int, extra ...translate.Object) []translate.Object {
@@ -285,7 +280,7 @@ func TestApplyEngineLifecycle(t *testing.T) {
 // TestApplyEngineDryRun: a server dry run reports what would happen and
 // writes nothing, not even the parent.
 func TestApplyEngineDryRun(t *testing.T) {
-	ns := namespace(t, "apply-engine-dry")
+	ns := harness.Namespace(t, "apply-engine-dry")
 	c, ctx := engine(t), t.Context()
 	set := apply.Set{Pattern: "reviews", Namespace: ns, Mesh: "istio"}
 	r, err := c.Apply(ctx, set, []translate.Object{virtualService(t, "reviews", 90), injection(t, ns)}, apply.Options{DryRun: true, Prune: true})
@@ -326,7 +321,7 @@ func TestApplyEngineDryRun(t *testing.T) {
 // TestApplyEnginePartialFailure: an object the CRD schema rejects fails
 // alone; the others are applied; the fixed run converges.
 func TestApplyEnginePartialFailure(t *testing.T) {
-	ns := namespace(t, "apply-engine-partial")
+	ns := harness.Namespace(t, "apply-engine-partial")
 	c, ctx := engine(t), t.Context()
 	set := apply.Set{Pattern: "reviews", Namespace: ns, Mesh: "istio"}
 	bad := member(t, `
@@ -369,14 +364,14 @@ spec:
 // TestApplyEngineConflict: a field another manager took fails the apply
 // unless conflicts are forced.
 func TestApplyEngineConflict(t *testing.T) {
-	ns := namespace(t, "apply-engine-conflict")
+	ns := harness.Namespace(t, "apply-engine-conflict")
 	c, ctx := engine(t), t.Context()
 	set := apply.Set{Pattern: "reviews", Namespace: ns, Mesh: "istio"}
 	objs := []translate.Object{virtualService(t, "reviews", 90), destinationRule(t, "reviews")}
 	if _, err := c.Apply(ctx, set, objs, apply.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	must(t, kubectl(t, "-n", ns, "patch", "destinationrule", "reviews", "--type=merge", "-p", `{"spec":{"host":"reviews.other.svc.cluster.local"}}`))
+	harness.Must(t, harness.Kubectl(t, "-n", ns, "patch", "destinationrule", "reviews", "--type=merge", "-p", `{"spec":{"host":"reviews.other.svc.cluster.local"}}`))
 
 	r, err := c.Apply(ctx, set, objs, apply.Options{})
 	want := "applying pattern reviews: 1 of 2 object(s) failed:\n  DestinationRule reviews: Apply failed with 1 conflict: conflict with \"kubectl-patch\" using networking.istio.io/v1: .spec.host"
@@ -400,7 +395,7 @@ func TestApplyEngineConflict(t *testing.T) {
 // TestApplyEngineDiffAndDrift: new, changed and pruned objects, and the
 // drift of changes by kubectl patch and kubectl label.
 func TestApplyEngineDiffAndDrift(t *testing.T) {
-	ns := namespace(t, "apply-engine-diff")
+	ns := harness.Namespace(t, "apply-engine-diff")
 	c, ctx := engine(t), t.Context()
 	set := apply.Set{Pattern: "reviews", Namespace: ns, Mesh: "istio"}
 
@@ -429,10 +424,10 @@ func TestApplyEngineDiffAndDrift(t *testing.T) {
 		t.Fatalf("printing an empty diff: differs %v, %v\n%s%s", differs, err, out.String(), errOut.String())
 	}
 
-	must(t, kubectl(t, "-n", ns, "patch", "virtualservice", "reviews", "--type=merge", "-p", `{"spec":{"gateways":["mesh"]}}`))
-	must(t, kubectl(t, "-n", ns, "label", "virtualservice", "reviews", "team=checkout"))
-	must(t, kubectl(t, "-n", ns, "annotate", "service", "reviews-v2", "note=hand-made"))
-	must(t, kubectl(t, "label", "namespace", ns, "istio-injection=disabled", "--overwrite"))
+	harness.Must(t, harness.Kubectl(t, "-n", ns, "patch", "virtualservice", "reviews", "--type=merge", "-p", `{"spec":{"gateways":["mesh"]}}`))
+	harness.Must(t, harness.Kubectl(t, "-n", ns, "label", "virtualservice", "reviews", "team=checkout"))
+	harness.Must(t, harness.Kubectl(t, "-n", ns, "annotate", "service", "reviews-v2", "note=hand-made"))
+	harness.Must(t, harness.Kubectl(t, "label", "namespace", ns, "istio-injection=disabled", "--overwrite"))
 
 	next := []translate.Object{virtualService(t, "reviews", 80), destinationRule(t, "reviews"), destinationRule(t, "ratings"), injection(t, ns)}
 	d, err = c.Diff(ctx, set, next, apply.DiffOptions{Prune: true, ForceConflicts: true})
@@ -494,9 +489,7 @@ func TestApplyEngineDiffAndDrift(t *testing.T) {
 func TestApplyEngineCreatesItsNamespace(t *testing.T) {
 	ns := "apply-engine-own"
 	t.Cleanup(func() {
-		cmd := exec.Command("/usr/bin/kubectl", "delete", "namespace", ns, "--wait=false", "--ignore-not-found")
-		cmd.Env = append(os.Environ(), "KUBECONFIG="+cluster.Kubeconfig)
-		_ = cmd.Run()
+		harness.Kubectl(t, "delete", "namespace", ns, "--wait=false", "--ignore-not-found")
 	})
 	c, ctx := engine(t), t.Context()
 	set := apply.Set{Pattern: "reviews", Namespace: ns, Mesh: "istio"}

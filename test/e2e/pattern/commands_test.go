@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 )
 
 // shopPattern has two services; without ratings it is what the prune
@@ -65,7 +67,7 @@ func writeFile(t *testing.T, dir, name, content string) string {
 // as "kind/name", for the kinds given.
 func patternObjects(t *testing.T, ns, kinds string) string {
 	t.Helper()
-	r := must(t, kubectl(t, "get", kinds, "-n", ns, "-l", "kubectl-mesh.io/pattern=shop", "-o", "name"))
+	r := harness.Must(t, harness.Kubectl(t, "get", kinds, "-n", ns, "-l", "kubectl-mesh.io/pattern=shop", "-o", "name"))
 	return strings.TrimSpace(r.Stdout)
 }
 
@@ -102,7 +104,7 @@ func TestPatternCommands(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.mesh, func(t *testing.T) {
-			ns := namespace(t, "pattern-"+tt.mesh)
+			ns := harness.Namespace(t, "pattern-"+tt.mesh)
 			dir := t.TempDir()
 			file := writeFile(t, dir, "shop.yaml", shopPattern(true, 10))
 			flags := []string{"-n", ns, "--mesh", tt.mesh}
@@ -110,7 +112,7 @@ func TestPatternCommands(t *testing.T) {
 				flags = append(flags, "--allow-partial")
 			}
 
-			render := must(t, meshCmd(t, append([]string{"render", "-f", file}, flags...)...))
+			render := harness.Must(t, harness.Mesh(t, append([]string{"render", "-f", file}, flags...)...))
 			if !strings.Contains(render.Stdout, "kubectl-mesh.io/pattern: shop") || !strings.Contains(render.Stdout, "namespace: "+ns) {
 				t.Fatalf("render output lacks the pattern label or namespace:\n%s", render.Stdout)
 			}
@@ -118,7 +120,7 @@ func TestPatternCommands(t *testing.T) {
 				t.Errorf("--allow-partial rendered without a warning: %v", render)
 			}
 
-			apply := must(t, meshCmd(t, append([]string{"apply", "-f", file}, flags...)...))
+			apply := harness.Must(t, harness.Mesh(t, append([]string{"apply", "-f", file}, flags...)...))
 			if !strings.Contains(apply.Stdout, " created") {
 				t.Fatalf("apply created nothing: %v", apply)
 			}
@@ -129,21 +131,21 @@ func TestPatternCommands(t *testing.T) {
 				}
 			}
 
-			if r := meshCmd(t, append([]string{"diff", "-f", file}, flags...)...); r.Code != 0 || strings.TrimSpace(r.Stdout) != "" {
+			if r := harness.Mesh(t, append([]string{"diff", "-f", file}, flags...)...); r.Code != 0 || strings.TrimSpace(r.Stdout) != "" {
 				t.Errorf("diff right after apply: want exit 0 and no output, got %v", r)
 			}
-			again := must(t, meshCmd(t, append([]string{"apply", "-f", file}, flags...)...))
+			again := harness.Must(t, harness.Mesh(t, append([]string{"apply", "-f", file}, flags...)...))
 			if strings.Contains(again.Stdout, " created") || strings.Contains(again.Stdout, " configured") {
 				t.Errorf("re-applying the same pattern changed objects: %v", again)
 			}
 
 			// A new canary weight and no ratings: diff shows both, prune removes ratings.
 			writeFile(t, dir, "shop.yaml", shopPattern(false, 50))
-			diff := meshCmd(t, append([]string{"diff", "-f", file, "--prune"}, flags...)...)
+			diff := harness.Mesh(t, append([]string{"diff", "-f", file, "--prune"}, flags...)...)
 			if diff.Code != 1 || !strings.Contains(diff.Stdout, "50") || !strings.Contains(diff.Stdout, "ratings") {
 				t.Errorf("diff of the changed pattern: want exit 1 showing the new weight and ratings removed, got %v", diff)
 			}
-			prune := must(t, meshCmd(t, append([]string{"apply", "-f", file, "--prune"}, flags...)...))
+			prune := harness.Must(t, harness.Mesh(t, append([]string{"apply", "-f", file, "--prune"}, flags...)...))
 			if !strings.Contains(prune.Stdout, "ratings pruned") || !strings.Contains(prune.Stdout, " configured") {
 				t.Errorf("apply --prune: want ratings pruned and reviews configured, got %v", prune)
 			}
@@ -157,19 +159,19 @@ func TestPatternCommands(t *testing.T) {
 				}
 			}
 
-			list := must(t, meshCmd(t, "list", "-n", ns, "-o", "wide"))
+			list := harness.Must(t, harness.Mesh(t, "list", "-n", ns, "-o", "wide"))
 			if !strings.Contains(list.Stdout, "shop") || !strings.Contains(list.Stdout, tt.mesh) {
 				t.Errorf("list does not show the pattern and its mesh:\n%s", list.Stdout)
 			}
 
-			del := must(t, meshCmd(t, "delete", "-f", file, "-n", ns))
+			del := harness.Must(t, harness.Mesh(t, "delete", "-f", file, "-n", ns))
 			if !strings.Contains(del.Stdout, " deleted") {
 				t.Errorf("delete deleted nothing: %v", del)
 			}
 			if got := patternObjects(t, ns, tt.kinds); got != "" {
 				t.Errorf("after delete, objects remain:\n%s", got)
 			}
-			if r := kubectl(t, "get", "configmap", "kubectl-mesh-pattern-shop", "-n", ns); r.Code == 0 {
+			if r := harness.Kubectl(t, "get", "configmap", "kubectl-mesh-pattern-shop", "-n", ns); r.Code == 0 {
 				t.Errorf("after delete, the apply set ConfigMap remains")
 			}
 		})
@@ -179,13 +181,13 @@ func TestPatternCommands(t *testing.T) {
 // TestPatternDetectsTheMesh applies a pattern without spec.mesh: the
 // sandbox has Istio installed and no Linkerd control plane.
 func TestPatternDetectsTheMesh(t *testing.T) {
-	ns := namespace(t, "pattern-detect")
+	ns := harness.Namespace(t, "pattern-detect")
 	file := writeFile(t, t.TempDir(), "shop.yaml", shopPattern(false, 10))
-	r := must(t, meshCmd(t, "apply", "-f", file, "-n", ns))
+	r := harness.Must(t, harness.Mesh(t, "apply", "-f", file, "-n", ns))
 	if !strings.Contains(r.Stdout, "virtualservice.networking.istio.io/reviews created") {
 		t.Errorf("apply without a mesh did not use the installed Istio: %v", r)
 	}
-	list := must(t, meshCmd(t, "list", "-n", ns, "-o", "json"))
+	list := harness.Must(t, harness.Mesh(t, "list", "-n", ns, "-o", "json"))
 	if !strings.Contains(list.Stdout, `"mesh": "istio"`) {
 		t.Errorf("list -o json does not record the detected mesh:\n%s", list.Stdout)
 	}
@@ -195,14 +197,14 @@ func TestPatternDetectsTheMesh(t *testing.T) {
 // stops everything before anything is sent, and the errors name the file,
 // line and column.
 func TestPatternBadInputAppliesNothing(t *testing.T) {
-	ns := namespace(t, "pattern-bad")
+	ns := harness.Namespace(t, "pattern-bad")
 	dir := t.TempDir()
 	writeFile(t, dir, "a-good.yaml", shopPattern(true, 10))
 	bad := strings.Replace(shopPattern(false, 10), "name: shop", "name: broken", 1)
 	bad = strings.Replace(bad, "{version: v1, weight: 90}", "{version: v3, weight: 80}", 1)
 	writeFile(t, dir, "b-bad.yaml", bad)
 
-	r := meshCmd(t, "apply", "-f", dir, "-n", ns, "--mesh", "istio")
+	r := harness.Mesh(t, "apply", "-f", dir, "-n", ns, "--mesh", "istio")
 	if r.Code != 1 {
 		t.Fatalf("apply of a bad pattern: want exit 1, got %v", r)
 	}
@@ -216,7 +218,7 @@ func TestPatternBadInputAppliesNothing(t *testing.T) {
 	}
 
 	unexpressible := writeFile(t, dir, "fault.yaml", strings.Replace(shopPattern(false, 10), "timeout: 2s", "fault: {abort: {httpStatus: 503, percent: 5}}", 1))
-	r = meshCmd(t, "apply", "-f", unexpressible, "-n", ns, "--mesh", "linkerd")
+	r = harness.Mesh(t, "apply", "-f", unexpressible, "-n", ns, "--mesh", "linkerd")
 	if r.Code != 1 || !strings.Contains(r.Stderr, "fault.yaml:") || !strings.Contains(r.Stderr, "linkerd cannot express traffic.fault.abort") {
 		t.Errorf("apply of a fault to linkerd: want exit 1 naming the field and the mesh, got %v", r)
 	}
@@ -225,21 +227,21 @@ func TestPatternBadInputAppliesNothing(t *testing.T) {
 // TestPatternDriftInDiff changes an applied object with kubectl: diff
 // reports the drift and exits 1; apply --force-conflicts restores it.
 func TestPatternDriftInDiff(t *testing.T) {
-	ns := namespace(t, "pattern-drift")
+	ns := harness.Namespace(t, "pattern-drift")
 	file := writeFile(t, t.TempDir(), "shop.yaml", shopPattern(false, 10))
-	must(t, meshCmd(t, "apply", "-f", file, "-n", ns, "--mesh", "istio"))
-	must(t, kubectl(t, "patch", "virtualservice.networking.istio.io", "reviews", "-n", ns, "--type", "json",
+	harness.Must(t, harness.Mesh(t, "apply", "-f", file, "-n", ns, "--mesh", "istio"))
+	harness.Must(t, harness.Kubectl(t, "patch", "virtualservice.networking.istio.io", "reviews", "-n", ns, "--type", "json",
 		"-p", `[{"op": "replace", "path": "/spec/http/1/timeout", "value": "30s"}]`))
 
-	diff := meshCmd(t, "diff", "-f", file, "-n", ns, "--mesh", "istio")
+	diff := harness.Mesh(t, "diff", "-f", file, "-n", ns, "--mesh", "istio")
 	if diff.Code != 1 || !strings.Contains(diff.Stdout, "drift: VirtualService reviews: spec.http changed by kubectl-patch") {
 		t.Errorf("diff after kubectl patch: want exit 1 and the drift, got %v", diff)
 	}
-	if r := meshCmd(t, "apply", "-f", file, "-n", ns, "--mesh", "istio"); r.Code != 1 || !strings.Contains(r.Stderr, "conflict") {
+	if r := harness.Mesh(t, "apply", "-f", file, "-n", ns, "--mesh", "istio"); r.Code != 1 || !strings.Contains(r.Stderr, "conflict") {
 		t.Errorf("apply over another manager's field without --force-conflicts: want a conflict, got %v", r)
 	}
-	must(t, meshCmd(t, "apply", "-f", file, "-n", ns, "--mesh", "istio", "--force-conflicts"))
-	timeout := must(t, kubectl(t, "get", "virtualservice.networking.istio.io", "reviews", "-n", ns, "-o", "jsonpath={.spec.http[1].timeout}"))
+	harness.Must(t, harness.Mesh(t, "apply", "-f", file, "-n", ns, "--mesh", "istio", "--force-conflicts"))
+	timeout := harness.Must(t, harness.Kubectl(t, "get", "virtualservice.networking.istio.io", "reviews", "-n", ns, "-o", "jsonpath={.spec.http[1].timeout}"))
 	if timeout.Stdout != "2s" {
 		t.Errorf("after apply --force-conflicts the timeout is %q, want the pattern's 2s", timeout.Stdout)
 	}
@@ -256,13 +258,13 @@ func TestPatternMesheryImport(t *testing.T) {
 		{"emojivoto-linkerd.yaml", "emojivoto", "server.policy.linkerd.io/"},
 	} {
 		t.Run(tt.file, func(t *testing.T) {
-			namespace(t, tt.ns)
+			harness.Namespace(t, tt.ns)
 			file := filepath.Join(root, "plugin/pattern/meshery/testdata", tt.file)
-			r := must(t, meshCmd(t, "apply", "-f", file))
+			r := harness.Must(t, harness.Mesh(t, "apply", "-f", file))
 			if !strings.Contains(r.Stdout, tt.want) {
 				t.Errorf("apply of %s did not apply %s: %v", tt.file, tt.want, r)
 			}
-			must(t, meshCmd(t, "delete", "-f", file))
+			harness.Must(t, harness.Mesh(t, "delete", "-f", file))
 		})
 	}
 }

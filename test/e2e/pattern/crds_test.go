@@ -9,19 +9,20 @@ import (
 	"strings"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
+	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
+	"github.com/kubectl-mesh/kubectl-mesh/test/sandbox"
 )
 
 // installCRDs installs Istio (a minimal control plane, which pattern
 // commands detect) and applies the CRDs of the other targets.
-func installCRDs(ctx context.Context, kubeconfig, dir string) error {
-	crdDir := filepath.Join(dir, "pattern-crds")
+func installCRDs(ctx context.Context, c *sandbox.Cluster) error {
+	crdDir := filepath.Join(c.Dir, "pattern-crds")
 	if err := os.MkdirAll(crdDir, 0o755); err != nil {
 		return err
 	}
 	// Istio itself, from the embedded charts (no repository needed): its
 	// CRDs, and a control plane that mesh detection finds.
-	install := exec.CommandContext(ctx, filepath.Join(binDir, "kubectl-mesh"), "install", "istio", "--offline", "--profile", "minimal")
-	install.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+	install := harness.Command(ctx, harness.Bin("kubectl-mesh"), "install", "istio", "--offline", "--profile", "minimal")
 	if out, err := install.CombinedOutput(); err != nil {
 		return fmt.Errorf("installing Istio: %v\n%s", err, out)
 	}
@@ -48,16 +49,16 @@ func installCRDs(ctx context.Context, kubeconfig, dir string) error {
 	}
 	for _, src := range sources {
 		args := []string{"apply", "--server-side", "-f", src}
-		if err := kubectlRun(ctx, kubeconfig, args...); err != nil {
+		if err := kubectlRun(ctx, args...); err != nil {
 			return err
 		}
 	}
-	return kubectlRun(ctx, kubeconfig, "wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
+	return kubectlRun(ctx, "wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
 }
 
-func kubectlRun(ctx context.Context, kubeconfig string, args ...string) error {
-	cmd := exec.CommandContext(ctx, "/usr/bin/kubectl", args...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+// kubectlRun runs kubectl before any test, where there is no t.
+func kubectlRun(ctx context.Context, args ...string) error {
+	cmd := harness.Command(ctx, harness.KubectlPath, args...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
 	}

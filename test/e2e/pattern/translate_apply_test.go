@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-mesh/kubectl-mesh/test/cmdrun"
+	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 )
 
 // TestTranslateApplyIstio server-side applies (dry run, strict field
@@ -30,7 +31,7 @@ func TestTranslateApplyGAMMA(t *testing.T) {
 // TestTranslateApplyRejectsUnknownFields proves the check has teeth: a
 // field the CRD does not define fails the same dry-run apply.
 func TestTranslateApplyRejectsUnknownFields(t *testing.T) {
-	ns := namespace(t, "translate-apply-strict")
+	ns := harness.Namespace(t, "translate-apply-strict")
 	for _, tc := range []struct{ name, doc, want string }{
 		{
 			name: "VirtualService",
@@ -73,7 +74,7 @@ spec:
 // validation, so an unknown or pruned field is an error, not a warning.
 func dryRunApply(t *testing.T, ns, docs string) cmdrun.Result {
 	t.Helper()
-	return cmdrun.Run(t, cluster.Kubeconfig, docs, "/usr/bin/kubectl", "apply", "--server-side", "--dry-run=server", "--validate=strict",
+	return harness.KubectlStdin(t, docs, "apply", "--server-side", "--dry-run=server", "--validate=strict",
 		"--field-manager=kubectl-mesh", "-n", ns, "-f", "-")
 }
 

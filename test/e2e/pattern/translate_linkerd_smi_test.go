@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 )
 
 // TestTranslateLinkerdSMIAccepted server-side applies (dry run, strict
@@ -28,7 +30,7 @@ func TestTranslateLinkerdSMIAccepted(t *testing.T) {
 // schemas have teeth: unknown fields, values outside an enum and missing
 // required fields fail the same dry-run apply.
 func TestTranslateLinkerdSMIRejectsInvalid(t *testing.T) {
-	ns := namespace(t, "translate-linkerd-strict")
+	ns := harness.Namespace(t, "translate-linkerd-strict")
 	for _, tc := range []struct{ name, doc, want string }{
 		{
 			name: "HTTPRoute unknown field",
@@ -101,7 +103,7 @@ func applyGoldens(t *testing.T, dir, ns string) {
 	if err != nil || len(goldens) == 0 {
 		t.Fatalf("no golden files in %s (%v)", dir, err)
 	}
-	namespace(t, ns)
+	harness.Namespace(t, ns)
 	applied := 0
 	for _, path := range goldens {
 		data, err := os.ReadFile(path)
@@ -113,13 +115,13 @@ func applyGoldens(t *testing.T, dir, ns string) {
 		}
 		for _, m := range sharedService.FindAllSubmatch(data, -1) {
 			name := string(m[1])
-			if kubectl(t, "get", "service", name, "-n", ns).Code != 0 {
-				must(t, kubectl(t, "create", "service", "clusterip", name, "--tcp=80:8080", "-n", ns))
+			if harness.Kubectl(t, "get", "service", name, "-n", ns).Code != 0 {
+				harness.Must(t, harness.Kubectl(t, "create", "service", "clusterip", name, "--tcp=80:8080", "-n", ns))
 			}
 		}
 		t.Run(strings.TrimSuffix(filepath.Base(path), ".golden"), func(t *testing.T) {
 			docs, n := intoNamespace(t, data, ns)
-			r := must(t, dryRunApply(t, ns, docs))
+			r := harness.Must(t, dryRunApply(t, ns, docs))
 			if got := strings.Count(r.Stdout, "serverside-applied (server dry run)"); got != n {
 				t.Fatalf("applied %d of %d objects:\n%v", got, n, r)
 			}

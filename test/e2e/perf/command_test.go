@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/incluster"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/smp"
+	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 )
 
 // cmdDelayServer answers after delay, on loopback: kwok forwards the
@@ -56,7 +56,7 @@ func TestPerfRunThroughAService(t *testing.T) {
 
 	// A closed loop with a count: exactly 200 requests however loaded the
 	// machine is (the open loop's accuracy is the runner's tests' job).
-	r := must(t, meshCmd(t, "perf", "run", "svc/echo:http", "-n", ns, "--qps", "100", "--loop", "closed", "-c", "2",
+	r := harness.Must(t, harness.Mesh(t, "perf", "run", "svc/echo:http", "-n", ns, "--qps", "100", "--loop", "closed", "-c", "2",
 		"--requests", "200", "--name", "through-svc", "--results-dir", dir))
 	if !strings.Contains(r.Stderr, "Forwarding 127.0.0.1:") || !strings.Contains(r.Stderr, ns+"/echo-0 port 8080") {
 		t.Errorf("stderr does not say where the load goes:\n%s", r.Stderr)
@@ -75,7 +75,7 @@ func TestPerfRunThroughAService(t *testing.T) {
 	var versions struct {
 		ServerVersion struct{ GitVersion string } `json:"serverVersion"`
 	}
-	if err := json.Unmarshal([]byte(must(t, kubectl(t, "version", "-o", "json")).Stdout), &versions); err != nil {
+	if err := json.Unmarshal([]byte(harness.Must(t, harness.Kubectl(t, "version", "-o", "json")).Stdout), &versions); err != nil {
 		t.Fatal(err)
 	}
 	version := versions.ServerVersion.GitVersion
@@ -90,7 +90,7 @@ func TestPerfRunThroughAService(t *testing.T) {
 // --in-cluster runs fortio in a Job and stores the result read from its
 // output (kwok serves a recorded fortio output as the pod's logs).
 func TestPerfRunInCluster(t *testing.T) {
-	ns := namespace(t, "perf-cmd-job")
+	ns := harness.Namespace(t, "perf-cmd-job")
 	recorded, err := os.ReadFile(recordedFortio)
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +100,7 @@ func TestPerfRunInCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	icServeLogs(t, ns, string(recorded))
-	must(t, kubectlStdin(t, fmt.Sprintf(`apiVersion: v1
+	harness.Must(t, harness.KubectlStdin(t, fmt.Sprintf(`apiVersion: v1
 kind: Service
 metadata: {name: checkout, namespace: %s}
 spec:
@@ -109,7 +109,7 @@ spec:
 `, ns), "apply", "-f", "-"))
 	dir := t.TempDir()
 
-	r := must(t, meshCmd(t, "perf", "run", "svc/checkout", "-n", ns, "--in-cluster", "--qps", "200", "-t", "2s",
+	r := harness.Must(t, harness.Mesh(t, "perf", "run", "svc/checkout", "-n", ns, "--in-cluster", "--qps", "200", "-t", "2s",
 		"--name", "from-job", "--results-dir", dir))
 	for _, line := range []string{" created", " deleted"} {
 		if !strings.Contains(r.Stderr, line) {
@@ -124,14 +124,14 @@ spec:
 	if !c.Internal || c.EndpointURL[0] != "http://checkout."+ns+".svc:8080/" {
 		t.Errorf("client %+v, want internal and the Service's in-cluster URL", c)
 	}
-	if jobs := must(t, kubectl(t, "get", "jobs", "-n", ns, "-o", "name")).Stdout; jobs != "" {
+	if jobs := harness.Must(t, harness.Kubectl(t, "get", "jobs", "-n", ns, "-o", "name")).Stdout; jobs != "" {
 		t.Errorf("jobs left behind: %s", jobs)
 	}
 }
 
 // Errors a user makes with a cluster target are one line naming it.
 func TestPerfRunServiceErrors(t *testing.T) {
-	ns := namespace(t, "perf-cmd-errors")
+	ns := harness.Namespace(t, "perf-cmd-errors")
 	for name, tc := range map[string]struct {
 		args []string
 		want string
@@ -140,7 +140,7 @@ func TestPerfRunServiceErrors(t *testing.T) {
 		"in-cluster no svc": {[]string{"svc/missing", "--in-cluster"}, `target svc/missing: services "missing" not found`},
 	} {
 		t.Run(name, func(t *testing.T) {
-			r := meshCmd(t, append([]string{"perf", "run", "-n", ns, "-t", "1s", "--results-dir", t.TempDir()}, tc.args...)...)
+			r := harness.Mesh(t, append([]string{"perf", "run", "-n", ns, "-t", "1s", "--results-dir", t.TempDir()}, tc.args...)...)
 			if r.Code != 1 || !strings.Contains(r.Stderr, tc.want) {
 				t.Errorf("exit %d, stderr %q: want 1 and %q", r.Code, r.Stderr, tc.want)
 			}
@@ -152,9 +152,8 @@ func TestPerfRunServiceErrors(t *testing.T) {
 func TestPerfRunInterrupted(t *testing.T) {
 	port := cmdDelayServer(t, time.Millisecond)
 	dir := t.TempDir()
-	cmd := exec.CommandContext(t.Context(), filepath.Join(binDir, "kubectl-mesh"), "perf", "run",
-		fmt.Sprintf("http://127.0.0.1:%d/", port), "--qps", "200", "-t", "10m", "--name", "stopped", "--results-dir", dir,
-		"--kubeconfig", cluster.Kubeconfig)
+	cmd := harness.Command(t.Context(), harness.Bin("kubectl-mesh"), "perf", "run",
+		fmt.Sprintf("http://127.0.0.1:%d/", port), "--qps", "200", "-t", "10m", "--name", "stopped", "--results-dir", dir)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {

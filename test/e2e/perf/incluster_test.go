@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/incluster"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/load"
+	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 )
 
 // recordedFortio is a real fortio run's output (see the incluster package's
@@ -30,7 +30,7 @@ const recordedFortio = "../../../plugin/perf/incluster/testdata/fortio-load.log"
 // kwok runs the Job's pod to completion and serves a recorded fortio
 // output as its logs; Run must read that result and clean the Job up.
 func TestInClusterJob(t *testing.T) {
-	_, client := sandboxClient(t)
+	client := harness.KubeClient(t)
 	recorded, err := os.ReadFile(recordedFortio)
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +55,7 @@ func TestInClusterJob(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ns := namespace(t, fmt.Sprintf("perf-incluster-%d", i))
+			ns := harness.Namespace(t, fmt.Sprintf("perf-incluster-%d", i))
 			icServeLogs(t, ns, tt.output)
 			spec := &load.Spec{
 				Name:        "checkout-baseline",
@@ -124,7 +124,7 @@ func icServeLogs(t *testing.T, ns, output string) {
 	if err := os.WriteFile(file, []byte(cri.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	must(t, kubectlStdin(t, fmt.Sprintf(`apiVersion: kwok.x-k8s.io/v1alpha1
+	harness.Must(t, harness.KubectlStdin(t, fmt.Sprintf(`apiVersion: kwok.x-k8s.io/v1alpha1
 kind: ClusterLogs
 metadata:
   name: %s
@@ -136,11 +136,8 @@ spec:
     logsFile: %s
 `, ns, ns, file), "apply", "-f", "-"))
 	t.Cleanup(func() {
-		// t's context is done by now, and cmdrun runs under it.
-		cmd := exec.Command("/usr/bin/kubectl", "delete", "clusterlogs.kwok.x-k8s.io", ns, "--ignore-not-found")
-		cmd.Env = append(os.Environ(), "KUBECONFIG="+cluster.Kubeconfig)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("deleting clusterlogs/%s: %v\n%s", ns, err, out)
+		if r := harness.Kubectl(t, "delete", "clusterlogs.kwok.x-k8s.io", ns, "--ignore-not-found"); r.Code != 0 {
+			t.Errorf("deleting clusterlogs/%s: %v", ns, r)
 		}
 	})
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/clusterinfo"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/portforward"
+	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 )
 
 // pfEchoServer answers "echo <path>" on loopback: the simulated pod's port
@@ -68,7 +69,7 @@ spec:
 func TestPortForwardReachesTheService(t *testing.T) {
 	_, port := pfEchoServer(t)
 	ns := pfEchoNamespace(t, "perf-portforward", port)
-	cfg, client := sandboxClient(t)
+	cfg, client := harness.RESTConfig(t), harness.KubeClient(t)
 
 	tests := []struct {
 		name, target string
@@ -140,7 +141,7 @@ func TestPortForwardReachesTheService(t *testing.T) {
 func TestPortForwardSurfacesALostPod(t *testing.T) {
 	srv, port := pfEchoServer(t)
 	ns := pfEchoNamespace(t, "perf-portforward-lost", port)
-	cfg, client := sandboxClient(t)
+	cfg, client := harness.RESTConfig(t), harness.KubeClient(t)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	f, err := portforward.Open(ctx, cfg, client, ns, portforward.Target{Kind: portforward.KindService, Name: "echo"})
@@ -171,7 +172,7 @@ func TestPortForwardSurfacesALostPod(t *testing.T) {
 }
 
 func TestClusterEnvironment(t *testing.T) {
-	_, client := sandboxClient(t)
+	client := harness.KubeClient(t)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	env, err := clusterinfo.Environment(ctx, client)
@@ -184,7 +185,7 @@ func TestClusterEnvironment(t *testing.T) {
 			GitVersion string `json:"gitVersion"`
 		} `json:"serverVersion"`
 	}
-	out := must(t, kubectl(t, "version", "-o", "json")).Stdout
+	out := harness.Must(t, harness.Kubectl(t, "version", "-o", "json")).Stdout
 	if err := json.Unmarshal([]byte(out), &version); err != nil {
 		t.Fatalf("reading kubectl version: %v\n%s", err, out)
 	}
@@ -192,12 +193,12 @@ func TestClusterEnvironment(t *testing.T) {
 		t.Errorf("kubernetes_version = %q, want kubectl's server version %q", env.KubernetesVersion, version.ServerVersion.GitVersion)
 	}
 
-	names := strings.Fields(must(t, kubectl(t, "get", "nodes", "-o", "jsonpath={.items[*].metadata.name}")).Stdout)
+	names := strings.Fields(harness.Must(t, harness.Kubectl(t, "get", "nodes", "-o", "jsonpath={.items[*].metadata.name}")).Stdout)
 	if len(env.Nodes) != len(names) || len(names) == 0 {
 		t.Fatalf("nodes = %+v, want the %d nodes %v", env.Nodes, len(names), names)
 	}
 	for i, n := range env.Nodes {
-		cpu := must(t, kubectl(t, "get", "node", names[i], "-o", "jsonpath={.status.capacity.cpu}")).Stdout
+		cpu := harness.Must(t, harness.Kubectl(t, "get", "node", names[i], "-o", "jsonpath={.status.capacity.cpu}")).Stdout
 		if n.Name != names[i] || n.Type != "unknown" || fmt.Sprint(n.Cores) != cpu {
 			t.Errorf("node %d = %+v, want name %s, type unknown, %s cores", i, n, names[i], cpu)
 		}
@@ -211,16 +212,16 @@ func TestClusterEnvironment(t *testing.T) {
 // to port, and waits until kwok serves the forward.
 func pfEchoNamespace(t *testing.T, name string, port int) string {
 	t.Helper()
-	ns := namespace(t, name)
-	must(t, kubectlStdin(t, pfEchoObjects(ns, port), "apply", "-f", "-"))
+	ns := harness.Namespace(t, name)
+	harness.Must(t, harness.KubectlStdin(t, pfEchoObjects(ns, port), "apply", "-f", "-"))
 	pfWaitServed(t, ns)
 	return ns
 }
 
 func pfWaitServed(t *testing.T, ns string) {
 	t.Helper()
-	must(t, kubectl(t, "wait", "-n", ns, "--for=condition=Ready", "pod/echo-0", "--timeout=90s"))
-	cfg, client := sandboxClient(t)
+	harness.Must(t, harness.Kubectl(t, "wait", "-n", ns, "--for=condition=Ready", "pod/echo-0", "--timeout=90s"))
+	cfg, client := harness.RESTConfig(t), harness.KubeClient(t)
 	target := portforward.Target{Kind: portforward.KindPod, Name: "echo-0", Port: "8080"}
 	var last error
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {

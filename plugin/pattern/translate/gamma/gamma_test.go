@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,39 +18,22 @@ import (
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/translate/translatetest"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
 // TestTranslate renders each testdata pattern through translate.Run and
 // compares the YAML (or the error) with testdata/<name>.golden.
 func TestTranslate(t *testing.T) {
-	cases := []struct {
-		name         string
-		allowPartial bool
-	}{
-		{name: "canary"},
-		{name: "header-match"},
-		{name: "traffic"},
-		{name: "gaps"},
-		{name: "gaps", allowPartial: true},
-		{name: "route-order"},
-		{name: "route-order", allowPartial: true},
-	}
-	for _, tc := range cases {
-		golden := tc.name
-		if tc.allowPartial {
-			golden += "-partial"
+	translatetest.Grid(t, gamma.New(), []translatetest.Case{
+		{Name: "canary"},
+		{Name: "header-match"},
+		{Name: "traffic"},
+		{Name: "gaps"},
+		{Name: "gaps", AllowPartial: true},
+		{Name: "route-order"},
+		{Name: "route-order", AllowPartial: true},
+	}, func(t *testing.T, res *translate.Result) {
+		for _, o := range res.Objects {
+			decodeStrict(t, o)
 		}
-		t.Run(golden, func(t *testing.T) {
-			p := translatetest.Load(t, filepath.Join("testdata", tc.name+".yaml"))
-			res, err := translate.Run(gamma.New(), p, translate.Options{AllowPartial: tc.allowPartial})
-			translatetest.Golden(t, filepath.Join("testdata", golden+".golden"), translatetest.Render(res, err), *update)
-			if err == nil {
-				for _, o := range res.Objects {
-					decodeStrict(t, o)
-				}
-			}
-		})
-	}
+	})
 }
 
 // TestGapsNameEveryNoneFeature: each feature GAMMA cannot express is a

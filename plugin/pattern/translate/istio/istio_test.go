@@ -2,8 +2,6 @@ package istio_test
 
 import (
 	"encoding/json"
-	"flag"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,41 +19,24 @@ import (
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/translate/translatetest"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
 // TestTranslate renders each testdata pattern through translate.Run and
 // compares the YAML (or the error) with testdata/<name>.golden.
 func TestTranslate(t *testing.T) {
-	cases := []struct {
-		name         string
-		allowPartial bool
-	}{
-		{name: "canary"},
-		{name: "header-match"},
-		{name: "traffic"},
-		{name: "resilience"},
-		{name: "security"},
-		{name: "injection"},
-		{name: "retry-budget-one"},
-		{name: "retry-budget"},
-		{name: "retry-budget", allowPartial: true},
-	}
-	for _, tc := range cases {
-		golden := tc.name
-		if tc.allowPartial {
-			golden += "-partial"
+	translatetest.Grid(t, istio.New(), []translatetest.Case{
+		{Name: "canary"},
+		{Name: "header-match"},
+		{Name: "traffic"},
+		{Name: "resilience"},
+		{Name: "security"},
+		{Name: "injection"},
+		{Name: "retry-budget-one"},
+		{Name: "retry-budget"},
+		{Name: "retry-budget", AllowPartial: true},
+	}, func(t *testing.T, res *translate.Result) {
+		for _, o := range res.Objects {
+			decodeStrict(t, o)
 		}
-		t.Run(golden, func(t *testing.T) {
-			p := translatetest.Load(t, filepath.Join("testdata", tc.name+".yaml"))
-			res, err := translate.Run(istio.New(), p, translate.Options{AllowPartial: tc.allowPartial})
-			translatetest.Golden(t, filepath.Join("testdata", golden+".golden"), translatetest.Render(res, err), *update)
-			if err == nil {
-				for _, o := range res.Objects {
-					decodeStrict(t, o)
-				}
-			}
-		})
-	}
+	})
 }
 
 // TestTranslateErrors: input the pattern validation should have caught

@@ -1,8 +1,6 @@
 package linkerd_test
 
 import (
-	"flag"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,43 +10,27 @@ import (
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/translate/translatetest"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
 // TestTranslate renders each testdata pattern through translate.Run and
 // compares the YAML (or the gaps error) with testdata/<name>.golden.
 func TestTranslate(t *testing.T) {
-	cases := []struct {
-		name         string
-		allowPartial bool
-	}{
-		{name: "canary"},
-		{name: "header-match"},
-		{name: "traffic"},
-		{name: "multi-port"},
-		{name: "retry-order"},
-		{name: "retry-order", allowPartial: true},
-		{name: "resilience"},
-		{name: "resilience-gaps"},
-		{name: "resilience-gaps", allowPartial: true},
-		{name: "security"},
-		{name: "injection"},
-		{name: "service-profile"},
-		{name: "service-profile-gaps"},
-		{name: "service-profile-gaps", allowPartial: true},
-		{name: "unsupported"},
-		{name: "unsupported", allowPartial: true},
-	}
-	for _, tc := range cases {
-		golden := tc.name
-		if tc.allowPartial {
-			golden += "-partial"
-		}
-		t.Run(golden, func(t *testing.T) {
-			p := translatetest.Load(t, filepath.Join("testdata", tc.name+".yaml"))
-			res, err := translate.Run(linkerd.New(), p, translate.Options{AllowPartial: tc.allowPartial})
-			translatetest.Golden(t, filepath.Join("testdata", golden+".golden"), translatetest.Render(res, err), *update)
-		})
-	}
+	translatetest.Grid(t, linkerd.New(), []translatetest.Case{
+		{Name: "canary"},
+		{Name: "header-match"},
+		{Name: "traffic"},
+		{Name: "multi-port"},
+		{Name: "retry-order"},
+		{Name: "retry-order", AllowPartial: true},
+		{Name: "resilience"},
+		{Name: "resilience-gaps"},
+		{Name: "resilience-gaps", AllowPartial: true},
+		{Name: "security"},
+		{Name: "injection"},
+		{Name: "service-profile"},
+		{Name: "service-profile-gaps"},
+		{Name: "service-profile-gaps", AllowPartial: true},
+		{Name: "unsupported"},
+		{Name: "unsupported", AllowPartial: true},
+	}, nil)
 }
 
 // TestTranslateErrors: settings Linkerd needs but the pattern left out,

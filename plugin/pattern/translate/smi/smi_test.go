@@ -1,8 +1,6 @@
 package smi_test
 
 import (
-	"flag"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,36 +10,20 @@ import (
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/translate/translatetest"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
 // TestTranslate renders each testdata pattern through translate.Run and
 // compares the YAML (or the gaps error) with testdata/<name>.golden.
 func TestTranslate(t *testing.T) {
-	cases := []struct {
-		name         string
-		allowPartial bool
-	}{
-		{name: "canary"},
-		{name: "header-match"},
-		{name: "order"},
-		{name: "order", allowPartial: true},
-		{name: "traffic"},
-		{name: "traffic", allowPartial: true},
-		{name: "security"},
-		{name: "namespaces"},
-		{name: "namespaces", allowPartial: true},
-	}
-	for _, tc := range cases {
-		golden := tc.name
-		if tc.allowPartial {
-			golden += "-partial"
-		}
-		t.Run(golden, func(t *testing.T) {
-			p := translatetest.Load(t, filepath.Join("testdata", tc.name+".yaml"))
-			res, err := translate.Run(smi.New(), p, translate.Options{AllowPartial: tc.allowPartial})
-			translatetest.Golden(t, filepath.Join("testdata", golden+".golden"), translatetest.Render(res, err), *update)
-		})
-	}
+	translatetest.Grid(t, smi.New(), []translatetest.Case{
+		{Name: "canary"},
+		{Name: "header-match"},
+		{Name: "order"},
+		{Name: "order", AllowPartial: true},
+		{Name: "traffic"},
+		{Name: "traffic", AllowPartial: true},
+		{Name: "security"},
+		{Name: "namespaces"},
+		{Name: "namespaces", AllowPartial: true},
+	}, nil)
 }
 
 // TestTranslateErrors: input validation should have caught these; they

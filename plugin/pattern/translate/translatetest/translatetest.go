@@ -1,5 +1,5 @@
 // Package translatetest holds what the translators' golden tests share:
-// loading a testdata pattern, printing a translation, comparing goldens.
+// loading a testdata pattern, printing a translation, the golden grid.
 package translatetest
 
 import (
@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/translate"
+	"github.com/kubectl-mesh/kubectl-mesh/test/golden"
 )
 
 // Load reads and validates the first pattern of a testdata file.
@@ -60,21 +62,32 @@ func Render(res *translate.Result, err error) string {
 	return b.String()
 }
 
-// Golden compares got with the golden file at path, or rewrites it when
-// update is set (each test package's -update flag).
-func Golden(t *testing.T, path, got string, update bool) {
+// Case is one row of a translator's golden grid: the pattern in
+// testdata/<Name>.yaml, translated with AllowPartial or without, against
+// testdata/<Name>.golden (<Name>-partial.golden with AllowPartial).
+type Case struct {
+	Name         string
+	AllowPartial bool
+}
+
+// Grid translates each case's pattern with tr and compares what
+// kubectl mesh render would print (Render) with the case's golden file
+// (-update rewrites it). check, when not nil, runs on every translation
+// that succeeded, for what a translator's objects must also satisfy.
+func Grid(t *testing.T, tr translate.Translator, cases []Case, check func(t *testing.T, res *translate.Result)) {
 	t.Helper()
-	if update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
+	for _, tc := range cases {
+		name := tc.Name
+		if tc.AllowPartial {
+			name += "-partial"
 		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test with -run %s -update to create it)", err, t.Name())
-	}
-	if string(want) != got {
-		t.Errorf("%s is stale; diff it against the output below and run go test with -run %s -update if the change is intended.\ngot:\n%s", path, t.Name(), got)
+		t.Run(name, func(t *testing.T) {
+			p := Load(t, filepath.Join("testdata", tc.Name+".yaml"))
+			res, err := translate.Run(tr, p, translate.Options{AllowPartial: tc.AllowPartial})
+			golden.Assert(t, filepath.Join("testdata", name+".golden"), Render(res, err))
+			if err == nil && check != nil {
+				check(t, res)
+			}
+		})
 	}
 }
