@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/report"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/smp"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/store"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/table"
 )
 
 // NewCmdPerfList creates `kubectl mesh perf list`.
@@ -79,21 +81,29 @@ func NewCmdPerfList(streams genericiooptions.IOStreams, results *resultsDir) *co
 	return cmd
 }
 
+// printResultTable prints perf list. The default table fits table.Width
+// as far as names allow: a long target is shortened in the middle, as
+// -o wide shows it whole.
 func printResultTable(out io.Writer, list []*smp.Result, wide bool, now time.Time) error {
-	w := tabwriter.NewWriter(out, 0, 8, 3, ' ', 0)
-	header := "NAME\tAGE\tTARGET\tQPS\tP50\tP99\tERRORS"
+	header := []string{"NAME", "AGE", "TARGET", "QPS", "P50", "P99", "ERRORS"}
+	width := table.Width
 	if wide {
-		header += "\tMESH\tDURATION\tLABELS"
+		header = append(header, "MESH", "DURATION", "LABELS")
+		width = 0
 	}
-	fmt.Fprintln(w, header)
+	var rows [][]string
 	for _, r := range list {
 		name := r.Name
 		if r.Interrupted {
 			name += " (interrupted)"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s/%.1f\t%s\t%s\t%d",
-			name, duration.HumanDuration(now.Sub(r.StartTime)), r.Target(), r.RequestedQPS(), r.ActualQPS,
-			compare.Millis(r.Latencies.P50), compare.Millis(r.Latencies.P99), r.Errors)
+		target := r.Target()
+		if !wide {
+			target = table.Shorten(target, maxTargetColumn)
+		}
+		row := []string{name, duration.HumanDuration(now.Sub(r.StartTime)), target,
+			fmt.Sprintf("%s/%.1f", r.RequestedQPS(), r.ActualQPS),
+			compare.Millis(r.Latencies.P50), compare.Millis(r.Latencies.P99), strconv.FormatInt(r.Errors, 10)}
 		if wide {
 			mesh := "<none>"
 			if r.Mesh != nil && r.Mesh.Type != "" {
@@ -102,12 +112,16 @@ func printResultTable(out io.Writer, list []*smp.Result, wide bool, now time.Tim
 					mesh += " " + r.Mesh.Build
 				}
 			}
-			fmt.Fprintf(w, "\t%s\t%s\t%s", mesh, r.EndTime.Sub(r.StartTime).Round(time.Millisecond), noneIfEmpty(load.SortedLabels(r.Labels)))
+			row = append(row, mesh, r.EndTime.Sub(r.StartTime).Round(time.Millisecond).String(), noneIfEmpty(load.SortedLabels(r.Labels)))
 		}
-		fmt.Fprintln(w)
+		rows = append(rows, row)
 	}
-	return w.Flush()
+	return table.Print(out, header, rows, width)
 }
+
+// maxTargetColumn leaves the default perf list room for a generated name
+// (<host>-<yyyymmdd-hhmmss>) and the figures within table.Width.
+const maxTargetColumn = 32
 
 // NewCmdPerfShow creates `kubectl mesh perf show`.
 func NewCmdPerfShow(streams genericiooptions.IOStreams, results *resultsDir) *cobra.Command {

@@ -12,8 +12,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/smp"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/store"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/table"
 )
 
 // slowServer answers after the delay its ?delay= query asks for.
@@ -155,5 +158,35 @@ func TestPerfRunAB(t *testing.T) {
 	list, _, err := runRootStdin(t, "", "perf", "--results-dir", dir, "list", "-l", "kubectl-mesh.io/ab=unmeshed", "-o", "name")
 	if err != nil || list != "reviews-unmeshed\n" {
 		t.Errorf("list -l kubectl-mesh.io/ab=unmeshed: %q %v", list, err)
+	}
+}
+
+// perf list's default table fits table.Width for a generated name of an
+// in-cluster host; -o wide keeps the whole target.
+func TestResultTableFits(t *testing.T) {
+	target := "http://reviews.bookinfo.svc.cluster.local:9080/api/v1/products"
+	start := time.Date(2026, 12, 6, 7, 15, 0, 0, time.UTC)
+	r := &smp.Result{Name: store.GenerateName(target, start), StartTime: start, EndTime: start.Add(30 * time.Second)}
+	r.Config.Clients = []smp.Client{{EndpointURL: []string{target}, RPS: 1000}}
+	r.ActualQPS, r.Errors = 999.7, 12
+	r.Latencies.P50, r.Latencies.P99 = 12.345, 123.45
+	var out strings.Builder
+	if err := printResultTable(&out, []*smp.Result{r}, false, start.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(out.String()) {
+		if n := utf8.RuneCountInString(strings.TrimSuffix(line, "\n")); n > table.Width {
+			t.Errorf("a line of %d columns, want at most %d:\n%s", n, table.Width, out.String())
+		}
+	}
+	if !strings.Contains(out.String(), "http://reviews.…/api/v1/products") {
+		t.Errorf("the target is not shortened:\n%s", out.String())
+	}
+	out.Reset()
+	if err := printResultTable(&out, []*smp.Result{r}, true, start.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), target) {
+		t.Errorf("-o wide does not show the whole target:\n%s", out.String())
 	}
 }

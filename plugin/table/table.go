@@ -35,6 +35,17 @@ func Compact(items []string) string {
 	return fmt.Sprintf("%s +%d more", items[0], len(items)-1)
 }
 
+// Shorten keeps s within n runes by cutting its middle, where a URL or a
+// name differs least: "http://reviews.bookinfo…/api/v1/products".
+func Shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n || n < 3 {
+		return s
+	}
+	head := (n - 1) / 2
+	return string(r[:head]) + "…" + string(r[len(r)-(n-1-head):])
+}
+
 // Print writes header and rows aligned. When width > 0 the last column is
 // wrapped at spaces so that rows fit width; continuation lines leave the
 // other columns empty.

@@ -76,3 +76,24 @@ func TestWrapKeepsLongWords(t *testing.T) {
 		t.Errorf("wrap = %q, want %q", got, want)
 	}
 }
+
+func TestShorten(t *testing.T) {
+	tests := []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"svc/echo:http", 32, "svc/echo:http"},
+		{"http://reviews.bookinfo.svc.cluster.local:9080/api/v1/products", 32, "http://reviews.…/api/v1/products"},
+		{"abcdef", 5, "ab…ef"},
+	}
+	for _, tt := range tests {
+		got := Shorten(tt.s, tt.n)
+		if got != tt.want {
+			t.Errorf("Shorten(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
+		}
+		if n := utf8.RuneCountInString(got); n > tt.n {
+			t.Errorf("Shorten(%q, %d) has %d runes", tt.s, tt.n, n)
+		}
+	}
+}

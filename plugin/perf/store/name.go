@@ -39,14 +39,21 @@ func GenerateName(target string, start time.Time) string {
 	return prefix + "-" + start.UTC().Format("20060102-150405")
 }
 
-// targetHost is NAME for svc/NAME[:PORT] and the host of a URL.
+// targetHost is NAME for svc/NAME[:PORT] and the host of a URL; a
+// Service's DNS name keeps NAME.NAMESPACE, which says all the rest does.
 func targetHost(target string) string {
 	if rest, ok := strings.CutPrefix(target, "svc/"); ok {
 		name, _, _ := strings.Cut(rest, ":")
 		return name
 	}
 	if u, err := url.Parse(target); err == nil && u.Host != "" {
-		return u.Hostname()
+		host := strings.ToLower(u.Hostname())
+		for _, suffix := range []string{".svc.cluster.local", ".svc"} {
+			if name, ok := strings.CutSuffix(host, suffix); ok {
+				return name
+			}
+		}
+		return host
 	}
 	return target
 }
