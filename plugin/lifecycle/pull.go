@@ -67,6 +67,9 @@ func (o PullOptions) Pull(ctx context.Context, repoURL, name, version string) (*
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
 	tmp, err := os.MkdirTemp("", "kubectl-mesh-pull-*")
 	if err != nil {
 		return nil, fmt.Errorf("pulling chart %s: %w", name, err)
@@ -99,6 +102,32 @@ func (o PullOptions) Pull(ctx context.Context, repoURL, name, version string) (*
 		return nil, fmt.Errorf("repository %s: the archive of %s %s holds chart %q", repoURL, name, cv.Version, ch.Name())
 	}
 	return ch, nil
+}
+
+// validate names the flag whose value cannot be used, before anything is
+// fetched.
+func (o PullOptions) validate() error {
+	switch {
+	case (o.Username == "") != (o.Password == ""):
+		return errors.New("--username and --password go together")
+	case (o.CertFile == "") != (o.KeyFile == ""):
+		return errors.New("--cert-file and --key-file go together")
+	case o.Verify && o.Keyring == "":
+		return errors.New("--verify needs a --keyring with the public keys to verify against")
+	}
+	files := []struct{ flag, path string }{{"--ca-file", o.CAFile}, {"--cert-file", o.CertFile}, {"--key-file", o.KeyFile}}
+	if o.Verify {
+		files = append(files, struct{ flag, path string }{"--keyring", o.Keyring})
+	}
+	for _, f := range files {
+		if f.path == "" {
+			continue
+		}
+		if _, err := os.Stat(f.path); err != nil {
+			return fmt.Errorf("reading %s: %w", f.flag, err)
+		}
+	}
+	return nil
 }
 
 // UnreachableError is a repository whose index (or registry whose tags)

@@ -307,3 +307,34 @@ func TestPullOCI(t *testing.T) {
 		})
 	}
 }
+
+// Flags that cannot work are refused before anything is fetched, naming
+// the flag.
+func TestPullOptionsValidate(t *testing.T) {
+	p := newPKI(t)
+	tests := []struct {
+		name string
+		opts lifecycle.PullOptions
+		want string
+	}{
+		{name: "--username alone", opts: lifecycle.PullOptions{Username: "mesh"}, want: "--username and --password go together"},
+		{name: "--password alone", opts: lifecycle.PullOptions{Password: "s3cret"}, want: "--username and --password go together"},
+		{name: "--cert-file alone", opts: lifecycle.PullOptions{CertFile: p.certFile}, want: "--cert-file and --key-file go together"},
+		{name: "--key-file alone", opts: lifecycle.PullOptions{KeyFile: p.keyFile}, want: "--cert-file and --key-file go together"},
+		{name: "--ca-file missing", opts: lifecycle.PullOptions{CAFile: "/nonexistent/ca.crt"}, want: "reading --ca-file: stat /nonexistent/ca.crt"},
+		{name: "--cert-file missing", opts: lifecycle.PullOptions{CertFile: "/nonexistent/c.crt", KeyFile: p.keyFile}, want: "reading --cert-file: stat /nonexistent/c.crt"},
+		{name: "--key-file missing", opts: lifecycle.PullOptions{CertFile: p.certFile, KeyFile: "/nonexistent/c.key"}, want: "reading --key-file: stat /nonexistent/c.key"},
+		{name: "--verify without --keyring", opts: lifecycle.PullOptions{Verify: true}, want: "--verify needs a --keyring"},
+		{name: "--keyring missing", opts: lifecycle.PullOptions{Verify: true, Keyring: "/nonexistent/pubring.gpg"}, want: "reading --keyring: stat /nonexistent/pubring.gpg"},
+		{name: "--ca-file without a certificate", opts: lifecycle.PullOptions{CAFile: p.keyFile, PlainHTTP: true}, want: "reading --ca-file " + p.keyFile + ": no PEM certificate in it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Nothing listens there: an error from the flags comes first.
+			_, err := tt.opts.Pull(t.Context(), "oci://127.0.0.1:1/charts", "demo", "")
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want %q", err, tt.want)
+			}
+		})
+	}
+}

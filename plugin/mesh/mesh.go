@@ -43,6 +43,8 @@ type InstallOptions struct {
 	// Repo is a Helm repository URL to take the charts from instead of the
 	// mesh's official one.
 	Repo string
+	// Pull says how to reach Repo: credentials, TLS, provenance.
+	Pull lifecycle.PullOptions
 	// Offline installs the charts embedded in kubectl mesh (Istio's, a
 	// development build) instead of pulling them; Repo and Version are
 	// then empty.
