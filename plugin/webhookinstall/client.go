@@ -5,21 +5,19 @@ import (
 	"fmt"
 	"io"
 
-	"helm.sh/helm/v4/pkg/action"
-	"helm.sh/helm/v4/pkg/kube"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 )
 
-// Client runs Helm actions on the mesh-webhook release in one namespace.
+// Client manages the mesh-webhook release in one namespace: a one-release
+// plan on the lifecycle engine, plus what only the webhook has (its
+// namespace's Pod Security label, the purge, the status of its objects).
 type Client struct {
 	namespace string
-	helm      *action.Configuration
+	helm      *lifecycle.Client
 	kube      kubernetes.Interface
-	dynamic   dynamic.Interface
 	// warn tells the user what Helm's logger does not (a stalled CRD cleanup).
 	warn func(msg string)
 }
@@ -31,31 +29,21 @@ func New(getter genericclioptions.RESTClientGetter, namespace string, logOut io.
 	if namespace == "" {
 		return nil, errors.New("the release namespace must not be empty")
 	}
-	cfg := action.NewConfiguration(action.ConfigurationSetLogger(
-		lifecycle.WarningHandler(logOut)))
-	// Secrets, as the helm CLI stores them: `helm list -n NAMESPACE` shows the release.
-	if err := cfg.Init(getter, namespace, "secret"); err != nil {
-		return nil, fmt.Errorf("setting up Helm: %w", err)
-	}
-	// The objects of the chart go to the release namespace, not to the
-	// kubeconfig context's namespace.
-	if kc, ok := cfg.KubeClient.(*kube.Client); ok {
-		kc.Namespace = namespace
+	helm, err := lifecycle.New(getter, logOut)
+	if err != nil {
+		return nil, err
 	}
 	restConfig, err := getter.ToRESTConfig()
 	if err != nil {
 		return nil, fmt.Errorf("reading the kubeconfig: %w", err)
 	}
-	kubeClient, err := kubernetes.NewForConfig(restConfig)
-	if err != nil {
-		return nil, fmt.Errorf("creating the Kubernetes client: %w", err)
-	}
-	dyn, err := dynamic.NewForConfig(restConfig)
+	// The same client rate as the releases': waits poll many objects.
+	kubeClient, err := kubernetes.NewForConfig(lifecycle.WithFastClient(restConfig))
 	if err != nil {
 		return nil, fmt.Errorf("creating the Kubernetes client: %w", err)
 	}
 	warn := func(msg string) { fmt.Fprintln(logOut, "warning: "+msg) }
-	return &Client{namespace: namespace, helm: cfg, kube: kubeClient, dynamic: dyn, warn: warn}, nil
+	return &Client{namespace: namespace, helm: helm, kube: kubeClient, warn: warn}, nil
 }
 
 // Namespace is the release namespace.
