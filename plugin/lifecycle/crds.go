@@ -47,6 +47,9 @@ func ChartCRDs(ch *chart.Chart) ([]*unstructured.Unstructured, error) {
 }
 
 func (c *Client) dynamic() (dynamic.Interface, error) {
+	if c.dyn != nil {
+		return c.dyn, nil
+	}
 	cfg, err := c.getter.ToRESTConfig()
 	if err != nil {
 		return nil, fmt.Errorf("reading the kubeconfig: %w", err)
