@@ -145,12 +145,8 @@ func (s *step) repair(ctx context.Context, cfg *action.Configuration, revs []*re
 
 func (s *step) install(ctx context.Context, cfg *action.Configuration) (*Result, error) {
 	s.p.say("installing %s %s", s.r.Chart.Name(), s.r.Chart.Metadata.Version)
-	in := action.NewInstall(cfg)
-	in.ReleaseName = s.r.Name
-	in.Namespace = s.r.Namespace
+	in := s.newInstall(cfg)
 	in.CreateNamespace = true
-	in.SkipCRDs = s.r.ApplyCRDs
-	in.Labels = s.r.Labels
 	in.Timeout = s.timeout
 	in.WaitStrategy = s.strategy(ctx)
 	in.WaitOptions = waitOptions(ctx)
@@ -194,12 +190,7 @@ func (s *step) upgrade(ctx context.Context, cfg *action.Configuration, current *
 		from = current.Chart.Metadata.Version
 	}
 	s.p.say("upgrading %s %s to %s (from revision %d)", s.r.Chart.Name(), from, s.r.Chart.Metadata.Version, current.Version)
-	up := action.NewUpgrade(cfg)
-	up.Namespace = s.r.Namespace
-	up.Labels = s.r.Labels
-	// The given values, not merged with the old ones: Plan is the truth.
-	up.ResetValues = !s.r.KeepValues
-	up.SkipCRDs = s.r.ApplyCRDs
+	up := s.newUpgrade(cfg)
 	up.Timeout = s.timeout
 	up.WaitStrategy = s.strategy(ctx)
 	up.WaitOptions = waitOptions(ctx)
@@ -227,20 +218,12 @@ func (s *step) dryRunServer(ctx context.Context, cfg *action.Configuration, revs
 	did := "installed"
 	if current := lastGood(revs, 0); current != nil {
 		did = "upgraded"
-		up := action.NewUpgrade(cfg)
-		up.Namespace = s.r.Namespace
-		up.Labels = s.r.Labels
-		up.ResetValues = !s.r.KeepValues
-		up.SkipCRDs = s.r.ApplyCRDs
+		up := s.newUpgrade(cfg)
 		up.DryRunStrategy = action.DryRunServer
 		out, err = up.RunWithContext(ctx, s.r.Name, s.r.Chart, s.values())
 	} else {
-		in := action.NewInstall(cfg)
-		in.ReleaseName = s.r.Name
-		in.Namespace = s.r.Namespace
+		in := s.newInstall(cfg)
 		in.Replace = latest(revs) != nil // an uninstalled release kept in history
-		in.Labels = s.r.Labels
-		in.SkipCRDs = s.r.ApplyCRDs
 		in.DryRunStrategy = action.DryRunServer
 		out, err = in.RunWithContext(ctx, s.r.Chart, s.values())
 	}
@@ -252,6 +235,27 @@ func (s *step) dryRunServer(ctx context.Context, cfg *action.Configuration, revs
 		return nil, err
 	}
 	return s.result(rel, did), nil
+}
+
+// newInstall and newUpgrade are Helm's actions for the release, as every
+// install, upgrade and dry run of it sets them.
+func (s *step) newInstall(cfg *action.Configuration) *action.Install {
+	in := action.NewInstall(cfg)
+	in.ReleaseName = s.r.Name
+	in.Namespace = s.r.Namespace
+	in.Labels = s.r.Labels
+	in.SkipCRDs = s.r.ApplyCRDs
+	return in
+}
+
+func (s *step) newUpgrade(cfg *action.Configuration) *action.Upgrade {
+	up := action.NewUpgrade(cfg)
+	up.Namespace = s.r.Namespace
+	up.Labels = s.r.Labels
+	// The given values, not merged with the old ones: Plan is the truth.
+	up.ResetValues = !s.r.KeepValues
+	up.SkipCRDs = s.r.ApplyCRDs
+	return up
 }
 
 func (s *step) result(rel *release.Release, did string) *Result {
