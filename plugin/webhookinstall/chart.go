@@ -1,6 +1,7 @@
 // Package webhookinstall installs, upgrades, uninstalls and reports on the
-// mesh-webhook Helm release through the Helm SDK, from the chart embedded in
-// kubectl-mesh. Releases are stored as Helm Secrets, so `helm list` shows them.
+// mesh-webhook Helm release, from the chart embedded in kubectl-mesh, as a
+// one-release plan on plugin/lifecycle (the one Helm client). Releases are
+// stored as Helm Secrets, so `helm list` shows them.
 package webhookinstall
 
 import (
