@@ -264,6 +264,9 @@ func (p *puller) download(ref string, cv *repo.ChartVersion) ([]byte, error) {
 		return nil, fmt.Errorf("downloading chart %s %s from %s: %s; check --repo or the network", p.name, cv.Version, ref, netReason(err))
 	}
 	if p.Verify {
+		if _, err := os.Stat(path + ".prov"); err != nil {
+			return nil, fmt.Errorf("verifying chart %s %s (--verify): %s serves no provenance file %s.prov", p.name, cv.Version, p.repo, ref)
+		}
 		if _, err := downloader.VerifyChart(path, path+".prov", p.Keyring); err != nil {
 			return nil, fmt.Errorf("verifying chart %s %s from %s (--verify, --keyring %s): %s", p.name, cv.Version, ref, p.Keyring, oneLine(err))
 		}
@@ -430,10 +433,16 @@ func chartNames(index *repo.IndexFile) string {
 }
 
 // netReason reduces a client error to its cause: "connection refused",
-// "HTTP 404 Not Found".
+// "HTTP 404 Not Found", with the flag that answers it where there is one.
 func netReason(err error) error {
 	var dnsErr *net.DNSError
+	var authority x509.UnknownAuthorityError
+	msg := err.Error()
 	switch {
+	case errors.As(err, &authority) || strings.Contains(msg, "certificate signed by unknown authority"):
+		return fmt.Errorf("%s (--ca-file names the CA to trust)", oneLine(err))
+	case strings.Contains(msg, "tls: certificate required") || strings.Contains(msg, "tls: bad certificate"):
+		return fmt.Errorf("%s (the server wants a client certificate: --cert-file and --key-file)", oneLine(err))
 	case errors.Is(err, context.Canceled):
 		return errors.New("interrupted")
 	case errors.Is(err, context.DeadlineExceeded), os.IsTimeout(err):
@@ -444,8 +453,11 @@ func netReason(err error) error {
 		return fmt.Errorf("cannot resolve %s", dnsErr.Name)
 	}
 	// Helm's HTTP getter: "failed to fetch URL : 404 Not Found".
-	if msg, ok := strings.CutPrefix(err.Error(), "failed to fetch "); ok {
-		if _, status, ok := strings.Cut(msg, " : "); ok {
+	if rest, ok := strings.CutPrefix(msg, "failed to fetch "); ok {
+		if _, status, ok := strings.Cut(rest, " : "); ok {
+			if strings.HasPrefix(status, "401") || strings.HasPrefix(status, "403") {
+				return fmt.Errorf("HTTP %s (check --username and --password)", status)
+			}
 			return errors.New("HTTP " + status)
 		}
 	}

@@ -207,18 +207,18 @@ func TestPullOptions(t *testing.T) {
 		want string
 	}{
 		{name: "--ca-file", opts: lifecycle.PullOptions{CAFile: p.caFile}},
-		{name: "no --ca-file: the server is not trusted", want: "certificate signed by unknown authority"},
+		{name: "no --ca-file: the server is not trusted", want: "certificate signed by unknown authority (--ca-file names the CA to trust)"},
 		{name: "--insecure-skip-tls-verify", opts: lifecycle.PullOptions{InsecureSkipTLSVerify: true}},
 		{name: "--ca-file that does not exist", opts: lifecycle.PullOptions{CAFile: "/nonexistent/ca.crt"}, want: "/nonexistent/ca.crt"},
 		{name: "--username and --password", repo: secureRepo{user: "mesh", password: "s3cret"}, opts: lifecycle.PullOptions{CAFile: p.caFile, Username: "mesh", Password: "s3cret"}},
-		{name: "no credentials", repo: secureRepo{user: "mesh", password: "s3cret"}, opts: lifecycle.PullOptions{CAFile: p.caFile}, want: "index.yaml: HTTP 401 Unauthorized; check --repo"},
+		{name: "no credentials", repo: secureRepo{user: "mesh", password: "s3cret"}, opts: lifecycle.PullOptions{CAFile: p.caFile}, want: "index.yaml: HTTP 401 Unauthorized (check --username and --password); check --repo"},
 		{name: "wrong --password", repo: secureRepo{user: "mesh", password: "s3cret"}, opts: lifecycle.PullOptions{CAFile: p.caFile, Username: "mesh", Password: "guess"}, want: "HTTP 401 Unauthorized"},
 		{name: "--cert-file and --key-file", repo: secureRepo{clientCert: true}, opts: lifecycle.PullOptions{CAFile: p.caFile, CertFile: p.certFile, KeyFile: p.keyFile}},
-		{name: "no client certificate", repo: secureRepo{clientCert: true}, opts: lifecycle.PullOptions{CAFile: p.caFile}, want: "check --repo or the network"},
+		{name: "no client certificate", repo: secureRepo{clientCert: true}, opts: lifecycle.PullOptions{CAFile: p.caFile}, want: "(the server wants a client certificate: --cert-file and --key-file)"},
 		{name: "--verify with a signed chart", repo: secureRepo{prov: "signed"}, opts: lifecycle.PullOptions{CAFile: p.caFile, Verify: true, Keyring: s.keyring}},
 		{name: "--verify with a tampered chart", repo: secureRepo{prov: "tampered"}, opts: lifecycle.PullOptions{CAFile: p.caFile, Verify: true, Keyring: s.keyring}, want: "(--verify, --keyring " + s.keyring + "): sha256 sum does not match"},
 		{name: "--verify against another --keyring", repo: secureRepo{prov: "signed"}, opts: lifecycle.PullOptions{CAFile: p.caFile, Verify: true, Keyring: other.keyring}, want: "(--verify, --keyring " + other.keyring + ")"},
-		{name: "--verify without a provenance file", opts: lifecycle.PullOptions{CAFile: p.caFile, Verify: true, Keyring: s.keyring}, want: "(--verify, --keyring"},
+		{name: "--verify without a provenance file", opts: lifecycle.PullOptions{CAFile: p.caFile, Verify: true, Keyring: s.keyring}, want: "serves no provenance file https://127.0.0.1:"},
 		{name: "a provenance file is not checked without --verify", repo: secureRepo{prov: "tampered"}, opts: lifecycle.PullOptions{CAFile: p.caFile}},
 	}
 	for _, tt := range tests {
