@@ -58,7 +58,8 @@ func PullChart(ctx context.Context, repoURL, name, version string) (*chart.Chart
 // downloader. version is an exact version or a semver constraint; ""
 // means the latest stable version or, where only prereleases are published
 // (Linkerd's edge channel), the latest prerelease. An archive is checked
-// against the index's digest and cached by it.
+// against the index's digest and cached by it. ctx is checked before the
+// pull starts: Helm's getters take none (they time out by themselves).
 func (o PullOptions) Pull(ctx context.Context, repoURL, name, version string) (*chart.Chart, error) {
 	u, err := url.Parse(repoURL)
 	if err != nil || u.Host == "" || !slices.Contains([]string{"http", "https", registry.OCIScheme}, u.Scheme) {
@@ -75,14 +76,13 @@ func (o PullOptions) Pull(ctx context.Context, repoURL, name, version string) (*
 		return nil, fmt.Errorf("pulling chart %s: %w", name, err)
 	}
 	defer os.RemoveAll(tmp)
-	rc, err := o.registryClient()
-	if err != nil {
-		return nil, err
-	}
-	p := &puller{PullOptions: o, repo: strings.TrimSuffix(repoURL, "/"), name: name, tmp: tmp, registry: rc}
+	p := &puller{PullOptions: o, repo: strings.TrimSuffix(repoURL, "/"), name: name, tmp: tmp}
 	var ref string
 	var cv *repo.ChartVersion
 	if u.Scheme == registry.OCIScheme {
+		if p.registry, err = o.registryClient(); err != nil {
+			return nil, err
+		}
 		ref, cv, err = p.resolveTag(version)
 	} else {
 		ref, cv, err = p.resolveIndex(version)
@@ -151,7 +151,8 @@ type puller struct {
 	PullOptions
 	repo, name string
 	// tmp holds the index and the archive while they are checked.
-	tmp      string
+	tmp string
+	// registry is set for oci:// only.
 	registry *registry.Client
 }
 
