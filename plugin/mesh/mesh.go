@@ -40,8 +40,8 @@ type InstallOptions struct {
 	// the adapter's default (Istio: the newest release tested; Linkerd:
 	// the repository's latest).
 	Version string
-	// Repo is a Helm repository URL to take the charts from instead of the
-	// mesh's official one.
+	// Repo is a Helm repository URL (or an OCI registry, oci://host/path)
+	// to take the charts from instead of the mesh's official one.
 	Repo string
 	// Pull says how to reach Repo: credentials, TLS, provenance.
 	Pull lifecycle.PullOptions
