@@ -1,9 +1,11 @@
 package webhookinstall
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/kubernetes"
@@ -16,10 +18,18 @@ import (
 // namespace's Pod Security label, the purge, the status of its objects).
 type Client struct {
 	namespace string
-	helm      *lifecycle.Client
+	helm      releases
 	kube      kubernetes.Interface
 	// warn tells the user what Helm's logger does not (a stalled CRD cleanup).
 	warn func(msg string)
+}
+
+// releases is what the Client uses of *lifecycle.Client; tests fake it.
+type releases interface {
+	Apply(ctx context.Context, rels []lifecycle.Release, opts lifecycle.Options) ([]lifecycle.Result, error)
+	Get(ctx context.Context, name, namespace string) (*lifecycle.ReleaseInfo, error)
+	Uninstall(ctx context.Context, name, namespace string, timeout time.Duration) (bool, error)
+	DeleteCRDs(ctx context.Context, names []string, timeout time.Duration, warn func(string)) ([]string, error)
 }
 
 // New returns a Client for the cluster the getter points at (kubectl's
