@@ -24,6 +24,7 @@ import (
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	"helm.sh/helm/v4/pkg/downloader"
 	"helm.sh/helm/v4/pkg/getter"
+	"helm.sh/helm/v4/pkg/helmpath"
 	"helm.sh/helm/v4/pkg/registry"
 	"helm.sh/helm/v4/pkg/repo/v1"
 )
@@ -217,11 +218,24 @@ func (p *puller) resolveTag(version string) (string, *repo.ChartVersion, error) 
 	return ref, cv, nil
 }
 
+// pullRepoName names the repository in the private configuration a pull
+// writes, as `helm repo add` would.
+const pullRepoName = "kubectl-mesh-pull"
+
 // loadIndex parses and validates an index.yaml with Helm's repo package,
-// which reads only files.
+// which reads only files. The index and a repositories.yaml naming the
+// repository are left where Helm's downloader looks, so that it sends
+// credentials to the repository's host only, as for a repository added
+// with helm repo add (an index may point at archives elsewhere).
 func (p *puller) loadIndex(data []byte) (*repo.IndexFile, error) {
-	path := filepath.Join(p.tmp, "index.yaml")
+	path := filepath.Join(p.tmp, helmpath.CacheIndexFile(pullRepoName))
 	if err := os.WriteFile(path, data, 0o600); err != nil {
+		return nil, err
+	}
+	repos := repo.NewFile()
+	repos.Add(&repo.Entry{Name: pullRepoName, URL: p.repo, Username: p.Username, Password: p.Password, PassCredentialsAll: p.PassCredentials,
+		CertFile: p.CertFile, KeyFile: p.KeyFile, CAFile: p.CAFile, InsecureSkipTLSVerify: p.InsecureSkipTLSVerify})
+	if err := repos.WriteFile(p.repositories(), 0o600); err != nil {
 		return nil, err
 	}
 	index, err := repo.LoadIndexFile(path)
@@ -251,8 +265,8 @@ func (p *puller) download(ref string, cv *repo.ChartVersion) ([]byte, error) {
 		Getters:        getter.Getters(),
 		Options:        p.getterOptions(),
 		RegistryClient: p.registry,
-		// No helm repo add: an empty configuration, a private cache.
-		RepositoryConfig: filepath.Join(p.tmp, "repositories.yaml"),
+		// A private configuration and cache: see loadIndex.
+		RepositoryConfig: p.repositories(),
 		RepositoryCache:  p.tmp,
 		ContentCache:     filepath.Join(p.tmp, "content"),
 	}
@@ -285,6 +299,8 @@ func (p *puller) download(ref string, cv *repo.ChartVersion) ([]byte, error) {
 	}
 	return data, nil
 }
+
+func (p *puller) repositories() string { return filepath.Join(p.tmp, "repositories.yaml") }
 
 func indexDigest(s string) ([sha256.Size]byte, bool) {
 	var dig [sha256.Size]byte

@@ -338,3 +338,42 @@ func TestPullOptionsValidate(t *testing.T) {
 		})
 	}
 }
+
+// Credentials go only to the repository's host, unless --pass-credentials:
+// an index may point at archives elsewhere.
+func TestPullPassCredentials(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	auth := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if u, p, ok := r.BasicAuth(); !ok || u != "mesh" || p != "s3cret" {
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	archives, index := t.TempDir(), t.TempDir()
+	archiveSrv := httptest.NewServer(auth(http.FileServer(http.Dir(archives))))
+	t.Cleanup(archiveSrv.Close)
+	indexSrv := httptest.NewServer(auth(http.FileServer(http.Dir(index))))
+	t.Cleanup(indexSrv.Close)
+	if err := helmrepo.Build(archives, archiveSrv.URL, helmrepo.Chart{Loaded: demoChart(t)}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(archives, "index.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(index, "index.yaml"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	creds := lifecycle.PullOptions{Username: "mesh", Password: "s3cret"}
+	if _, err := creds.Pull(t.Context(), indexSrv.URL, "demo", ""); err == nil || !strings.Contains(err.Error(), "downloading chart demo") || !strings.Contains(err.Error(), "HTTP 401") {
+		t.Errorf("without --pass-credentials: %v, want the archive refused", err)
+	}
+	creds.PassCredentials = true
+	if _, err := creds.Pull(t.Context(), indexSrv.URL, "demo", ""); err != nil {
+		t.Errorf("with --pass-credentials: %v", err)
+	}
+}
