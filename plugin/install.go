@@ -71,6 +71,7 @@ type MeshInstallOptions struct {
 	DryRun                           bool
 	Output                           string
 	KubeVersion                      string
+	Pull                             lifecycle.PullOptions
 
 	upgrade     bool
 	mesh        mesh.Mesh
@@ -130,6 +131,7 @@ func newCmdMeshInstall(streams genericiooptions.IOStreams, configFlags *genericc
 	f.BoolVar(&o.DryRun, "dry-run", false, "Print the manifests instead of installing; no cluster needed")
 	f.StringVarP(&o.Output, "output", "o", "", "With --dry-run: yaml (the default)")
 	f.StringVar(&o.KubeVersion, "kube-version", "", "Kubernetes version the templates see with --dry-run (default: the version kubectl mesh is built for)")
+	addChartPullFlags(cmd, &o.Pull)
 	return cmd
 }
 
@@ -181,7 +183,7 @@ func (o *MeshInstallOptions) Validate() error {
 
 func (o *MeshInstallOptions) installOptions() mesh.InstallOptions {
 	return mesh.InstallOptions{
-		Profile: o.Profile, Revision: o.Revision, Version: o.Version, Repo: o.Repo, Offline: o.Offline,
+		Profile: o.Profile, Revision: o.Revision, Version: o.Version, Repo: o.Repo, Pull: o.Pull, Offline: o.Offline,
 		Namespace: o.namespace, Values: o.vals,
 		Warn:             func(msg string) { fmt.Fprintln(o.ErrOut, "warning: "+msg) },
 		TrustAnchorsFile: o.TrustAnchorsFile, IssuerCertFile: o.IssuerCertFile, IssuerKeyFile: o.IssuerKeyFile,

@@ -21,6 +21,7 @@ import (
 	"github.com/kubectl-mesh/kubectl-mesh/charts"
 	"github.com/kubectl-mesh/kubectl-mesh/internal/buildinfo"
 	"github.com/kubectl-mesh/kubectl-mesh/internal/inputlimit"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/webhookinstall"
 )
 
@@ -95,7 +96,7 @@ var (
 
 // webhookReleases is what the commands need from webhookinstall.Client.
 type webhookReleases interface {
-	Install(ctx context.Context, ch *chart.Chart, o webhookinstall.InstallOptions) (*webhookinstall.InstallResult, error)
+	Install(ctx context.Context, ch *chart.Chart, o webhookinstall.InstallOptions) (*lifecycle.Result, error)
 	Uninstall(ctx context.Context, ch *chart.Chart, o webhookinstall.UninstallOptions) (*webhookinstall.UninstallResult, error)
 	Status(ctx context.Context) (*webhookinstall.Status, error)
 }
@@ -278,22 +279,17 @@ func (o *WebhookInstallOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return webhookHint(err, o.namespace)
 	}
-	rel := res.Release
 	if o.Output == "yaml" {
-		_, err = io.WriteString(o.Out, strings.TrimPrefix(rel.Manifest, "\n"))
+		_, err = io.WriteString(o.Out, strings.TrimPrefix(res.Manifest, "\n"))
 		return err
 	}
-	verb := "installed"
-	if res.Upgraded {
-		verb = "upgraded"
-	}
 	fmt.Fprintf(o.Out, "Release %q %s in namespace %s: revision %d, chart %s-%s, app version %s.\n",
-		rel.Name, verb, rel.Namespace, rel.Version, rel.Chart.Metadata.Name, rel.Chart.Metadata.Version, rel.Chart.Metadata.AppVersion)
+		res.Release, res.Action, res.Namespace, res.Revision, res.Chart, res.ChartVersion, res.AppVersion)
 	if !o.Wait {
 		fmt.Fprintf(o.Out, "Not waiting for the webhook to become available: check with kubectl mesh webhook status -n %s\n", o.namespace)
 	}
-	if rel.Info != nil && rel.Info.Notes != "" {
-		fmt.Fprintf(o.Out, "\n%s\n", strings.TrimSpace(rel.Info.Notes))
+	if res.Notes != "" {
+		fmt.Fprintf(o.Out, "\n%s\n", strings.TrimSpace(res.Notes))
 	}
 	return nil
 }

@@ -16,14 +16,13 @@ import (
 
 	"github.com/spf13/cobra"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
-	rcommon "helm.sh/helm/v4/pkg/release/common"
-	release "helm.sh/helm/v4/pkg/release/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-mesh/kubectl-mesh/charts"
 	"github.com/kubectl-mesh/kubectl-mesh/internal/buildinfo"
 	"github.com/kubectl-mesh/kubectl-mesh/internal/inputlimit"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/webhookinstall"
 )
 
@@ -39,17 +38,18 @@ type fakeReleases struct {
 	err          error
 }
 
-func (f *fakeReleases) Install(_ context.Context, ch *chart.Chart, o webhookinstall.InstallOptions) (*webhookinstall.InstallResult, error) {
+func (f *fakeReleases) Install(_ context.Context, ch *chart.Chart, o webhookinstall.InstallOptions) (*lifecycle.Result, error) {
 	f.install, f.installChart = &o, ch
 	if f.err != nil {
 		return nil, f.err
 	}
-	rel := &release.Release{Name: webhookinstall.ReleaseName, Namespace: f.namespace, Version: 1, Chart: ch,
-		Manifest: "\n---\nkind: Deployment\n", Info: &release.Info{Status: rcommon.StatusDeployed, Notes: "Check it: kubectl mesh webhook status\n"}}
+	res := &lifecycle.Result{Release: webhookinstall.ReleaseName, Namespace: f.namespace, Revision: 1, Action: "installed",
+		Chart: ch.Metadata.Name, ChartVersion: ch.Metadata.Version, AppVersion: ch.Metadata.AppVersion,
+		Manifest: "\n---\nkind: Deployment\n", Notes: "Check it: kubectl mesh webhook status\n"}
 	if f.upgraded {
-		rel.Version = 2
+		res.Revision, res.Action = 2, "upgraded"
 	}
-	return &webhookinstall.InstallResult{Release: rel, Upgraded: f.upgraded}, nil
+	return res, nil
 }
 
 func (f *fakeReleases) Uninstall(_ context.Context, _ *chart.Chart, o webhookinstall.UninstallOptions) (*webhookinstall.UninstallResult, error) {

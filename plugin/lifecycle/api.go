@@ -27,6 +27,14 @@ type Release struct {
 	// Wait overrides Options.Wait for this release (nil: inherit), for
 	// releases with nothing to wait for such as CRD-only charts.
 	Wait *bool
+	// ApplyCRDs server-side applies the chart's crds/ before every install
+	// and upgrade, instead of Helm's install-only handling: Helm never
+	// upgrades them, so a new chart's CRDs would otherwise never land.
+	ApplyCRDs bool
+	// KeepValues makes an upgrade without Values keep the installed
+	// release's values, as helm upgrade does; otherwise Values are the
+	// whole truth (a plan computes them all).
+	KeepValues bool
 }
 
 // Options control how Apply and Rollback wait.
@@ -39,6 +47,9 @@ type Options struct {
 	// Progress gets one line per step ("istiod: installing istiod 1.27.0");
 	// nil prints nothing.
 	Progress io.Writer
+	// DryRunServer renders each release against the cluster and changes
+	// nothing: no repair, no CRDs applied, nothing to undo.
+	DryRunServer bool
 }
 
 // DefaultTimeout is helm's default --timeout.
@@ -51,18 +62,25 @@ type Result struct {
 	Revision int
 	// Action is "installed" or "upgraded".
 	Action string
+	// Chart is the chart's name, version and appVersion as installed.
+	Chart, ChartVersion, AppVersion string
+	// Manifest and Notes are the release's, as helm get manifest|notes print them.
+	Manifest, Notes string
 }
 
 // ReleaseInfo describes the latest revision of an installed release.
 type ReleaseInfo struct {
 	Name, Namespace                 string
 	Chart, ChartVersion, AppVersion string
-	// Status is Helm's: deployed, failed, pending-upgrade, ...
-	Status   string
-	Revision int
+	// Status is Helm's: deployed, failed, pending-upgrade, ...; Description
+	// says why ("Upgrade \"x\" failed: ...").
+	Status, Description string
+	Revision            int
 	// Labels are the release labels (Helm's own labels left out).
 	Labels map[string]string
 	// Values are the user-supplied values of the revision.
 	Values  map[string]any
 	Updated time.Time
+	// Manifest is the rendered manifest of the revision.
+	Manifest string
 }

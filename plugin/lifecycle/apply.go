@@ -9,6 +9,7 @@ import (
 
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/kube"
+	ri "helm.sh/helm/v4/pkg/release"
 	rcommon "helm.sh/helm/v4/pkg/release/common"
 	release "helm.sh/helm/v4/pkg/release/v1"
 )
@@ -59,6 +60,7 @@ type step struct {
 	r       Release
 	wait    bool
 	timeout time.Duration
+	dryRun  bool
 	p       progress
 }
 
@@ -71,7 +73,7 @@ func newStep(c *Client, r Release, opts Options) *step {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	return &step{c: c, r: r, wait: wait, timeout: timeout, p: newProgress(opts.Progress, r)}
+	return &step{c: c, r: r, wait: wait && !opts.DryRunServer, timeout: timeout, dryRun: opts.DryRunServer, p: newProgress(opts.Progress, r)}
 }
 
 func (s *step) run(ctx context.Context) (*Result, error) {
@@ -83,11 +85,19 @@ func (s *step) run(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.dryRun {
+		return s.dryRunServer(ctx, cfg, revs)
+	}
 	if repaired, err := s.repair(ctx, cfg, revs); err != nil {
 		return nil, err
 	} else if repaired {
 		if revs, err = history(cfg, s.r.Name); err != nil {
 			return nil, err
+		}
+	}
+	if s.r.ApplyCRDs {
+		if err := s.c.applyCRDs(ctx, s.r.Chart); err != nil {
+			return nil, s.errorf("applying the CRDs of", "%w", err)
 		}
 	}
 	if current := lastGood(revs, 0); current != nil {
@@ -135,11 +145,8 @@ func (s *step) repair(ctx context.Context, cfg *action.Configuration, revs []*re
 
 func (s *step) install(ctx context.Context, cfg *action.Configuration) (*Result, error) {
 	s.p.say("installing %s %s", s.r.Chart.Name(), s.r.Chart.Metadata.Version)
-	in := action.NewInstall(cfg)
-	in.ReleaseName = s.r.Name
-	in.Namespace = s.r.Namespace
+	in := s.newInstall(cfg)
 	in.CreateNamespace = true
-	in.Labels = s.r.Labels
 	in.Timeout = s.timeout
 	in.WaitStrategy = s.strategy(ctx)
 	in.WaitOptions = waitOptions(ctx)
@@ -157,7 +164,7 @@ func (s *step) install(ctx context.Context, cfg *action.Configuration) (*Result,
 	}
 	s.c.noteCRDs(rel)
 	s.p.done(fmt.Sprintf("installed revision %d", rel.Version), s.wait, time.Since(start))
-	return &Result{Release: s.r.Name, Namespace: s.r.Namespace, Component: s.r.Component, Revision: rel.Version, Action: "installed"}, nil
+	return s.result(rel, "installed"), nil
 }
 
 // failInstall uninstalls what a failed install left, as --rollback-on-failure does.
@@ -183,11 +190,7 @@ func (s *step) upgrade(ctx context.Context, cfg *action.Configuration, current *
 		from = current.Chart.Metadata.Version
 	}
 	s.p.say("upgrading %s %s to %s (from revision %d)", s.r.Chart.Name(), from, s.r.Chart.Metadata.Version, current.Version)
-	up := action.NewUpgrade(cfg)
-	up.Namespace = s.r.Namespace
-	up.Labels = s.r.Labels
-	// The given values, not merged with the old ones: Plan is the truth.
-	up.ResetValues = true
+	up := s.newUpgrade(cfg)
 	up.Timeout = s.timeout
 	up.WaitStrategy = s.strategy(ctx)
 	up.WaitOptions = waitOptions(ctx)
@@ -204,7 +207,66 @@ func (s *step) upgrade(ctx context.Context, cfg *action.Configuration, current *
 	}
 	s.c.noteCRDs(rel)
 	s.p.done(fmt.Sprintf("upgraded to revision %d", rel.Version), s.wait, time.Since(start))
-	return &Result{Release: s.r.Name, Namespace: s.r.Namespace, Component: s.r.Component, Revision: rel.Version, Action: "upgraded"}, nil
+	return s.result(rel, "upgraded"), nil
+}
+
+// dryRunServer renders the install or upgrade against the cluster, as
+// helm upgrade --install --dry-run=server does, and changes nothing.
+func (s *step) dryRunServer(ctx context.Context, cfg *action.Configuration, revs []*release.Release) (*Result, error) {
+	var out ri.Releaser
+	var err error
+	did := "installed"
+	if current := lastGood(revs, 0); current != nil {
+		did = "upgraded"
+		up := s.newUpgrade(cfg)
+		up.DryRunStrategy = action.DryRunServer
+		out, err = up.RunWithContext(ctx, s.r.Name, s.r.Chart, s.values())
+	} else {
+		in := s.newInstall(cfg)
+		in.Replace = latest(revs) != nil // an uninstalled release kept in history
+		in.DryRunStrategy = action.DryRunServer
+		out, err = in.RunWithContext(ctx, s.r.Chart, s.values())
+	}
+	if err != nil {
+		return nil, s.errorf("rendering", "against the cluster: %w", s.cause(ctx, err))
+	}
+	rel, err := asRelease(out)
+	if err != nil {
+		return nil, err
+	}
+	return s.result(rel, did), nil
+}
+
+// newInstall and newUpgrade are Helm's actions for the release, as every
+// install, upgrade and dry run of it sets them.
+func (s *step) newInstall(cfg *action.Configuration) *action.Install {
+	in := action.NewInstall(cfg)
+	in.ReleaseName = s.r.Name
+	in.Namespace = s.r.Namespace
+	in.Labels = s.r.Labels
+	in.SkipCRDs = s.r.ApplyCRDs
+	return in
+}
+
+func (s *step) newUpgrade(cfg *action.Configuration) *action.Upgrade {
+	up := action.NewUpgrade(cfg)
+	up.Namespace = s.r.Namespace
+	up.Labels = s.r.Labels
+	// The given values, not merged with the old ones: Plan is the truth.
+	up.ResetValues = !s.r.KeepValues
+	up.SkipCRDs = s.r.ApplyCRDs
+	return up
+}
+
+func (s *step) result(rel *release.Release, did string) *Result {
+	res := &Result{Release: s.r.Name, Namespace: s.r.Namespace, Component: s.r.Component, Revision: rel.Version, Action: did, Manifest: rel.Manifest}
+	if md := s.r.Chart.Metadata; md != nil {
+		res.Chart, res.ChartVersion, res.AppVersion = md.Name, md.Version, md.AppVersion
+	}
+	if rel.Info != nil {
+		res.Notes = rel.Info.Notes
+	}
+	return res
 }
 
 // failUpgrade rolls back to the revision that ran before, as

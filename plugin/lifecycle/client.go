@@ -17,6 +17,7 @@ import (
 	"helm.sh/helm/v4/pkg/storage/driver"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 )
 
@@ -37,6 +38,8 @@ type Client struct {
 	// discovered is set once discovery was refreshed and no release has
 	// created CRDs since: refreshing costs a full discovery per release.
 	discovered atomic.Bool
+	// dyn, when set, replaces the dynamic client made from getter (tests).
+	dyn dynamic.Interface
 }
 
 // New returns a Client; Helm's warnings go to log (nil discards them).

@@ -88,13 +88,9 @@ func (n *crdCleanupNudger) waitGone(ctx context.Context, timeout, interval time.
 // nudgeCRDCleanup keeps the cleanup of crds from stalling (see
 // finalizerRetryAnnotation) until the returned stop is called.
 func (c *Client) nudgeCRDCleanup(ctx context.Context, crds []string) (stop func(), err error) {
-	cfg, err := c.getter.ToRESTConfig()
+	dyn, err := c.dynamic()
 	if err != nil {
 		return nil, err
-	}
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("creating the Kubernetes client: %w", err)
 	}
 	log := slog.New(c.logger)
 	n := newCRDCleanupNudger(dyn, crds, func(msg string) { log.Warn(msg) })

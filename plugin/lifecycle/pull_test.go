@@ -143,7 +143,7 @@ func TestPullChartErrors(t *testing.T) {
 	}{
 		{name: "unreachable", repo: closed, chart: "demo", want: []string{"fetching the chart index from " + closed + "/index.yaml: connection refused; check --repo or the network"}},
 		{name: "not a repository", repo: good.url + "/nothing", chart: "demo", want: []string{"/nothing/index.yaml: HTTP 404 Not Found; check --repo"}},
-		{name: "not http", repo: "oci://registry.example/charts", chart: "demo", want: []string{`repository URL "oci://registry.example/charts": want http(s)://host/path; check --repo`}},
+		{name: "neither http nor oci", repo: "ftp://charts.example/charts", chart: "demo", want: []string{`repository URL "ftp://charts.example/charts": want http(s)://host/path or oci://host/path; check --repo`}},
 		{name: "unknown chart", repo: good.url, chart: "nope", want: []string{"no chart nope; it has charts demo"}},
 		{name: "unknown version lists the available ones", repo: good.url, chart: "demo", version: "9.9.9", want: []string{"chart demo has no version 9.9.9; available: 0.2.0, 0.1.0"}},
 		{name: "no version matches the constraint", repo: good.url, chart: "demo", version: ">=1.0", want: []string{"chart demo has no version matching >=1.0; available: 0.2.0, 0.1.0"}},

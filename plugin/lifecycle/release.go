@@ -188,7 +188,9 @@ func info(r *release.Release) *ReleaseInfo {
 	}
 	if r.Info != nil {
 		in.Updated = r.Info.LastDeployed
+		in.Description = r.Info.Description
 	}
+	in.Manifest = r.Manifest
 	return in
 }
 

@@ -17,22 +17,11 @@ import (
 // "# Source:" comment. kubeVersion ("v1.37.0"; "" = the version this
 // binary targets) is what the charts' .Capabilities see.
 func Render(rels []Release, kubeVersion string) (string, error) {
-	var kv *common.KubeVersion
-	if kubeVersion != "" {
-		v, err := common.ParseKubeVersion(kubeVersion)
-		if err != nil {
-			return "", fmt.Errorf("reading the Kubernetes version %q: %w", kubeVersion, err)
-		}
-		kv = v
-	}
 	var b strings.Builder
 	for _, r := range rels {
-		if err := validateRelease(r); err != nil {
-			return "", err
-		}
-		rel, err := renderOne(r, kv)
+		rel, err := RenderRelease(context.Background(), r, kubeVersion, true)
 		if err != nil {
-			return "", fmt.Errorf("rendering %s: %w", r.Name, err)
+			return "", err
 		}
 		fmt.Fprintf(&b, "# Release: %s in %s, chart %s %s\n", r.Name, r.Namespace, r.Chart.Name(), r.Chart.Metadata.Version)
 		b.WriteString(strings.TrimSpace(rel.Manifest))
@@ -47,22 +36,33 @@ func Render(rels []Release, kubeVersion string) (string, error) {
 	return b.String(), nil
 }
 
-func renderOne(r Release, kv *common.KubeVersion) (*release.Release, error) {
+// RenderRelease renders one release as `helm template` does, without a
+// cluster; includeCRDs puts the chart's crds/ first in the manifest.
+func RenderRelease(ctx context.Context, r Release, kubeVersion string, includeCRDs bool) (*release.Release, error) {
+	if err := validateRelease(r); err != nil {
+		return nil, err
+	}
 	cfg := action.NewConfiguration(action.ConfigurationSetLogger(slog.DiscardHandler))
 	in := action.NewInstall(cfg)
 	in.DryRunStrategy = action.DryRunClient
 	in.ReleaseName = r.Name
 	in.Namespace = r.Namespace
-	in.IncludeCRDs = true
+	in.IncludeCRDs = includeCRDs
 	in.Labels = r.Labels
-	in.KubeVersion = kv
+	if kubeVersion != "" {
+		kv, err := common.ParseKubeVersion(kubeVersion)
+		if err != nil {
+			return nil, fmt.Errorf("reading the Kubernetes version %q: %w", kubeVersion, err)
+		}
+		in.KubeVersion = kv
+	}
 	vals := r.Values
 	if vals == nil {
 		vals = map[string]any{}
 	}
-	out, err := in.RunWithContext(context.Background(), r.Chart, vals)
+	out, err := in.RunWithContext(ctx, r.Chart, vals)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("rendering %s: %w", r.Name, err)
 	}
 	return asRelease(out)
 }

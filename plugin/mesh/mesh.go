@@ -124,9 +124,11 @@ type InstallOptions struct {
 	// the adapter's default (Istio: the newest release tested; Linkerd:
 	// the repository's latest).
 	Version string
-	// Repo is a Helm repository URL to take the charts from instead of the
-	// mesh's official one.
+	// Repo is a Helm repository URL (or an OCI registry, oci://host/path)
+	// to take the charts from instead of the mesh's official one.
 	Repo string
+	// Pull says how to reach Repo: credentials, TLS, provenance.
+	Pull lifecycle.PullOptions
 	// Offline installs the charts embedded in kubectl mesh (Istio's, a
 	// development build) instead of pulling them; Repo and Version are
 	// then empty.

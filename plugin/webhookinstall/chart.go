@@ -1,18 +1,15 @@
 // Package webhookinstall installs, upgrades, uninstalls and reports on the
-// mesh-webhook Helm release through the Helm SDK, from the chart embedded in
-// kubectl-mesh. Releases are stored as Helm Secrets, so `helm list` shows them.
+// mesh-webhook Helm release, from the chart embedded in kubectl-mesh, as a
+// one-release plan on plugin/lifecycle (the one Helm client). Releases are
+// stored as Helm Secrets, so `helm list` shows them.
 package webhookinstall
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 
 	chart "helm.sh/helm/v4/pkg/chart/v2"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 )
@@ -45,7 +42,7 @@ func LoadChart(fsys fs.FS, appVersion string) (*chart.Chart, error) {
 // CheckCRDs returns ErrNoCRDs unless the chart carries the OpenReports CRDs
 // that the webhook's audit writes reports into.
 func CheckCRDs(ch *chart.Chart) error {
-	crds, err := CRDs(ch)
+	crds, err := lifecycle.ChartCRDs(ch)
 	if err != nil {
 		return err
 	}
@@ -59,29 +56,4 @@ func CheckCRDs(ch *chart.Chart) error {
 		}
 	}
 	return nil
-}
-
-// CRDs decodes the CustomResourceDefinitions in the chart's crds/ directory.
-func CRDs(ch *chart.Chart) ([]*unstructured.Unstructured, error) {
-	var out []*unstructured.Unstructured
-	for _, crd := range ch.CRDObjects() {
-		dec := yaml.NewYAMLOrJSONDecoder(bytes.NewReader(crd.File.Data), 4096)
-		for {
-			obj := &unstructured.Unstructured{}
-			if err := dec.Decode(&obj.Object); err != nil {
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				return nil, fmt.Errorf("decoding %s: %w", crd.Name, err)
-			}
-			if len(obj.Object) == 0 {
-				continue
-			}
-			if obj.GetKind() != "CustomResourceDefinition" {
-				return nil, fmt.Errorf("%s: a %s in crds/, want only CustomResourceDefinitions", crd.Name, obj.GetKind())
-			}
-			out = append(out, obj)
-		}
-	}
-	return out, nil
 }

@@ -1,27 +1,35 @@
 package webhookinstall
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
-	"helm.sh/helm/v4/pkg/action"
-	"helm.sh/helm/v4/pkg/kube"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 )
 
-// Client runs Helm actions on the mesh-webhook release in one namespace.
+// Client manages the mesh-webhook release in one namespace: a one-release
+// plan on the lifecycle engine, plus what only the webhook has (its
+// namespace's Pod Security label, the purge, the status of its objects).
 type Client struct {
 	namespace string
-	helm      *action.Configuration
+	helm      releases
 	kube      kubernetes.Interface
-	dynamic   dynamic.Interface
 	// warn tells the user what Helm's logger does not (a stalled CRD cleanup).
 	warn func(msg string)
+}
+
+// releases is what the Client uses of *lifecycle.Client; tests fake it.
+type releases interface {
+	Apply(ctx context.Context, rels []lifecycle.Release, opts lifecycle.Options) ([]lifecycle.Result, error)
+	Get(ctx context.Context, name, namespace string) (*lifecycle.ReleaseInfo, error)
+	Uninstall(ctx context.Context, name, namespace string, timeout time.Duration) (bool, error)
+	DeleteCRDs(ctx context.Context, names []string, timeout time.Duration, warn func(string)) ([]string, error)
 }
 
 // New returns a Client for the cluster the getter points at (kubectl's
@@ -31,31 +39,21 @@ func New(getter genericclioptions.RESTClientGetter, namespace string, logOut io.
 	if namespace == "" {
 		return nil, errors.New("the release namespace must not be empty")
 	}
-	cfg := action.NewConfiguration(action.ConfigurationSetLogger(
-		lifecycle.WarningHandler(logOut)))
-	// Secrets, as the helm CLI stores them: `helm list -n NAMESPACE` shows the release.
-	if err := cfg.Init(getter, namespace, "secret"); err != nil {
-		return nil, fmt.Errorf("setting up Helm: %w", err)
-	}
-	// The objects of the chart go to the release namespace, not to the
-	// kubeconfig context's namespace.
-	if kc, ok := cfg.KubeClient.(*kube.Client); ok {
-		kc.Namespace = namespace
+	helm, err := lifecycle.New(getter, logOut)
+	if err != nil {
+		return nil, err
 	}
 	restConfig, err := getter.ToRESTConfig()
 	if err != nil {
 		return nil, fmt.Errorf("reading the kubeconfig: %w", err)
 	}
-	kubeClient, err := kubernetes.NewForConfig(restConfig)
-	if err != nil {
-		return nil, fmt.Errorf("creating the Kubernetes client: %w", err)
-	}
-	dyn, err := dynamic.NewForConfig(restConfig)
+	// The same client rate as the releases': waits poll many objects.
+	kubeClient, err := kubernetes.NewForConfig(lifecycle.WithFastClient(restConfig))
 	if err != nil {
 		return nil, fmt.Errorf("creating the Kubernetes client: %w", err)
 	}
 	warn := func(msg string) { fmt.Fprintln(logOut, "warning: "+msg) }
-	return &Client{namespace: namespace, helm: cfg, kube: kubeClient, dynamic: dyn, warn: warn}, nil
+	return &Client{namespace: namespace, helm: helm, kube: kubeClient, warn: warn}, nil
 }
 
 // Namespace is the release namespace.

@@ -2,13 +2,11 @@ package webhookinstall
 
 import (
 	"context"
-	"fmt"
-	"log/slog"
 
-	"helm.sh/helm/v4/pkg/action"
-	"helm.sh/helm/v4/pkg/chart/common"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	release "helm.sh/helm/v4/pkg/release/v1"
+
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 )
 
 // RenderOptions are the inputs of a client-side render.
@@ -23,24 +21,8 @@ type RenderOptions struct {
 	KubeVersion string
 }
 
-// Render renders the chart as `helm template` does, without a cluster.
+// Render renders the webhook's release as `helm template` does, without a
+// cluster.
 func Render(ctx context.Context, ch *chart.Chart, o RenderOptions) (*release.Release, error) {
-	cfg := action.NewConfiguration(action.ConfigurationSetLogger(slog.DiscardHandler))
-	install := action.NewInstall(cfg)
-	install.DryRunStrategy = action.DryRunClient
-	install.ReleaseName = ReleaseName
-	install.Namespace = o.Namespace
-	install.IncludeCRDs = o.IncludeCRDs
-	if o.KubeVersion != "" {
-		kv, err := common.ParseKubeVersion(o.KubeVersion)
-		if err != nil {
-			return nil, fmt.Errorf("reading the Kubernetes version %q: %w", o.KubeVersion, err)
-		}
-		install.KubeVersion = kv
-	}
-	rel, err := install.RunWithContext(ctx, ch, o.Values)
-	if err != nil {
-		return nil, fmt.Errorf("rendering the chart: %w", err)
-	}
-	return asRelease(rel)
+	return lifecycle.RenderRelease(ctx, Release(ch, o.Namespace, o.Values), o.KubeVersion, o.IncludeCRDs)
 }

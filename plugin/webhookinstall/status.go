@@ -7,9 +7,6 @@ import (
 	"strings"
 	"time"
 
-	rcommon "helm.sh/helm/v4/pkg/release/common"
-	release "helm.sh/helm/v4/pkg/release/v1"
-	"helm.sh/helm/v4/pkg/storage/driver"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
@@ -82,24 +79,25 @@ func (s *Status) Ready() bool {
 // Status reads the release and the live state of its Deployment and
 // webhook configuration. It wraps ErrNotInstalled when there is no release.
 func (c *Client) Status(ctx context.Context) (*Status, error) {
-	rel, err := c.lastRelease()
+	rel, err := c.helm.Get(ctx, ReleaseName, c.namespace)
 	if err != nil {
 		return nil, err
 	}
+	// The newest revision, deployed or not (a failed upgrade shows as
+	// failed), as helm status shows it.
+	if rel == nil || rel.Status == "uninstalled" {
+		return nil, fmt.Errorf("%s in namespace %s: %w", ReleaseName, c.namespace, ErrNotInstalled)
+	}
 	s := &Status{
-		Release:   rel.Name,
-		Namespace: rel.Namespace,
-		Revision:  rel.Version,
-	}
-	if rel.Info != nil {
-		s.Status = rel.Info.Status.String()
-		s.Description = rel.Info.Description
-		s.LastDeployed = rel.Info.LastDeployed
-	}
-	if rel.Chart != nil && rel.Chart.Metadata != nil {
-		s.Chart = rel.Chart.Metadata.Name
-		s.ChartVersion = rel.Chart.Metadata.Version
-		s.AppVersion = rel.Chart.Metadata.AppVersion
+		Release:      rel.Name,
+		Namespace:    rel.Namespace,
+		Revision:     rel.Revision,
+		Status:       rel.Status,
+		Description:  rel.Description,
+		LastDeployed: rel.Updated,
+		Chart:        rel.Chart,
+		ChartVersion: rel.ChartVersion,
+		AppVersion:   rel.AppVersion,
 	}
 	for _, obj := range manifestObjects(rel.Manifest) {
 		switch obj.Kind {
@@ -114,29 +112,6 @@ func (c *Client) Status(ctx context.Context) (*Status, error) {
 		}
 	}
 	return s, nil
-}
-
-// lastRelease returns the newest revision of the release, deployed or not
-// (a failed upgrade shows as failed), as `helm status` does.
-func (c *Client) lastRelease() (*release.Release, error) {
-	if err := c.helm.KubeClient.IsReachable(); err != nil {
-		return nil, fmt.Errorf("reaching the cluster: %w", err)
-	}
-	r, err := c.helm.Releases.Last(ReleaseName)
-	if errors.Is(err, driver.ErrReleaseNotFound) {
-		return nil, fmt.Errorf("%s in namespace %s: %w", ReleaseName, c.namespace, ErrNotInstalled)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading release %s in namespace %s: %w", ReleaseName, c.namespace, err)
-	}
-	rel, err := asRelease(r)
-	if err != nil {
-		return nil, err
-	}
-	if rel.Info != nil && rel.Info.Status == rcommon.StatusUninstalled {
-		return nil, fmt.Errorf("%s in namespace %s: %w", ReleaseName, c.namespace, ErrNotInstalled)
-	}
-	return rel, nil
 }
 
 type manifestObject struct {

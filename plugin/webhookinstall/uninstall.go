@@ -2,15 +2,11 @@ package webhookinstall
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"helm.sh/helm/v4/pkg/action"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
-	"helm.sh/helm/v4/pkg/kube"
-	"helm.sh/helm/v4/pkg/storage/driver"
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -45,27 +41,19 @@ func (c *Client) Uninstall(ctx context.Context, ch *chart.Chart, o UninstallOpti
 	// Read the certificate Secret's name before the Deployment that carries it is gone.
 	certSecret := ""
 	if o.Purge {
-		if rel, err := c.lastRelease(); err == nil {
+		if rel, err := c.helm.Get(ctx, ReleaseName, c.namespace); err == nil && rel != nil {
 			certSecret = certSecretName(rel.Manifest)
 		}
 	}
-
-	un := action.NewUninstall(c.helm)
-	un.IgnoreNotFound = true
-	un.Timeout = o.Timeout
-	un.WaitStrategy = kube.HookOnlyStrategy
+	var wait time.Duration
 	if o.Wait {
-		un.WaitStrategy = kube.StatusWatcherStrategy
+		wait = o.Timeout
 	}
-	resp, err := un.Run(ReleaseName)
-	switch {
-	case errors.Is(err, driver.ErrReleaseNotFound):
-	case err != nil:
-		return nil, fmt.Errorf("uninstalling %s from namespace %s: %w", ReleaseName, c.namespace, err)
-	default:
-		res.Installed = resp != nil && resp.Release != nil
+	installed, err := c.helm.Uninstall(ctx, ReleaseName, c.namespace, wait)
+	if err != nil {
+		return nil, err
 	}
-
+	res.Installed = installed
 	if !o.Purge {
 		return res, nil
 	}
@@ -78,27 +66,19 @@ func (c *Client) Uninstall(ctx context.Context, ch *chart.Chart, o UninstallOpti
 			res.Purged = append(res.Purged, "secret/"+certSecret)
 		}
 	}
-	crds, err := CRDs(ch)
+	crds, err := lifecycle.ChartCRDs(ch)
 	if err != nil {
 		return res, err
 	}
-	var deleted []string
+	names := make([]string, 0, len(crds))
 	for _, crd := range crds {
-		err := c.dynamic.Resource(crdResource).Delete(ctx, crd.GetName(), metav1.DeleteOptions{})
-		if err != nil && !apierrors.IsNotFound(err) {
-			return res, fmt.Errorf("deleting CustomResourceDefinition %s: %w", crd.GetName(), err)
-		}
-		if err == nil {
-			res.Purged = append(res.Purged, "customresourcedefinition/"+crd.GetName())
-			deleted = append(deleted, crd.GetName())
-		}
+		names = append(names, crd.GetName())
 	}
-	if o.Wait && len(deleted) > 0 {
-		if err := lifecycle.WaitCRDsDeleted(ctx, c.dynamic, deleted, o.Timeout, c.warn); err != nil {
-			return res, err
-		}
+	deleted, err := c.helm.DeleteCRDs(ctx, names, wait, c.warn)
+	for _, name := range deleted {
+		res.Purged = append(res.Purged, "customresourcedefinition/"+name)
 	}
-	return res, nil
+	return res, err
 }
 
 // certSecretName reads --cert-secret-name from the Deployment in a release

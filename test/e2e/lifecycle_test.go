@@ -55,9 +55,14 @@ func TestLifecycleInstallUpgradeRollback(t *testing.T) {
 	if err != nil {
 		t.Fatalf("install: %v\n%s", err, progress.String())
 	}
-	want := lifecycle.Result{Release: "demo", Namespace: ns, Component: "demo-component", Revision: 1, Action: "installed"}
-	if len(res) != 1 || res[0] != want {
-		t.Errorf("install results %+v, want %+v", res, want)
+	if len(res) != 1 || !strings.Contains(res[0].Manifest, "kind: Deployment") {
+		t.Fatalf("install results %+v, want one, with its manifest", res)
+	}
+	want := lifecycle.Result{Release: "demo", Namespace: ns, Component: "demo-component", Revision: 1, Action: "installed", Chart: "demo", ChartVersion: "0.1.0", AppVersion: "1.0.0"}
+	got := res[0]
+	got.Manifest, got.Notes = "", ""
+	if got != want {
+		t.Errorf("install result %+v, want %+v", got, want)
 	}
 	for _, line := range []string{"demo-component: installing demo 0.1.0\n", "demo-component: installed revision 1, ready in "} {
 		if !strings.Contains(progress.String(), line) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 
@@ -61,7 +62,8 @@ func componentOfChart(name string) (string, bool) {
 // with Offline from the embedded tree.
 type chartSource struct {
 	ctx     context.Context
-	i       *Istio
+	charts  fs.FS
+	pull    PullFunc
 	offline bool
 	repo    string
 	version string
@@ -69,7 +71,10 @@ type chartSource struct {
 }
 
 func newChartSource(ctx context.Context, i *Istio, opts mesh.InstallOptions) *chartSource {
-	s := &chartSource{ctx: ctx, i: i, offline: opts.Offline, repo: opts.Repo, version: opts.Version, cache: map[string]*chart.Chart{}}
+	s := &chartSource{ctx: ctx, pull: i.pull, charts: i.charts, offline: opts.Offline, repo: opts.Repo, version: opts.Version, cache: map[string]*chart.Chart{}}
+	if s.pull == nil {
+		s.pull = opts.Pull.Pull
+	}
 	if s.repo == "" {
 		s.repo = ReleaseRepo
 	}
@@ -87,9 +92,9 @@ func (s *chartSource) load(component string) (*chart.Chart, error) {
 	var ch *chart.Chart
 	var err error
 	if s.offline {
-		ch, err = lifecycle.LoadChartFS(s.i.charts, ref.dir)
+		ch, err = lifecycle.LoadChartFS(s.charts, ref.dir)
 	} else {
-		ch, err = s.i.pull(s.ctx, s.repo, ref.name, s.version)
+		ch, err = s.pull(s.ctx, s.repo, ref.name, s.version)
 		var unreachable *lifecycle.UnreachableError
 		if errors.As(err, &unreachable) {
 			err = fmt.Errorf("fetching Istio's charts from %s: %w; check --repo and the network, or add --offline for the development build embedded in kubectl mesh", unreachable.Repo, unreachable.Reason)

@@ -12,8 +12,6 @@ import (
 
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"istio.io/istio/manifests"
-
-	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 )
 
 const (
@@ -42,7 +40,7 @@ const (
 	proxyContainer = "istio-proxy"
 )
 
-// PullFunc fetches a chart from a Helm repository (lifecycle.PullChart).
+// PullFunc fetches a chart from a Helm repository (lifecycle.PullOptions.Pull).
 type PullFunc func(ctx context.Context, repoURL, name, version string) (*chart.Chart, error)
 
 // Config configures the adapter; the zero value is what kubectl mesh uses.
@@ -50,7 +48,8 @@ type Config struct {
 	// Charts holds charts/ as istio.io/istio/manifests lays it out; nil
 	// means the embedded manifests.FS.
 	Charts fs.FS
-	// PullChart fetches charts from a repository; nil means lifecycle.PullChart.
+	// PullChart fetches charts from a repository; nil means
+	// InstallOptions.Pull.
 	PullChart PullFunc
 }
 
@@ -66,11 +65,7 @@ func New(cfg Config) *Istio {
 	if charts == nil {
 		charts = manifests.FS
 	}
-	pull := cfg.PullChart
-	if pull == nil {
-		pull = lifecycle.PullChart
-	}
-	return &Istio{charts: charts, pull: pull}
+	return &Istio{charts: charts, pull: cfg.PullChart}
 }
 
 // Name is how users name the mesh.

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
@@ -205,19 +204,12 @@ func PurgeCRDs(ctx context.Context, c mesh.Cluster, timeout time.Duration, warn 
 	if err != nil {
 		return nil, fmt.Errorf("listing CustomResourceDefinitions: %w", err)
 	}
-	var deleted []string
+	var names []string
 	for _, crd := range list.Items {
-		if !strings.HasSuffix(crd.GetName(), ".istio.io") {
-			continue
+		if strings.HasSuffix(crd.GetName(), ".istio.io") {
+			names = append(names, crd.GetName())
 		}
-		if err := crds.Delete(ctx, crd.GetName(), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-			return deleted, fmt.Errorf("deleting CustomResourceDefinition %s: %w", crd.GetName(), err)
-		}
-		deleted = append(deleted, crd.GetName())
 	}
-	slices.Sort(deleted)
-	if err := lifecycle.WaitCRDsDeleted(ctx, dyn, deleted, timeout, warn); err != nil {
-		return deleted, err
-	}
-	return deleted, nil
+	slices.Sort(names)
+	return c.Helm.DeleteCRDs(ctx, names, timeout, warn)
 }

@@ -37,7 +37,7 @@ const (
 	LabelRevision  = "kubectl-mesh.io/revision"
 )
 
-// pullFunc fetches a chart from a Helm repository (lifecycle.PullChart).
+// pullFunc fetches a chart from a Helm repository (lifecycle.PullOptions.Pull).
 type pullFunc func(ctx context.Context, repoURL, name, version string) (*chart.Chart, error)
 
 // releaseReader is what the adapter reads of Helm releases
@@ -49,6 +49,7 @@ type releaseReader interface {
 
 // Linkerd implements mesh.Mesh.
 type Linkerd struct {
+	// pull replaces InstallOptions.Pull in tests.
 	pull pullFunc
 	now  func() time.Time
 	// readerFor replaces the cluster's Helm client in tests.
@@ -59,7 +60,7 @@ var _ mesh.Mesh = (*Linkerd)(nil)
 
 // New returns the Linkerd adapter.
 func New() *Linkerd {
-	return &Linkerd{pull: lifecycle.PullChart, now: time.Now}
+	return &Linkerd{now: time.Now}
 }
 
 // Name is "linkerd".

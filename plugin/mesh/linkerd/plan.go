@@ -37,11 +37,15 @@ func (l *Linkerd) Plan(ctx context.Context, opts mesh.InstallOptions) ([]lifecyc
 	if repo == "" {
 		repo = DefaultRepo
 	}
-	crds, err := l.pull(ctx, repo, CRDsChart, version)
+	pull := l.pull
+	if pull == nil {
+		pull = opts.Pull.Pull
+	}
+	crds, err := pull(ctx, repo, CRDsChart, version)
 	if err != nil {
 		return nil, fmt.Errorf("pulling chart %s: %w", CRDsChart, err)
 	}
-	cp, err := l.pull(ctx, repo, ControlPlaneChart, version)
+	cp, err := pull(ctx, repo, ControlPlaneChart, version)
 	if err != nil {
 		return nil, fmt.Errorf("pulling chart %s: %w", ControlPlaneChart, err)
 	}
