@@ -102,7 +102,6 @@ type Set struct {
 	policies []*Policy // sorted by ID
 	exact    map[Kind][]*Policy
 	wildcard []*Policy // policies with a wildcard in custom.kinds
-	index    *rego.PreparedEvalQuery
 	// combined evaluates in one query every policy without requirements
 	// that a kind and operation route to, for the kinds named in custom.kinds.
 	combined map[routeKey]combinedQuery
@@ -117,12 +116,15 @@ type combinedQuery struct {
 type routeKey struct{ group, kind, operation string }
 
 // The inventory index: rules of data.mesh.lib.index derive lookup tables
-// from data.inventory alone; the engine stores their value at
-// data.mesh_index_cache and every policy query reads it from there.
+// from data.inventory alone; the engine computes the same tables in Go
+// (index.go), stores them at data.mesh_index_cache, and every policy query
+// reads them from there.
 const (
 	indexPackage      = "data.mesh.lib.index"
 	indexCachePackage = "data.mesh_index_cache"
 )
+
+var indexCachePath = storage.MustParsePath("/" + strings.TrimPrefix(indexCachePackage, "data."))
 
 func hasPackage(modules map[string]*ast.Module, pkg string) bool {
 	for _, m := range modules {
@@ -243,11 +245,6 @@ func compileSet(ctx context.Context, store storage.Store, library, custom []Sour
 		if err := checkIndexIsDataOnly(modules); err != nil {
 			return nil, err
 		}
-		pq, err := rego.New(rego.Compiler(compiler), rego.Store(store), rego.Query(indexPackage)).PrepareForEval(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("preparing the inventory index: %w", err)
-		}
-		set.index = &pq
 		// Policies read the stored index through stub rules; `with` would
 		// cost a third of a review. When the stub does not compile, `with`.
 		if stubbed, ok := compileWithIndexStub(modules); ok {

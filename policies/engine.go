@@ -107,28 +107,16 @@ func (e *Engine) Policies() []Metadata {
 // Objects with the uid and resourceVersion of the previous call reuse the
 // AST value converted then.
 func (e *Engine) SetInventory(ctx context.Context, inv *Inventory) error {
-	set := e.set.Load()
 	doc, err := e.values.document(inv)
 	if err != nil {
 		return fmt.Errorf("writing the inventory: %w", err)
 	}
+	index := buildIndex(doc["namespace"].(map[string]any))
 	return storage.Txn(ctx, e.store, storage.WriteParams, func(txn storage.Transaction) error {
 		if err := e.store.Write(ctx, txn, storage.AddOp, storage.MustParsePath("/inventory"), doc); err != nil {
 			return fmt.Errorf("writing the inventory: %w", err)
 		}
-		if set == nil || set.index == nil {
-			return nil
-		}
-		rs, err := set.index.Eval(ctx, rego.EvalTransaction(txn))
-		if err != nil {
-			return fmt.Errorf("computing the inventory index: %w", err)
-		}
-		var index any = map[string]any{}
-		if len(rs) > 0 && len(rs[0].Expressions) > 0 {
-			index = rs[0].Expressions[0].Value
-		}
-		cachePath := storage.MustParsePath("/" + strings.TrimPrefix(indexCachePackage, "data."))
-		return e.store.Write(ctx, txn, storage.AddOp, cachePath, index)
+		return e.store.Write(ctx, txn, storage.AddOp, indexCachePath, index)
 	})
 }
 
