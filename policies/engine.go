@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -40,6 +41,10 @@ type Engine struct {
 	overrides map[string]Enforcement
 	set       atomic.Pointer[Set]
 	values    valueCache
+	// inventoryMu serialises inventory writes; index is the inventory in
+	// force with its index, which UpdateInventory changes.
+	inventoryMu sync.Mutex
+	index       *indexState
 	// noPrefilter evaluates policies whatever custom.requires says: the
 	// equivalence test compares both.
 	noPrefilter bool
@@ -107,17 +112,29 @@ func (e *Engine) Policies() []Metadata {
 // Objects with the uid and resourceVersion of the previous call reuse the
 // AST value converted then.
 func (e *Engine) SetInventory(ctx context.Context, inv *Inventory) error {
+	e.inventoryMu.Lock()
+	defer e.inventoryMu.Unlock()
+	return e.setInventoryLocked(ctx, inv)
+}
+
+func (e *Engine) setInventoryLocked(ctx context.Context, inv *Inventory) error {
 	doc, err := e.values.document(inv)
 	if err != nil {
 		return fmt.Errorf("writing the inventory: %w", err)
 	}
-	index := buildIndex(doc["namespace"].(map[string]any))
-	return storage.Txn(ctx, e.store, storage.WriteParams, func(txn storage.Transaction) error {
+	index := newIndexState(doc)
+	err = storage.Txn(ctx, e.store, storage.WriteParams, func(txn storage.Transaction) error {
 		if err := e.store.Write(ctx, txn, storage.AddOp, storage.MustParsePath("/inventory"), doc); err != nil {
 			return fmt.Errorf("writing the inventory: %w", err)
 		}
-		return e.store.Write(ctx, txn, storage.AddOp, indexCachePath, index)
+		return e.store.Write(ctx, txn, storage.AddOp, indexCachePath, index.value())
 	})
+	if err != nil {
+		e.index = nil // the next update starts from a whole inventory
+		return err
+	}
+	e.index = index
+	return nil
 }
 
 // Resource names the object a finding is about.

@@ -1,7 +1,6 @@
 package policies
 
 import (
-	"cmp"
 	"encoding/json"
 	"fmt"
 	"math/big"
@@ -20,32 +19,112 @@ import (
 // stays the specification: Rego unit tests evaluate it against their
 // mocked inventory, and TestIndexMatchesRego holds both equal.
 
-// namespaceTables are the tables keyed by namespace, and indexTables the
-// ones computed from every namespace; an index is both.
+// namespaceTables are the tables keyed by namespace, recomputed a
+// namespace at a time; keyedTables and setTables are kept an entry at a
+// time from what each object contributes to them; refs is a table of its own.
 var (
 	namespaceTables = []string{"workloads", "pod_label_sets", "pod_sources_by_label", "pod_label_sets_by_label"}
-	indexTables     = []string{"refs", "destination_rules_by_host", "wildcard_destination_rules",
-		"virtual_services_by_host", "service_entry_hosts", "gateway_listeners", "gateway_tls_hosts", "gateway_certificates"}
+	keyedTables     = []string{"destination_rules_by_host", "virtual_services_by_host", "gateway_listeners", "gateway_tls_hosts", "gateway_certificates"}
+	setTables       = []string{"wildcard_destination_rules", "service_entry_hosts"}
 )
 
 // objectTree is data.inventory.namespace as the inventory document holds
 // it: namespace -> apiVersion -> kind -> name -> object.
 type objectTree = map[string]any
 
-// buildIndex computes every table of the index from the namespaced
-// objects of the inventory document.
-func buildIndex(namespaces objectTree) ast.Object {
-	byNamespace := make(map[string]namespaceIndex, len(namespaces))
-	for ns, tree := range namespaces {
-		byNamespace[ns] = buildNamespaceIndex(tree.(map[string]any))
+// indexState is an inventory document with its index, kept so that a
+// change of a few objects recomputes only the entries they affect.
+type indexState struct {
+	doc         map[string]any // "cluster" and "namespace" trees
+	byNamespace map[string]namespaceIndex
+	refs        map[Kind][]*ast.Term // sorted
+	// tables are the keyed and set tables by key ("" for a set table).
+	tables map[string]map[string]*tableEntry
+	// visited counts the objects read to compute entries, for tests.
+	visited int
+}
+
+// tableEntry is the set at one key of a table, each element with the
+// number of objects that contribute it.
+type tableEntry struct {
+	count map[string]int
+	elems map[string]*ast.Term
+}
+
+func (e *tableEntry) value() ast.Set {
+	set := ast.NewSet()
+	for _, t := range e.elems {
+		set.Add(t)
 	}
+	return set
+}
+
+// newIndexState indexes the data.inventory document doc.
+func newIndexState(doc map[string]any) *indexState {
+	s := &indexState{doc: doc, byNamespace: map[string]namespaceIndex{}, refs: map[Kind][]*ast.Term{}, tables: map[string]map[string]*tableEntry{}}
+	for _, table := range slices.Concat(keyedTables, setTables) {
+		s.tables[table] = map[string]*tableEntry{}
+	}
+	for ns, tree := range s.namespaces() {
+		s.indexNamespace(ns)
+		for av, kinds := range tree.(map[string]any) {
+			for kind, names := range kinds.(map[string]any) {
+				for name, obj := range names.(map[string]any) {
+					s.contribute(namespacedObject{ns, av, name, obj.(ast.Value)}, kind, 1, nil)
+				}
+			}
+		}
+	}
+	for k, refs := range s.refs {
+		slices.SortFunc(refs, func(a, b *ast.Term) int { return a.Value.Compare(b.Value) })
+		s.refs[k] = refs
+	}
+	return s
+}
+
+func (s *indexState) namespaces() objectTree { return s.doc["namespace"].(map[string]any) }
+
+// indexNamespace recomputes the entries of namespace ns.
+func (s *indexState) indexNamespace(ns string) {
+	tree, ok := s.namespaces()[ns].(map[string]any)
+	if !ok {
+		delete(s.byNamespace, ns)
+		return
+	}
+	n, visited := buildNamespaceIndex(tree)
+	s.byNamespace[ns] = n
+	s.visited += visited
+}
+
+// value is the whole index.
+func (s *indexState) value() ast.Object {
 	index := ast.NewObject()
-	setNamespaceTables(index, byNamespace)
-	for _, table := range indexTables {
-		index.Insert(ast.StringTerm(table), ast.NewTerm(buildTable(table, namespaces)))
+	setNamespaceTables(index, s.byNamespace)
+	index.Insert(ast.StringTerm("refs"), ast.NewTerm(s.refsValue()))
+	for _, table := range keyedTables {
+		entries := ast.NewObject()
+		for key, e := range s.tables[table] {
+			entries.Insert(ast.StringTerm(key), ast.NewTerm(e.value()))
+		}
+		index.Insert(ast.StringTerm(table), ast.NewTerm(entries))
+	}
+	for _, table := range setTables {
+		index.Insert(ast.StringTerm(table), ast.NewTerm(s.setValue(table)))
 	}
 	return index
 }
+
+// setValue is a set table.
+func (s *indexState) setValue(table string) ast.Set {
+	if e, ok := s.tables[table][""]; ok {
+		return e.value()
+	}
+	return ast.NewSet()
+}
+
+// buildIndex computes every table of the index from the data.inventory
+// document doc.
+func buildIndex(doc map[string]any) ast.Object { return newIndexState(doc).value() }
 
 // namespaceIndex is the entries of one namespace in the namespace tables.
 type namespaceIndex struct {
@@ -73,8 +152,9 @@ func setNamespaceTables(index ast.Object, byNamespace map[string]namespaceIndex)
 }
 
 // buildNamespaceIndex computes the entries of the namespace whose objects
-// tree holds.
-func buildNamespaceIndex(tree map[string]any) namespaceIndex {
+// tree holds, and counts the objects it read.
+func buildNamespaceIndex(tree map[string]any) (namespaceIndex, int) {
+	visited := 0
 	n := namespaceIndex{workloads: ast.NewSet(), labelSets: ast.NewSet(), sources: ast.NewObject(), setsByLabel: ast.NewObject()}
 	for av, kinds := range tree {
 		group, ok := groupOf(av)
@@ -87,6 +167,7 @@ func buildNamespaceIndex(tree map[string]any) namespaceIndex {
 				continue
 			}
 			for name, v := range names.(map[string]any) {
+				visited++
 				obj := v.(ast.Value)
 				labels := objectGet(obj, ast.NewObject(), path...)
 				if kind == "CronJob" {
@@ -119,7 +200,7 @@ func buildNamespaceIndex(tree map[string]any) namespaceIndex {
 			}
 		}
 	}
-	return n
+	return n, visited
 }
 
 // podLabelPaths is where pods and pod templates keep their labels, by
@@ -138,132 +219,98 @@ var podLabelPaths = map[string]map[string][]string{
 	},
 }
 
-// tableKinds are the kinds each cross-namespace table is computed from;
-// refs reads every kind.
-var tableKinds = map[string]Kind{
-	"destination_rules_by_host":  {Group: "networking.istio.io", Kind: "DestinationRule"},
-	"wildcard_destination_rules": {Group: "networking.istio.io", Kind: "DestinationRule"},
-	"virtual_services_by_host":   {Group: "networking.istio.io", Kind: "VirtualService"},
-	"service_entry_hosts":        {Group: "networking.istio.io", Kind: "ServiceEntry"},
-	"gateway_listeners":          {Group: "networking.istio.io", Kind: "Gateway"},
-	"gateway_tls_hosts":          {Group: "networking.istio.io", Kind: "Gateway"},
-	"gateway_certificates":       {Group: "networking.istio.io", Kind: "Gateway"},
-}
-
 // namespacedObject is one object of the inventory with where it is.
 type namespacedObject struct {
 	ns, av, name string
 	obj          ast.Value
 }
 
-// objectsOf lists the namespaced objects of group and kind, in the order
-// of namespace, apiVersion and name.
-func objectsOf(namespaces objectTree, group, kind string) []namespacedObject {
-	var out []namespacedObject
-	for ns, tree := range namespaces {
-		for av, kinds := range tree.(map[string]any) {
-			if g, ok := groupOf(av); !ok || g != group {
-				continue
-			}
-			names, _ := kinds.(map[string]any)[kind].(map[string]any)
-			for name, obj := range names {
-				out = append(out, namespacedObject{ns, av, name, obj.(ast.Value)})
-			}
-		}
-	}
-	slices.SortFunc(out, func(a, b namespacedObject) int {
-		return cmp.Or(strings.Compare(a.ns, b.ns), strings.Compare(a.av, b.av), strings.Compare(a.name, b.name))
-	})
-	return out
-}
-
-// buildTable computes one cross-namespace table.
-func buildTable(table string, namespaces objectTree) ast.Value {
-	if table == "refs" {
-		return buildRefs(namespaces)
-	}
-	k := tableKinds[table]
-	objects := objectsOf(namespaces, k.Group, k.Kind)
-	switch table {
-	case "wildcard_destination_rules":
-		out := ast.NewSet()
-		for _, o := range objects {
-			if host, ok := lookup(o.obj, "spec", "host").(ast.String); ok && strings.HasPrefix(string(host), "*") {
-				out.Add(o.ref())
-			}
-		}
-		return out
-	case "service_entry_hosts":
-		out := ast.NewSet()
-		for _, o := range objects {
-			forEachElement(objectGet(o.obj, ast.NewArray(), "spec", "hosts"), func(_, host *ast.Term) { out.Add(host) })
-		}
-		return out
-	}
-	out := ast.NewObject()
-	for _, o := range objects {
-		switch table {
-		case "destination_rules_by_host":
-			if host, ok := lookup(o.obj, "spec", "host").(ast.String); ok {
-				addToSet(out, ast.StringTerm(fqdn(string(host), o.ns)), o.ref())
-			}
-		case "virtual_services_by_host":
-			forEachElement(objectGet(o.obj, ast.NewArray(), "spec", "hosts"), func(_, host *ast.Term) {
-				if h, ok := host.Value.(ast.String); ok {
-					addToSet(out, ast.StringTerm(fqdn(string(h), o.ns)), o.ref())
-				}
-			})
-		default:
-			addGatewayServers(out, table, o)
-		}
-	}
-	return out
-}
-
-// buildRefs is refs[group][kind]: [namespace, apiVersion, name] of every
-// namespaced object of group/kind.
-func buildRefs(namespaces objectTree) ast.Value {
-	type groupKind struct{ group, kind string }
-	byKind := map[groupKind][]namespacedObject{}
-	for ns, tree := range namespaces {
-		for av, kinds := range tree.(map[string]any) {
-			group, ok := groupOf(av)
-			if !ok {
-				continue
-			}
-			for kind, names := range kinds.(map[string]any) {
-				gk := groupKind{group, kind}
-				for name := range names.(map[string]any) {
-					byKind[gk] = append(byKind[gk], namespacedObject{ns: ns, av: av, name: name})
-				}
-			}
-		}
-	}
-	refs := ast.NewObject()
-	for gk, objects := range byKind {
-		slices.SortFunc(objects, func(a, b namespacedObject) int {
-			return cmp.Or(strings.Compare(a.ns, b.ns), strings.Compare(a.av, b.av), strings.Compare(a.name, b.name))
-		})
-		list := make([]*ast.Term, len(objects))
-		for i, o := range objects {
-			list[i] = o.ref()
-		}
-		group := ast.StringTerm(gk.group)
-		if refs.Get(group) == nil {
-			refs.Insert(group, ast.ObjectTerm())
-		}
-		refs.Get(group).Value.(ast.Object).Insert(ast.StringTerm(gk.kind), ast.ArrayTerm(list...))
-	}
-	return refs
-}
-
 func (o namespacedObject) ref() *ast.Term {
 	return ast.ArrayTerm(ast.StringTerm(o.ns), ast.StringTerm(o.av), ast.StringTerm(o.name))
 }
 
-// addGatewayServers adds the servers of Gateway o to table, keyed as
-// data.mesh.lib.gateway groups them into listeners.
-func addGatewayServers(table ast.Object, name string, o namespacedObject) {
+// indexKey names an entry of a keyed or set table.
+type indexKey struct{ table, key string }
+
+// contribute adds (delta 1) or takes back (delta -1) what object o of kind
+// contributes to refs and to the keyed and set tables, and records the
+// entries whose set changed in touched. Without touched (a whole build)
+// refs are appended, and sorted by the caller.
+func (s *indexState) contribute(o namespacedObject, kind string, delta int, touched map[indexKey]bool) {
+	group, ok := groupOf(o.av)
+	if !ok {
+		return
+	}
+	k := Kind{Group: group, Kind: kind}
+	refs, ref := s.refs[k], o.ref()
+	i, found := len(refs), false
+	if touched != nil {
+		i, found = slices.BinarySearchFunc(refs, ref, func(a, b *ast.Term) int { return a.Value.Compare(b.Value) })
+	}
+	switch {
+	case delta > 0 && !found:
+		s.refs[k] = slices.Insert(refs, i, ref)
+	case delta < 0 && found:
+		if s.refs[k] = slices.Delete(refs, i, i+1); len(s.refs[k]) == 0 {
+			delete(s.refs, k)
+		}
+	}
+	if group != "networking.istio.io" {
+		return
+	}
+	s.visited++
+	add := func(table, key string, elem *ast.Term) {
+		entries := s.tables[table]
+		e, ok := entries[key]
+		if !ok {
+			e = &tableEntry{count: map[string]int{}, elems: map[string]*ast.Term{}}
+			entries[key] = e
+		}
+		id := elem.String()
+		before := e.count[id]
+		e.count[id] = before + delta
+		switch {
+		case before == 0 && delta > 0:
+			e.elems[id] = elem
+		case before+delta <= 0:
+			delete(e.count, id)
+			delete(e.elems, id)
+			if len(e.elems) == 0 {
+				delete(entries, key)
+			}
+		default:
+			return // the set is the same
+		}
+		if touched != nil {
+			touched[indexKey{table, key}] = true
+		}
+	}
+	switch kind {
+	case "DestinationRule":
+		if host, ok := lookup(o.obj, "spec", "host").(ast.String); ok {
+			add("destination_rules_by_host", fqdn(string(host), o.ns), o.ref())
+			if strings.HasPrefix(string(host), "*") {
+				add("wildcard_destination_rules", "", o.ref())
+			}
+		}
+	case "VirtualService":
+		forEachElement(objectGet(o.obj, ast.NewArray(), "spec", "hosts"), func(_, host *ast.Term) {
+			if h, ok := host.Value.(ast.String); ok {
+				add("virtual_services_by_host", fqdn(string(h), o.ns), o.ref())
+			}
+		})
+	case "ServiceEntry":
+		forEachElement(objectGet(o.obj, ast.NewArray(), "spec", "hosts"), func(_, host *ast.Term) {
+			add("service_entry_hosts", "", host)
+		})
+	case "Gateway":
+		gatewayServers(o, add)
+	}
+}
+
+// gatewayServers adds the servers of Gateway o to the gateway tables,
+// keyed as data.mesh.lib.gateway groups them into listeners.
+func gatewayServers(o namespacedObject, add func(table, key string, elem *ast.Term)) {
 	selector := lookup(o.obj, "spec", "selector")
 	if selector == nil || selector.Compare(ast.NullValue) == 0 {
 		selector = ast.NewObject()
@@ -282,28 +329,36 @@ func addGatewayServers(table ast.Object, name string, o namespacedObject) {
 			return
 		}
 		ref := ast.ArrayTerm(ast.StringTerm(o.ns), ast.StringTerm(o.av), ast.StringTerm(o.name), j)
-		switch name {
-		case "gateway_listeners":
-			addToSet(table, ast.StringTerm(selectorKey+" "+listener+" "+serverClass(server)), ref)
-		case "gateway_tls_hosts":
-			if !hasTLS(server) {
-				return
-			}
+		add("gateway_listeners", selectorKey+" "+listener+" "+serverClass(server), ref)
+		if hasTLS(server) {
 			forEachElement(objectGet(server, ast.NewArray(), "hosts"), func(_, raw *ast.Term) {
 				if h, ok := raw.Value.(ast.String); ok {
 					host := string(h)[strings.Index(string(h), "/")+1:]
-					addToSet(table, ast.StringTerm(selectorKey+" "+listener+" "+host), ref)
+					add("gateway_tls_hosts", selectorKey+" "+listener+" "+host, ref)
 				}
 			})
-		case "gateway_certificates":
-			if !terminates(server) {
-				return
-			}
+		}
+		if terminates(server) {
 			for _, certificate := range serverCertificates(server) {
-				addToSet(table, ast.StringTerm(listener+" "+certificate), ref)
+				add("gateway_certificates", listener+" "+certificate, ref)
 			}
 		}
 	})
+}
+
+// refsValue is the refs table: refs[group][kind] lists [namespace,
+// apiVersion, name] of every namespaced object of group/kind.
+func (s *indexState) refsValue() ast.Object {
+	refs := ast.NewObject()
+	for k, list := range s.refs {
+		group := ast.StringTerm(k.Group)
+		if refs.Get(group) == nil {
+			refs.Insert(group, ast.ObjectTerm())
+		}
+		// A copy: the list changes in place, the stored value must not.
+		refs.Get(group).Value.(ast.Object).Insert(ast.StringTerm(k.Kind), ast.ArrayTerm(slices.Clone(list)...))
+	}
+	return refs
 }
 
 var httpProtocols = []string{"HTTP", "HTTP2", "HTTP_PROXY", "GRPC", "GRPC-WEB"}
