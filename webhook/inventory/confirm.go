@@ -130,8 +130,13 @@ func (inv *Inventory) CatchUp(ctx context.Context, seen uint64, ids []string) (b
 	if err != nil {
 		return false, fmt.Errorf("waiting for the cache to catch up with the apiserver on %s: %w", kindNames(behind), err)
 	}
-	// Only a rebuild that starts from now on is sure to see what the cache holds.
-	if err := inv.rebuildSince(ctx, inv.rebuildStarted.Load()); err != nil {
+	// Only a rebuild that starts from now on is sure to see what the cache
+	// holds: informers may not have reported it yet.
+	kinds := make([]schema.GroupKind, len(behind))
+	for i, l := range behind {
+		kinds[i] = l.gvk.GroupKind()
+	}
+	if err := inv.rebuildSince(ctx, inv.rebuildStarted.Load(), kinds); err != nil {
 		return false, fmt.Errorf("rebuilding the inventory: %w", err)
 	}
 	return true, nil
