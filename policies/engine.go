@@ -29,6 +29,13 @@ type Options struct {
 	// evaluate; the others cost nothing. One naming no policy is an
 	// *UnknownPolicyError.
 	Only []string
+	// Kinds, when set, is called once the sources are parsed and
+	// validated, and returns the kinds of the objects there are to review
+	// (check -f: the kinds in its files). Only the policies that review one
+	// of them are compiled, with the helpers they use: the others could
+	// find nothing. Policies still lists every policy. Compiling waits for
+	// Kinds, parsing does not.
+	Kinds func() []Kind
 }
 
 // Engine evaluates policies. Policies are compiled once; the request path
@@ -38,6 +45,7 @@ type Engine struct {
 	store     storage.Store
 	library   []Source
 	only      []string
+	kinds     func() []Kind
 	overrides map[string]Enforcement
 	set       atomic.Pointer[Set]
 	values    valueCache
@@ -65,6 +73,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		store:     inmem.NewWithOpts(inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true)),
 		library:   library,
 		only:      opts.Only,
+		kinds:     opts.Kinds,
 		overrides: opts.Enforcement,
 	}
 	if err := e.LoadCustom(ctx, opts.Custom); err != nil {
@@ -79,12 +88,12 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 // LoadCustom compiles the library with a new set of custom policies and
 // swaps it in. On error the set in force stays as it was.
 func (e *Engine) LoadCustom(ctx context.Context, custom []Source) error {
-	set, err := compileSet(ctx, e.store, e.library, custom, e.only)
+	set, err := compileSet(ctx, e.store, e.library, custom, e.only, e.kinds)
 	if err != nil {
 		return fmt.Errorf("loading policies: %w", err)
 	}
 	for id := range e.overrides {
-		if !slices.ContainsFunc(set.policies, func(p *Policy) bool { return p.ID == id }) {
+		if !slices.ContainsFunc(set.listed, func(m Metadata) bool { return m.ID == id }) {
 			return fmt.Errorf("loading policies: enforcement override for unknown policy %s", id)
 		}
 	}
@@ -96,7 +105,7 @@ func (e *Engine) LoadCustom(ctx context.Context, custom []Source) error {
 // discards the result: the set in force does not change. The webhook uses it
 // to refuse a bad policy ConfigMap on admission.
 func (e *Engine) ValidateCustom(ctx context.Context, custom []Source) error {
-	if _, err := compileSet(ctx, e.store, e.library, custom, e.only); err != nil {
+	if _, err := compileSet(ctx, e.store, e.library, custom, e.only, e.kinds); err != nil {
 		return fmt.Errorf("validating policies: %w", err)
 	}
 	return nil
