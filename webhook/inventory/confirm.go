@@ -89,8 +89,9 @@ func (inv *Inventory) Generation() uint64 {
 // so that a finding resting on the absence of an object is confirmed
 // before it is reported. It lists those kinds uncached (metadata only) and
 // compares them with the inventory in force; when the inventory is behind
-// it waits for the cache to hold what was listed, then rebuilds, sharing
-// the rebuild with concurrent callers. It reports whether the caller, who
+// it waits for the cache to hold what was listed, then hands the engine
+// what the cache holds of those kinds that the inventory lacks, sharing
+// the work with concurrent callers. It reports whether the caller, who
 // evaluated against inventory generation seen, is to evaluate again: the
 // inventory was behind, or has changed since. It returns when ctx is done
 // at the latest.
