@@ -123,10 +123,6 @@ func (e *Engine) Policies() []Metadata {
 func (e *Engine) SetInventory(ctx context.Context, inv *Inventory) error {
 	e.inventoryMu.Lock()
 	defer e.inventoryMu.Unlock()
-	return e.setInventoryLocked(ctx, inv)
-}
-
-func (e *Engine) setInventoryLocked(ctx context.Context, inv *Inventory) error {
 	doc, err := e.values.document(inv)
 	if err != nil {
 		return fmt.Errorf("writing the inventory: %w", err)
@@ -139,7 +135,7 @@ func (e *Engine) setInventoryLocked(ctx context.Context, inv *Inventory) error {
 		return e.store.Write(ctx, txn, storage.AddOp, indexCachePath, index.value())
 	})
 	if err != nil {
-		e.index = nil // the next update starts from a whole inventory
+		e.index = nil // updates wait for a whole inventory
 		return err
 	}
 	e.index = index

@@ -36,7 +36,7 @@ func IndexBothWays(library []Source) (func(ctx context.Context, inv *Inventory) 
 			return nil, nil, err
 		}
 		fromGo = map[string]ast.Value{}
-		buildIndex(doc).Foreach(func(k, v *ast.Term) { fromGo[string(k.Value.(ast.String))] = v.Value })
+		newIndexState(doc).value().Foreach(func(k, v *ast.Term) { fromGo[string(k.Value.(ast.String))] = v.Value })
 
 		store := inmem.NewWithOpts(inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
 		if err := storage.WriteOne(ctx, store, storage.AddOp, storage.MustParsePath("/inventory"), doc); err != nil {

@@ -122,10 +122,6 @@ func (s *indexState) setValue(table string) ast.Set {
 	return ast.NewSet()
 }
 
-// buildIndex computes every table of the index from the data.inventory
-// document doc.
-func buildIndex(doc map[string]any) ast.Object { return newIndexState(doc).value() }
-
 // namespaceIndex is the entries of one namespace in the namespace tables.
 type namespaceIndex struct {
 	workloads, labelSets ast.Set
@@ -482,7 +478,7 @@ func lookup(v ast.Value, path ...string) ast.Value {
 		if !ok {
 			return nil
 		}
-		t := obj.Get(ast.StringTerm(key))
+		t := obj.Get(ast.InternedTerm(key))
 		if t == nil {
 			return nil
 		}

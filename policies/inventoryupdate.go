@@ -98,13 +98,9 @@ func objectPath(apiVersion, kind, ns, name string) []string {
 
 // put writes obj at its path, creating the levels above it that are missing.
 func (s *indexState) put(ctx context.Context, store storage.Store, txn storage.Transaction, obj map[string]any, touched *touchedEntries) error {
-	apiVersion, _ := obj["apiVersion"].(string)
-	kind, _ := obj["kind"].(string)
-	meta, _ := obj["metadata"].(map[string]any)
-	name, _ := meta["name"].(string)
-	ns, _ := meta["namespace"].(string)
-	if apiVersion == "" || kind == "" || name == "" {
-		return nil // as Inventory.Add
+	apiVersion, kind, ns, name, ok := identity(obj)
+	if !ok {
+		return nil
 	}
 	value, err := inventoryValue(obj)
 	if err != nil {
