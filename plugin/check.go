@@ -162,23 +162,32 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 	if _, limit := os.LookupEnv("GOMEMLIMIT"); !gogc && !limit {
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(checkMemoryLimit))
 	}
-	// Compiling the policies and reading the files overlap: neither needs
-	// the other until the review.
+	// Parsing the policies and reading the files overlap; from files, only
+	// the policies reviewing the kinds read are then compiled.
 	type compiled struct {
 		engine   *policies.Engine
 		selected []policies.Metadata
 		err      error
 	}
+	var objects []manifest.Object
+	read := make(chan struct{})
+	var kinds func() []policies.Kind
+	if len(o.Filenames) > 0 {
+		kinds = func() []policies.Kind {
+			<-read
+			return kindsOf(objects)
+		}
+	}
 	done := make(chan compiled, 1)
 	go func() {
-		engine, selected, err := o.engine(ctx)
+		engine, selected, err := o.engine(ctx, kinds)
 		done <- compiled{engine, selected, err}
 	}()
-	var objects []manifest.Object
 	var inputErrs []error
 	if len(o.Filenames) > 0 {
 		objects, inputErrs = manifest.ReadPaths(o.Filenames, o.Recursive, o.In)
 	}
+	close(read)
 	c := <-done
 	if c.err != nil {
 		return c.err
@@ -227,8 +236,9 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 }
 
 // engine compiles the library with the custom policies and returns the
-// policies --policy selects.
-func (o *CheckOptions) engine(ctx context.Context) (*policies.Engine, []policies.Metadata, error) {
+// policies --policy selects; kinds, when not nil, are the kinds to review
+// (policies.Options.Kinds).
+func (o *CheckOptions) engine(ctx context.Context, kinds func() []policies.Kind) (*policies.Engine, []policies.Metadata, error) {
 	var custom []policies.Source
 	for _, dir := range o.PolicyDirs {
 		sources, err := policies.LoadDir(dir)
@@ -238,7 +248,7 @@ func (o *CheckOptions) engine(ctx context.Context) (*policies.Engine, []policies
 		custom = append(custom, sources...)
 	}
 	// --policy compiles and evaluates only the policies it names.
-	engine, err := policies.New(ctx, policies.Options{Custom: custom, Only: o.Policies})
+	engine, err := policies.New(ctx, policies.Options{Custom: custom, Only: o.Policies, Kinds: kinds})
 	var unknown *policies.UnknownPolicyError
 	if errors.As(err, &unknown) {
 		return nil, nil, fmt.Errorf("--policy: no policy has the ID or alias %q (see kubectl mesh policies list)", unknown.ID)
@@ -247,6 +257,21 @@ func (o *CheckOptions) engine(ctx context.Context) (*policies.Engine, []policies
 		return nil, nil, err
 	}
 	return engine, engine.Policies(), nil
+}
+
+// kindsOf lists the distinct kinds of objects.
+func kindsOf(objects []manifest.Object) []policies.Kind {
+	var kinds []policies.Kind
+	for _, obj := range objects {
+		group, _, found := strings.Cut(obj.APIVersion(), "/")
+		if !found {
+			group = ""
+		}
+		if k := (policies.Kind{Group: group, Kind: obj.Kind()}); !slices.Contains(kinds, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	return kinds
 }
 
 // checkCluster reviews objects from the cluster, with the whole cluster as

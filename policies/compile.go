@@ -99,10 +99,10 @@ type Policy struct {
 // Set is an immutable, compiled set of policies. It is built once and then
 // only evaluated, so it is safe for concurrent use.
 type Set struct {
-	policies []*Policy // sorted by ID
+	listed   []Metadata // every policy selected, compiled or not, sorted by ID
+	policies []*Policy  // compiled, sorted by ID
 	exact    map[Kind][]*Policy
 	wildcard []*Policy // policies with a wildcard in custom.kinds
-	index    *rego.PreparedEvalQuery
 	// combined evaluates in one query every policy without requirements
 	// that a kind and operation route to, for the kinds named in custom.kinds.
 	combined map[routeKey]combinedQuery
@@ -117,12 +117,15 @@ type combinedQuery struct {
 type routeKey struct{ group, kind, operation string }
 
 // The inventory index: rules of data.mesh.lib.index derive lookup tables
-// from data.inventory alone; the engine stores their value at
-// data.mesh_index_cache and every policy query reads it from there.
+// from data.inventory alone; the engine computes the same tables in Go
+// (index.go), stores them at data.mesh_index_cache, and every policy query
+// reads them from there.
 const (
 	indexPackage      = "data.mesh.lib.index"
 	indexCachePackage = "data.mesh_index_cache"
 )
+
+var indexCachePath = storage.MustParsePath("/" + strings.TrimPrefix(indexCachePackage, "data."))
 
 func hasPackage(modules map[string]*ast.Module, pkg string) bool {
 	for _, m := range modules {
@@ -154,11 +157,7 @@ func checkIndexIsDataOnly(modules map[string]*ast.Module) error {
 
 // Policies returns the metadata of every policy in ID order.
 func (s *Set) Policies() []Metadata {
-	out := make([]Metadata, len(s.policies))
-	for i, p := range s.policies {
-		out[i] = p.Metadata
-	}
-	return out
+	return slices.Clone(s.listed)
 }
 
 // compileSet parses, validates and compiles library (built-in policies and
@@ -168,7 +167,10 @@ func (s *Set) Policies() []Metadata {
 // A non-empty only (IDs or aliases) compiles the helpers and the policies it
 // names, and no other: they alone are evaluated. Every source is still
 // parsed and validated.
-func compileSet(ctx context.Context, store storage.Store, library, custom []Source, only []string) (*Set, error) {
+//
+// A non-nil kinds is called once every source is validated; only the
+// policies reviewing a kind it returns are compiled, with what they use.
+func compileSet(ctx context.Context, store storage.Store, library, custom []Source, only []string, kinds func() []Kind) (*Set, error) {
 	modules := map[string]*ast.Module{}
 	var policyMods []*ast.Module
 	var builtinFlags []bool
@@ -228,12 +230,18 @@ func compileSet(ctx context.Context, store storage.Store, library, custom []Sour
 		}
 	}
 
+	listed := slices.Clone(metas)
+	slices.SortFunc(listed, func(a, b Metadata) int { return strings.Compare(a.ID, b.ID) })
+	if kinds != nil {
+		metas = routedPolicies(metas, modules, kinds())
+	}
+
 	compiler := NewCompiler()
 	if compiler.Compile(modules); compiler.Failed() {
 		return nil, locatedErrors("", compiler.Errors)
 	}
 
-	set := &Set{policies: make([]*Policy, 0, len(metas))}
+	set := &Set{listed: listed, policies: make([]*Policy, 0, len(metas))}
 	// Lookups that depend on the inventory alone are computed once per
 	// inventory (Engine.SetInventory) and read from the store by every
 	// evaluation: without this, a policy that looks for, say, the
@@ -243,11 +251,6 @@ func compileSet(ctx context.Context, store storage.Store, library, custom []Sour
 		if err := checkIndexIsDataOnly(modules); err != nil {
 			return nil, err
 		}
-		pq, err := rego.New(rego.Compiler(compiler), rego.Store(store), rego.Query(indexPackage)).PrepareForEval(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("preparing the inventory index: %w", err)
-		}
-		set.index = &pq
 		// Policies read the stored index through stub rules; `with` would
 		// cost a third of a review. When the stub does not compile, `with`.
 		if stubbed, ok := compileWithIndexStub(modules); ok {
@@ -336,6 +339,66 @@ func selectPolicies(metas []Metadata, modules map[string]*ast.Module, only []str
 		}
 	}
 	return kept, nil
+}
+
+// routedPolicies keeps the policies that review one of kinds, and deletes
+// from modules the other policies and the helpers no kept module uses.
+func routedPolicies(metas []Metadata, modules map[string]*ast.Module, kinds []Kind) []Metadata {
+	var kept []Metadata
+	roots := map[string]bool{} // packages of the kept policies
+	for _, m := range metas {
+		if slices.ContainsFunc(m.Kinds, func(k Kind) bool {
+			return slices.ContainsFunc(kinds, func(present Kind) bool { return k.Matches(present.Group, present.Kind) })
+		}) {
+			kept = append(kept, m)
+			roots[m.Package] = true
+		}
+	}
+	// Packages the kept policies use, through imports or full references.
+	byPackage := map[string][]*ast.Module{}
+	for _, mod := range modules {
+		byPackage[mod.Package.Path.String()] = append(byPackage[mod.Package.Path.String()], mod)
+	}
+	used := map[string]bool{}
+	var visit func(pkg string)
+	visit = func(pkg string) {
+		if used[pkg] {
+			return
+		}
+		used[pkg] = true
+		for _, mod := range byPackage[pkg] {
+			var refs []ast.Ref
+			for _, imp := range mod.Imports {
+				if r, ok := imp.Path.Value.(ast.Ref); ok {
+					refs = append(refs, r)
+				}
+			}
+			ast.WalkRefs(mod, func(r ast.Ref) bool {
+				refs = append(refs, r)
+				return false
+			})
+			for _, r := range refs {
+				if !r.HasPrefix(ast.DefaultRootRef) {
+					continue
+				}
+				for other, mods := range byPackage {
+					// data.mesh.lib.k8s.subject uses data.mesh.lib.k8s; data.mesh.lib uses all below it.
+					if p := mods[0].Package.Path; r.HasPrefix(p) || p.HasPrefix(r) {
+						visit(other)
+					}
+				}
+			}
+		}
+	}
+	for pkg := range roots {
+		visit(pkg)
+	}
+	for name, mod := range modules {
+		if !used[mod.Package.Path.String()] {
+			delete(modules, name)
+		}
+	}
+	return kept
 }
 
 // checkViolationRule insists on `violation contains ... if ...`: a partial set,

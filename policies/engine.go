@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -28,6 +29,13 @@ type Options struct {
 	// evaluate; the others cost nothing. One naming no policy is an
 	// *UnknownPolicyError.
 	Only []string
+	// Kinds, when set, is called once the sources are parsed and
+	// validated, and returns the kinds of the objects there are to review
+	// (check -f: the kinds in its files). Only the policies that review one
+	// of them are compiled, with the helpers they use: the others could
+	// find nothing. Policies still lists every policy. Compiling waits for
+	// Kinds, parsing does not.
+	Kinds func() []Kind
 }
 
 // Engine evaluates policies. Policies are compiled once; the request path
@@ -37,9 +45,14 @@ type Engine struct {
 	store     storage.Store
 	library   []Source
 	only      []string
+	kinds     func() []Kind
 	overrides map[string]Enforcement
 	set       atomic.Pointer[Set]
 	values    valueCache
+	// inventoryMu serialises inventory writes; index is the inventory in
+	// force with its index, which UpdateInventory changes.
+	inventoryMu sync.Mutex
+	index       *indexState
 	// noPrefilter evaluates policies whatever custom.requires says: the
 	// equivalence test compares both.
 	noPrefilter bool
@@ -60,6 +73,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		store:     inmem.NewWithOpts(inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true)),
 		library:   library,
 		only:      opts.Only,
+		kinds:     opts.Kinds,
 		overrides: opts.Enforcement,
 	}
 	if err := e.LoadCustom(ctx, opts.Custom); err != nil {
@@ -74,12 +88,12 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 // LoadCustom compiles the library with a new set of custom policies and
 // swaps it in. On error the set in force stays as it was.
 func (e *Engine) LoadCustom(ctx context.Context, custom []Source) error {
-	set, err := compileSet(ctx, e.store, e.library, custom, e.only)
+	set, err := compileSet(ctx, e.store, e.library, custom, e.only, e.kinds)
 	if err != nil {
 		return fmt.Errorf("loading policies: %w", err)
 	}
 	for id := range e.overrides {
-		if !slices.ContainsFunc(set.policies, func(p *Policy) bool { return p.ID == id }) {
+		if !slices.ContainsFunc(set.listed, func(m Metadata) bool { return m.ID == id }) {
 			return fmt.Errorf("loading policies: enforcement override for unknown policy %s", id)
 		}
 	}
@@ -91,7 +105,7 @@ func (e *Engine) LoadCustom(ctx context.Context, custom []Source) error {
 // discards the result: the set in force does not change. The webhook uses it
 // to refuse a bad policy ConfigMap on admission.
 func (e *Engine) ValidateCustom(ctx context.Context, custom []Source) error {
-	if _, err := compileSet(ctx, e.store, e.library, custom, e.only); err != nil {
+	if _, err := compileSet(ctx, e.store, e.library, custom, e.only, e.kinds); err != nil {
 		return fmt.Errorf("validating policies: %w", err)
 	}
 	return nil
@@ -107,29 +121,25 @@ func (e *Engine) Policies() []Metadata {
 // Objects with the uid and resourceVersion of the previous call reuse the
 // AST value converted then.
 func (e *Engine) SetInventory(ctx context.Context, inv *Inventory) error {
-	set := e.set.Load()
+	e.inventoryMu.Lock()
+	defer e.inventoryMu.Unlock()
 	doc, err := e.values.document(inv)
 	if err != nil {
 		return fmt.Errorf("writing the inventory: %w", err)
 	}
-	return storage.Txn(ctx, e.store, storage.WriteParams, func(txn storage.Transaction) error {
+	index := newIndexState(doc)
+	err = storage.Txn(ctx, e.store, storage.WriteParams, func(txn storage.Transaction) error {
 		if err := e.store.Write(ctx, txn, storage.AddOp, storage.MustParsePath("/inventory"), doc); err != nil {
 			return fmt.Errorf("writing the inventory: %w", err)
 		}
-		if set == nil || set.index == nil {
-			return nil
-		}
-		rs, err := set.index.Eval(ctx, rego.EvalTransaction(txn))
-		if err != nil {
-			return fmt.Errorf("computing the inventory index: %w", err)
-		}
-		var index any = map[string]any{}
-		if len(rs) > 0 && len(rs[0].Expressions) > 0 {
-			index = rs[0].Expressions[0].Value
-		}
-		cachePath := storage.MustParsePath("/" + strings.TrimPrefix(indexCachePackage, "data."))
-		return e.store.Write(ctx, txn, storage.AddOp, cachePath, index)
+		return e.store.Write(ctx, txn, storage.AddOp, indexCachePath, index.value())
 	})
+	if err != nil {
+		e.index = nil // updates wait for a whole inventory
+		return err
+	}
+	e.index = index
+	return nil
 }
 
 // Resource names the object a finding is about.

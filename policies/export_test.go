@@ -1,5 +1,58 @@
 package policies
 
+import (
+	"context"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+)
+
 // DisablePrefilter makes e evaluate every routed policy whatever its
 // custom.requires says, for the equivalence test.
 func DisablePrefilter(e *Engine) { e.noPrefilter = true }
+
+// IndexBothWays returns a function that computes the inventory index of
+// an inventory in Go, as the engine does, and by evaluating
+// data.mesh.lib.index of library, as Rego unit tests do: the tables by name.
+func IndexBothWays(library []Source) (func(ctx context.Context, inv *Inventory) (fromGo, fromRego map[string]ast.Value, err error), error) {
+	modules := map[string]*ast.Module{}
+	for _, src := range library {
+		m, err := ParseModule(src)
+		if err != nil {
+			return nil, err
+		}
+		modules[src.Name] = m
+	}
+	compiler := NewCompiler()
+	if compiler.Compile(modules); compiler.Failed() {
+		return nil, compiler.Errors
+	}
+	return func(ctx context.Context, inv *Inventory) (fromGo, fromRego map[string]ast.Value, err error) {
+		doc, err := (&valueCache{}).document(inv)
+		if err != nil {
+			return nil, nil, err
+		}
+		fromGo = map[string]ast.Value{}
+		newIndexState(doc).value().Foreach(func(k, v *ast.Term) { fromGo[string(k.Value.(ast.String))] = v.Value })
+
+		store := inmem.NewWithOpts(inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
+		if err := storage.WriteOne(ctx, store, storage.AddOp, storage.MustParsePath("/inventory"), doc); err != nil {
+			return nil, nil, err
+		}
+		rs, err := rego.New(rego.Compiler(compiler), rego.Store(store), rego.Query(indexPackage),
+			rego.GenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) { return t.Value, nil })).Eval(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		fromRego = map[string]ast.Value{}
+		rs[0].Expressions[0].Value.(ast.Object).Foreach(func(k, v *ast.Term) {
+			if name := string(k.Value.(ast.String)); !strings.HasPrefix(name, "_") {
+				fromRego[name] = v.Value
+			}
+		})
+		return fromGo, fromRego, nil
+	}, nil
+}

@@ -34,7 +34,8 @@ func compileWithIndexStub(modules map[string]*ast.Module) (*ast.Compiler, bool) 
 			if len(r.Head.Args) > 0 {
 				continue // functions are not part of the stored value
 			}
-			if v, ok := r.Head.Ref()[0].Value.(ast.Var); ok {
+			// Tables starting with _ are the rules' own: index.go computes none.
+			if v, ok := r.Head.Ref()[0].Value.(ast.Var); ok && !strings.HasPrefix(v.String(), "_") {
 				names[v.String()] = true
 			}
 		}

@@ -42,12 +42,8 @@ type valued struct {
 }
 
 func (inv *Inventory) add(obj map[string]any, leaf any) {
-	apiVersion, _ := obj["apiVersion"].(string)
-	kind, _ := obj["kind"].(string)
-	meta, _ := obj["metadata"].(map[string]any)
-	name, _ := meta["name"].(string)
-	namespace, _ := meta["namespace"].(string)
-	if apiVersion == "" || kind == "" || name == "" {
+	apiVersion, kind, namespace, name, ok := identity(obj)
+	if !ok {
 		return
 	}
 	root := inv.cluster
@@ -59,6 +55,17 @@ func (inv *Inventory) add(obj map[string]any, leaf any) {
 		inv.count++
 	}
 	byName[name] = leaf
+}
+
+// identity is where obj goes in the inventory; ok is false for an object
+// without apiVersion, kind or name, which the inventory ignores.
+func identity(obj map[string]any) (apiVersion, kind, namespace, name string, ok bool) {
+	apiVersion, _ = obj["apiVersion"].(string)
+	kind, _ = obj["kind"].(string)
+	meta, _ := obj["metadata"].(map[string]any)
+	name, _ = meta["name"].(string)
+	namespace, _ = meta["namespace"].(string)
+	return apiVersion, kind, namespace, name, apiVersion != "" && kind != "" && name != ""
 }
 
 // Len is the number of objects held.

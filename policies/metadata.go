@@ -308,20 +308,7 @@ func (q Requirements) met(obj, old ast.Value) bool {
 }
 
 // present reports whether path leads to a value (null included) in v.
-func present(v ast.Value, path []string) bool {
-	for _, key := range path {
-		obj, ok := v.(ast.Object)
-		if !ok {
-			return false
-		}
-		t := obj.Get(ast.InternedTerm(key))
-		if t == nil {
-			return false
-		}
-		v = t.Value
-	}
-	return true
-}
+func present(v ast.Value, path []string) bool { return lookup(v, path...) != nil }
 
 // requirements reads custom.requires: a map of labels, annotations and
 // fields, each a list of strings.

@@ -1,12 +1,13 @@
 # METADATA
 # title: Inventory index
 # description: |
-#   Lookup tables derived from data.inventory alone. The engine computes
-#   this package once per inventory and every evaluation reads the stored
-#   value, so a lookup by host or by namespace costs a map access instead of
-#   a walk over every object. Rules here must never read input (the engine
-#   refuses them). In Rego unit tests the rules are simply evaluated against
-#   the mocked inventory, so tests need nothing special.
+#   Lookup tables derived from data.inventory alone, so that a lookup by host
+#   or by namespace costs a map access instead of a walk over every object.
+#   This file specifies the tables; the engine computes the same ones in Go
+#   (policies/index.go, held equal by TestIndexMatchesRego) and policies read
+#   the stored value. Rules here must never read input (the engine refuses
+#   them). In Rego unit tests the rules are simply evaluated against the
+#   mocked inventory, so tests need nothing special.
 package mesh.lib.index
 
 import data.mesh.lib.gateway

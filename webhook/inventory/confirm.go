@@ -89,8 +89,9 @@ func (inv *Inventory) Generation() uint64 {
 // so that a finding resting on the absence of an object is confirmed
 // before it is reported. It lists those kinds uncached (metadata only) and
 // compares them with the inventory in force; when the inventory is behind
-// it waits for the cache to hold what was listed, then rebuilds, sharing
-// the rebuild with concurrent callers. It reports whether the caller, who
+// it waits for the cache to hold what was listed, then hands the engine
+// what the cache holds of those kinds that the inventory lacks, sharing
+// the work with concurrent callers. It reports whether the caller, who
 // evaluated against inventory generation seen, is to evaluate again: the
 // inventory was behind, or has changed since. It returns when ctx is done
 // at the latest.
@@ -130,8 +131,13 @@ func (inv *Inventory) CatchUp(ctx context.Context, seen uint64, ids []string) (b
 	if err != nil {
 		return false, fmt.Errorf("waiting for the cache to catch up with the apiserver on %s: %w", kindNames(behind), err)
 	}
-	// Only a rebuild that starts from now on is sure to see what the cache holds.
-	if err := inv.rebuildSince(ctx, inv.rebuildStarted.Load()); err != nil {
+	// Only a rebuild that starts from now on is sure to see what the cache
+	// holds: informers may not have reported it yet.
+	kinds := make([]schema.GroupKind, len(behind))
+	for i, l := range behind {
+		kinds[i] = l.gvk.GroupKind()
+	}
+	if err := inv.rebuildSince(ctx, inv.rebuildStarted.Load(), kinds); err != nil {
 		return false, fmt.Errorf("rebuilding the inventory: %w", err)
 	}
 	return true, nil

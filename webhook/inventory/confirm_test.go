@@ -433,6 +433,7 @@ func TestCatchUpAfterARebuildSinceTheEvaluation(t *testing.T) {
 	evaluated := f.inv.Generation()
 	c.create(ruleGVK, reviewsRule())
 	c.sync()
+	f.inv.changed(ruleGVK.GroupKind())                 // what the informer reports
 	if err := f.inv.rebuild(t.Context()); err != nil { // the background rebuild
 		t.Fatal(err)
 	}

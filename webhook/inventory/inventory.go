@@ -1,7 +1,8 @@
 // Package inventory keeps the cluster objects policies look up in an
 // informer-backed cache (controller-runtime's) and hands them to the policy
-// engine as data.inventory. The inventory is rebuilt off the request path,
-// debounced, whenever a cached object changes; admission reviews read the
+// engine as data.inventory. The inventory is updated off the request path,
+// throttled, whenever a cached object changes (only the changed objects
+// and the index entries they touch); admission reviews read the
 // engine's current copy, and only a review with a finding that rests on
 // looked-up objects has the inventory caught up with the apiserver first
 // (CatchUp).
@@ -115,12 +116,24 @@ type Inventory struct {
 	current atomic.Pointer[snapshot]
 	synced  atomic.Bool
 
-	// rebuilding is held by the one rebuild running (cap 1). Rebuilds are
-	// numbered as they start; rebuildFinished, guarded by rebuilding, is
-	// the number of the last one that reached the engine.
-	rebuilding      chan struct{}
-	rebuildStarted  atomic.Uint64
-	rebuildFinished uint64
+	// changedKinds are the kinds informers reported changes of since the
+	// last rebuild; needFull asks for every kind to be listed again.
+	changesMu    sync.Mutex
+	changedKinds map[schema.GroupKind]bool
+	needFull     bool
+
+	// rebuilding is held by the one rebuild running (cap 1), and guards
+	// held and listed. Rebuilds are numbered as they start.
+	rebuilding     chan struct{}
+	rebuildStarted atomic.Uint64
+	// held are the objects in the engine's inventory, nil before the
+	// first rebuild and after a failed one.
+	held map[schema.GroupKind]map[types.NamespacedName]map[string]any
+	// listed is the number of the last rebuild that compared a kind with the cache.
+	listed map[schema.GroupKind]uint64
+	// handed counts the objects handed to the engine, added, changed or
+	// deleted: the work rebuilds do.
+	handed atomic.Uint64
 
 	subsMu sync.Mutex
 	subs   []chan struct{}
@@ -138,6 +151,9 @@ func New(opts Options) (*Inventory, error) {
 		resync:     make(chan struct{}, 1),
 		rebuilding: make(chan struct{}, 1),
 		watched:    map[schema.GroupKind]*watch{},
+
+		changedKinds: map[schema.GroupKind]bool{},
+		listed:       map[schema.GroupKind]uint64{},
 	}, nil
 }
 

@@ -2,11 +2,15 @@ package inventory
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/kubectl-mesh/kubectl-mesh/policies"
 )
 
 // A burst of changes within one window costs one rebuild, and a change
@@ -87,5 +91,76 @@ func TestThrottleWidensAfterASlowRebuild(t *testing.T) {
 	case <-calls:
 	case <-time.After(10 * time.Second):
 		t.Fatal("not rebuilt once the widened window passed")
+	}
+}
+
+// An informer event costs the objects that changed, not the inventory:
+// only they are handed to the engine, and a resync that changed nothing
+// hands nothing and keeps the generation.
+func TestRebuildHandsOnlyChangedObjects(t *testing.T) {
+	engine, err := policies.New(t.Context(), policies.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newFakeCluster()
+	for i := range 500 {
+		svc := reviewsService()
+		svc["metadata"].(map[string]any)["name"] = fmt.Sprintf("svc-%d", i)
+		c.create(serviceGVK, svc)
+	}
+	c.create(serviceGVK, reviewsService())
+	c.sync()
+	f := newConfirmFixture(t, engine, c, time.Second)
+	if got := f.inv.handed.Load(); got != 501 {
+		t.Fatalf("the first rebuild handed %d objects, want 501", got)
+	}
+	reviewsRoute := reviewsRoute(t)
+	warnings := func() int { return subsetWarnings(f.handler.Handle(t.Context(), reviewsRoute)) }
+
+	steps := []struct {
+		name       string
+		change     func()
+		kind       schema.GroupVersionKind
+		wantHanded uint64
+		wantNewGen bool
+	}{
+		{"a DestinationRule is created", func() { c.create(ruleGVK, reviewsRule()); c.sync() }, ruleGVK, 1, true},
+		{"a resync changes nothing", func() {}, serviceGVK, 0, false},
+		{"a Service changes", func() {
+			c.mu.Lock()
+			c.rv++
+			svc := reviewsService()
+			svc["metadata"].(map[string]any)["uid"], svc["metadata"].(map[string]any)["resourceVersion"] = "uid-501", fmt.Sprint(c.rv)
+			c.live[serviceGVK][500] = svc
+			c.mu.Unlock()
+			c.sync()
+		}, serviceGVK, 1, true},
+		{"the DestinationRule is deleted", func() {
+			c.mu.Lock()
+			delete(c.live, ruleGVK)
+			c.cached[ruleGVK] = nil
+			c.mu.Unlock()
+		}, ruleGVK, 1, true},
+	}
+	for _, step := range steps {
+		handed, gen := f.inv.handed.Load(), f.inv.Generation()
+		step.change()
+		f.inv.changed(step.kind.GroupKind())
+		if err := f.inv.rebuild(t.Context()); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		if got := f.inv.handed.Load() - handed; got != step.wantHanded {
+			t.Errorf("%s: %d objects handed to the engine, want %d", step.name, got, step.wantHanded)
+		}
+		if newGen := f.inv.Generation() != gen; newGen != step.wantNewGen {
+			t.Errorf("%s: new generation %v, want %v", step.name, newGen, step.wantNewGen)
+		}
+		if got, want := len(f.inv.Objects()), len(c.cached[serviceGVK])+len(c.cached[ruleGVK]); got != want {
+			t.Errorf("%s: %d objects for the audit, want %d", step.name, got, want)
+		}
+	}
+	// The engine saw the rule come and go: the subsets are missing again.
+	if got := warnings(); got != 2 {
+		t.Errorf("%d MESH1102 warnings after the rule was deleted, want 2", got)
 	}
 }

@@ -152,7 +152,7 @@ func (inv *Inventory) syncKinds(ctx context.Context, list resourceLister) {
 	}
 	inv.mu.Unlock()
 	if len(stale) > 0 || len(started) > 0 {
-		signal(inv.dirty)
+		inv.rebuildEverything()
 	}
 }
 
@@ -166,10 +166,18 @@ func (inv *Inventory) start(ctx context.Context, gvks []schema.GroupVersionKind)
 			inv.log.Error(err, "watching a kind; tried again later", "kind", gvk.String())
 			continue
 		}
+		gk := gvk.GroupKind()
 		reg, err := informer.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
-			AddFunc:    func(any) { signal(inv.dirty) },
-			UpdateFunc: inv.onUpdate,
-			DeleteFunc: func(any) { signal(inv.dirty) },
+			AddFunc: func(any) { inv.changed(gk) },
+			UpdateFunc: func(oldObj, newObj any) {
+				// Periodic resyncs change nothing.
+				o, ok1 := oldObj.(client.Object)
+				n, ok2 := newObj.(client.Object)
+				if !ok1 || !ok2 || o.GetResourceVersion() != n.GetResourceVersion() {
+					inv.changed(gk)
+				}
+			},
+			DeleteFunc: func(any) { inv.changed(gk) },
 		})
 		if err != nil {
 			inv.log.Error(err, "watching a kind; tried again later", "kind", gvk.String())
@@ -193,16 +201,6 @@ func (inv *Inventory) start(ctx context.Context, gvks []schema.GroupVersionKind)
 		inv.stop(ctx, w)
 	}
 	return started
-}
-
-// onUpdate skips the periodic resyncs, which change nothing.
-func (inv *Inventory) onUpdate(oldObj, newObj any) {
-	o, ok1 := oldObj.(client.Object)
-	n, ok2 := newObj.(client.Object)
-	if ok1 && ok2 && o.GetResourceVersion() == n.GetResourceVersion() {
-		return
-	}
-	signal(inv.dirty)
 }
 
 func (inv *Inventory) stop(ctx context.Context, w *watch) {
