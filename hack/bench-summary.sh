@@ -34,6 +34,24 @@ END {
 	c = median("BenchmarkCheckBinary5000IstioObjects")
 	if (c >= 0) printf "%-58s %10.3f s  %s\n", "check, 5,000 Istio objects in files (binary)", c / 1e9, "< 1 s"
 	if ("BenchmarkCheckBinary5000IstioObjects" in rss) printf "%-58s %10.1f MiB %s\n", "check, 5,000 Istio objects: peak RSS of the binary", rss["BenchmarkCheckBinary5000IstioObjects"], "< 300 MiB"
+	# test/checkbench: the peers offline, medians of per-pair ratios (paired,
+	# alternating runs of the binaries; CPU is user+sys of the child).
+	p = "BenchmarkCheckVsIstioctl5000/"
+	r = median(p "cpu-ratio")
+	if (r >= 0) {
+		printf "%-58s %10.3f   %s\n", "check / istioctl analyze, 5,000 objects: CPU", r, "<= 0.800 (aim 0.500)"
+		printf "%-58s %10.3f   %s\n", "check / istioctl analyze, 5,000 objects: wall", median(p "wall-ratio"), "< 1.000"
+		printf "%-58s %10.1f MiB %s\n", "check, 5,000 objects: peak RSS (istioctl: " sprintf("%.1f MiB", median(p "istioctl-peak-RSS-MiB")) ")", median(p "mesh-peak-RSS-MiB"), "< 300 MiB"
+		printf "%-58s %10.2f s  %s\n", "check, 5,000 objects: CPU (istioctl: " sprintf("%.2f s", median(p "istioctl-cpu-s")) ")", median(p "mesh-cpu-s"), "information"
+	}
+	r = median("BenchmarkCheckVsIstioctlOneObject/wall-ratio")
+	if (r >= 0) printf "%-58s %10.3f   %s\n", "check / istioctl analyze, one object: wall", r, "<= 1.000"
+	p = "BenchmarkCheckVsGator5000/"
+	r = median(p "cpu-ratio")
+	if (r >= 0) {
+		printf "%-58s %10.3f   %s\n", "check --policy MESH1115 / gator test, 5,000 objects: CPU", r, "<= 0.500"
+		printf "%-58s %10.3f   %s\n", "check --policy MESH1115 / gator test, 5,000 objects: wall", median(p "wall-ratio"), "information"
+	}
 	ratio("pattern apply, 1,000 objects: kubectl apply --server-side / kubectl mesh", "BenchmarkPatternApply1000/kubectl-apply-server-side", "BenchmarkPatternApply1000/kubectl-mesh", ">= 5.000")
 	# Medians of per-round ratios (runs of one round share the machine state).
 	r = median("BenchmarkWebhookOverhead1000/policies-webhook-ratio")
