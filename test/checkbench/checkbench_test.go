@@ -32,8 +32,12 @@ import (
 // they refer to), as plugin.BenchmarkCheck5000IstioObjects.
 const benchNamespaces = 5000 / meshgen.IstioObjectsPerNamespace
 
-// The ConstraintTemplate and Constraint of MESH1115 for gator.
-const gatekeeperDir = "testdata/gatekeeper"
+// The Gatekeeper ports of the library's policies: MESH1115 by hand in
+// mesh1115/, the others generated (port_test.go).
+const (
+	gatekeeperDir = "testdata/gatekeeper"
+	mesh1115Dir   = gatekeeperDir + "/mesh1115"
+)
 
 // Exit codes: kubectl mesh exits 3 when it finds something at or above the
 // severity; gator exits 1 on a violation of a deny constraint; istioctl
@@ -268,7 +272,7 @@ func BenchmarkCheckVsGator5000(b *testing.B) {
 	gator := tool(b, "gator")
 	file := meshgenFile(b)
 	mesh := command{name: "mesh", argv: []string{meshBinary(b), "check", "--policy", "MESH1115", "-f", file, "-o", "json"}, exit: []int{0, meshViolation}}
-	peer := command{name: "gator", argv: []string{gator, "test", "-f", gatekeeperDir, "-f", file, "-o", "json"}, exit: []int{0, gatorViolation}}
+	peer := command{name: "gator", argv: []string{gator, "test", "-f", mesh1115Dir, "-f", file, "-o", "json"}, exit: []int{0, gatorViolation}}
 	compare(b, mesh, peer, func(b *testing.B, ours, theirs []byte) {
 		m, g := meshFindings(b, ours), gatorFindings(b, theirs)
 		if len(m) != len(g) {
@@ -324,38 +328,63 @@ func gatorFindings(tb testing.TB, out []byte) map[finding]bool {
 	return found
 }
 
-// TestGatorPortFindsTheSameViolations keeps the port of MESH1115 honest:
-// gator with the ConstraintTemplate finds exactly what kubectl mesh check
-// --policy MESH1115 finds, on the policy's own fixtures and on
+// gatorPort is a Gatekeeper port of a library policy: the files gator reads
+// for it, and the policy's directory under policies/istio, whose fixtures
+// it must judge as kubectl mesh does.
+type gatorPort struct {
+	id, dir string
+	files   []string
+}
+
+func gatorPorts() []gatorPort {
+	ports := []gatorPort{{"MESH1115", "route_weights", []string{mesh1115Dir}}}
+	for _, p := range generatedPorts {
+		ports = append(ports, gatorPort{p.id, p.dir, []string{p.file()}})
+	}
+	return ports
+}
+
+// TestGatorPortFindsTheSameViolations keeps the ports honest: gator with a
+// port finds exactly what kubectl mesh check --policy ID finds, on the
+// policy's own fixtures (objects looked up included: gator syncs every object
+// it reads into data.inventory), and for MESH1115 on
 // testdata/route-weights.yaml (every case of its Rego tests as objects).
 func TestGatorPortFindsTheSameViolations(t *testing.T) {
 	gator := tool(t, "gator")
 	mesh := meshBinary(t)
-	fixtures, err := filepath.Glob("../../policies/istio/route_weights/testdata/*.yaml")
-	if err != nil || len(fixtures) == 0 {
-		t.Fatalf("no fixtures of MESH1115: %v", err)
-	}
-	fixtures = append(fixtures, "testdata/route-weights.yaml")
-	for _, fixture := range fixtures {
-		t.Run(filepath.Base(fixture), func(t *testing.T) {
-			ours := command{name: "mesh", argv: []string{mesh, "check", "--policy", "MESH1115", "-f", fixture, "-o", "json"}, exit: []int{0, meshViolation}}.run(t)
-			theirs := command{name: "gator", argv: []string{gator, "test", "-f", gatekeeperDir, "-f", fixture, "-o", "json"}, exit: []int{0, gatorViolation}}.run(t)
-			m, g := meshFindings(t, ours.stdout), gatorFindings(t, theirs.stdout)
-			for f := range m {
-				if !g[f] {
-					t.Errorf("kubectl mesh found, gator did not: %+v", f)
+	for _, port := range gatorPorts() {
+		fixtures, err := filepath.Glob(filepath.Join("..", "..", "policies", "istio", port.dir, "testdata", "*.yaml"))
+		if err != nil || len(fixtures) == 0 {
+			t.Fatalf("no fixtures of %s: %v", port.id, err)
+		}
+		if port.id == "MESH1115" {
+			fixtures = append(fixtures, "testdata/route-weights.yaml")
+		}
+		for _, fixture := range fixtures {
+			t.Run(port.id+"/"+filepath.Base(fixture), func(t *testing.T) {
+				ours := command{name: "mesh", argv: []string{mesh, "check", "--policy", port.id, "-f", fixture, "-o", "json"}, exit: []int{0, meshViolation}}.run(t)
+				argv := []string{gator, "test", "-o", "json", "-f", fixture}
+				for _, f := range port.files {
+					argv = append(argv, "-f", f)
 				}
-			}
-			for f := range g {
-				if !m[f] {
-					t.Errorf("gator found, kubectl mesh did not: %+v", f)
+				theirs := command{name: "gator", argv: argv, exit: []int{0, gatorViolation}}.run(t)
+				m, g := meshFindings(t, ours.stdout), gatorFindings(t, theirs.stdout)
+				for f := range m {
+					if !g[f] {
+						t.Errorf("kubectl mesh found, gator did not: %+v", f)
+					}
 				}
-			}
-			// An allowed-* fixture has no finding; any other has some, or
-			// the comparison proves nothing.
-			if allowed := strings.HasPrefix(filepath.Base(fixture), "allowed-"); allowed != (len(m) == 0) {
-				t.Errorf("%d findings on %s", len(m), fixture)
-			}
-		})
+				for f := range g {
+					if !m[f] {
+						t.Errorf("gator found, kubectl mesh did not: %+v", f)
+					}
+				}
+				// An allowed-* fixture has no finding; any other has some, or
+				// the comparison proves nothing.
+				if allowed := strings.HasPrefix(filepath.Base(fixture), "allowed-"); allowed != (len(m) == 0) {
+					t.Errorf("%d findings on %s", len(m), fixture)
+				}
+			})
+		}
 	}
 }
