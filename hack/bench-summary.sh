@@ -83,6 +83,14 @@ END {
 		ratio("webhook max reviews/s: policies / no-op", w "policies-max-qps", w "noop-max-qps", ">= 0.400")
 		printf "%-58s %10.1f MiB %s\n", "webhook peak RSS at 1,000/s, 100 policies", median(w "policies-peak-RSS-MiB"), "<= 128 MiB"
 	}
+	w = "BenchmarkWebhookVsGatekeeper/"
+	r = median(w "mesh4-gatekeeper-ratio")
+	if (r >= 0) {
+		printf "%-58s %10.3f   %s\n", "webhook max reviews/s, 4 policies: ours / Gatekeeper", r, ">= 2.000"
+		printf "%-58s %10.0f /s %s\n", "  ours, MESH1101, MESH1102, MESH1115, MESH1303", median(w "mesh4-max-qps"), "information"
+		printf "%-58s %10.0f /s %s\n", "  Gatekeeper constraint framework, the same four ported", median(w "gatekeeper-max-qps"), "information"
+		printf "%-58s %10.0f /s %s\n", "  ours, the full library", median(w "library-max-qps"), "information"
+	}
 	# BenchmarkPolicies: the ten policies costliest per review (median CPU time:
 	# steadier than wall time on a shared machine).
 	n = 0
