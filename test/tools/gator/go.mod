@@ -1,7 +1,9 @@
-// Pins Gatekeeper's gator CLI for `make bench` only (the comparison of
-// `kubectl mesh check --policy MESH1115` with `gator test`). A module of its
-// own so that neither the main module nor the sandbox's (../go.mod) takes on
-// Gatekeeper's dependency graph.
+// Pins Gatekeeper for `make bench` only: its gator CLI (the comparison of
+// `kubectl mesh check --policy MESH1115` with `gator test`) and, in
+// ./gkwebhook, its constraint framework behind an HTTPS admission handler
+// (the comparison with mesh-webhook). A module of its own so that neither the
+// main module nor the sandbox's (../go.mod) takes on Gatekeeper's dependency
+// graph (and its OPA, older than ours).
 module github.com/kubectl-mesh/kubectl-mesh/test/tools/gator
 
 go 1.26.0
