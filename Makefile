@@ -97,8 +97,30 @@ lint: ## gofmt and go vet, and check that the pinned core dependencies build tog
 BENCH_COUNT ?= 5
 
 .PHONY: bench
-bench: chart-crds sandbox-bin ## Run the benchmarks and print the ratios against their baselines.
+bench: chart-crds sandbox-bin bench-tools ## Run the benchmarks and print the ratios against their baselines.
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) $(UNIT_PKGS) | hack/bench-summary.sh
+
+# The peers check and the webhook are compared with (test/checkbench,
+# test/webhookbench), each pinned by a module of its own under test/tools so
+# that neither the main module nor the sandbox's takes on their dependencies.
+# Built for `make bench` only, niced: the first build takes minutes (gator
+# about 6, istioctl about 10 on 2 busy cores); the benchmarks skip when the
+# binaries are missing.
+BENCH_TOOLS := $(BIN)/istioctl $(BIN)/gator $(BIN)/gkwebhook
+
+.PHONY: bench-tools
+bench-tools: $(BENCH_TOOLS) ## Build the peers the benchmarks compare with (istioctl, gator, Gatekeeper's framework) into bin/.
+
+$(BIN)/istioctl: $(TOOLS)/istioctl/go.mod $(TOOLS)/istioctl/go.sum
+	cd $(TOOLS)/istioctl && nice -n 15 $(GO) build -ldflags '-s -w' -o $(BIN)/istioctl istio.io/istio/istioctl/cmd/istioctl
+
+$(BIN)/gator: $(TOOLS)/gator/go.mod $(TOOLS)/gator/go.sum
+	cd $(TOOLS)/gator && nice -n 15 $(GO) build -ldflags '-s -w' -o $(BIN)/gator github.com/open-policy-agent/gatekeeper/v3/cmd/gator
+
+# Gatekeeper's constraint framework behind an HTTPS AdmissionReview handler
+# (test/webhookbench compares mesh-webhook with it).
+$(BIN)/gkwebhook: $(TOOLS)/gator/go.mod $(TOOLS)/gator/go.sum $(TOOLS)/gator/gkwebhook/main.go
+	cd $(TOOLS)/gator && nice -n 15 $(GO) build -ldflags '-s -w' -o $(BIN)/gkwebhook ./gkwebhook
 
 .PHONY: docs
 docs: ## Regenerate docs/policies.md from the policies' METADATA.

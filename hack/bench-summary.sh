@@ -34,6 +34,28 @@ END {
 	c = median("BenchmarkCheckBinary5000IstioObjects")
 	if (c >= 0) printf "%-58s %10.3f s  %s\n", "check, 5,000 Istio objects in files (binary)", c / 1e9, "< 1 s"
 	if ("BenchmarkCheckBinary5000IstioObjects" in rss) printf "%-58s %10.1f MiB %s\n", "check, 5,000 Istio objects: peak RSS of the binary", rss["BenchmarkCheckBinary5000IstioObjects"], "< 300 MiB"
+	# test/checkbench: the peers offline, medians of per-pair ratios (paired,
+	# alternating runs of the binaries; CPU is user+sys of the child).
+	p = "BenchmarkCheckVsIstioctl5000/"
+	r = median(p "cpu-ratio")
+	if (r >= 0) {
+		printf "%-58s %10.3f   %s\n", "check / istioctl analyze, 5,000 objects: CPU", r, "<= 0.800 (aim 0.500)"
+		printf "%-58s %10.3f   %s\n", "check / istioctl analyze, 5,000 objects: wall", median(p "wall-ratio"), "< 1.000"
+		printf "%-58s %10.1f MiB %s\n", "check, 5,000 objects: peak RSS (istioctl: " sprintf("%.1f MiB", median(p "istioctl-peak-RSS-MiB")) ")", median(p "mesh-peak-RSS-MiB"), "< 300 MiB"
+		printf "%-58s %10.2f s  %s\n", "check, 5,000 objects: CPU (istioctl: " sprintf("%.2f s", median(p "istioctl-cpu-s")) ")", median(p "mesh-cpu-s"), "information"
+	}
+	p = "BenchmarkCheckVsIstioctlOneObject/"
+	r = median(p "wall-ratio")
+	if (r >= 0) {
+		printf "%-58s %10.3f   %s\n", "check / istioctl analyze, one object: wall", r, "<= 1.000"
+		printf "%-58s %10.3f   %s\n", "check / istioctl analyze, one object: CPU", median(p "cpu-ratio"), "information"
+	}
+	p = "BenchmarkCheckVsGator5000/"
+	r = median(p "cpu-ratio")
+	if (r >= 0) {
+		printf "%-58s %10.3f   %s\n", "check --policy MESH1115 / gator test, 5,000 objects: CPU", r, "<= 0.500"
+		printf "%-58s %10.3f   %s\n", "check --policy MESH1115 / gator test, 5,000 objects: wall", median(p "wall-ratio"), "information"
+	}
 	ratio("pattern apply, 1,000 objects: kubectl apply --server-side / kubectl mesh", "BenchmarkPatternApply1000/kubectl-apply-server-side", "BenchmarkPatternApply1000/kubectl-mesh", ">= 5.000")
 	# Medians of per-round ratios (runs of one round share the machine state).
 	r = median("BenchmarkWebhookOverhead1000/policies-webhook-ratio")
@@ -64,6 +86,14 @@ END {
 		ratio("webhook p99 at 1,000/s: policies / no-op", w "policies-p99-us", w "noop-p99-us", "<= 2.000")
 		ratio("webhook max reviews/s: policies / no-op", w "policies-max-qps", w "noop-max-qps", ">= 0.400")
 		printf "%-58s %10.1f MiB %s\n", "webhook peak RSS at 1,000/s, 100 policies", median(w "policies-peak-RSS-MiB"), "<= 128 MiB"
+	}
+	w = "BenchmarkWebhookVsGatekeeper/"
+	r = median(w "mesh4-gatekeeper-ratio")
+	if (r >= 0) {
+		printf "%-58s %10.3f   %s\n", "webhook max reviews/s, 4 policies: ours / Gatekeeper", r, ">= 2.000"
+		printf "%-58s %10.0f /s %s\n", "  ours, MESH1101, MESH1102, MESH1115, MESH1303", median(w "mesh4-max-qps"), "information"
+		printf "%-58s %10.0f /s %s\n", "  Gatekeeper constraint framework, the same four ported", median(w "gatekeeper-max-qps"), "information"
+		printf "%-58s %10.0f /s %s\n", "  ours, the full library", median(w "library-max-qps"), "information"
 	}
 	# BenchmarkPolicies: the ten policies costliest per review (median CPU time:
 	# steadier than wall time on a shared machine).

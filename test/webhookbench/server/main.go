@@ -1,8 +1,8 @@
 // Command server serves the admission handler over TLS on loopback without a
 // cluster, for the webhook load benchmark: --mode noop answers every review
 // without decoding it (the baseline), --mode policies evaluates the embedded
-// library, plus --extra-policies generated custom policies, against an
-// inventory of generated Istio objects.
+// library (or only the --policies it names), plus --extra-policies generated
+// custom policies, against an inventory of generated Istio objects.
 package main
 
 import (
@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -31,18 +32,23 @@ import (
 func main() {
 	mode := flag.String("mode", "policies", "noop or policies")
 	extra := flag.Int("extra-policies", 0, "generated custom policies added to the library")
+	only := flag.String("policies", "", "comma-separated IDs: evaluate only these policies of the library")
 	namespaces := flag.Int("inventory-namespaces", 10, "namespaces of generated Istio objects in the inventory")
 	port := flag.Int("port", 9443, "port on 127.0.0.1")
 	certDir := flag.String("cert-dir", "", "directory with tls.crt and tls.key")
 	http2 := flag.Bool("enable-http2", false, "offer HTTP/2 as well as HTTP/1.1")
 	flag.Parse()
-	if err := run(*mode, *extra, *namespaces, *port, *certDir, *http2); err != nil {
+	var ids []string
+	if *only != "" {
+		ids = strings.Split(*only, ",")
+	}
+	if err := run(*mode, ids, *extra, *namespaces, *port, *certDir, *http2); err != nil {
 		fmt.Fprintln(os.Stderr, "server:", err)
 		os.Exit(1)
 	}
 }
 
-func run(mode string, extra, namespaces, port int, certDir string, http2 bool) error {
+func run(mode string, only []string, extra, namespaces, port int, certDir string, http2 bool) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	// Quiet: the benchmark reads only the "ready" line.
@@ -53,7 +59,7 @@ func run(mode string, extra, namespaces, port int, certDir string, http2 bool) e
 	case "noop":
 		handler = meshadmission.NewAllowAll()
 	case "policies":
-		engine, err := policies.New(ctx, policies.Options{Custom: GeneratedPolicies(extra)})
+		engine, err := policies.New(ctx, policies.Options{Only: only, Custom: GeneratedPolicies(extra)})
 		if err != nil {
 			return err
 		}
