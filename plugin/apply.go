@@ -47,7 +47,9 @@ var (
 // ApplyOptions holds the flags of kubectl mesh apply.
 type ApplyOptions struct {
 	patternSource
-	DryRun         string
+	DryRun string
+
+	dryRun         dryRunStrategy
 	Prune          bool
 	ForceConflicts bool
 	Concurrency    int
@@ -65,6 +67,9 @@ func NewCmdApply(streams genericiooptions.IOStreams, configFlags *genericcliopti
 		Example: applyExample,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(); err != nil {
+				return err
+			}
 			if err := o.Validate(); err != nil {
 				return err
 			}
@@ -72,20 +77,22 @@ func NewCmdApply(streams genericiooptions.IOStreams, configFlags *genericcliopti
 		},
 	}
 	o.addFlags(cmd, "apply")
-	cmd.Flags().StringVar(&o.DryRun, "dry-run", "none", `Must be "none", "server" (the apiserver checks everything and persists nothing) or "client" (print the objects, send nothing)`)
+	addDryRunFlag(cmd, &o.DryRun, `Must be "none", "server" (the apiserver checks everything and persists nothing) or "client" (print the objects, send nothing)`)
 	cmd.Flags().BoolVar(&o.Prune, "prune", false, "Delete the objects of the pattern's apply set that it no longer produces")
 	cmd.Flags().BoolVar(&o.ForceConflicts, "force-conflicts", false, "Take over fields that another field manager owns")
 	cmd.Flags().IntVar(&o.Concurrency, "concurrency", apply.DefaultWorkers, "Requests in flight at once")
 	return cmd
 }
 
+// Complete reads --dry-run.
+func (o *ApplyOptions) Complete() error {
+	var err error
+	o.dryRun, err = parseDryRun(o.DryRun, o.ErrOut, "kubectl mesh apply", dryRunNone, dryRunServer, dryRunClient)
+	return err
+}
+
 // Validate checks the flags.
 func (o *ApplyOptions) Validate() error {
-	switch o.DryRun {
-	case "none", "server", "client":
-	default:
-		return fmt.Errorf(`--dry-run: must be "none", "server" or "client", not %q`, o.DryRun)
-	}
 	if o.Concurrency < 1 {
 		return fmt.Errorf("--concurrency: must be at least 1, not %d", o.Concurrency)
 	}
@@ -94,11 +101,11 @@ func (o *ApplyOptions) Validate() error {
 
 // Run renders every pattern, then applies them one after the other.
 func (o *ApplyOptions) Run(ctx context.Context) error {
-	rendered, err := o.render(ctx, o.DryRun != "client")
+	rendered, err := o.render(ctx, o.dryRun != dryRunClient)
 	if err != nil {
 		return err
 	}
-	if o.DryRun == "client" {
+	if o.dryRun == dryRunClient {
 		for _, r := range rendered {
 			for _, obj := range r.Objects {
 				fmt.Fprintf(o.Out, "%s (dry run)\n", apply.RefOf(obj.Unstructured).Resource())
@@ -121,7 +128,7 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 			return err
 		}
 		report, err := client.Apply(ctx, set, r.Objects, apply.Options{
-			DryRun: o.DryRun == "server", Prune: o.Prune, ForceConflicts: o.ForceConflicts, Workers: o.Concurrency,
+			DryRun: o.dryRun == dryRunServer, Prune: o.Prune, ForceConflicts: o.ForceConflicts, Workers: o.Concurrency,
 		})
 		if report != nil {
 			for _, line := range report.Lines() {

@@ -48,7 +48,7 @@ func TestChartPullFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, _, err := runRoot(t, append(tt.args, "--profile", "minimal", "--dry-run")...)
+			out, _, err := runRoot(t, append(tt.args, "--profile", "minimal", "--dry-run=client")...)
 			if tt.want == "" {
 				if err != nil || !strings.Contains(out, "docker.io/istio/pilot:"+istio.DefaultVersion) {
 					t.Errorf("err %v; want the manifests of istiod %s", err, istio.DefaultVersion)

@@ -121,7 +121,7 @@ func TestCheckFiles(t *testing.T) {
 		{name: "unknown severity names the flag", args: []string{"-f", clean, "--severity", "fatal"}, wantCode: 1,
 			wantErrOut: []string{`--severity: unknown severity "fatal"`}},
 		{name: "unknown output names the flag", args: []string{"-f", clean, "-o", "html"}, wantCode: 1,
-			wantErrOut: []string{`--output: unsupported format "html"`}},
+			wantErrOut: []string{`--output: unknown format "html"`}},
 		{name: "missing file", args: []string{"-f", filepath.Join(dir, "nope.yaml")}, wantCode: 1,
 			wantErrOut: []string{`the path "` + filepath.Join(dir, "nope.yaml") + `" does not exist`}},
 		{name: "-f with TYPE NAME", args: []string{"-f", clean, "virtualservice", "x"}, wantCode: 1,

@@ -33,9 +33,11 @@ var (
 
 // DeleteOptions holds the flags of kubectl mesh delete.
 type DeleteOptions struct {
-	Filenames   []string
-	Recursive   bool
-	DryRun      string
+	Filenames []string
+	Recursive bool
+	DryRun    string
+
+	dryRun      dryRunStrategy
 	Concurrency int
 
 	names       []string
@@ -53,6 +55,9 @@ func NewCmdDelete(streams genericiooptions.IOStreams, configFlags *genericcliopt
 		Example: deleteExample,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.names = args
+			if err := o.Complete(); err != nil {
+				return err
+			}
 			if err := o.Validate(); err != nil {
 				return err
 			}
@@ -61,9 +66,16 @@ func NewCmdDelete(streams genericiooptions.IOStreams, configFlags *genericcliopt
 	}
 	cmd.Flags().StringSliceVarP(&o.Filenames, "filename", "f", nil, "Pattern files or directories whose patterns to delete (- for standard input)")
 	cmd.Flags().BoolVarP(&o.Recursive, "recursive", "R", false, "Process the directories given with -f recursively")
-	cmd.Flags().StringVar(&o.DryRun, "dry-run", "none", `Must be "none" or "server" (the apiserver checks the deletions and persists nothing)`)
+	addDryRunFlag(cmd, &o.DryRun, `Must be "none" or "server" (the apiserver checks the deletions and persists nothing); delete has no client dry run`)
 	cmd.Flags().IntVar(&o.Concurrency, "concurrency", apply.DefaultWorkers, "Requests in flight at once")
 	return cmd
+}
+
+// Complete reads --dry-run.
+func (o *DeleteOptions) Complete() error {
+	var err error
+	o.dryRun, err = parseDryRun(o.DryRun, o.ErrOut, "kubectl mesh delete", dryRunNone, dryRunServer)
+	return err
 }
 
 // Validate checks that patterns are named one way.
@@ -73,9 +85,6 @@ func (o *DeleteOptions) Validate() error {
 	}
 	if len(o.Filenames) > 0 && len(o.names) > 0 {
 		return errors.New("name the patterns either with -f or by NAME, not both")
-	}
-	if o.DryRun != "none" && o.DryRun != "server" {
-		return fmt.Errorf(`--dry-run: must be "none" or "server", not %q`, o.DryRun)
 	}
 	if o.Concurrency < 1 {
 		return fmt.Errorf("--concurrency: must be at least 1, not %d", o.Concurrency)
@@ -99,7 +108,7 @@ func (o *DeleteOptions) Run(ctx context.Context) error {
 	}
 	var failures []error
 	for _, set := range sets {
-		report, err := client.Delete(ctx, set, apply.DeleteOptions{DryRun: o.DryRun == "server", Workers: o.Concurrency})
+		report, err := client.Delete(ctx, set, apply.DeleteOptions{DryRun: o.dryRun == dryRunServer, Workers: o.Concurrency})
 		if report != nil {
 			for _, line := range report.Lines() {
 				fmt.Fprintln(o.Out, line)

@@ -49,7 +49,7 @@ const installExample = `  # Istio's default profile, the default release from Is
   kubectl mesh install istio --profile ambient
 
   # Print the manifests instead of installing (no cluster needed)
-  kubectl mesh install istio --dry-run -o yaml
+  kubectl mesh install istio --dry-run=client -o yaml
 
   # Air-gapped: the development build embedded in kubectl mesh, not for production
   kubectl mesh install istio --offline --profile minimal
@@ -68,12 +68,13 @@ type MeshInstallOptions struct {
 	IssuerValidity                   time.Duration
 	Wait                             bool
 	Timeout                          time.Duration
-	DryRun                           bool
+	DryRun                           string
 	Output                           string
 	KubeVersion                      string
 	Pull                             lifecycle.PullOptions
 
 	upgrade     bool
+	dryRun      dryRunStrategy
 	mesh        mesh.Mesh
 	namespace   string
 	vals        map[string]any
@@ -128,9 +129,9 @@ func newCmdMeshInstall(streams genericiooptions.IOStreams, configFlags *genericc
 	f.DurationVar(&o.IssuerValidity, "identity-issuer-validity", o.IssuerValidity, "Linkerd: validity of a generated issuer certificate")
 	f.BoolVar(&o.Wait, "wait", o.Wait, "Wait until each component is ready before the next; a component that fails is rolled back")
 	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "How long to wait for each component")
-	f.BoolVar(&o.DryRun, "dry-run", false, "Print the manifests instead of installing; no cluster needed")
-	f.StringVarP(&o.Output, "output", "o", "", "With --dry-run: yaml (the default)")
-	f.StringVar(&o.KubeVersion, "kube-version", "", "Kubernetes version the templates see with --dry-run (default: the version kubectl mesh is built for)")
+	addDryRunFlag(cmd, &o.DryRun, `Must be "none" or "client" (print the manifests instead of installing; no cluster needed). There is no server dry run: each component needs the CRDs of the one before it in the cluster`)
+	f.StringVarP(&o.Output, "output", "o", "", "With --dry-run=client: yaml (the default)")
+	f.StringVar(&o.KubeVersion, "kube-version", "", "Kubernetes version the templates see with --dry-run=client (default: the version kubectl mesh is built for)")
 	addChartPullFlags(cmd, &o.Pull)
 	return cmd
 }
@@ -139,6 +140,13 @@ func newCmdMeshInstall(streams genericiooptions.IOStreams, configFlags *genericc
 func (o *MeshInstallOptions) Complete(args []string) error {
 	m, err := o.env.registry.Get(args[0])
 	if err != nil {
+		return err
+	}
+	verb := "install"
+	if o.upgrade {
+		verb = "upgrade"
+	}
+	if o.dryRun, err = parseDryRun(o.DryRun, o.ErrOut, "kubectl mesh "+verb, dryRunNone, dryRunClient); err != nil {
 		return err
 	}
 	o.mesh = m
@@ -153,7 +161,7 @@ func (o *MeshInstallOptions) Complete(args []string) error {
 		return fmt.Errorf("reading values: %w", err)
 	}
 	o.vals = vals
-	if o.DryRun && o.Output == "" {
+	if o.dryRun == dryRunClient && o.Output == "" {
 		o.Output = "yaml"
 	}
 	return nil
@@ -165,8 +173,8 @@ func (o *MeshInstallOptions) Validate() error {
 		return err
 	}
 	if o.Output != "" {
-		if !o.DryRun {
-			return errors.New("-o/--output applies to --dry-run only")
+		if o.dryRun != dryRunClient {
+			return errors.New("-o/--output applies to --dry-run=client only")
 		}
 		if err := validateOutputFormat(o.Output, "yaml"); err != nil {
 			return err
@@ -197,7 +205,7 @@ func (o *MeshInstallOptions) Run(ctx context.Context) error {
 		ctx = context.Background()
 	}
 	opts := o.installOptions()
-	if o.DryRun {
+	if o.dryRun == dryRunClient {
 		rels, err := o.mesh.Plan(ctx, opts)
 		if err != nil {
 			return err

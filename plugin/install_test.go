@@ -29,11 +29,14 @@ func TestInstallFlagsRefusedWithTheFlagNamed(t *testing.T) {
 		{[]string{"install", "linkerd", "--profile", "demo"}, "--profile and --revision are Istio flags"},
 		{[]string{"install", "istio", "--identity-issuer-key-file", "k.pem"}, "--identity-* flags are Linkerd flags"},
 		{[]string{"install", "linkerd", "--identity-issuer-key-file", "k.pem"}, "--identity-issuer-certificate-file and --identity-issuer-key-file go together"},
-		{[]string{"install", "istio", "-o", "yaml"}, "-o/--output applies to --dry-run only"},
-		{[]string{"install", "istio", "--dry-run", "-o", "json"}, `--output`},
+		{[]string{"install", "istio", "-o", "yaml"}, "-o/--output applies to --dry-run=client only"},
+		{[]string{"install", "istio", "--dry-run=client", "-o", "json"}, `--output`},
+		{[]string{"install", "istio", "--dry-run=server"}, "--dry-run=server: kubectl mesh install has no server dry run (allowed: none, client)"},
+		{[]string{"upgrade", "linkerd", "--dry-run=server"}, "--dry-run=server: kubectl mesh upgrade has no server dry run (allowed: none, client)"},
+		{[]string{"install", "istio", "--dry-run=maybe"}, `--dry-run: unknown strategy "maybe" (allowed: none, server, client)`},
 		{[]string{"install", "istio", "--timeout", "0s"}, "--timeout: 0s is not a positive duration"},
-		{[]string{"install", "istio", "--profile", "bogus", "--dry-run"}, `--profile "bogus"`},
-		{[]string{"install", "istio", "--set", "a=", "--set", "{", "--dry-run"}, "reading values"},
+		{[]string{"install", "istio", "--profile", "bogus", "--dry-run=client"}, `--profile "bogus"`},
+		{[]string{"install", "istio", "--set", "a=", "--set", "{", "--dry-run=client"}, "reading values"},
 		{[]string{"install", "istio", "--offline", "--repo", "http://127.0.0.1:1"}, "--offline and --repo cannot be combined"},
 		{[]string{"upgrade", "istio", "--offline", "--version", "1.31.4"}, "--offline and --version cannot be combined"},
 		{[]string{"install", "linkerd", "--offline"}, "--offline is an Istio flag"},
@@ -53,7 +56,7 @@ func TestInstallFlagsRefusedWithTheFlagNamed(t *testing.T) {
 // --dry-run --offline renders from the embedded charts with no cluster and
 // no network at all, and says in one line what they are.
 func TestInstallDryRunRendersWithoutACluster(t *testing.T) {
-	out, errOut, err := runRoot(t, "install", "istio", "--offline", "--profile", "minimal", "--revision", "canary", "--dry-run")
+	out, errOut, err := runRoot(t, "install", "istio", "--offline", "--profile", "minimal", "--revision", "canary", "--dry-run=client")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,17 +83,17 @@ func TestInstallIstioReleases(t *testing.T) {
 	}
 	repo := helmrepo.ServeCharts(t, charts...)
 
-	out, errOut, err := runRoot(t, "install", "istio", "--repo", repo, "--profile", "minimal", "--dry-run")
+	out, errOut, err := runRoot(t, "install", "istio", "--repo", repo, "--profile", "minimal", "--dry-run=client")
 	if err != nil || errOut != "" || !strings.Contains(out, "docker.io/istio/pilot:"+istio.DefaultVersion) {
 		t.Errorf("the default release: err %v, stderr %q; want istiod %s and no warning", err, errOut, istio.DefaultVersion)
 	}
-	out, errOut, err = runRoot(t, "install", "istio", "--repo", repo, "--version", "1.29.8", "--profile", "minimal", "--dry-run")
+	out, errOut, err = runRoot(t, "install", "istio", "--repo", repo, "--version", "1.29.8", "--profile", "minimal", "--dry-run=client")
 	want := "warning: Istio 1.29.8 is outside the versions this kubectl mesh was tested with (" + istio.TestedVersions + "); " + istio.DefaultVersion + " is the default\n"
 	if err != nil || errOut != want || !strings.Contains(out, "docker.io/istio/pilot:1.29.8") {
 		t.Errorf("an untested release: err %v, stderr %q; want istiod 1.29.8 and\n%q", err, errOut, want)
 	}
 
-	_, _, err = runRoot(t, "install", "istio", "--repo", "http://127.0.0.1:1/charts", "--dry-run")
+	_, _, err = runRoot(t, "install", "istio", "--repo", "http://127.0.0.1:1/charts", "--dry-run=client")
 	if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "http://127.0.0.1:1/charts") || !strings.Contains(err.Error(), "--offline") {
 		t.Errorf("an unreachable repository: %v; want one line naming it and --offline", err)
 	}

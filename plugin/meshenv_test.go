@@ -252,7 +252,7 @@ func TestUpgradeCommand(t *testing.T) {
 			args: []string{"alpha", "--profile", "demo"}, wantErr: "--profile is not for alpha"},
 		{name: "status fails", mesh: &fakeMesh{name: "alpha", err: errors.New("forbidden")}, args: []string{"alpha"}, wantErr: "forbidden"},
 		{name: "output without dry run", mesh: &fakeMesh{name: "alpha", installed: true}, args: []string{"alpha", "-o", "yaml"},
-			wantErr: "-o/--output applies to --dry-run only"},
+			wantErr: "-o/--output applies to --dry-run=client only"},
 		{name: "unknown mesh", mesh: &fakeMesh{name: "alpha"}, args: []string{"consul"}, wantErr: `unknown mesh "consul" (allowed: alpha)`},
 	}
 	for _, tt := range tests {

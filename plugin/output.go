@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 
 	"sigs.k8s.io/yaml"
 )
@@ -16,7 +15,7 @@ func validateOutputFormat(format string, allowed ...string) error {
 	if slices.Contains(allowed, format) {
 		return nil
 	}
-	return fmt.Errorf("--output: unsupported format %q (allowed: %s)", format, strings.Join(allowed, ", "))
+	return unknownValue("output", "format", format, allowed...)
 }
 
 // printStructured writes v as JSON (indented, like kubectl) or YAML.
@@ -37,6 +36,6 @@ func printStructured(w io.Writer, format string, v any) error {
 		_, err = w.Write(data)
 		return err
 	default:
-		return fmt.Errorf("--output: unsupported format %q", format)
+		return unknownValue("output", "format", format, "json", "yaml")
 	}
 }

@@ -240,7 +240,7 @@ func TestPrecheckValidation(t *testing.T) {
 	}{
 		{[]string{"consul"}, `unknown mesh "consul" (allowed: istio, linkerd)`},
 		{[]string{"istio", "istio"}, `mesh "istio" given twice`},
-		{[]string{"istio", "-o", "wide"}, `--output: unsupported format "wide"`},
+		{[]string{"istio", "-o", "wide"}, `--output: unknown format "wide"`},
 	} {
 		_, _, err := runPrecheck(t, newPrecheckFakeClients("v1.34.0", nil), "", tt.args...)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {

@@ -137,7 +137,7 @@ func TestRenderErrors(t *testing.T) {
 	}{
 		{"no file", "", []string{"render"}, "-f/--filename is required"},
 		{"unknown mesh", canaryPattern, []string{"render", "-f", "-", "--mesh", "consul"}, `--mesh: unknown mesh "consul" (allowed: istio, linkerd, smi, gamma)`},
-		{"bad output", canaryPattern, []string{"render", "-f", "-", "--mesh", "istio", "-o", "wide"}, `--output: unsupported format "wide"`},
+		{"bad output", canaryPattern, []string{"render", "-f", "-", "--mesh", "istio", "-o", "wide"}, `--output: unknown format "wide"`},
 		{"no mesh", canaryPattern, []string{"render", "-f", "-"}, `pattern "canary" has no spec.mesh: set spec.mesh or --mesh (istio, linkerd, smi, gamma)`},
 		{"meshery pattern of two meshes", mesheryTwoMeshes, []string{"render", "-f", "-"}, `pattern "two" has no spec.mesh: set spec.mesh or --mesh`},
 		{"feature the mesh lacks", strings.Replace(canaryPattern, "timeout: 2s", "timeout: 2s\n        fault: {abort: {httpStatus: 503, percent: 5}}", 1),
@@ -176,13 +176,14 @@ func TestCommandFlagErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"apply", "-f", "x.yaml", "--dry-run", "yes"}, `--dry-run: must be "none", "server" or "client", not "yes"`},
+		{[]string{"apply", "-f", "x.yaml", "--dry-run=yes"}, `--dry-run: unknown strategy "yes" (allowed: none, server, client)`},
 		{[]string{"apply", "-f", "x.yaml", "--concurrency", "0"}, "--concurrency: must be at least 1, not 0"},
 		{[]string{"apply"}, "-f/--filename is required"},
 		{[]string{"delete"}, "name the patterns to delete: -f FILE or NAME"},
 		{[]string{"delete", "shop", "-f", "x.yaml"}, "either with -f or by NAME, not both"},
-		{[]string{"delete", "shop", "--dry-run", "client"}, `--dry-run: must be "none" or "server", not "client"`},
-		{[]string{"list", "-o", "table"}, `--output: unsupported format "table"`},
+		{[]string{"delete", "shop", "--dry-run=client"}, `--dry-run=client: kubectl mesh delete has no client dry run (allowed: none, server)`},
+		{[]string{"delete", "shop", "--dry-run"}, `--dry-run=client: kubectl mesh delete has no client dry run (allowed: none, server)`},
+		{[]string{"list", "-o", "table"}, `--output: unknown format "table"`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

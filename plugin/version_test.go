@@ -39,7 +39,7 @@ func TestVersion(t *testing.T) {
 		{name: "json", opts: VersionOptions{Output: "json"}, wantServer: "v1.37.2"},
 		{name: "yaml", opts: VersionOptions{Output: "yaml"}, wantServer: "v1.37.2"},
 		{name: "json client only", opts: VersionOptions{Output: "json", ClientOnly: true}},
-		{name: "unknown output format names the flag", opts: VersionOptions{Output: "table"}, wantErr: `--output: unsupported format "table" (allowed: json, yaml)`},
+		{name: "unknown output format names the flag", opts: VersionOptions{Output: "table"}, wantErr: `--output: unknown format "table" (allowed: json, yaml)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -49,8 +49,9 @@ var (
 		again, or the upgrade rolled back, so a broken webhook never stays in the
 		path of the apiserver.
 
-		--dry-run renders the manifests, CRDs first, without touching the cluster,
-		for review or for GitOps.`)
+		--dry-run=client renders the manifests, CRDs first, without touching the
+		cluster, for review or for GitOps; --dry-run=server sends the install to
+		the apiserver, which checks it and persists nothing.`)
 
 	webhookInstallExample = templates.Examples(`
 		# Install the webhook into kubectl-mesh-system, or upgrade it
@@ -63,7 +64,7 @@ var (
 		kubectl mesh webhook install -n mesh-policy -f values.yaml --wait=false
 
 		# Render the manifests without touching the cluster
-		kubectl mesh webhook install --dry-run -o yaml > mesh-webhook.yaml`)
+		kubectl mesh webhook install --dry-run=client -o yaml > mesh-webhook.yaml`)
 
 	webhookUninstallLong = templates.LongDesc(`
 		Uninstall the admission webhook. Nothing happens, successfully, when it is
@@ -153,13 +154,6 @@ func NewCmdWebhook(streams genericiooptions.IOStreams, configFlags *genericcliop
 	return cmd
 }
 
-// Dry-run modes, named as kubectl names them.
-const (
-	dryRunNone   = "none"
-	dryRunClient = "client"
-	dryRunServer = "server"
-)
-
 // WebhookInstallOptions holds the flags of `kubectl mesh webhook install`.
 type WebhookInstallOptions struct {
 	Values          values.Options
@@ -170,14 +164,15 @@ type WebhookInstallOptions struct {
 	Output          string
 	KubeVersion     string
 
-	vals map[string]any
+	dryRun dryRunStrategy
+	vals   map[string]any
 	*webhookTarget
 }
 
 func newCmdWebhookInstall(t *webhookTarget) *cobra.Command {
-	o := &WebhookInstallOptions{webhookTarget: t, Wait: true, Timeout: 5 * time.Minute, CreateNamespace: true, DryRun: dryRunNone}
+	o := &WebhookInstallOptions{webhookTarget: t, Wait: true, Timeout: 5 * time.Minute, CreateNamespace: true}
 	cmd := &cobra.Command{
-		Use:     "install [-f VALUES] [--set KEY=VALUE] [--dry-run] [flags]",
+		Use:     "install [-f VALUES] [--set KEY=VALUE] [--dry-run=none|client|server] [flags]",
 		Short:   "Install or upgrade the admission webhook",
 		Long:    webhookInstallLong,
 		Example: webhookInstallExample,
@@ -199,8 +194,7 @@ func newCmdWebhookInstall(t *webhookTarget) *cobra.Command {
 	f.BoolVar(&o.Wait, "wait", o.Wait, "Wait until the webhook's Deployment is available; on failure roll the release back")
 	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "How long to wait for the webhook to become available")
 	f.BoolVar(&o.CreateNamespace, "create-namespace", o.CreateNamespace, "Create the namespace when it does not exist, labelled for the restricted Pod Security Standard")
-	f.StringVar(&o.DryRun, "dry-run", o.DryRun, `"client" renders the manifests without a cluster; "server" also checks them against the cluster; "none" installs`)
-	f.Lookup("dry-run").NoOptDefVal = dryRunClient
+	addDryRunFlag(cmd, &o.DryRun, `Must be "none" (install), "client" (render the manifests without a cluster) or "server" (also check them against the cluster, persisting nothing)`)
 	f.StringVar(&o.KubeVersion, "kube-version", "", "Kubernetes version the templates see with --dry-run=client, as helm template's --kube-version (default: the version kubectl mesh is built for)")
 	f.StringVarP(&o.Output, "output", "o", "", "Output format: yaml prints the manifests. Empty prints a summary and the chart's notes")
 	return cmd
@@ -209,6 +203,10 @@ func newCmdWebhookInstall(t *webhookTarget) *cobra.Command {
 // Complete reads the namespace and the values.
 func (o *WebhookInstallOptions) Complete() error {
 	o.complete()
+	var err error
+	if o.dryRun, err = parseDryRun(o.DryRun, o.ErrOut, "kubectl mesh webhook install", dryRunNone, dryRunClient, dryRunServer); err != nil {
+		return err
+	}
 	if err := inputlimit.CheckYAMLFiles(o.Values.ValueFiles); err != nil {
 		return fmt.Errorf("reading values: %w", err)
 	}
@@ -217,7 +215,7 @@ func (o *WebhookInstallOptions) Complete() error {
 		return fmt.Errorf("reading values: %w", err)
 	}
 	o.vals = vals
-	if o.Output == "" && o.DryRun != dryRunNone {
+	if o.Output == "" && o.dryRun != dryRunNone {
 		o.Output = "yaml"
 	}
 	return nil
@@ -225,11 +223,6 @@ func (o *WebhookInstallOptions) Complete() error {
 
 // Validate checks the flags against each other.
 func (o *WebhookInstallOptions) Validate() error {
-	switch o.DryRun {
-	case dryRunNone, dryRunClient, dryRunServer:
-	default:
-		return fmt.Errorf("--dry-run: unsupported value %q (allowed: none, client, server)", o.DryRun)
-	}
 	if o.Output != "" {
 		if err := validateOutputFormat(o.Output, "yaml"); err != nil {
 			return err
@@ -238,7 +231,7 @@ func (o *WebhookInstallOptions) Validate() error {
 	if o.Timeout <= 0 {
 		return fmt.Errorf("--timeout: %s is not a positive duration", o.Timeout)
 	}
-	if o.KubeVersion != "" && o.DryRun != dryRunClient {
+	if o.KubeVersion != "" && o.dryRun != dryRunClient {
 		return errors.New("--kube-version applies to --dry-run=client only: otherwise the cluster's version is used")
 	}
 	return nil
@@ -256,7 +249,7 @@ func (o *WebhookInstallOptions) Run(ctx context.Context) error {
 	if err := webhookinstall.CheckCRDs(ch); err != nil {
 		return err
 	}
-	if o.DryRun == dryRunClient {
+	if o.dryRun == dryRunClient {
 		rel, err := webhookinstall.Render(ctx, ch, webhookinstall.RenderOptions{Namespace: o.namespace, Values: o.vals, IncludeCRDs: true, KubeVersion: o.KubeVersion})
 		if err != nil {
 			return oneLine(err)
@@ -274,7 +267,7 @@ func (o *WebhookInstallOptions) Run(ctx context.Context) error {
 		Wait:            o.Wait,
 		Timeout:         o.Timeout,
 		CreateNamespace: o.CreateNamespace,
-		ServerDryRun:    o.DryRun == dryRunServer,
+		ServerDryRun:    o.dryRun == dryRunServer,
 	})
 	if err != nil {
 		return webhookHint(err, o.namespace)

@@ -142,12 +142,12 @@ func TestWebhookInstallDryRunRendersWithoutCluster(t *testing.T) {
 		args      []string
 		want      []string
 	}{
-		{name: "defaults", args: []string{"--dry-run", "--kube-version", "v1.37.0"},
+		{name: "defaults", args: []string{"--dry-run=client", "--kube-version", "v1.37.0"},
 			want: []string{"name: reports.openreports.io", "name: clusterreports.openreports.io", "kind: Deployment", "namespace: kubectl-mesh-system", "failurePolicy: Fail"}},
 		{name: "kubectl's spelling", args: []string{"--dry-run=client", "-o", "yaml", "--kube-version", "v1.37.0"}, want: []string{"kind: ValidatingWebhookConfiguration"}},
-		{name: "-n", namespace: "policy", args: []string{"--dry-run", "--kube-version", "v1.37.0"}, want: []string{"namespace: policy", "--excluded-namespaces=kube-system,policy"}},
-		{name: "--set", args: []string{"--dry-run", "--kube-version", "v1.37.0", "--set", "webhook.failurePolicy=Ignore"}, want: []string{"failurePolicy: Ignore"}},
-		{name: "-f then --set", args: []string{"--dry-run", "--kube-version", "v1.37.0", "-f", valuesFile, "--set", "replicaCount=4"}, want: []string{"replicas: 4", "timeoutSeconds: 7"}},
+		{name: "-n", namespace: "policy", args: []string{"--dry-run=client", "--kube-version", "v1.37.0"}, want: []string{"namespace: policy", "--excluded-namespaces=kube-system,policy"}},
+		{name: "--set", args: []string{"--dry-run=client", "--kube-version", "v1.37.0", "--set", "webhook.failurePolicy=Ignore"}, want: []string{"failurePolicy: Ignore"}},
+		{name: "-f then --set", args: []string{"--dry-run=client", "--kube-version", "v1.37.0", "-f", valuesFile, "--set", "replicaCount=4"}, want: []string{"replicas: 4", "timeoutSeconds: 7"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -228,17 +228,17 @@ func TestWebhookInstallErrors(t *testing.T) {
 		want    string
 	}{
 		{name: "chart without CRDs", chartFS: chartWithoutCRDs(t), args: []string{}, want: "built without the OpenReports CRDs in its webhook chart: run make chart-crds"},
-		{name: "chart without CRDs, dry run", chartFS: chartWithoutCRDs(t), args: []string{"--dry-run"}, want: "run make chart-crds"},
-		{name: "unknown dry-run", args: []string{"--dry-run=maybe"}, want: `--dry-run: unsupported value "maybe"`},
-		{name: "unknown output", args: []string{"-o", "json"}, want: `--output: unsupported format "json"`},
+		{name: "chart without CRDs, dry run", chartFS: chartWithoutCRDs(t), args: []string{"--dry-run=client"}, want: "run make chart-crds"},
+		{name: "unknown dry-run", args: []string{"--dry-run=maybe"}, want: `--dry-run: unknown strategy "maybe" (allowed: none, server, client)`},
+		{name: "unknown output", args: []string{"-o", "json"}, want: `--output: unknown format "json"`},
 		{name: "zero timeout", args: []string{"--timeout", "0s"}, want: "--timeout: 0s is not a positive duration"},
 		{name: "bad --set", args: []string{"--set", "webhook"}, want: "reading values"},
 		{name: "missing values file", args: []string{"-f", "/nonexistent/values.yaml"}, want: "reading values"},
-		{name: "values file of nested aliases", args: []string{"--dry-run", "-f", laughs},
+		{name: "values file of nested aliases", args: []string{"--dry-run=client", "-f", laughs},
 			want: "reading values: " + laughs + ":1: document contains excessive aliasing: aliases add more than 400000 nodes"},
-		{name: "invalid value", args: []string{"--dry-run", "--kube-version", "v1.37.0", "--set", "webhook.failurePolicy=Sometimes"}, want: "at '/webhook/failurePolicy': value must be one of 'Fail', 'Ignore'"},
+		{name: "invalid value", args: []string{"--dry-run=client", "--kube-version", "v1.37.0", "--set", "webhook.failurePolicy=Sometimes"}, want: "at '/webhook/failurePolicy': value must be one of 'Fail', 'Ignore'"},
 		{name: "kube-version without client dry run", args: []string{"--kube-version", "v1.37.0"}, want: "--kube-version applies to --dry-run=client only"},
-		{name: "too old a Kubernetes", args: []string{"--dry-run", "--kube-version", "v1.20.0"}, want: "chart requires kubeVersion: >=1.28.0-0"},
+		{name: "too old a Kubernetes", args: []string{"--dry-run=client", "--kube-version", "v1.20.0"}, want: "chart requires kubeVersion: >=1.28.0-0"},
 		{name: "pending operation", fake: &fakeReleases{err: errors.New("upgrading mesh-webhook: another operation (install/upgrade/rollback) is in progress")},
 			want: "helm rollback mesh-webhook -n kubectl-mesh-system"},
 	}
@@ -350,7 +350,7 @@ func TestWebhookStatus(t *testing.T) {
 	if err == nil || err.Error() != "the webhook is not installed in namespace x: install it with kubectl mesh webhook install -n x" {
 		t.Errorf("got %v, want the not installed error with the fix", err)
 	}
-	if _, err := runWebhook(t, newCmdWebhookStatus, realChart(t), nil, "", "-o", "wide"); err == nil || !strings.Contains(err.Error(), `--output: unsupported format "wide"`) {
+	if _, err := runWebhook(t, newCmdWebhookStatus, realChart(t), nil, "", "-o", "wide"); err == nil || !strings.Contains(err.Error(), `--output: unknown format "wide"`) {
 		t.Errorf("got %v, want the output format error", err)
 	}
 }

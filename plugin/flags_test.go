@@ -1,0 +1,77 @@
+package plugin
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// --dry-run parses as kubectl's GetDryRunStrategy does, with kubectl's
+// deprecation warnings on stderr, and refuses what a command cannot do.
+func TestParseDryRun(t *testing.T) {
+	all := []dryRunStrategy{dryRunNone, dryRunClient, dryRunServer}
+	tests := []struct {
+		name      string
+		value     string
+		supported []dryRunStrategy
+		want      dryRunStrategy
+		wantWarn  string
+		wantErr   string
+	}{
+		{name: "default", value: "none", supported: all, want: dryRunNone},
+		{name: "client", value: "client", supported: all, want: dryRunClient},
+		{name: "server", value: "server", supported: all, want: dryRunServer},
+		{name: "bare", value: dryRunBare, supported: all, want: dryRunClient,
+			wantWarn: "Warning: --dry-run is deprecated and can be replaced with --dry-run=client.\n"},
+		{name: "true", value: "true", supported: all, want: dryRunClient,
+			wantWarn: "Warning: --dry-run=true is deprecated (boolean value) and can be replaced with --dry-run=client.\n"},
+		{name: "false", value: "false", supported: all, want: dryRunNone,
+			wantWarn: "Warning: --dry-run=false is deprecated (boolean value) and can be replaced with --dry-run=none.\n"},
+		{name: "unknown", value: "maybe", supported: all,
+			wantErr: `--dry-run: unknown strategy "maybe" (allowed: none, server, client)`},
+		{name: "unsupported", value: "client", supported: []dryRunStrategy{dryRunNone, dryRunServer},
+			wantErr: "--dry-run=client: kubectl mesh x has no client dry run (allowed: none, server)"},
+		{name: "bare but unsupported", value: dryRunBare, supported: []dryRunStrategy{dryRunNone, dryRunServer},
+			wantWarn: "Warning: --dry-run is deprecated and can be replaced with --dry-run=client.\n",
+			wantErr:  "--dry-run=client: kubectl mesh x has no client dry run (allowed: none, server)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var errOut bytes.Buffer
+			got, err := parseDryRun(tt.value, &errOut, "kubectl mesh x", tt.supported...)
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Errorf("error %v, want %q", err, tt.wantErr)
+				}
+			} else if err != nil || got != tt.want {
+				t.Errorf("got %q, %v; want %q", got, err, tt.want)
+			}
+			if errOut.String() != tt.wantWarn {
+				t.Errorf("stderr %q, want %q", errOut.String(), tt.wantWarn)
+			}
+		})
+	}
+}
+
+// A bare --dry-run reaches the command as client, with kubectl's warning on
+// the command's stderr, and does not swallow the next argument.
+func TestBareDryRunThroughTheCommand(t *testing.T) {
+	out, errOut, err := runRoot(t, "install", "istio", "--offline", "--profile", "minimal", "--dry-run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut, "Warning: --dry-run is deprecated and can be replaced with --dry-run=client.\n") {
+		t.Errorf("stderr %q, want kubectl's deprecation warning", errOut)
+	}
+	if !strings.Contains(out, "kind: Deployment") {
+		t.Errorf("a bare --dry-run did not render: %.200q", out)
+	}
+	_, errOut, err = runRoot(t, "install", "istio", "--offline", "--profile", "minimal", "--dry-run=client")
+	if err != nil || strings.Contains(errOut, "deprecated") {
+		t.Errorf("--dry-run=client: err %v, stderr %q; want no warning", err, errOut)
+	}
+	// kubectl's flag takes no separate value: the word after it is an argument.
+	if _, _, err := runRoot(t, "delete", "--dry-run", "server"); err == nil || !strings.Contains(err.Error(), "--dry-run=client: kubectl mesh delete has no client dry run") {
+		t.Errorf("delete --dry-run server: %v", err)
+	}
+}
