@@ -67,8 +67,8 @@ run kubectl get secrets -n istio-system -l owner=helm
 kill "$istio_repo_pid"
 
 step "Air-gapped clusters: --offline takes the charts embedded in kubectl mesh, and says what they are"
-printf '$ kubectl mesh install istio --offline --profile minimal --dry-run -o yaml >/dev/null\n'
-kubectl mesh install istio --offline --profile minimal --dry-run -o yaml 2>"$work/out" >/dev/null
+printf '$ kubectl mesh install istio --offline --profile minimal --dry-run=client -o yaml >/dev/null\n'
+kubectl mesh install istio --offline --profile minimal --dry-run=client -o yaml 2>"$work/out" >/dev/null
 cat "$work/out"
 saw "development build of Istio's master branch.*not for production" "the development-build notice"
 

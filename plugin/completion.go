@@ -1,7 +1,6 @@
 package plugin
 
 import (
-	"fmt"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -47,7 +46,7 @@ func NewCmdCompletion(streams genericiooptions.IOStreams) *cobra.Command {
 			case "powershell":
 				return root.GenPowerShellCompletionWithDesc(streams.Out)
 			}
-			return fmt.Errorf("unsupported shell %q", args[0])
+			return unknownValue("", "shell", args[0], "bash", "zsh", "fish", "powershell")
 		},
 	}
 }

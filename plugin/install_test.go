@@ -53,7 +53,7 @@ func TestInstallFlagsRefusedWithTheFlagNamed(t *testing.T) {
 	}
 }
 
-// --dry-run --offline renders from the embedded charts with no cluster and
+// --dry-run=client --offline renders from the embedded charts with no cluster and
 // no network at all, and says in one line what they are.
 func TestInstallDryRunRendersWithoutACluster(t *testing.T) {
 	out, errOut, err := runRoot(t, "install", "istio", "--offline", "--profile", "minimal", "--revision", "canary", "--dry-run=client")

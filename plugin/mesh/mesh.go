@@ -29,11 +29,11 @@ type Mesh interface {
 	ValidateInstall(opts InstallOptions) error
 	// Plan returns the Helm releases that install or upgrade the mesh as
 	// opts ask, in the order they must be applied (CRDs and base first).
-	// It reads nothing from the cluster, so --dry-run works without one;
+	// It reads nothing from the cluster, so --dry-run=client works without one;
 	// errors name the flag at fault (unknown profile, version, bad values).
 	Plan(ctx context.Context, opts InstallOptions) ([]lifecycle.Release, error)
 	// RenderWarning is printed on stderr before the manifests of a
-	// --dry-run ("" for none): Linkerd's hold the issuer's private key.
+	// --dry-run=client ("" for none): Linkerd's hold the issuer's private key.
 	RenderWarning() string
 	// Status reads the installed mesh from the cluster: control plane
 	// components and their readiness, versions and revisions, data-plane
@@ -150,7 +150,7 @@ type InstallOptions struct {
 	// "warning: " prefix (a version outside the tested range, the offline
 	// charts' notice); nil discards them.
 	Warn func(msg string)
-	// Cluster is set when a cluster is reachable (nil on --dry-run), for
+	// Cluster is set when a cluster is reachable (nil on --dry-run=client), for
 	// the few values an upgrade must read back.
 	Cluster *Cluster
 }

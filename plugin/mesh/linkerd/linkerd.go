@@ -81,7 +81,7 @@ func (*Linkerd) ValidateInstall(opts mesh.InstallOptions) error {
 }
 
 // RenderWarning is what the plugin prints on stderr before it prints the
-// manifests of a plan (--dry-run -o yaml): they hold the issuer's key.
+// manifests of a plan (--dry-run=client -o yaml): they hold the issuer's key.
 func (*Linkerd) RenderWarning() string {
 	return "warning: these manifests contain the Linkerd identity issuer's private key (Secret linkerd-identity-issuer): keep them out of logs, tickets and version control"
 }
