@@ -61,7 +61,7 @@ func NewCmdApply(streams genericiooptions.IOStreams, configFlags *genericcliopti
 	o := &ApplyOptions{IOStreams: streams}
 	o.configFlags, o.stdin, o.warnings = configFlags, streams.In, streams.ErrOut
 	cmd := &cobra.Command{
-		Use:     "apply -f PATTERN [flags]",
+		Use:     "apply -f PATTERN",
 		Short:   "Translate patterns and apply them to the cluster with server-side apply",
 		Long:    applyLong,
 		Example: applyExample,

@@ -82,7 +82,7 @@ type CheckOptions struct {
 func NewCmdCheck(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
 	o := &CheckOptions{IOStreams: streams, configFlags: configFlags, Output: "table", Severity: "warning"}
 	cmd := &cobra.Command{
-		Use:     "check [-f FILENAME | TYPE [NAME...]] [flags]",
+		Use:     "check [-f FILENAME | TYPE [NAME...]]",
 		Short:   "Check mesh resources in files or in the cluster against the policy library",
 		Long:    checkLong,
 		Example: checkExample,

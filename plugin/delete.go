@@ -49,7 +49,7 @@ type DeleteOptions struct {
 func NewCmdDelete(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
 	o := &DeleteOptions{IOStreams: streams, configFlags: configFlags}
 	cmd := &cobra.Command{
-		Use:     "delete (-f PATTERN | NAME...) [flags]",
+		Use:     "delete (-f PATTERN | NAME...)",
 		Short:   "Delete the resources a pattern applied",
 		Long:    deleteLong,
 		Example: deleteExample,

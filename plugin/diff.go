@@ -54,7 +54,7 @@ func NewCmdDiff(streams genericiooptions.IOStreams, configFlags *genericclioptio
 	o := &DiffOptions{IOStreams: streams}
 	o.configFlags, o.stdin, o.warnings = configFlags, streams.In, streams.ErrOut
 	cmd := &cobra.Command{
-		Use:     "diff -f PATTERN [flags]",
+		Use:     "diff -f PATTERN",
 		Short:   "Diff a pattern's resources against the cluster and report drift",
 		Long:    diffLong,
 		Example: diffExample,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"k8s.io/kubectl/pkg/util/templates"
 	"text/tabwriter"
 	"time"
 
@@ -20,7 +21,7 @@ import (
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/istio"
 )
 
-const installLong = `Install a service mesh with Helm releases stored in the cluster, so helm list
+var installLong = templates.LongDesc(`Install a service mesh with Helm releases stored in the cluster, so helm list
 shows them. Istio comes from Istio's Helm repository
 (` + istio.ReleaseRepo + `), at the newest
 release this kubectl mesh was tested with unless --version says otherwise
@@ -34,9 +35,9 @@ Components are installed in order (Istio: base, istiod, then the gateway, CNI
 and ztunnel as the profile says; Linkerd: linkerd-crds, then
 linkerd-control-plane), each waited for until ready. A component that fails is
 rolled back and the install stops there; running the command again resumes,
-repairing a release an interrupted run left pending.`
+repairing a release an interrupted run left pending.`)
 
-const installExample = `  # Istio's default profile, the default release from Istio's Helm repository
+var installExample = templates.Examples(`  # Istio's default profile, the default release from Istio's Helm repository
   kubectl mesh install istio
 
   # Another release, from a mirror of Istio's repository
@@ -55,8 +56,7 @@ const installExample = `  # Istio's default profile, the default release from Is
   kubectl mesh install istio --offline --profile minimal
 
   # Linkerd with your own identity certificates
-  kubectl mesh install linkerd --identity-trust-anchors-file ca.crt \
-    --identity-issuer-certificate-file issuer.crt --identity-issuer-key-file issuer.key`
+  kubectl mesh install linkerd --identity-trust-anchors-file ca.crt --identity-issuer-certificate-file issuer.crt --identity-issuer-key-file issuer.key`)
 
 // MeshInstallOptions holds the flags of kubectl mesh install and upgrade.
 type MeshInstallOptions struct {
@@ -92,7 +92,7 @@ func newCmdMeshInstall(streams genericiooptions.IOStreams, configFlags *genericc
 	o := &MeshInstallOptions{IOStreams: streams, configFlags: configFlags, env: env, upgrade: upgrade,
 		Wait: true, Timeout: 5 * time.Minute, IssuerValidity: 365 * 24 * time.Hour}
 	cmd := &cobra.Command{
-		Use:       "install istio|linkerd [flags]",
+		Use:       "install istio|linkerd",
 		Short:     "Install Istio or Linkerd through Helm",
 		Long:      installLong,
 		Example:   installExample,
@@ -109,7 +109,7 @@ func newCmdMeshInstall(streams genericiooptions.IOStreams, configFlags *genericc
 		},
 	}
 	if upgrade {
-		cmd.Use = "upgrade istio|linkerd [flags]"
+		cmd.Use = "upgrade istio|linkerd"
 		cmd.Short = "Upgrade Istio or Linkerd in place, or install an Istio canary revision"
 		cmd.Long = upgradeLong
 		cmd.Example = upgradeExample

@@ -43,7 +43,7 @@ type ListOptions struct {
 func NewCmdList(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
 	o := &ListOptions{IOStreams: streams, configFlags: configFlags}
 	cmd := &cobra.Command{
-		Use:     "list [flags]",
+		Use:     "list",
 		Short:   "List the patterns applied to the cluster and their objects",
 		Long:    listLong,
 		Example: listExample,

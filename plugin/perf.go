@@ -36,15 +36,24 @@ var perfLong = templates.LongDesc(`
 	(~/.local/share/kubectl-mesh/perf; --results-dir or $KUBECTL_MESH_PERF_DIR
 	to change it).`)
 
+var perfExample = templates.Examples(`
+	# Load a Service for 30 seconds at 100 QPS and store the result
+	kubectl mesh perf run svc/reviews -n bookinfo --qps 100 --duration 30s
+
+	# Compare the last two runs, then write an HTML report
+	kubectl mesh perf list
+	kubectl mesh perf compare reviews-before reviews-after
+	kubectl mesh perf report reviews-before reviews-after`)
+
 // NewCmdPerf creates `kubectl mesh perf` and its subcommands.
 func NewCmdPerf(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
 	results := &resultsDir{}
 	cmd := &cobra.Command{
-		Use:   "perf",
-		Short: "Run load tests, store and compare their results, write reports",
-		Long:  perfLong,
+		Use:     "perf",
+		Short:   "Run load tests, store and compare their results, write reports",
+		Long:    perfLong,
+		Example: perfExample,
 	}
-	cmd.PersistentFlags().StringVar(&results.dir, "results-dir", "", "Directory of stored results (default $KUBECTL_MESH_PERF_DIR, else $XDG_DATA_HOME/kubectl-mesh/perf)")
 	cmd.AddCommand(
 		NewCmdPerfRun(streams, configFlags, results),
 		NewCmdPerfList(streams, results),
@@ -54,7 +63,21 @@ func NewCmdPerf(streams genericiooptions.IOStreams, configFlags *genericclioptio
 		NewCmdPerfBaseline(streams, results),
 		NewCmdPerfReport(streams, results),
 	)
+	// Each command that reads results has --results-dir as its own flag, so
+	// kubectl's help, which leaves inherited flags to "kubectl mesh options",
+	// shows it where it applies.
+	addResultsDirFlag(cmd, results)
 	return cmd
+}
+
+func addResultsDirFlag(cmd *cobra.Command, results *resultsDir) {
+	if cmd.HasSubCommands() {
+		for _, c := range cmd.Commands() {
+			addResultsDirFlag(c, results)
+		}
+		return
+	}
+	cmd.Flags().StringVar(&results.dir, "results-dir", "", "Directory of stored results (default $KUBECTL_MESH_PERF_DIR, else $XDG_DATA_HOME/kubectl-mesh/perf)")
 }
 
 // resultsDir is the --results-dir flag shared by the perf subcommands.

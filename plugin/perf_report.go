@@ -17,7 +17,7 @@ import (
 func NewCmdPerfReport(streams genericiooptions.IOStreams, results *resultsDir) *cobra.Command {
 	var output, title string
 	cmd := &cobra.Command{
-		Use:   "report RESULT... [flags]",
+		Use:   "report RESULT...",
 		Short: "Write a self-contained HTML report of results, with latency plots",
 		Long: templates.LongDesc(`
 			Write one HTML page with a summary of each result, a table side by side,

@@ -27,8 +27,11 @@ import (
 func NewCmdPerfList(streams genericiooptions.IOStreams, results *resultsDir) *cobra.Command {
 	var selector, output string
 	cmd := &cobra.Command{
-		Use:   "list [flags]",
+		Use:   "list",
 		Short: "List the stored results",
+		Long: templates.LongDesc(`
+			List the stored results, oldest first: their target, when they ran,
+			achieved QPS and latency percentiles; -l selects them by label.`),
 		Example: templates.Examples(`
 			# Every result, oldest first
 			kubectl mesh perf list
@@ -127,8 +130,11 @@ const maxTargetColumn = 32
 func NewCmdPerfShow(streams genericiooptions.IOStreams, results *resultsDir) *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
-		Use:   "show RESULT [flags]",
+		Use:   "show RESULT",
 		Short: "Show a stored result (by name, or a result file)",
+		Long: templates.LongDesc(`
+			Show a stored result: its summary, or with -o json|yaml the whole Service
+			Mesh Performance (SMP) document. RESULT is a result name or a result file.`),
 		Example: templates.Examples(`
 			# The summary of a result
 			kubectl mesh perf show reviews-20261123-101500
@@ -163,9 +169,15 @@ func NewCmdPerfShow(streams genericiooptions.IOStreams, results *resultsDir) *co
 // NewCmdPerfDelete creates `kubectl mesh perf delete`.
 func NewCmdPerfDelete(streams genericiooptions.IOStreams, results *resultsDir) *cobra.Command {
 	return &cobra.Command{
-		Use:   "delete RESULT... [flags]",
+		Use:   "delete RESULT...",
 		Short: "Delete stored results (baselines keep their own copy)",
-		Args:  cobra.MinimumNArgs(1),
+		Long: templates.LongDesc(`
+			Delete stored results by name. A baseline set from a result keeps its own
+			copy, so deleting the result does not change the baseline.`),
+		Example: templates.Examples(`
+			# Delete two results
+			kubectl mesh perf delete reviews-20261123-101500 reviews-20261123-103000`),
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := results.open()
 			if err != nil {
@@ -180,7 +192,7 @@ func NewCmdPerfDelete(streams genericiooptions.IOStreams, results *resultsDir) *
 func NewCmdPerfCompare(streams genericiooptions.IOStreams, results *resultsDir) *cobra.Command {
 	var maxRegression, output string
 	cmd := &cobra.Command{
-		Use:   "compare A B [flags]",
+		Use:   "compare A B",
 		Short: "Compare two results; exit code 3 when B regressed beyond --max-regression",
 		Long: templates.LongDesc(`
 			Compare result B (the new run) with result A (the baseline): latency
@@ -247,10 +259,23 @@ func NewCmdPerfBaseline(streams genericiooptions.IOStreams, results *resultsDir)
 	cmd := &cobra.Command{
 		Use:   "baseline",
 		Short: "Name results as baselines for perf run --compare-to",
+		Long: templates.LongDesc(`
+			Name results as baselines. A baseline keeps a copy of its result, so
+			perf run --compare-to NAME and perf compare NAME B gate new runs against
+			it however many results come and go.`),
+		Example: templates.Examples(`
+			# The latest run becomes the baseline of the main branch
+			kubectl mesh perf baseline set main
+
+			# The baselines and the results they were set from
+			kubectl mesh perf baseline list`),
 	}
 	set := &cobra.Command{
 		Use:   "set NAME [RESULT]",
 		Short: "Make RESULT (default: the latest result) the baseline NAME",
+		Long: templates.LongDesc(`
+			Make RESULT, or the latest result, the baseline NAME, replacing a baseline
+			of that name.`),
 		Example: templates.Examples(`
 			# The latest run becomes the baseline of the main branch
 			kubectl mesh perf baseline set main
@@ -283,7 +308,12 @@ func NewCmdPerfBaseline(streams genericiooptions.IOStreams, results *resultsDir)
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List the baselines",
-		Args:  cobra.NoArgs,
+		Long: templates.LongDesc(`
+			List the baselines, the result each was set from and when.`),
+		Example: templates.Examples(`
+			# Every baseline
+			kubectl mesh perf baseline list`),
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			st, err := results.open()
 			if err != nil {
@@ -308,7 +338,12 @@ func NewCmdPerfBaseline(streams genericiooptions.IOStreams, results *resultsDir)
 	del := &cobra.Command{
 		Use:   "delete NAME...",
 		Short: "Delete baselines",
-		Args:  cobra.MinimumNArgs(1),
+		Long: templates.LongDesc(`
+			Delete baselines by name; the results they were set from stay.`),
+		Example: templates.Examples(`
+			# Delete the baseline of a merged branch
+			kubectl mesh perf baseline delete feature-x`),
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := results.open()
 			if err != nil {

@@ -114,7 +114,7 @@ type PerfRunOptions struct {
 func NewCmdPerfRun(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags, results *resultsDir) *cobra.Command {
 	o := &PerfRunOptions{IOStreams: streams, configFlags: configFlags, results: results, meshes: all.Registry()}
 	cmd := &cobra.Command{
-		Use:     "run TARGET [flags]",
+		Use:     "run TARGET",
 		Short:   "Run a load test against a URL or a Service and store its result",
 		Long:    perfRunLong,
 		Example: perfRunExample,

@@ -16,6 +16,26 @@ import (
 )
 
 var (
+	policiesLong = templates.LongDesc(`
+		List and describe the policies that kubectl mesh check, the admission
+		webhook and the audit evaluate: the embedded library and, with
+		--policy-dir, your own. Each policy's METADATA (title, ID, severity,
+		enforcement, kinds, aliases, remediation) is the source of what is shown.`)
+
+	policiesExample = templates.Examples(`
+		# Every policy, then one in full
+		kubectl mesh policies list
+		kubectl mesh policies describe MESH1101`)
+
+	policiesListLong = templates.LongDesc(`
+		List the policies from their METADATA: ID, severity, enforcement, the mesh
+		family and title; -o wide adds the istioctl and Kiali codes they match.`)
+
+	policiesDescribeLong = templates.LongDesc(`
+		Show everything about a policy: what it checks, why, the kinds it reviews,
+		its enforcement and how to fix a finding. A policy is named by its ID or by
+		the istioctl analyze or Kiali code it matches.`)
+
 	policiesListExample = templates.Examples(`
 		# List every policy
 		kubectl mesh policies list
@@ -37,9 +57,11 @@ var (
 // NewCmdPolicies returns `kubectl mesh policies`.
 func NewCmdPolicies(streams genericiooptions.IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "policies",
-		Short: "List and describe the policies check and the webhook evaluate",
-		Args:  cobra.NoArgs,
+		Use:     "policies",
+		Short:   "List and describe the policies check and the webhook evaluate",
+		Long:    policiesLong,
+		Example: policiesExample,
+		Args:    cobra.NoArgs,
 	}
 	cmd.AddCommand(newCmdPoliciesList(streams), newCmdPoliciesDescribe(streams))
 	return cmd
@@ -59,6 +81,7 @@ func newCmdPoliciesList(streams genericiooptions.IOStreams) *cobra.Command {
 		Use:     "list [--mesh MESH] [-o table|wide|json|yaml]",
 		Aliases: []string{"ls"},
 		Short:   "List the policies, from their METADATA",
+		Long:    policiesListLong,
 		Example: policiesListExample,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -137,6 +160,7 @@ func newCmdPoliciesDescribe(streams genericiooptions.IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "describe ID...",
 		Short:   "Show everything about a policy: what it checks, why, and how to fix it",
+		Long:    policiesDescribeLong,
 		Example: policiesDescribeExample,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

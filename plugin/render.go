@@ -47,7 +47,7 @@ func NewCmdRender(streams genericiooptions.IOStreams, configFlags *genericcliopt
 	o := &RenderOptions{IOStreams: streams}
 	o.configFlags, o.stdin, o.warnings = configFlags, streams.In, streams.ErrOut
 	cmd := &cobra.Command{
-		Use:     "render -f PATTERN [flags]",
+		Use:     "render -f PATTERN",
 		Short:   "Print the mesh resources a pattern translates into",
 		Long:    renderLong,
 		Example: renderExample,

@@ -10,32 +10,84 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/istio"
 )
 
-const revisionTagLong = `Istio revision tags, as istioctl tag: a tag is a stable name (prod, canary,
-default) for a control plane revision. Namespaces enrol with istio.io/rev=TAG,
-and moving the tag to a new revision moves every such namespace at once (their
-workloads pick the new proxies up when restarted). The "default" tag also
-serves namespaces labelled istio-injection=enabled.`
+var (
+	revisionLong = templates.LongDesc(`
+		Manage Istio control plane revisions. A revisioned control plane
+		(kubectl mesh install istio --revision NAME) runs beside the others; revision
+		tags give revisions stable names that namespaces enrol with, so a canary
+		upgrade moves namespaces by moving a tag.`)
 
-const revisionTagExample = `  # Point prod at the canary revision
-  kubectl mesh revision tag set prod --revision canary --overwrite
+	revisionExample = templates.Examples(`
+		# Install a canary revision, then point the prod tag at it
+		kubectl mesh install istio --revision canary
+		kubectl mesh revision tag set prod --revision canary --overwrite`)
 
-  # List tags, their revisions and the namespaces using them
-  kubectl mesh revision tag list
+	revisionTagLong = templates.LongDesc(`
+		Istio revision tags, as istioctl tag: a tag is a stable name (prod, canary,
+		default) for a control plane revision. Namespaces enrol with istio.io/rev=TAG,
+		and moving the tag to a new revision moves every such namespace at once (their
+		workloads pick the new proxies up when restarted). The "default" tag also
+		serves namespaces labelled istio-injection=enabled.`)
 
-  # Remove a tag no namespace uses any more
-  kubectl mesh revision tag remove prod`
+	revisionTagExample = templates.Examples(`
+		# Point prod at the canary revision
+		kubectl mesh revision tag set prod --revision canary --overwrite
+
+		# List tags, their revisions and the namespaces using them
+		kubectl mesh revision tag list
+
+		# Remove a tag no namespace uses any more
+		kubectl mesh revision tag remove prod`)
+
+	revisionTagSetLong = templates.LongDesc(`
+		Point a revision tag at a control plane revision, creating the tag or, with
+		--overwrite, moving it. Namespaces labelled istio.io/rev=TAG get the proxies
+		of that revision for the pods created from then on.`)
+
+	revisionTagSetExample = templates.Examples(`
+		# Create the prod tag on the 1-30 revision
+		kubectl mesh revision tag set prod --revision 1-30
+
+		# Move prod to the canary revision
+		kubectl mesh revision tag set prod --revision canary --overwrite`)
+
+	revisionTagListLong = templates.LongDesc(`
+		List the revision tags, the revision each points at and the namespaces
+		that use each.`)
+
+	revisionTagListExample = templates.Examples(`
+		# The tags as a table
+		kubectl mesh revision tag list
+
+		# The tags as JSON
+		kubectl mesh revision tag list -o json`)
+
+	revisionTagRemoveLong = templates.LongDesc(`
+		Remove a revision tag. A tag that namespaces still use is kept unless
+		--force says otherwise: their new pods would get no proxy.`)
+
+	revisionTagRemoveExample = templates.Examples(`
+		# Remove a tag no namespace uses any more
+		kubectl mesh revision tag remove prod
+
+		# Remove it even while namespaces use it
+		kubectl mesh revision tag remove prod --force`)
+)
 
 // NewCmdRevision creates `kubectl mesh revision tag set|list|remove`.
 func NewCmdRevision(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "revision",
-		Short: "Manage Istio control plane revisions and their tags",
-		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+		Use:     "revision",
+		Short:   "Manage Istio control plane revisions and their tags",
+		Long:    revisionLong,
+		Example: revisionExample,
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	tag := &cobra.Command{
 		Use:     "tag",
@@ -48,9 +100,11 @@ func NewCmdRevision(streams genericiooptions.IOStreams, configFlags *genericclio
 	var revision string
 	var overwrite, force bool
 	set := &cobra.Command{
-		Use:   "set TAG --revision REVISION",
-		Short: "Point a tag at a revision",
-		Args:  cobra.ExactArgs(1),
+		Use:     "set TAG --revision REVISION",
+		Short:   "Point a tag at a revision",
+		Long:    revisionTagSetLong,
+		Example: revisionTagSetExample,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if revision == "" {
 				return errors.New("--revision is required: the revision the tag points at")
@@ -70,9 +124,11 @@ func NewCmdRevision(streams genericiooptions.IOStreams, configFlags *genericclio
 	set.Flags().BoolVar(&overwrite, "overwrite", false, "Move an existing tag")
 	var output string
 	list := &cobra.Command{
-		Use:   "list",
-		Short: "List the tags, their revisions and the namespaces using them",
-		Args:  cobra.NoArgs,
+		Use:     "list",
+		Short:   "List the tags, their revisions and the namespaces using them",
+		Long:    revisionTagListLong,
+		Example: revisionTagListExample,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "" {
 				if err := validateOutputFormat(output, "json"); err != nil {
@@ -106,9 +162,11 @@ func NewCmdRevision(streams genericiooptions.IOStreams, configFlags *genericclio
 	}
 	list.Flags().StringVarP(&output, "output", "o", "", "Output format: json (default: a table)")
 	remove := &cobra.Command{
-		Use:   "remove TAG",
-		Short: "Remove a tag",
-		Args:  cobra.ExactArgs(1),
+		Use:     "remove TAG",
+		Short:   "Remove a tag",
+		Long:    revisionTagRemoveLong,
+		Example: revisionTagRemoveExample,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := newMeshCluster(configFlags, streams.ErrOut)
 			if err != nil {

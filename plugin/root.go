@@ -4,31 +4,56 @@
 package plugin
 
 import (
+	"bytes"
 	"flag"
+	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/klog/v2"
+	"k8s.io/kubectl/pkg/cmd/options"
+	"k8s.io/kubectl/pkg/util/templates"
 )
 
-// NewCmdRoot returns the `kubectl mesh` command with every subcommand.
+var (
+	rootLong = templates.LongDesc(`
+		kubectl mesh installs, upgrades and checks Istio and Linkerd, translates one
+		mesh-agnostic pattern file into mesh resources, runs load tests with fortio, and
+		evaluates best-practice policies on mesh resources, in the cluster and in CI.`)
+
+	rootExample = templates.Examples(`
+		# Check the cluster, then install Istio
+		kubectl mesh precheck istio
+		kubectl mesh install istio
+
+		# Translate a pattern and apply it
+		kubectl mesh apply -f canary.yaml
+
+		# Check mesh resources in CI, without a cluster
+		kubectl mesh check -f manifests/`)
+)
+
+// NewCmdRoot returns the `kubectl mesh` command with every subcommand,
+// grouped by product area in its help as kubectl groups its own.
 func NewCmdRoot(streams genericiooptions.IOStreams) *cobra.Command {
 	configFlags := genericclioptions.NewConfigFlags(true)
 
 	cmd := &cobra.Command{
-		Use:   "kubectl-mesh",
-		Short: "Operate Istio and Linkerd from kubectl and CI",
-		Long: `kubectl mesh installs, upgrades and checks Istio and Linkerd, translates one
-mesh-agnostic pattern file into mesh resources, runs load tests with fortio, and
-evaluates best-practice policies on mesh resources, in the cluster and in CI.`,
+		Use:     "kubectl-mesh",
+		Short:   "Operate Istio and Linkerd from kubectl and CI",
+		Long:    rootLong,
+		Example: rootExample,
 		Annotations: map[string]string{
 			// Usage lines read "kubectl mesh ..." as kubectl users expect.
 			cobra.CommandDisplayNameAnnotation: "kubectl mesh",
 		},
 		SilenceUsage:  true,
 		SilenceErrors: true, // main prints the error once and maps it to an exit code
+		// Runnable, as kubectl's root is, so its help points at "kubectl mesh options".
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.SetIn(streams.In)
 	cmd.SetOut(streams.Out)
@@ -38,27 +63,87 @@ evaluates best-practice policies on mesh resources, in the cluster and in CI.`,
 	configFlags.AddFlags(flags)
 	addKlogVerbosityFlag(flags)
 
+	groups := templates.CommandGroups{
+		{
+			Message: "Mesh Lifecycle Commands:",
+			Commands: []*cobra.Command{
+				NewCmdPrecheck(streams, configFlags),
+				NewCmdInstall(streams, configFlags),
+				NewCmdUpgrade(streams, configFlags),
+				NewCmdUninstall(streams, configFlags),
+				NewCmdStatus(streams, configFlags),
+				NewCmdRevision(streams, configFlags),
+				NewCmdInject(streams, configFlags),
+			},
+		},
+		{
+			Message: "Pattern Commands:",
+			Commands: []*cobra.Command{
+				NewCmdRender(streams, configFlags),
+				NewCmdApply(streams, configFlags),
+				NewCmdDiff(streams, configFlags),
+				NewCmdDelete(streams, configFlags),
+				NewCmdList(streams, configFlags),
+			},
+		},
+		{
+			Message: "Performance Commands:",
+			Commands: []*cobra.Command{
+				NewCmdPerf(streams, configFlags),
+			},
+		},
+		{
+			Message: "Compliance Commands:",
+			Commands: []*cobra.Command{
+				NewCmdCheck(streams, configFlags),
+				NewCmdPolicies(streams),
+				NewCmdWebhook(streams, configFlags),
+			},
+		},
+	}
+	groups.Add(cmd)
 	cmd.AddCommand(
 		NewCmdVersion(streams, configFlags),
-		NewCmdInstall(streams, configFlags),
-		NewCmdUpgrade(streams, configFlags),
-		NewCmdUninstall(streams, configFlags),
-		NewCmdStatus(streams, configFlags),
-		NewCmdPrecheck(streams, configFlags),
-		NewCmdRevision(streams, configFlags),
-		NewCmdInject(streams, configFlags),
-		NewCmdRender(streams, configFlags),
-		NewCmdApply(streams, configFlags),
-		NewCmdDiff(streams, configFlags),
-		NewCmdDelete(streams, configFlags),
-		NewCmdList(streams, configFlags),
-		NewCmdPerf(streams, configFlags),
-		NewCmdCheck(streams, configFlags),
-		NewCmdPolicies(streams),
-		NewCmdWebhook(streams, configFlags),
 		NewCmdCompletion(streams),
+		options.NewCmdOptions(streams.Out),
 	)
+	// kubectl's help: commands by group, the global flags behind
+	// "kubectl mesh options", "[options]" in usage lines.
+	templates.ActsAsRootCommand(cmd, []string{"options"}, groups...)
+	// Flag errors stay one line (kubectl's template appends a "See ... --help"
+	// line): main prints "Error: " and the message, the way CI logs read it.
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
+	useDisplayNameInUsage(cmd)
+	disableFlagsInUseLine(cmd)
 	return cmd
+}
+
+// useDisplayNameInUsage makes the hint at the end of kubectl's usage text
+// read "kubectl mesh <command> --help": the template spells the root by its
+// Name, kubectl-mesh, which the completion scripts need.
+func useDisplayNameInUsage(cmd *cobra.Command) {
+	usage := cmd.UsageFunc()
+	cmd.SetUsageFunc(func(c *cobra.Command) error {
+		out := c.OutOrStderr()
+		var buf bytes.Buffer
+		c.SetOut(&buf)
+		err := usage(c)
+		c.SetOut(out)
+		text := strings.ReplaceAll(buf.String(), `Use "`+cmd.Name()+" ", `Use "`+cmd.DisplayName()+" ")
+		if _, werr := io.WriteString(out, text); err == nil {
+			err = werr
+		}
+		return err
+	})
+}
+
+// disableFlagsInUseLine leaves "[options]" in usage lines to kubectl's help
+// template, as every kubectl command does.
+func disableFlagsInUseLine(cmd *cobra.Command) {
+	cmd.DisableFlagsInUseLine = true
+	for _, c := range cmd.Commands() {
+		disableFlagsInUseLine(c)
+	}
 }
 
 // addKlogVerbosityFlag exposes klog's -v, as kubectl does, and keeps klog's

@@ -6,30 +6,50 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/kubectl/pkg/util/templates"
 )
 
 func TestRootHelpReadsLikeKubectl(t *testing.T) {
-	streams, _, out, _ := genericiooptions.NewTestIOStreams()
-	root := NewCmdRoot(streams)
-	root.SetArgs([]string{"--help"})
-	if err := root.Execute(); err != nil {
-		t.Fatal(err)
+	help := func(args ...string) string {
+		streams, _, out, _ := genericiooptions.NewTestIOStreams()
+		root := NewCmdRoot(streams)
+		root.SetArgs(args)
+		if err := root.Execute(); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
 	}
-	help := out.String()
+	root := help("--help")
 	for _, want := range []string{
-		"kubectl mesh [command]", // display name, not the binary's
-		"--kubeconfig", "--context", "--namespace", "-n,",
-		"-v, --v Level", // klog verbosity stays visible
-		"version", "completion",
+		// kubectl's CommandGroups, in this order
+		"Mesh Lifecycle Commands:\n  precheck ", "\n\nPattern Commands:\n  render ",
+		"\n\nPerformance Commands:\n  perf ", "\n\nCompliance Commands:\n  check ",
+		"\n\nOther Commands:\n  completion ", "  version ",
+		// the display name, not the binary's
+		`Use "kubectl mesh <command> --help" for more information about a given command.`,
+		`Use "kubectl mesh options" for a list of global command-line options (applies to all commands).`,
 	} {
-		if !strings.Contains(help, want) {
-			t.Errorf("help lacks %q:\n%s", want, help)
+		if !strings.Contains(root, want) {
+			t.Errorf("help lacks %q:\n%s", want, root)
+		}
+	}
+	if strings.Contains(root, "kubectl-mesh") || strings.Contains(root, "--kubeconfig") {
+		t.Errorf("help names the binary or lists the global flags (kubectl mesh options does):\n%s", root)
+	}
+	if sub := help("install", "--help"); !strings.Contains(sub, "Usage:\n  kubectl mesh install istio|linkerd [options]\n") || strings.Contains(sub, "--kubeconfig") {
+		t.Errorf("install --help: want kubectl's usage line and no global flags:\n%s", sub)
+	}
+	options := help("options")
+	for _, want := range []string{"--kubeconfig=", "--context=", "-n, --namespace=", "-v, --v=0"} {
+		if !strings.Contains(options, want) {
+			t.Errorf("options lacks %q:\n%s", want, options)
 		}
 	}
 	for _, hidden := range []string{"--logtostderr", "--vmodule", "--log_file", "--skip_headers"} {
-		if strings.Contains(help, hidden) {
-			t.Errorf("help shows klog flag %s", hidden)
+		if strings.Contains(options, hidden) {
+			t.Errorf("options shows klog flag %s", hidden)
 		}
 	}
 }
@@ -96,4 +116,34 @@ func TestExitCode(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Every command, subcommands included, has kubectl's help text: Short, Long
+// and Example, the examples indented as templates.Examples makes them.
+func TestEveryCommandHasHelpText(t *testing.T) {
+	streams, _, _, _ := genericiooptions.NewTestIOStreams()
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		name := c.CommandPath()
+		if c.Short == "" {
+			t.Errorf("%s: no Short", name)
+		}
+		if c.Long == "" {
+			t.Errorf("%s: no Long", name)
+		}
+		if c.Example == "" {
+			t.Errorf("%s: no Example", name)
+		} else if c.Example != templates.Examples(c.Example) {
+			t.Errorf("%s: Example is not indented as templates.Examples makes it:\n%s", name, c.Example)
+		}
+		if strings.Contains(c.Use, "[flags]") || !c.DisableFlagsInUseLine {
+			t.Errorf("%s: usage line %q: kubectl's help adds [options] itself", name, c.UseLine())
+		}
+		for _, sub := range c.Commands() {
+			if sub.Name() != "help" {
+				walk(sub)
+			}
+		}
+	}
+	walk(NewCmdRoot(streams))
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"k8s.io/kubectl/pkg/util/templates"
 	"strconv"
 	"strings"
 	"time"
@@ -18,11 +19,11 @@ import (
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/table"
 )
 
-const statusExample = `  # Every mesh found in the cluster
+var statusExample = templates.Examples(`  # Every mesh found in the cluster
   kubectl mesh status
 
   # Istio only, as JSON
-  kubectl mesh status istio -o json`
+  kubectl mesh status istio -o json`)
 
 // MeshStatusOptions holds the flags of kubectl mesh status.
 type MeshStatusOptions struct {
@@ -41,12 +42,12 @@ func NewCmdStatus(streams genericiooptions.IOStreams, configFlags *genericcliopt
 func newCmdStatus(streams genericiooptions.IOStreams, env meshEnv) *cobra.Command {
 	o := &MeshStatusOptions{IOStreams: streams, env: env}
 	cmd := &cobra.Command{
-		Use:   "status [istio|linkerd] [flags]",
+		Use:   "status [istio|linkerd]",
 		Short: "Show the installed meshes: versions, revisions, readiness, proxies and certificates",
-		Long: `Show each installed mesh: its control plane revisions and their components'
+		Long: templates.LongDesc(`Show each installed mesh: its control plane revisions and their components'
 readiness, the data-plane proxies by version (a proxy whose version differs
 from its control plane's is skewed), and for Linkerd the trust anchor's and
-issuer's expiry (warned about within 60 days, as linkerd check does).`,
+issuer's expiry (warned about within 60 days, as linkerd check does).`),
 		Example:   statusExample,
 		Args:      cobra.MaximumNArgs(1),
 		ValidArgs: env.registry.Names(),

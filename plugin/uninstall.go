@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"k8s.io/kubectl/pkg/util/templates"
 	"strings"
 	"time"
 
@@ -13,7 +14,7 @@ import (
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
 )
 
-const uninstallLong = `Uninstall a mesh's Helm releases, gateways and control plane first.
+var uninstallLong = templates.LongDesc(`Uninstall a mesh's Helm releases, gateways and control plane first.
 
 It refuses while namespaces are still enrolled for injection or pods still run
 the mesh's proxies, which would lose their control plane: move them first, or
@@ -23,16 +24,16 @@ Running it again when nothing is left is harmless.
 For Istio, --revision removes one control plane (after a canary upgrade);
 without it the default revision goes, and the shared base, CNI and ztunnel
 releases go with the last revision. --purge removes every revision and Istio's
-CRDs, as istioctl uninstall --purge does.`
+CRDs, as istioctl uninstall --purge does.`)
 
-const uninstallExample = `  # The default Istio revision
+var uninstallExample = templates.Examples(`  # The default Istio revision
   kubectl mesh uninstall istio
 
   # The old revision after a canary upgrade
   kubectl mesh uninstall istio --revision 1-30
 
   # Everything, CRDs included, even with workloads still meshed
-  kubectl mesh uninstall linkerd --purge --force`
+  kubectl mesh uninstall linkerd --purge --force`)
 
 // MeshUninstallOptions holds the flags of kubectl mesh uninstall.
 type MeshUninstallOptions struct {
@@ -56,7 +57,7 @@ func NewCmdUninstall(streams genericiooptions.IOStreams, configFlags *genericcli
 func newCmdUninstall(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags, env meshEnv) *cobra.Command {
 	o := &MeshUninstallOptions{IOStreams: streams, configFlags: configFlags, env: env, Timeout: 5 * time.Minute}
 	cmd := &cobra.Command{
-		Use:       "uninstall istio|linkerd [flags]",
+		Use:       "uninstall istio|linkerd",
 		Short:     "Uninstall Istio or Linkerd",
 		Long:      uninstallLong,
 		Example:   uninstallExample,

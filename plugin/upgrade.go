@@ -4,9 +4,10 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/kubectl/pkg/util/templates"
 )
 
-const upgradeLong = `Upgrade an installed mesh in place: each component's Helm release is upgraded
+var upgradeLong = templates.LongDesc(`Upgrade an installed mesh in place: each component's Helm release is upgraded
 in order and waited for. A component whose upgrade fails (invalid values, or not
 ready in time) is rolled back to its previous revision, which keeps running, and
 the upgrade stops there. Without --version, Istio goes to the newest release
@@ -19,9 +20,9 @@ kubectl mesh inject enable --revision, restart their workloads, then remove the
 old revision with kubectl mesh uninstall istio --revision OLD.
 
 Linkerd keeps its trust anchor and issuer across upgrades unless you give new
-ones with the --identity-* flags.`
+ones with the --identity-* flags.`)
 
-const upgradeExample = `  # In place, to the default release from Istio's Helm repository
+var upgradeExample = templates.Examples(`  # In place, to the default release from Istio's Helm repository
   kubectl mesh upgrade istio
 
   # In place, to another release
@@ -31,7 +32,7 @@ const upgradeExample = `  # In place, to the default release from Istio's Helm r
   kubectl mesh upgrade istio --revision canary
 
   # Linkerd to a chart version from its edge repository
-  kubectl mesh upgrade linkerd --version 2026.2.1`
+  kubectl mesh upgrade linkerd --version 2026.2.1`)
 
 // NewCmdUpgrade creates `kubectl mesh upgrade istio|linkerd`.
 func NewCmdUpgrade(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {

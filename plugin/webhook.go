@@ -34,6 +34,11 @@ var (
 		releases are, so helm list, helm history and helm rollback work on it too.
 		The namespace is -n, or kubectl-mesh-system.`)
 
+	webhookExample = templates.Examples(`
+		# Install the webhook, then see what it reports
+		kubectl mesh webhook install
+		kubectl mesh webhook status`)
+
 	webhookInstallLong = templates.LongDesc(`
 		Install the admission webhook, or upgrade it when it is installed, as
 		helm upgrade --install does. The OpenReports CRDs the background audit
@@ -138,10 +143,11 @@ func (t *webhookTarget) loadChart() (*chart.Chart, error) {
 // NewCmdWebhook returns `kubectl mesh webhook` and its subcommands.
 func NewCmdWebhook(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "webhook",
-		Short: "Install, uninstall and inspect the admission webhook",
-		Long:  webhookLong,
-		Args:  cobra.NoArgs,
+		Use:     "webhook",
+		Short:   "Install, uninstall and inspect the admission webhook",
+		Long:    webhookLong,
+		Example: webhookExample,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return cmd.Help()
 		},
@@ -172,7 +178,7 @@ type WebhookInstallOptions struct {
 func newCmdWebhookInstall(t *webhookTarget) *cobra.Command {
 	o := &WebhookInstallOptions{webhookTarget: t, Wait: true, Timeout: 5 * time.Minute, CreateNamespace: true}
 	cmd := &cobra.Command{
-		Use:     "install [-f VALUES] [--set KEY=VALUE] [--dry-run=none|client|server] [flags]",
+		Use:     "install [-f VALUES] [--set KEY=VALUE] [--dry-run=none|client|server]",
 		Short:   "Install or upgrade the admission webhook",
 		Long:    webhookInstallLong,
 		Example: webhookInstallExample,
@@ -298,7 +304,7 @@ type WebhookUninstallOptions struct {
 func newCmdWebhookUninstall(t *webhookTarget) *cobra.Command {
 	o := &WebhookUninstallOptions{webhookTarget: t, Timeout: 5 * time.Minute}
 	cmd := &cobra.Command{
-		Use:     "uninstall [--purge] [flags]",
+		Use:     "uninstall [--purge]",
 		Short:   "Uninstall the admission webhook",
 		Long:    webhookUninstallLong,
 		Example: webhookUninstallExample,
