@@ -80,3 +80,18 @@ func parseDryRun(value string, errOut io.Writer, command string, supported ...dr
 	}
 	return s, nil
 }
+
+// addMeshFlag adds --mesh, taking one of names: its help lists them and
+// completion offers them. validateMeshFlag checks the value.
+func addMeshFlag(cmd *cobra.Command, p *string, names []string, usage string) {
+	cmd.Flags().StringVar(p, "mesh", "", usage+"; one of "+strings.Join(names, ", "))
+	_ = cmd.RegisterFlagCompletionFunc("mesh", cobra.FixedCompletions(names, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// validateMeshFlag checks a --mesh value ("" is none) against names.
+func validateMeshFlag(value string, names ...string) error {
+	if value == "" || slices.Contains(names, value) {
+		return nil
+	}
+	return unknownValue("mesh", "mesh", value, names...)
+}

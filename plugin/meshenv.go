@@ -53,10 +53,9 @@ func (e meshEnv) meshFlag(name string) (mesh.Mesh, error) {
 	return m, nil
 }
 
-// addMeshFlag adds --mesh with the registry's names as its completion.
+// addMeshFlag adds --mesh, one of the registry's meshes.
 func (e meshEnv) addMeshFlag(cmd *cobra.Command, target *string, usage string) {
-	cmd.Flags().StringVar(target, "mesh", "", usage)
-	_ = cmd.RegisterFlagCompletionFunc("mesh", cobra.FixedCompletions(e.registry.Names(), cobra.ShellCompDirectiveNoFileComp))
+	addMeshFlag(cmd, target, e.registry.Names(), usage)
 }
 
 // newMeshCluster connects to the cluster of the kubeconfig flags.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -40,7 +39,7 @@ type renderedPattern struct {
 func (s *patternSource) addFlags(cmd *cobra.Command, verb string) {
 	cmd.Flags().StringSliceVarP(&s.Filenames, "filename", "f", nil, "Pattern files or directories to "+verb+" (- for standard input); Meshery pattern files are imported")
 	cmd.Flags().BoolVarP(&s.Recursive, "recursive", "R", false, "Process the directories given with -f recursively")
-	cmd.Flags().StringVar(&s.Mesh, "mesh", "", "Translate for this mesh ("+strings.Join(targets.Names(), ", ")+"), overriding spec.mesh; default: spec.mesh, then the mesh installed in the cluster")
+	addMeshFlag(cmd, &s.Mesh, targets.Names(), "Translate for this mesh, overriding spec.mesh (default: spec.mesh, then the mesh installed in the cluster)")
 	cmd.Flags().BoolVar(&s.AllowPartial, "allow-partial", false, "Render what the mesh can express and warn about the rest, instead of failing")
 }
 
@@ -49,10 +48,7 @@ func (s *patternSource) validate() error {
 	if len(s.Filenames) == 0 {
 		return errors.New("-f/--filename is required: the pattern files to read")
 	}
-	if s.Mesh != "" && !slices.Contains(targets.Names(), s.Mesh) {
-		return fmt.Errorf("--mesh: unknown mesh %q (allowed: %s)", s.Mesh, strings.Join(targets.Names(), ", "))
-	}
-	return nil
+	return validateMeshFlag(s.Mesh, targets.Names()...)
 }
 
 // render loads and validates every pattern first, so that nothing is

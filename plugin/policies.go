@@ -92,7 +92,7 @@ func newCmdPoliciesList(streams genericiooptions.IOStreams) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "Output format: table, wide, json, yaml")
-	cmd.Flags().StringVar(&o.Mesh, "mesh", "", "Only policies for this mesh: istio, linkerd, smi, gamma, any, custom")
+	addMeshFlag(cmd, &o.Mesh, meshFamilies, "Only the policies of this family")
 	cmd.Flags().StringSliceVar(&o.PolicyDirs, "policy-dir", nil, "Directories of custom Rego policies to list with the library")
 	return cmd
 }
@@ -103,8 +103,8 @@ func (o *PoliciesListOptions) Validate() error {
 	if err := validateOutputFormat(o.Output, "table", "wide", "json", "yaml"); err != nil {
 		return err
 	}
-	if o.Mesh != "" && !slices.Contains(meshFamilies, o.Mesh) {
-		return fmt.Errorf("--mesh: unknown mesh %q (allowed: %s)", o.Mesh, strings.Join(meshFamilies, ", "))
+	if err := validateMeshFlag(o.Mesh, meshFamilies...); err != nil {
+		return err
 	}
 	return nil
 }
