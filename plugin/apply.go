@@ -66,15 +66,7 @@ func NewCmdApply(streams genericiooptions.IOStreams, configFlags *genericcliopti
 		Long:    applyLong,
 		Example: applyExample,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:    runOptions(o),
 	}
 	o.addFlags(cmd, "apply")
 	addDryRunFlag(cmd, &o.DryRun, `Must be "none", "server" (the apiserver checks everything and persists nothing) or "client" (print the objects, send nothing)`)
@@ -85,7 +77,7 @@ func NewCmdApply(streams genericiooptions.IOStreams, configFlags *genericcliopti
 }
 
 // Complete reads --dry-run.
-func (o *ApplyOptions) Complete() error {
+func (o *ApplyOptions) Complete(_ *cobra.Command, _ []string) error {
 	var err error
 	o.dryRun, err = parseDryRun(o.DryRun, o.ErrOut, "kubectl mesh apply", dryRunNone, dryRunServer, dryRunClient)
 	return err

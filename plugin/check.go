@@ -86,15 +86,7 @@ func NewCmdCheck(streams genericiooptions.IOStreams, configFlags *genericcliopti
 		Short:   "Check mesh resources in files or in the cluster against the policy library",
 		Long:    checkLong,
 		Example: checkExample,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:    runOptions(o),
 	}
 	f := cmd.Flags()
 	f.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Files or directories to check; - reads standard input")
@@ -108,7 +100,7 @@ func NewCmdCheck(streams genericiooptions.IOStreams, configFlags *genericcliopti
 }
 
 // Complete resolves the namespace and reads the severity.
-func (o *CheckOptions) Complete(args []string) error {
+func (o *CheckOptions) Complete(_ *cobra.Command, args []string) error {
 	o.Args = args
 	sev, err := policies.ParseSeverity(o.Severity)
 	if err != nil {

@@ -53,16 +53,7 @@ func NewCmdDelete(streams genericiooptions.IOStreams, configFlags *genericcliopt
 		Short:   "Delete the resources a pattern applied",
 		Long:    deleteLong,
 		Example: deleteExample,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.names = args
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:    runOptions(o),
 	}
 	cmd.Flags().StringSliceVarP(&o.Filenames, "filename", "f", nil, "Pattern files or directories whose patterns to delete (- for standard input)")
 	cmd.Flags().BoolVarP(&o.Recursive, "recursive", "R", false, "Process the directories given with -f recursively")
@@ -72,7 +63,8 @@ func NewCmdDelete(streams genericiooptions.IOStreams, configFlags *genericcliopt
 }
 
 // Complete reads --dry-run.
-func (o *DeleteOptions) Complete() error {
+func (o *DeleteOptions) Complete(_ *cobra.Command, args []string) error {
+	o.names = args
 	var err error
 	o.dryRun, err = parseDryRun(o.DryRun, o.ErrOut, "kubectl mesh delete", dryRunNone, dryRunServer)
 	return err

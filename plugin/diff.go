@@ -60,10 +60,8 @@ func NewCmdDiff(streams genericiooptions.IOStreams, configFlags *genericclioptio
 		Example: diffExample,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.validate(); err != nil {
-				return &ExitCodeError{Code: diffExitError, Err: err}
-			}
-			if err := o.Run(cmd.Context()); err != nil {
+			// Every error exits 2, as diff(1) and kubectl diff do: 1 is drift.
+			if err := runOptions(o)(cmd, args); err != nil {
 				if _, coded := err.(*ExitCodeError); coded {
 					return err
 				}
@@ -76,6 +74,9 @@ func NewCmdDiff(streams genericiooptions.IOStreams, configFlags *genericclioptio
 	cmd.Flags().BoolVar(&o.Prune, "prune", false, "Show the objects apply --prune would delete")
 	return cmd
 }
+
+// Validate checks the flags.
+func (o *DiffOptions) Validate() error { return o.validate() }
 
 // Run diffs every pattern; differences or drift exit 1.
 func (o *DiffOptions) Run(ctx context.Context) error {

@@ -101,15 +101,7 @@ func newCmdInjectAction(o *InjectOptions) *cobra.Command {
 		Long:    injectLong,
 		Example: injectExample,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:    runOptions(o),
 	}
 	usage := "Mesh whose marks to remove (default: every mesh that marks the namespace)"
 	if enable {
@@ -121,7 +113,7 @@ func newCmdInjectAction(o *InjectOptions) *cobra.Command {
 }
 
 // Complete resolves the namespace as kubectl does (-n, else the context's).
-func (o *InjectOptions) Complete() error {
+func (o *InjectOptions) Complete(_ *cobra.Command, _ []string) error {
 	if o.configFlags.Namespace != nil && *o.configFlags.Namespace != "" {
 		o.namespace = *o.configFlags.Namespace
 	} else {

@@ -98,15 +98,7 @@ func newCmdMeshInstall(streams genericiooptions.IOStreams, configFlags *genericc
 		Example:   installExample,
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: env.registry.Names(),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:      runOptions(o),
 	}
 	if upgrade {
 		cmd.Use = "upgrade istio|linkerd"
@@ -137,7 +129,7 @@ func newCmdMeshInstall(streams genericiooptions.IOStreams, configFlags *genericc
 }
 
 // Complete picks the mesh and reads the values.
-func (o *MeshInstallOptions) Complete(args []string) error {
+func (o *MeshInstallOptions) Complete(_ *cobra.Command, args []string) error {
 	m, err := o.env.registry.Get(args[0])
 	if err != nil {
 		return err

@@ -48,14 +48,7 @@ func NewCmdList(streams genericiooptions.IOStreams, configFlags *genericclioptio
 		Long:    listLong,
 		Example: listExample,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.Output != "" {
-				if err := validateOutputFormat(o.Output, "wide", "json", "yaml"); err != nil {
-					return err
-				}
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:    runOptions(o),
 	}
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "List the patterns of every namespace")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: wide, json or yaml (default: a table)")
@@ -71,6 +64,17 @@ type patternListItem struct {
 	LastApplied *time.Time  `json:"lastApplied,omitempty"`
 	Objects     []apply.Ref `json:"objects"`
 	Shared      []apply.Ref `json:"shared,omitempty"`
+}
+
+// Complete has nothing to fill in: the namespace is read by Run.
+func (o *ListOptions) Complete(_ *cobra.Command, _ []string) error { return nil }
+
+// Validate checks -o.
+func (o *ListOptions) Validate() error {
+	if o.Output == "" {
+		return nil
+	}
+	return validateOutputFormat(o.Output, "wide", "json", "yaml")
 }
 
 // Run lists the patterns.

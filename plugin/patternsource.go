@@ -43,6 +43,10 @@ func (s *patternSource) addFlags(cmd *cobra.Command, verb string) {
 	cmd.Flags().BoolVar(&s.AllowPartial, "allow-partial", false, "Render what the mesh can express and warn about the rest, instead of failing")
 }
 
+// Complete has nothing to fill in: the patterns are read by render, after
+// Validate.
+func (s *patternSource) Complete(_ *cobra.Command, _ []string) error { return nil }
+
 // validate checks the flags before anything is read.
 func (s *patternSource) validate() error {
 	if len(s.Filenames) == 0 {

@@ -119,13 +119,7 @@ func NewCmdPerfRun(streams genericiooptions.IOStreams, configFlags *genericcliop
 		Long:    perfRunLong,
 		Example: perfRunExample,
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.durationSet = cmd.Flags().Changed("duration")
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:    runOptions(o),
 	}
 	f := cmd.Flags()
 	f.Float64Var(&o.QPS, "qps", 100, "Requests per second over all connections; 0 means as fast as possible (closed loop)")
@@ -162,8 +156,13 @@ func NewCmdPerfRun(streams genericiooptions.IOStreams, configFlags *genericcliop
 	return cmd
 }
 
+// Validate has nothing left to check: Complete checks each flag as it turns
+// it into the load spec.
+func (o *PerfRunOptions) Validate() error { return nil }
+
 // Complete turns the flags into a load spec; nothing is sent yet.
-func (o *PerfRunOptions) Complete(args []string) error {
+func (o *PerfRunOptions) Complete(cmd *cobra.Command, args []string) error {
+	o.durationSet = cmd.Flags().Changed("duration")
 	o.Target = args[0]
 	if isClusterTarget(o.Target) {
 		if _, err := portforward.ParseTarget(o.Target); err != nil {

@@ -84,12 +84,7 @@ func newCmdPoliciesList(streams genericiooptions.IOStreams) *cobra.Command {
 		Long:    policiesListLong,
 		Example: policiesListExample,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:    runOptions(o),
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "Output format: table, wide, json, yaml")
 	addMeshFlag(cmd, &o.Mesh, meshFamilies, "Only the policies of this family")
@@ -99,6 +94,10 @@ func newCmdPoliciesList(streams genericiooptions.IOStreams) *cobra.Command {
 
 var meshFamilies = []string{"istio", "linkerd", "smi", "gamma", "any", "custom"}
 
+// Complete has nothing to fill in.
+func (o *PoliciesListOptions) Complete(_ *cobra.Command, _ []string) error { return nil }
+
+// Validate checks --mesh and -o.
 func (o *PoliciesListOptions) Validate() error {
 	if err := validateOutputFormat(o.Output, "table", "wide", "json", "yaml"); err != nil {
 		return err
@@ -152,6 +151,8 @@ func (o *PoliciesListOptions) Run(ctx context.Context) error {
 // PoliciesDescribeOptions holds the flags of `kubectl mesh policies describe`.
 type PoliciesDescribeOptions struct {
 	PolicyDirs []string
+
+	ids []string
 	genericiooptions.IOStreams
 }
 
@@ -163,15 +164,24 @@ func newCmdPoliciesDescribe(streams genericiooptions.IOStreams) *cobra.Command {
 		Long:    policiesDescribeLong,
 		Example: policiesDescribeExample,
 		Args:    cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.Run(cmd.Context(), args)
-		},
+		RunE:    runOptions(o),
 	}
 	cmd.Flags().StringSliceVar(&o.PolicyDirs, "policy-dir", nil, "Directories of custom Rego policies to describe with the library")
 	return cmd
 }
 
-func (o *PoliciesDescribeOptions) Run(ctx context.Context, ids []string) error {
+// Complete reads the IDs.
+func (o *PoliciesDescribeOptions) Complete(_ *cobra.Command, args []string) error {
+	o.ids = args
+	return nil
+}
+
+// Validate has nothing to check: an ID that names no policy is an error of Run.
+func (o *PoliciesDescribeOptions) Validate() error { return nil }
+
+// Run describes each policy the IDs name.
+func (o *PoliciesDescribeOptions) Run(ctx context.Context) error {
+	ids := o.ids
 	metas, err := loadPolicyMetadata(ctx, o.PolicyDirs)
 	if err != nil {
 		return err

@@ -87,13 +87,7 @@ func NewCmdPrecheck(streams genericiooptions.IOStreams, configFlags *genericclio
 		Example:   precheckExample,
 		ValidArgs: o.registry.Names(),
 		Args:      cobra.MaximumNArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Complete(args)
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:      runOptions(o),
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "Output format: table, json or yaml")
 	return cmd
@@ -102,7 +96,7 @@ func NewCmdPrecheck(streams genericiooptions.IOStreams, configFlags *genericclio
 // Complete picks the meshes and the control plane namespace, and wires
 // clients that read the cluster without a discovery cache, so that CRDs
 // installed a moment ago count.
-func (o *PrecheckOptions) Complete(args []string) {
+func (o *PrecheckOptions) Complete(_ *cobra.Command, args []string) error {
 	o.Meshes = args
 	if len(o.Meshes) == 0 {
 		o.Meshes = o.registry.Names()
@@ -126,6 +120,7 @@ func (o *PrecheckOptions) Complete(args []string) {
 			return cs, cs.Discovery(), nil
 		}
 	}
+	return nil
 }
 
 // Validate checks the arguments and flags.

@@ -79,7 +79,9 @@ func runPrecheck(t *testing.T, f *precheckFakeClients, namespace string, args ..
 		}
 		rest = append(rest, args[i])
 	}
-	o.Complete(rest)
+	if err := o.Complete(nil, rest); err != nil {
+		t.Fatal(err)
+	}
 	if err := o.Validate(); err != nil {
 		return "", "", err
 	}

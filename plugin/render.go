@@ -52,12 +52,7 @@ func NewCmdRender(streams genericiooptions.IOStreams, configFlags *genericcliopt
 		Long:    renderLong,
 		Example: renderExample,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:    runOptions(o),
 	}
 	o.addFlags(cmd, "render")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "yaml", "Output format: yaml or json")

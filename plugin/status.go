@@ -51,22 +51,14 @@ issuer's expiry (warned about within 60 days, as linkerd check does).`),
 		Example:   statusExample,
 		Args:      cobra.MaximumNArgs(1),
 		ValidArgs: env.registry.Names(),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:      runOptions(o),
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: json or yaml (default: tables)")
 	return cmd
 }
 
 // Complete picks the meshes to show.
-func (o *MeshStatusOptions) Complete(args []string) error {
+func (o *MeshStatusOptions) Complete(_ *cobra.Command, args []string) error {
 	if len(args) == 1 {
 		m, err := o.env.registry.Get(args[0])
 		if err != nil {

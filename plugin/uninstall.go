@@ -63,15 +63,7 @@ func newCmdUninstall(streams genericiooptions.IOStreams, configFlags *genericcli
 		Example:   uninstallExample,
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: env.registry.Names(),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:      runOptions(o),
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Revision, "revision", "", "Istio control plane revision to remove (default: the default revision)")
@@ -82,7 +74,7 @@ func newCmdUninstall(streams genericiooptions.IOStreams, configFlags *genericcli
 }
 
 // Complete picks the mesh and gathers what the adapter is asked for.
-func (o *MeshUninstallOptions) Complete(args []string) error {
+func (o *MeshUninstallOptions) Complete(_ *cobra.Command, args []string) error {
 	m, err := o.env.registry.Get(args[0])
 	if err != nil {
 		return err

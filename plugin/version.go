@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -48,26 +49,21 @@ type VersionOptions struct {
 	ClientOnly bool
 	Output     string
 
-	discovery func() (discovery.DiscoveryInterface, error)
+	discovery   func() (discovery.DiscoveryInterface, error)
+	configFlags *genericclioptions.ConfigFlags
 	genericiooptions.IOStreams
 }
 
 // NewCmdVersion returns `kubectl mesh version`.
 func NewCmdVersion(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
-	o := &VersionOptions{IOStreams: streams}
+	o := &VersionOptions{IOStreams: streams, configFlags: configFlags}
 	cmd := &cobra.Command{
 		Use:     "version [--client] [-o json|yaml]",
 		Short:   "Print the client and server version information",
 		Long:    versionLong,
 		Example: versionExample,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Complete(configFlags)
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run()
-		},
+		RunE:    runOptions(o),
 	}
 	cmd.Flags().BoolVar(&o.ClientOnly, "client", false, "If true, print the client version only; no cluster is needed.")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: one of json, yaml. Empty prints plain text.")
@@ -75,12 +71,13 @@ func NewCmdVersion(streams genericiooptions.IOStreams, configFlags *genericcliop
 }
 
 // Complete wires the discovery client from the kubeconfig flags.
-func (o *VersionOptions) Complete(configFlags *genericclioptions.ConfigFlags) {
+func (o *VersionOptions) Complete(_ *cobra.Command, _ []string) error {
 	if o.discovery == nil {
 		o.discovery = func() (discovery.DiscoveryInterface, error) {
-			return configFlags.ToDiscoveryClient()
+			return o.configFlags.ToDiscoveryClient()
 		}
 	}
+	return nil
 }
 
 // Validate checks the flags.
@@ -93,7 +90,7 @@ func (o *VersionOptions) Validate() error {
 
 // Run prints the versions. A server that cannot be reached is an error, but
 // only after the client version has been printed.
-func (o *VersionOptions) Run() error {
+func (o *VersionOptions) Run(_ context.Context) error {
 	info := VersionInfo{ClientVersion: buildinfo.Get(), Istio: istio.TestedReleases()}
 	var serverErr error
 	if !o.ClientOnly {

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -50,7 +51,7 @@ func TestVersion(t *testing.T) {
 
 			err := o.Validate()
 			if err == nil {
-				err = o.Run()
+				err = o.Run(context.Background())
 			}
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {

@@ -183,15 +183,7 @@ func newCmdWebhookInstall(t *webhookTarget) *cobra.Command {
 		Long:    webhookInstallLong,
 		Example: webhookInstallExample,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:    runOptions(o),
 	}
 	f := cmd.Flags()
 	f.StringSliceVarP(&o.Values.ValueFiles, "values", "f", nil, "Values files (YAML) applied over the chart's values; repeat for several, the last wins")
@@ -207,7 +199,7 @@ func newCmdWebhookInstall(t *webhookTarget) *cobra.Command {
 }
 
 // Complete reads the namespace and the values.
-func (o *WebhookInstallOptions) Complete() error {
+func (o *WebhookInstallOptions) Complete(_ *cobra.Command, _ []string) error {
 	o.complete()
 	var err error
 	if o.dryRun, err = parseDryRun(o.DryRun, o.ErrOut, "kubectl mesh webhook install", dryRunNone, dryRunClient, dryRunServer); err != nil {
@@ -309,13 +301,7 @@ func newCmdWebhookUninstall(t *webhookTarget) *cobra.Command {
 		Long:    webhookUninstallLong,
 		Example: webhookUninstallExample,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.complete()
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:    runOptions(o),
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.Purge, "purge", false, "Also delete the OpenReports CRDs, every report in them, and the webhook's certificate Secret")
@@ -325,6 +311,12 @@ func newCmdWebhookUninstall(t *webhookTarget) *cobra.Command {
 }
 
 // Validate checks the flags.
+// Complete reads the namespace.
+func (o *WebhookUninstallOptions) Complete(_ *cobra.Command, _ []string) error {
+	o.complete()
+	return nil
+}
+
 func (o *WebhookUninstallOptions) Validate() error {
 	if o.Timeout <= 0 {
 		return fmt.Errorf("--timeout: %s is not a positive duration", o.Timeout)
@@ -384,19 +376,19 @@ func newCmdWebhookStatus(t *webhookTarget) *cobra.Command {
 		Long:    webhookStatusLong,
 		Example: webhookStatusExample,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.complete()
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:    runOptions(o),
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: json or yaml. Empty prints a summary")
 	return cmd
 }
 
 // Validate checks the flags.
+// Complete reads the namespace.
+func (o *WebhookStatusOptions) Complete(_ *cobra.Command, _ []string) error {
+	o.complete()
+	return nil
+}
+
 func (o *WebhookStatusOptions) Validate() error {
 	if o.Output == "" {
 		return nil
