@@ -39,4 +39,8 @@ var _ = []commandOptions{
 	(*PoliciesListOptions)(nil), (*PoliciesDescribeOptions)(nil), (*PrecheckOptions)(nil),
 	(*RenderOptions)(nil), (*MeshStatusOptions)(nil), (*MeshUninstallOptions)(nil), (*VersionOptions)(nil),
 	(*WebhookInstallOptions)(nil), (*WebhookUninstallOptions)(nil), (*WebhookStatusOptions)(nil),
+	(*RevisionTagSetOptions)(nil), (*RevisionTagListOptions)(nil), (*RevisionTagRemoveOptions)(nil),
+	(*PerfListOptions)(nil), (*PerfShowOptions)(nil), (*PerfDeleteOptions)(nil), (*PerfCompareOptions)(nil),
+	(*PerfBaselineSetOptions)(nil), (*PerfBaselineListOptions)(nil), (*PerfBaselineDeleteOptions)(nil),
+	(*PerfReportOptions)(nil),
 }

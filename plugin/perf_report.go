@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 
@@ -15,7 +16,7 @@ import (
 
 // NewCmdPerfReport creates `kubectl mesh perf report`.
 func NewCmdPerfReport(streams genericiooptions.IOStreams, results *resultsDir) *cobra.Command {
-	var output, title string
+	o := &PerfReportOptions{IOStreams: streams, results: results}
 	cmd := &cobra.Command{
 		Use:   "report RESULT...",
 		Short: "Write a self-contained HTML report of results, with latency plots",
@@ -28,35 +29,57 @@ func NewCmdPerfReport(streams genericiooptions.IOStreams, results *resultsDir) *
 			# A report of two runs
 			kubectl mesh perf report reviews-before reviews-after -o report.html`),
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := results.open()
-			if err != nil {
-				return err
-			}
-			list := make([]*smp.Result, 0, len(args))
-			for _, name := range args {
-				r, err := st.Find(name)
-				if err != nil {
-					return err
-				}
-				list = append(list, r)
-			}
-			var page bytes.Buffer
-			if err := report.HTML(&page, list, report.Options{Title: title}); err != nil {
-				return err
-			}
-			if output == "-" {
-				_, err := streams.Out.Write(page.Bytes())
-				return err
-			}
-			if err := os.WriteFile(output, page.Bytes(), 0o644); err != nil {
-				return fmt.Errorf("writing the report: %w", err)
-			}
-			fmt.Fprintf(streams.ErrOut, "Report of %d result(s) written to %s\n", len(list), output)
-			return nil
-		},
+		RunE: runOptions(o),
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "perf-report.html", "File to write the report to (- for stdout)")
-	cmd.Flags().StringVar(&title, "title", "", "Title of the report")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "perf-report.html", "File to write the report to (- for stdout)")
+	cmd.Flags().StringVar(&o.Title, "title", "", "Title of the report")
 	return cmd
+}
+
+// PerfReportOptions holds the flags of `kubectl mesh perf report`.
+type PerfReportOptions struct {
+	Output string
+	Title  string
+
+	args    []string
+	results *resultsDir
+	genericiooptions.IOStreams
+}
+
+// Complete reads the arguments.
+func (o *PerfReportOptions) Complete(_ *cobra.Command, args []string) error {
+	o.args = args
+	return nil
+}
+
+// Validate has nothing to check.
+func (o *PerfReportOptions) Validate() error { return nil }
+
+// Run writes the report.
+func (o *PerfReportOptions) Run(_ context.Context) error {
+	st, err := o.results.open()
+	if err != nil {
+		return err
+	}
+	list := make([]*smp.Result, 0, len(o.args))
+	for _, name := range o.args {
+		r, err := st.Find(name)
+		if err != nil {
+			return err
+		}
+		list = append(list, r)
+	}
+	var page bytes.Buffer
+	if err := report.HTML(&page, list, report.Options{Title: o.Title}); err != nil {
+		return err
+	}
+	if o.Output == "-" {
+		_, err := o.Out.Write(page.Bytes())
+		return err
+	}
+	if err := os.WriteFile(o.Output, page.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	fmt.Fprintf(o.ErrOut, "Report of %d result(s) written to %s\n", len(list), o.Output)
+	return nil
 }

@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -25,7 +26,7 @@ import (
 
 // NewCmdPerfList creates `kubectl mesh perf list`.
 func NewCmdPerfList(streams genericiooptions.IOStreams, results *resultsDir) *cobra.Command {
-	var selector, output string
+	o := &PerfListOptions{IOStreams: streams, results: results}
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the stored results",
@@ -39,49 +40,73 @@ func NewCmdPerfList(streams genericiooptions.IOStreams, results *resultsDir) *co
 			# The results of one branch, with their labels
 			kubectl mesh perf list -l branch=main -o wide`),
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "" {
-				if err := validateOutputFormat(output, "wide", "json", "yaml", "name"); err != nil {
-					return err
-				}
-			}
-			sel, err := labels.Parse(selector)
-			if err != nil {
-				return fmt.Errorf("--selector: %w", err)
-			}
-			st, err := results.open()
-			if err != nil {
-				return err
-			}
-			list, err := st.List(sel)
-			var partial *store.ListWarning
-			if errors.As(err, &partial) {
-				fmt.Fprintf(streams.ErrOut, "Warning: %v\n", err)
-			} else if err != nil {
-				return err
-			}
-			switch output {
-			case "json", "yaml":
-				if list == nil {
-					list = []*smp.Result{}
-				}
-				return printStructured(streams.Out, output, list)
-			case "name":
-				for _, r := range list {
-					fmt.Fprintln(streams.Out, r.Name)
-				}
-				return nil
-			}
-			if len(list) == 0 {
-				fmt.Fprintf(streams.ErrOut, "No results found in %s.\n", st.Dir())
-				return nil
-			}
-			return printResultTable(streams.Out, list, output == "wide", time.Now())
-		},
+		RunE: runOptions(o),
 	}
-	cmd.Flags().StringVarP(&selector, "selector", "l", "", "Label selector (key=value, key!=value, key in (a,b))")
-	cmd.Flags().StringVarP(&output, "output", "o", "", "Output format: wide, json, yaml or name")
+	cmd.Flags().StringVarP(&o.Selector, "selector", "l", "", "Label selector (key=value, key!=value, key in (a,b))")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: wide, json, yaml or name")
 	return cmd
+}
+
+// PerfListOptions holds the flags of `kubectl mesh perf list`.
+type PerfListOptions struct {
+	Selector string
+	Output   string
+
+	args    []string
+	results *resultsDir
+	genericiooptions.IOStreams
+}
+
+// Complete reads the arguments.
+func (o *PerfListOptions) Complete(_ *cobra.Command, args []string) error {
+	o.args = args
+	return nil
+}
+
+// Validate checks -o.
+func (o *PerfListOptions) Validate() error {
+	if o.Output != "" {
+		if err := validateOutputFormat(o.Output, "wide", "json", "yaml", "name"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Run lists the stored results.
+func (o *PerfListOptions) Run(_ context.Context) error {
+	sel, err := labels.Parse(o.Selector)
+	if err != nil {
+		return fmt.Errorf("--selector: %w", err)
+	}
+	st, err := o.results.open()
+	if err != nil {
+		return err
+	}
+	list, err := st.List(sel)
+	var partial *store.ListWarning
+	if errors.As(err, &partial) {
+		fmt.Fprintf(o.ErrOut, "Warning: %v\n", err)
+	} else if err != nil {
+		return err
+	}
+	switch o.Output {
+	case "json", "yaml":
+		if list == nil {
+			list = []*smp.Result{}
+		}
+		return printStructured(o.Out, o.Output, list)
+	case "name":
+		for _, r := range list {
+			fmt.Fprintln(o.Out, r.Name)
+		}
+		return nil
+	}
+	if len(list) == 0 {
+		fmt.Fprintf(o.ErrOut, "No results found in %s.\n", st.Dir())
+		return nil
+	}
+	return printResultTable(o.Out, list, o.Output == "wide", time.Now())
 }
 
 // printResultTable prints perf list. The default table fits table.Width
@@ -128,7 +153,7 @@ const maxTargetColumn = 32
 
 // NewCmdPerfShow creates `kubectl mesh perf show`.
 func NewCmdPerfShow(streams genericiooptions.IOStreams, results *resultsDir) *cobra.Command {
-	var output string
+	o := &PerfShowOptions{IOStreams: streams, results: results}
 	cmd := &cobra.Command{
 		Use:   "show RESULT",
 		Short: "Show a stored result (by name, or a result file)",
@@ -142,32 +167,56 @@ func NewCmdPerfShow(streams genericiooptions.IOStreams, results *resultsDir) *co
 			# The whole SMP document, histogram included
 			kubectl mesh perf show reviews-20261123-101500 -o yaml`),
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "" {
-				if err := validateOutputFormat(output, "json", "yaml"); err != nil {
-					return err
-				}
-			}
-			st, err := results.open()
-			if err != nil {
-				return err
-			}
-			r, err := st.Find(args[0])
-			if err != nil {
-				return err
-			}
-			if output != "" {
-				return printStructured(streams.Out, output, r)
-			}
-			return report.Text(streams.Out, []*smp.Result{r})
-		},
+		RunE: runOptions(o),
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "", "Output format: json or yaml (the SMP document)")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: json or yaml (the SMP document)")
 	return cmd
+}
+
+// PerfShowOptions holds the flags of `kubectl mesh perf show`.
+type PerfShowOptions struct {
+	Output string
+
+	args    []string
+	results *resultsDir
+	genericiooptions.IOStreams
+}
+
+// Complete reads the arguments.
+func (o *PerfShowOptions) Complete(_ *cobra.Command, args []string) error {
+	o.args = args
+	return nil
+}
+
+// Validate checks -o.
+func (o *PerfShowOptions) Validate() error {
+	if o.Output != "" {
+		if err := validateOutputFormat(o.Output, "json", "yaml"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Run prints the result.
+func (o *PerfShowOptions) Run(_ context.Context) error {
+	st, err := o.results.open()
+	if err != nil {
+		return err
+	}
+	r, err := st.Find(o.args[0])
+	if err != nil {
+		return err
+	}
+	if o.Output != "" {
+		return printStructured(o.Out, o.Output, r)
+	}
+	return report.Text(o.Out, []*smp.Result{r})
 }
 
 // NewCmdPerfDelete creates `kubectl mesh perf delete`.
 func NewCmdPerfDelete(streams genericiooptions.IOStreams, results *resultsDir) *cobra.Command {
+	o := &PerfDeleteOptions{IOStreams: streams, results: results}
 	return &cobra.Command{
 		Use:   "delete RESULT...",
 		Short: "Delete stored results (baselines keep their own copy)",
@@ -178,19 +227,38 @@ func NewCmdPerfDelete(streams genericiooptions.IOStreams, results *resultsDir) *
 			# Delete two results
 			kubectl mesh perf delete reviews-20261123-101500 reviews-20261123-103000`),
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := results.open()
-			if err != nil {
-				return err
-			}
-			return deleteEach(streams.Out, "result", args, st.Delete)
-		},
+		RunE: runOptions(o),
 	}
+}
+
+// PerfDeleteOptions holds the flags of `kubectl mesh perf delete`.
+type PerfDeleteOptions struct {
+	args    []string
+	results *resultsDir
+	genericiooptions.IOStreams
+}
+
+// Complete reads the arguments.
+func (o *PerfDeleteOptions) Complete(_ *cobra.Command, args []string) error {
+	o.args = args
+	return nil
+}
+
+// Validate has nothing to check.
+func (o *PerfDeleteOptions) Validate() error { return nil }
+
+// Run deletes the results.
+func (o *PerfDeleteOptions) Run(_ context.Context) error {
+	st, err := o.results.open()
+	if err != nil {
+		return err
+	}
+	return deleteEach(o.Out, "result", o.args, st.Delete)
 }
 
 // NewCmdPerfCompare creates `kubectl mesh perf compare`.
 func NewCmdPerfCompare(streams genericiooptions.IOStreams, results *resultsDir) *cobra.Command {
-	var maxRegression, output string
+	o := &PerfCompareOptions{IOStreams: streams, results: results}
 	cmd := &cobra.Command{
 		Use:   "compare A B",
 		Short: "Compare two results; exit code 3 when B regressed beyond --max-regression",
@@ -209,49 +277,73 @@ func NewCmdPerfCompare(streams genericiooptions.IOStreams, results *resultsDir) 
 			# Gate CI: p99 may grow 10%, QPS may drop 5%
 			kubectl mesh perf compare main reviews-pr-123 --max-regression p99=10%,qps=5%`),
 		Args: cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "" {
-				if err := validateOutputFormat(output, "json", "yaml"); err != nil {
-					return err
-				}
-			}
-			thresholds, err := compare.ParseThresholds(maxRegression)
-			if err != nil {
-				return err
-			}
-			st, err := results.open()
-			if err != nil {
-				return err
-			}
-			a, err := st.Find(args[0])
-			if err != nil {
-				return err
-			}
-			b, err := st.Find(args[1])
-			if err != nil {
-				return err
-			}
-			c := compare.Compare(a, b, thresholds)
-			if output != "" {
-				err = printStructured(streams.Out, output, c)
-			} else {
-				err = c.PrintTable(streams.Out)
-			}
-			if err != nil {
-				return err
-			}
-			if err := c.PrintNotes(streams.ErrOut); err != nil {
-				return err
-			}
-			if c.Regressed() {
-				return &ExitCodeError{Code: ExitViolation, Err: fmt.Errorf("performance regression: %s", strings.Join(regressedMetrics(c), ", "))}
-			}
-			return nil
-		},
+		RunE: runOptions(o),
 	}
-	cmd.Flags().StringVar(&maxRegression, "max-regression", "", "Regression limits, e.g. p99=10%,qps=5%,errors=0.5%")
-	cmd.Flags().StringVarP(&output, "output", "o", "", "Output format: json or yaml")
+	cmd.Flags().StringVar(&o.MaxRegression, "max-regression", "", "Regression limits, e.g. p99=10%,qps=5%,errors=0.5%")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: json or yaml")
 	return cmd
+}
+
+// PerfCompareOptions holds the flags of `kubectl mesh perf compare`.
+type PerfCompareOptions struct {
+	MaxRegression string
+	Output        string
+
+	args    []string
+	results *resultsDir
+	genericiooptions.IOStreams
+}
+
+// Complete reads the arguments.
+func (o *PerfCompareOptions) Complete(_ *cobra.Command, args []string) error {
+	o.args = args
+	return nil
+}
+
+// Validate checks -o.
+func (o *PerfCompareOptions) Validate() error {
+	if o.Output != "" {
+		if err := validateOutputFormat(o.Output, "json", "yaml"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Run compares A with B; a regression beyond the limits exits 3.
+func (o *PerfCompareOptions) Run(_ context.Context) error {
+	thresholds, err := compare.ParseThresholds(o.MaxRegression)
+	if err != nil {
+		return err
+	}
+	st, err := o.results.open()
+	if err != nil {
+		return err
+	}
+	a, err := st.Find(o.args[0])
+	if err != nil {
+		return err
+	}
+	b, err := st.Find(o.args[1])
+	if err != nil {
+		return err
+	}
+	c := compare.Compare(a, b, thresholds)
+	if o.Output != "" {
+		err = printStructured(o.Out, o.Output, c)
+	} else {
+		err = c.PrintTable(o.Out)
+	}
+	if err != nil {
+		return err
+	}
+	if err := c.PrintNotes(o.ErrOut); err != nil {
+		return err
+	}
+	if c.Regressed() {
+		return &ExitCodeError{Code: ExitViolation, Err: fmt.Errorf("performance regression: %s", strings.Join(regressedMetrics(c), ", "))}
+	}
+	return nil
 }
 
 // NewCmdPerfBaseline creates `kubectl mesh perf baseline set|list|delete`.
@@ -283,27 +375,7 @@ func NewCmdPerfBaseline(streams genericiooptions.IOStreams, results *resultsDir)
 			# Then, in CI
 			kubectl mesh perf run svc/reviews -n bookinfo --compare-to main --max-regression p99=10%`),
 		Args: cobra.RangeArgs(1, 2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := results.open()
-			if err != nil {
-				return err
-			}
-			var from string
-			if len(args) == 2 {
-				from = args[1]
-			} else {
-				latest, err := st.Latest()
-				if err != nil {
-					return err
-				}
-				from = latest.Name
-			}
-			if err := st.SetBaseline(args[0], from); err != nil {
-				return err
-			}
-			fmt.Fprintf(streams.Out, "baseline %q set from result %q\n", args[0], from)
-			return nil
-		},
+		RunE: runOptions(&PerfBaselineSetOptions{IOStreams: streams, results: results}),
 	}
 	list := &cobra.Command{
 		Use:   "list",
@@ -314,26 +386,7 @@ func NewCmdPerfBaseline(streams genericiooptions.IOStreams, results *resultsDir)
 			# Every baseline
 			kubectl mesh perf baseline list`),
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := results.open()
-			if err != nil {
-				return err
-			}
-			baselines, err := st.Baselines()
-			if err != nil {
-				return err
-			}
-			if len(baselines) == 0 {
-				fmt.Fprintln(streams.ErrOut, "No baselines set.")
-				return nil
-			}
-			w := tabwriter.NewWriter(streams.Out, 0, 8, 3, ' ', 0)
-			fmt.Fprintln(w, "BASELINE\tRESULT\tSET")
-			for _, b := range baselines {
-				fmt.Fprintf(w, "%s\t%s\t%s\n", b.Name, b.Result, duration.HumanDuration(time.Since(b.SetAt)))
-			}
-			return w.Flush()
-		},
+		RunE: runOptions(&PerfBaselineListOptions{IOStreams: streams, results: results}),
 	}
 	del := &cobra.Command{
 		Use:   "delete NAME...",
@@ -344,16 +397,112 @@ func NewCmdPerfBaseline(streams genericiooptions.IOStreams, results *resultsDir)
 			# Delete the baseline of a merged branch
 			kubectl mesh perf baseline delete feature-x`),
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := results.open()
-			if err != nil {
-				return err
-			}
-			return deleteEach(streams.Out, "baseline", args, st.DeleteBaseline)
-		},
+		RunE: runOptions(&PerfBaselineDeleteOptions{IOStreams: streams, results: results}),
 	}
 	cmd.AddCommand(set, list, del)
 	return cmd
+}
+
+// PerfBaselineSetOptions holds the arguments of `kubectl mesh perf baseline set`.
+type PerfBaselineSetOptions struct {
+	args    []string
+	results *resultsDir
+	genericiooptions.IOStreams
+}
+
+// Complete reads the arguments.
+func (o *PerfBaselineSetOptions) Complete(_ *cobra.Command, args []string) error {
+	o.args = args
+	return nil
+}
+
+// Validate has nothing to check.
+func (o *PerfBaselineSetOptions) Validate() error { return nil }
+
+// Run sets the baseline.
+func (o *PerfBaselineSetOptions) Run(_ context.Context) error {
+	st, err := o.results.open()
+	if err != nil {
+		return err
+	}
+	var from string
+	if len(o.args) == 2 {
+		from = o.args[1]
+	} else {
+		latest, err := st.Latest()
+		if err != nil {
+			return err
+		}
+		from = latest.Name
+	}
+	if err := st.SetBaseline(o.args[0], from); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.Out, "baseline %q set from result %q\n", o.args[0], from)
+	return nil
+}
+
+// PerfBaselineListOptions holds the arguments of `kubectl mesh perf baseline list`.
+type PerfBaselineListOptions struct {
+	args    []string
+	results *resultsDir
+	genericiooptions.IOStreams
+}
+
+// Complete reads the arguments.
+func (o *PerfBaselineListOptions) Complete(_ *cobra.Command, args []string) error {
+	o.args = args
+	return nil
+}
+
+// Validate has nothing to check.
+func (o *PerfBaselineListOptions) Validate() error { return nil }
+
+// Run lists the baselines.
+func (o *PerfBaselineListOptions) Run(_ context.Context) error {
+	st, err := o.results.open()
+	if err != nil {
+		return err
+	}
+	baselines, err := st.Baselines()
+	if err != nil {
+		return err
+	}
+	if len(baselines) == 0 {
+		fmt.Fprintln(o.ErrOut, "No baselines set.")
+		return nil
+	}
+	w := tabwriter.NewWriter(o.Out, 0, 8, 3, ' ', 0)
+	fmt.Fprintln(w, "BASELINE\tRESULT\tSET")
+	for _, b := range baselines {
+		fmt.Fprintf(w, "%s\t%s\t%s\n", b.Name, b.Result, duration.HumanDuration(time.Since(b.SetAt)))
+	}
+	return w.Flush()
+}
+
+// PerfBaselineDeleteOptions holds the arguments of `kubectl mesh perf baseline delete`.
+type PerfBaselineDeleteOptions struct {
+	args    []string
+	results *resultsDir
+	genericiooptions.IOStreams
+}
+
+// Complete reads the arguments.
+func (o *PerfBaselineDeleteOptions) Complete(_ *cobra.Command, args []string) error {
+	o.args = args
+	return nil
+}
+
+// Validate has nothing to check.
+func (o *PerfBaselineDeleteOptions) Validate() error { return nil }
+
+// Run deletes the baselines.
+func (o *PerfBaselineDeleteOptions) Run(_ context.Context) error {
+	st, err := o.results.open()
+	if err != nil {
+		return err
+	}
+	return deleteEach(o.Out, "baseline", o.args, st.DeleteBaseline)
 }
 
 // deleteEach deletes every name, says so for each as kubectl does, and

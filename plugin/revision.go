@@ -97,100 +97,155 @@ func NewCmdRevision(streams genericiooptions.IOStreams, configFlags *genericclio
 		Args:    cobra.NoArgs,
 		RunE:    func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	var revision string
-	var overwrite, force bool
-	set := &cobra.Command{
+	set := &RevisionTagSetOptions{IOStreams: streams, configFlags: configFlags}
+	setCmd := &cobra.Command{
 		Use:     "set TAG --revision REVISION",
 		Short:   "Point a tag at a revision",
 		Long:    revisionTagSetLong,
 		Example: revisionTagSetExample,
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if revision == "" {
-				return errors.New("--revision is required: the revision the tag points at")
-			}
-			c, err := newMeshCluster(configFlags, streams.ErrOut)
-			if err != nil {
-				return err
-			}
-			if err := istio.SetTag(ctxOf(cmd), *c, args[0], revision, overwrite); err != nil {
-				return err
-			}
-			fmt.Fprintf(streams.Out, "revision tag %q points at revision %q\n", args[0], revision)
-			return nil
-		},
+		RunE:    runOptions(set),
 	}
-	set.Flags().StringVar(&revision, "revision", "", "Control plane revision the tag points at")
-	set.Flags().BoolVar(&overwrite, "overwrite", false, "Move an existing tag")
-	var output string
-	list := &cobra.Command{
+	setCmd.Flags().StringVar(&set.Revision, "revision", "", "Control plane revision the tag points at")
+	setCmd.Flags().BoolVar(&set.Overwrite, "overwrite", false, "Move an existing tag")
+	list := &RevisionTagListOptions{IOStreams: streams, configFlags: configFlags}
+	listCmd := &cobra.Command{
 		Use:     "list",
 		Short:   "List the tags, their revisions and the namespaces using them",
 		Long:    revisionTagListLong,
 		Example: revisionTagListExample,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "" {
-				if err := validateOutputFormat(output, "json"); err != nil {
-					return err
-				}
-			}
-			c, err := newMeshCluster(configFlags, streams.ErrOut)
-			if err != nil {
-				return err
-			}
-			tags, err := istio.ListTags(ctxOf(cmd), *c)
-			if err != nil {
-				return err
-			}
-			if output == "json" {
-				enc := json.NewEncoder(streams.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(tags)
-			}
-			if len(tags) == 0 {
-				fmt.Fprintln(streams.Out, "No revision tags.")
-				return nil
-			}
-			w := tabwriter.NewWriter(streams.Out, 0, 4, 3, ' ', 0)
-			fmt.Fprintln(w, "TAG\tREVISION\tNAMESPACES")
-			for _, t := range tags {
-				fmt.Fprintf(w, "%s\t%s\t%s\n", t.Tag, t.Revision, dash(summarize(t.Namespaces, 5)))
-			}
-			return w.Flush()
-		},
+		RunE:    runOptions(list),
 	}
-	list.Flags().StringVarP(&output, "output", "o", "", "Output format: json (default: a table)")
-	remove := &cobra.Command{
+	listCmd.Flags().StringVarP(&list.Output, "output", "o", "", "Output format: json (default: a table)")
+	remove := &RevisionTagRemoveOptions{IOStreams: streams, configFlags: configFlags}
+	removeCmd := &cobra.Command{
 		Use:     "remove TAG",
 		Short:   "Remove a tag",
 		Long:    revisionTagRemoveLong,
 		Example: revisionTagRemoveExample,
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := newMeshCluster(configFlags, streams.ErrOut)
-			if err != nil {
-				return err
-			}
-			if err := istio.RemoveTag(ctxOf(cmd), *c, args[0], force); err != nil {
-				if errors.Is(err, istio.ErrTagNotFound) {
-					return fmt.Errorf("revision tag %q does not exist: kubectl mesh revision tag list shows the tags", args[0])
-				}
-				return err
-			}
-			fmt.Fprintf(streams.Out, "revision tag %q removed\n", args[0])
-			return nil
-		},
+		RunE:    runOptions(remove),
 	}
-	remove.Flags().BoolVar(&force, "force", false, "Remove the tag even while namespaces use it (their new pods get no proxy)")
-	tag.AddCommand(set, list, remove)
+	removeCmd.Flags().BoolVar(&remove.Force, "force", false, "Remove the tag even while namespaces use it (their new pods get no proxy)")
+	tag.AddCommand(setCmd, listCmd, removeCmd)
 	cmd.AddCommand(tag)
 	return cmd
 }
 
-func ctxOf(cmd *cobra.Command) context.Context {
-	if ctx := cmd.Context(); ctx != nil {
-		return ctx
+// RevisionTagSetOptions holds the flags of `kubectl mesh revision tag set`.
+type RevisionTagSetOptions struct {
+	Revision  string
+	Overwrite bool
+
+	tag         string
+	configFlags *genericclioptions.ConfigFlags
+	genericiooptions.IOStreams
+}
+
+// Complete reads the tag.
+func (o *RevisionTagSetOptions) Complete(_ *cobra.Command, args []string) error {
+	o.tag = args[0]
+	return nil
+}
+
+// Validate checks that --revision is set.
+func (o *RevisionTagSetOptions) Validate() error {
+	if o.Revision == "" {
+		return errors.New("--revision is required: the revision the tag points at")
 	}
-	return context.Background()
+	return nil
+}
+
+// Run points the tag at the revision.
+func (o *RevisionTagSetOptions) Run(ctx context.Context) error {
+	c, err := newMeshCluster(o.configFlags, o.ErrOut)
+	if err != nil {
+		return err
+	}
+	if err := istio.SetTag(ctx, *c, o.tag, o.Revision, o.Overwrite); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.Out, "revision tag %q points at revision %q\n", o.tag, o.Revision)
+	return nil
+}
+
+// RevisionTagListOptions holds the flags of `kubectl mesh revision tag list`.
+type RevisionTagListOptions struct {
+	Output string
+
+	configFlags *genericclioptions.ConfigFlags
+	genericiooptions.IOStreams
+}
+
+// Complete has nothing to fill in.
+func (o *RevisionTagListOptions) Complete(_ *cobra.Command, _ []string) error { return nil }
+
+// Validate checks -o.
+func (o *RevisionTagListOptions) Validate() error {
+	if o.Output == "" {
+		return nil
+	}
+	return validateOutputFormat(o.Output, "json")
+}
+
+// Run lists the tags.
+func (o *RevisionTagListOptions) Run(ctx context.Context) error {
+	c, err := newMeshCluster(o.configFlags, o.ErrOut)
+	if err != nil {
+		return err
+	}
+	tags, err := istio.ListTags(ctx, *c)
+	if err != nil {
+		return err
+	}
+	if o.Output == "json" {
+		enc := json.NewEncoder(o.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(tags)
+	}
+	if len(tags) == 0 {
+		fmt.Fprintln(o.Out, "No revision tags.")
+		return nil
+	}
+	w := tabwriter.NewWriter(o.Out, 0, 4, 3, ' ', 0)
+	fmt.Fprintln(w, "TAG\tREVISION\tNAMESPACES")
+	for _, t := range tags {
+		fmt.Fprintf(w, "%s\t%s\t%s\n", t.Tag, t.Revision, dash(summarize(t.Namespaces, 5)))
+	}
+	return w.Flush()
+}
+
+// RevisionTagRemoveOptions holds the flags of `kubectl mesh revision tag remove`.
+type RevisionTagRemoveOptions struct {
+	Force bool
+
+	tag         string
+	configFlags *genericclioptions.ConfigFlags
+	genericiooptions.IOStreams
+}
+
+// Complete reads the tag.
+func (o *RevisionTagRemoveOptions) Complete(_ *cobra.Command, args []string) error {
+	o.tag = args[0]
+	return nil
+}
+
+// Validate has nothing to check.
+func (o *RevisionTagRemoveOptions) Validate() error { return nil }
+
+// Run removes the tag.
+func (o *RevisionTagRemoveOptions) Run(ctx context.Context) error {
+	c, err := newMeshCluster(o.configFlags, o.ErrOut)
+	if err != nil {
+		return err
+	}
+	if err := istio.RemoveTag(ctx, *c, o.tag, o.Force); err != nil {
+		if errors.Is(err, istio.ErrTagNotFound) {
+			return fmt.Errorf("revision tag %q does not exist: kubectl mesh revision tag list shows the tags", o.tag)
+		}
+		return err
+	}
+	fmt.Fprintf(o.Out, "revision tag %q removed\n", o.tag)
+	return nil
 }
