@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/kubectl-mesh/kubectl-mesh/policies"
 	"github.com/kubectl-mesh/kubectl-mesh/policies/scan"
@@ -43,7 +44,7 @@ func Print(w io.Writer, format string, r *Report) error {
 	case "junit":
 		return printJUnit(w, r)
 	}
-	return fmt.Errorf("--output: unsupported format %q (allowed: %v)", format, Formats)
+	return fmt.Errorf("--output: unknown format %q (allowed: %s)", format, strings.Join(Formats, ", "))
 }
 
 // Summary counts findings by severity.
