@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -21,7 +22,7 @@ func unknownValue(flag, noun, value string, allowed ...string) error {
 	if flag != "" {
 		msg = "--" + flag + ": " + msg
 	}
-	return fmt.Errorf("%s", msg)
+	return errors.New(msg)
 }
 
 // dryRunStrategy is a value of --dry-run, as kubectl names them.
