@@ -330,14 +330,18 @@ func lifecycleChart(t *testing.T) *chart.Chart {
 }
 
 // lifecycleNamespace is a name for the test's namespace, which Apply
-// creates; the namespace, the releases in it and the chart's CRD go at the end.
+// creates; the namespace, the releases in it and the chart's CRD go at the
+// end. The CRD is waited for: the next test installs it again, and a
+// terminating CRD never becomes Established.
 func lifecycleNamespace(t *testing.T, name string) string {
 	t.Helper()
+	c := lifecycleClient(t)
 	t.Cleanup(func() {
 		ctx := context.Background()
 		_ = harness.KubeClient(t).CoreV1().Namespaces().Delete(ctx, name, metav1.DeleteOptions{})
-		_ = harness.DynamicClient(t).Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}).
-			Delete(ctx, lifecycleCRD, metav1.DeleteOptions{})
+		if _, err := c.DeleteCRDs(ctx, []string{lifecycleCRD}, time.Minute, func(msg string) { t.Log(msg) }); err != nil {
+			t.Errorf("deleting the chart's CRD: %v", err)
+		}
 	})
 	return name
 }
