@@ -95,6 +95,9 @@ func (s *step) run(ctx context.Context) (*Result, error) {
 			return nil, err
 		}
 	}
+	if err := s.c.waitTerminatingCRDs(ctx, s.r.Chart, s.timeout, func(msg string) { s.p.say("%s", msg) }); err != nil {
+		return nil, s.errorf("waiting for the CRDs of", "%w", err)
+	}
 	if s.r.ApplyCRDs {
 		if err := s.c.applyCRDs(ctx, s.r.Chart); err != nil {
 			return nil, s.errorf("applying the CRDs of", "%w", err)

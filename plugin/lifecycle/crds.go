@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"sync"
 	"time"
 
 	chart "helm.sh/helm/v4/pkg/chart/v2"
@@ -79,6 +81,52 @@ func (c *Client) applyCRDs(ctx context.Context, ch *chart.Chart) error {
 	}
 	c.discovered.Store(false)
 	return nil
+}
+
+// waitTerminatingCRDs waits until those of the chart's CRDs that are being
+// deleted (an uninstall --purge just before) are gone: Helm would take a
+// terminating CRD for installed and wait the whole timeout for it to become
+// Established. say hears which CRDs it waits for.
+func (c *Client) waitTerminatingCRDs(ctx context.Context, ch *chart.Chart, timeout time.Duration, say func(string)) error {
+	crds, err := ChartCRDs(ch)
+	if err != nil || len(crds) == 0 {
+		return err
+	}
+	dyn, err := c.dynamic()
+	if err != nil {
+		return err
+	}
+	// One GET per CRD, all at once: Istio's base chart has about fifteen.
+	deleting := make([]bool, len(crds))
+	errs := make([]error, len(crds))
+	var wg sync.WaitGroup
+	for i, crd := range crds {
+		wg.Go(func() {
+			live, err := dyn.Resource(crdResource).Get(ctx, crd.GetName(), metav1.GetOptions{})
+			switch {
+			case apierrors.IsNotFound(err):
+			case err != nil:
+				errs[i] = fmt.Errorf("reading CustomResourceDefinition %s: %w", crd.GetName(), err)
+			default:
+				deleting[i] = live.GetDeletionTimestamp() != nil
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	var terminating []string
+	for i, crd := range crds {
+		if deleting[i] {
+			terminating = append(terminating, crd.GetName())
+		}
+	}
+	if len(terminating) == 0 {
+		return nil
+	}
+	say(fmt.Sprintf("waiting for CustomResourceDefinition %s, being deleted, to go", strings.Join(terminating, ", ")))
+	return WaitCRDsDeleted(ctx, dyn, terminating, timeout, say)
 }
 
 // DeleteCRDs deletes the named CustomResourceDefinitions, and with them

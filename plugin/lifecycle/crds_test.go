@@ -9,7 +9,9 @@ import (
 	"helm.sh/helm/v4/pkg/chart/common"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	k8stesting "k8s.io/client-go/testing"
 )
@@ -90,4 +92,58 @@ func TestDeleteCRDs(t *testing.T) {
 	if _, err := c.DeleteCRDs(t.Context(), []string{"as.example.com"}, time.Minute, nil); err != nil {
 		t.Errorf("waiting for a deleted CRD: %v", err)
 	}
+}
+
+// An install waits for a chart's CRD that is being deleted to go, saying
+// so; a live or missing CRD costs one GET and no wait.
+func TestWaitTerminatingCRDs(t *testing.T) {
+	terminating := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+		"metadata": map[string]any{"name": "as.example.com", "deletionTimestamp": "2026-12-06T08:00:00Z", "finalizers": []any{"customresourcecleanup.apiextensions.k8s.io"}},
+	}}
+	live := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+		"metadata": map[string]any{"name": "bs.example.com"},
+	}}
+	scheme := runtime.NewScheme()
+	gvrs := map[schema.GroupVersionResource]string{crdResource: "CustomResourceDefinitionList"}
+
+	t.Run("live and missing", func(t *testing.T) {
+		dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(scheme, gvrs, live)
+		var said []string
+		c := &Client{dyn: dyn}
+		if err := c.waitTerminatingCRDs(t.Context(), crdChart(crdA, crdB), time.Second, func(s string) { said = append(said, s) }); err != nil {
+			t.Fatal(err)
+		}
+		if len(said) != 0 {
+			t.Errorf("said %q for CRDs that are not being deleted", said)
+		}
+	})
+	t.Run("terminating", func(t *testing.T) {
+		dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(scheme, gvrs, terminating.DeepCopy(), live)
+		go func() {
+			time.Sleep(200 * time.Millisecond)
+			_ = dyn.Tracker().Delete(crdResource, "", "as.example.com")
+		}()
+		var said []string
+		c := &Client{dyn: dyn}
+		start := time.Now()
+		if err := c.waitTerminatingCRDs(t.Context(), crdChart(crdA, crdB), 10*time.Second, func(s string) { said = append(said, s) }); err != nil {
+			t.Fatal(err)
+		}
+		if took := time.Since(start); took < 200*time.Millisecond {
+			t.Errorf("returned after %s, before the CRD was gone", took)
+		}
+		if len(said) == 0 || !strings.Contains(said[0], "as.example.com, being deleted") || strings.Contains(said[0], "bs.example.com") {
+			t.Errorf("said %q, want the terminating CRD named", said)
+		}
+	})
+	t.Run("never goes", func(t *testing.T) {
+		dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(scheme, gvrs, terminating.DeepCopy())
+		c := &Client{dyn: dyn}
+		err := c.waitTerminatingCRDs(t.Context(), crdChart(crdA), 300*time.Millisecond, func(string) {})
+		if err == nil || !strings.Contains(err.Error(), "as.example.com") {
+			t.Errorf("error %v, want one naming the CRD still there", err)
+		}
+	})
 }
