@@ -31,16 +31,3 @@ func runOptions(o commandOptions) func(*cobra.Command, []string) error {
 		return o.Run(ctx)
 	}
 }
-
-// Every command's options follow the pattern with the same signatures.
-var _ = []commandOptions{
-	(*ApplyOptions)(nil), (*CheckOptions)(nil), (*DeleteOptions)(nil), (*DiffOptions)(nil),
-	(*InjectOptions)(nil), (*MeshInstallOptions)(nil), (*ListOptions)(nil), (*PerfRunOptions)(nil),
-	(*PoliciesListOptions)(nil), (*PoliciesDescribeOptions)(nil), (*PrecheckOptions)(nil),
-	(*RenderOptions)(nil), (*MeshStatusOptions)(nil), (*MeshUninstallOptions)(nil), (*VersionOptions)(nil),
-	(*WebhookInstallOptions)(nil), (*WebhookUninstallOptions)(nil), (*WebhookStatusOptions)(nil),
-	(*RevisionTagSetOptions)(nil), (*RevisionTagListOptions)(nil), (*RevisionTagRemoveOptions)(nil),
-	(*PerfListOptions)(nil), (*PerfShowOptions)(nil), (*PerfDeleteOptions)(nil), (*PerfCompareOptions)(nil),
-	(*PerfBaselineSetOptions)(nil), (*PerfBaselineListOptions)(nil), (*PerfBaselineDeleteOptions)(nil),
-	(*PerfReportOptions)(nil),
-}

@@ -71,6 +71,10 @@ func ToValue(obj map[string]any) (ast.Value, error) {
 	return v, nil
 }
 
+// ObjectName is metadata.name of an object value; "" when absent (a
+// CREATE with generateName).
+func ObjectName(obj ast.Value) string { return stringAt(obj, "metadata", "name") }
+
 // stringAt reads the string at path in an object value; "" when absent.
 func stringAt(v ast.Value, path ...string) string {
 	for _, key := range path {

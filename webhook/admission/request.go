@@ -39,7 +39,7 @@ func reviewFromRequest(req admission.Request) (*policies.Review, error) {
 	}
 	if r.Name == "" && r.Object != nil {
 		// A CREATE with generateName has no name in the request; the object may.
-		r.Name = policies.NewReview(r.Object, nil).Name
+		r.Name = policies.ObjectName(r.Object)
 	}
 	// fieldManager names who writes. A PATCH arrives as UPDATE with its
 	// PatchOptions converted to UpdateOptions, a server-side apply that
