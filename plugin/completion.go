@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
@@ -45,7 +46,7 @@ func NewCmdCompletion(streams genericiooptions.IOStreams) *cobra.Command {
 			case "powershell":
 				return root.GenPowerShellCompletionWithDesc(streams.Out)
 			}
-			return unknownValue("", "shell", args[0], "bash", "zsh", "fish", "powershell")
+			return cmdutil.UnknownValue("", "shell", args[0], "bash", "zsh", "fish", "powershell")
 		},
 	}
 }

@@ -9,6 +9,13 @@ import (
 	"io"
 	"strings"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/all"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/meshcmd"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/patterncmd"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/perfcmd"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/policycmd"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/webhookcmd"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -40,6 +47,7 @@ var (
 // grouped by product area in its help as kubectl groups its own.
 func NewCmdRoot(streams genericiooptions.IOStreams) *cobra.Command {
 	configFlags := genericclioptions.NewConfigFlags(true)
+	f := cmdutil.NewFactory(configFlags, all.Registry())
 
 	cmd := &cobra.Command{
 		Use:     "kubectl-mesh",
@@ -67,43 +75,43 @@ func NewCmdRoot(streams genericiooptions.IOStreams) *cobra.Command {
 		{
 			Message: "Mesh Lifecycle Commands:",
 			Commands: []*cobra.Command{
-				NewCmdPrecheck(streams, configFlags),
-				NewCmdInstall(streams, configFlags),
-				NewCmdUpgrade(streams, configFlags),
-				NewCmdUninstall(streams, configFlags),
-				NewCmdStatus(streams, configFlags),
-				NewCmdRevision(streams, configFlags),
-				NewCmdInject(streams, configFlags),
+				meshcmd.NewCmdPrecheck(streams, f),
+				meshcmd.NewCmdInstall(streams, f),
+				meshcmd.NewCmdUpgrade(streams, f),
+				meshcmd.NewCmdUninstall(streams, f),
+				meshcmd.NewCmdStatus(streams, f),
+				meshcmd.NewCmdRevision(streams, f),
+				meshcmd.NewCmdInject(streams, f),
 			},
 		},
 		{
 			Message: "Pattern Commands:",
 			Commands: []*cobra.Command{
-				NewCmdRender(streams, configFlags),
-				NewCmdApply(streams, configFlags),
-				NewCmdDiff(streams, configFlags),
-				NewCmdDelete(streams, configFlags),
-				NewCmdList(streams, configFlags),
+				patterncmd.NewCmdRender(streams, f),
+				patterncmd.NewCmdApply(streams, f),
+				patterncmd.NewCmdDiff(streams, f),
+				patterncmd.NewCmdDelete(streams, f),
+				patterncmd.NewCmdList(streams, f),
 			},
 		},
 		{
 			Message: "Performance Commands:",
 			Commands: []*cobra.Command{
-				NewCmdPerf(streams, configFlags),
+				perfcmd.NewCmdPerf(streams, f),
 			},
 		},
 		{
 			Message: "Compliance Commands:",
 			Commands: []*cobra.Command{
-				NewCmdCheck(streams, configFlags),
-				NewCmdPolicies(streams),
-				NewCmdWebhook(streams, configFlags),
+				policycmd.NewCmdCheck(streams, f),
+				policycmd.NewCmdPolicies(streams, f),
+				webhookcmd.NewCmdWebhook(streams, f),
 			},
 		},
 	}
 	groups.Add(cmd)
 	cmd.AddCommand(
-		NewCmdVersion(streams, configFlags),
+		NewCmdVersion(streams, f),
 		NewCmdCompletion(streams),
 		options.NewCmdOptions(streams.Out),
 	)

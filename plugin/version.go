@@ -6,12 +6,11 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/version"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/discovery"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-mesh/kubectl-mesh/internal/buildinfo"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/istio"
 )
 
@@ -49,34 +48,29 @@ type VersionOptions struct {
 	ClientOnly bool
 	Output     string
 
-	discovery   func() (discovery.DiscoveryInterface, error)
-	configFlags *genericclioptions.ConfigFlags
+	factory cmdutil.Factory
 	genericiooptions.IOStreams
 }
 
 // NewCmdVersion returns `kubectl mesh version`.
-func NewCmdVersion(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
-	o := &VersionOptions{IOStreams: streams, configFlags: configFlags}
+func NewCmdVersion(streams genericiooptions.IOStreams, f cmdutil.Factory) *cobra.Command {
+	o := &VersionOptions{IOStreams: streams}
 	cmd := &cobra.Command{
 		Use:     "version [--client] [-o json|yaml]",
 		Short:   "Print the client and server version information",
 		Long:    versionLong,
 		Example: versionExample,
 		Args:    cobra.NoArgs,
-		RunE:    runOptions(o),
+		RunE:    cmdutil.RunOptions(f, o),
 	}
 	cmd.Flags().BoolVar(&o.ClientOnly, "client", false, "If true, print the client version only; no cluster is needed.")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: one of json, yaml. Empty prints plain text.")
 	return cmd
 }
 
-// Complete wires the discovery client from the kubeconfig flags.
-func (o *VersionOptions) Complete(_ *cobra.Command, _ []string) error {
-	if o.discovery == nil {
-		o.discovery = func() (discovery.DiscoveryInterface, error) {
-			return o.configFlags.ToDiscoveryClient()
-		}
-	}
+// Complete keeps the factory; the server is asked only without --client.
+func (o *VersionOptions) Complete(f cmdutil.Factory, _ *cobra.Command, _ []string) error {
+	o.factory = f
 	return nil
 }
 
@@ -85,7 +79,7 @@ func (o *VersionOptions) Validate() error {
 	if o.Output == "" {
 		return nil
 	}
-	return validateOutputFormat(o.Output, "json", "yaml")
+	return cmdutil.ValidateOutputFormat(o.Output, "json", "yaml")
 }
 
 // Run prints the versions. A server that cannot be reached is an error, but
@@ -98,7 +92,7 @@ func (o *VersionOptions) Run(_ context.Context) error {
 	}
 
 	if o.Output != "" {
-		if err := printStructured(o.Out, o.Output, info); err != nil {
+		if err := cmdutil.PrintStructured(o.Out, o.Output, info); err != nil {
 			return err
 		}
 	} else {
@@ -115,7 +109,7 @@ func (o *VersionOptions) Run(_ context.Context) error {
 }
 
 func (o *VersionOptions) serverVersion() (*version.Info, error) {
-	client, err := o.discovery()
+	client, err := o.factory.ToDiscoveryClient()
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 )
 
 func main() {
@@ -33,5 +34,5 @@ func main() {
 	if err != nil && err.Error() != "" {
 		fmt.Fprintln(os.Stderr, "Error:", err)
 	}
-	os.Exit(plugin.ExitCode(err))
+	os.Exit(cmdutil.ExitCode(err))
 }

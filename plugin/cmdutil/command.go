@@ -1,4 +1,4 @@
-package plugin
+package cmdutil
 
 import (
 	"context"
@@ -6,19 +6,20 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// commandOptions is kubectl's command pattern, which every command with
+// Options is kubectl's command pattern, which every command with
 // flags follows: Complete fills in what the flags and arguments imply,
-// Validate checks them against each other, Run does the work.
-type commandOptions interface {
-	Complete(cmd *cobra.Command, args []string) error
+// Validate checks them against each other, Run does the work. Complete
+// takes the clients it needs from the Factory.
+type Options interface {
+	Complete(f Factory, cmd *cobra.Command, args []string) error
 	Validate() error
 	Run(ctx context.Context) error
 }
 
-// runOptions is the RunE of a command: Complete, Validate, then Run.
-func runOptions(o commandOptions) func(*cobra.Command, []string) error {
+// RunOptions is the RunE of a command: Complete, Validate, then Run.
+func RunOptions(f Factory, o Options) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
-		if err := o.Complete(cmd, args); err != nil {
+		if err := o.Complete(f, cmd, args); err != nil {
 			return err
 		}
 		if err := o.Validate(); err != nil {

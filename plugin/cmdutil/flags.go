@@ -1,4 +1,4 @@
-package plugin
+package cmdutil
 
 import (
 	"errors"
@@ -14,10 +14,10 @@ import (
 // Flag helpers shared by every command, so a flag reads, parses and fails the
 // same way wherever it appears.
 
-// unknownValue is the one wording for a value a flag (or argument) does not
+// UnknownValue is the one wording for a value a flag (or argument) does not
 // take: `--output: unknown format "xml" (allowed: json, yaml)`. flag is empty
 // for an argument.
-func unknownValue(flag, noun, value string, allowed ...string) error {
+func UnknownValue(flag, noun, value string, allowed ...string) error {
 	msg := fmt.Sprintf("unknown %s %q (allowed: %s)", noun, value, strings.Join(allowed, ", "))
 	if flag != "" {
 		msg = "--" + flag + ": " + msg
@@ -25,51 +25,51 @@ func unknownValue(flag, noun, value string, allowed ...string) error {
 	return errors.New(msg)
 }
 
-// dryRunStrategy is a value of --dry-run, as kubectl names them.
-type dryRunStrategy string
+// DryRunStrategy is a value of --dry-run, as kubectl names them.
+type DryRunStrategy string
 
 const (
-	dryRunNone   dryRunStrategy = "none"
-	dryRunClient dryRunStrategy = "client"
-	dryRunServer dryRunStrategy = "server"
+	DryRunNone   DryRunStrategy = "none"
+	DryRunClient DryRunStrategy = "client"
+	DryRunServer DryRunStrategy = "server"
 
-	// dryRunBare is what a bare --dry-run parses to, as in kubectl
+	// DryRunBare is what a bare --dry-run parses to, as in kubectl
 	// (cmdutil.AddDryRunFlag): it means client, with a deprecation warning.
-	dryRunBare = "unchanged"
+	DryRunBare = "unchanged"
 )
 
-// addDryRunFlag adds kubectl's --dry-run (cmdutil.AddDryRunFlag): none,
+// AddDryRunFlag adds kubectl's --dry-run (cmdutil.AddDryRunFlag): none,
 // client or server, default none; a bare --dry-run means client. usage says
 // what each strategy does for this command; strategies the command cannot do
-// are refused by parseDryRun.
-func addDryRunFlag(cmd *cobra.Command, p *string, usage string) {
-	*p = string(dryRunNone)
+// are refused by ParseDryRun.
+func AddDryRunFlag(cmd *cobra.Command, p *string, usage string) {
+	*p = string(DryRunNone)
 	cmd.Flags().StringVar(p, "dry-run", *p, usage)
-	cmd.Flags().Lookup("dry-run").NoOptDefVal = dryRunBare
+	cmd.Flags().Lookup("dry-run").NoOptDefVal = DryRunBare
 }
 
-// parseDryRun reads a --dry-run value as kubectl's GetDryRunStrategy does,
+// ParseDryRun reads a --dry-run value as kubectl's GetDryRunStrategy does,
 // and writes kubectl's deprecation warnings for a bare --dry-run and for the
 // boolean spellings to errOut (kubectl logs them with klog, which a plugin's
 // stderr would only show in klog's format). A strategy that is not in
 // supported is refused, naming the flag and the command.
-func parseDryRun(value string, errOut io.Writer, command string, supported ...dryRunStrategy) (dryRunStrategy, error) {
-	var s dryRunStrategy
+func ParseDryRun(value string, errOut io.Writer, command string, supported ...DryRunStrategy) (DryRunStrategy, error) {
+	var s DryRunStrategy
 	if b, err := strconv.ParseBool(value); err == nil {
-		s = dryRunNone
+		s = DryRunNone
 		if b {
-			s = dryRunClient
+			s = DryRunClient
 		}
 		fmt.Fprintf(errOut, "Warning: --dry-run=%s is deprecated (boolean value) and can be replaced with --dry-run=%s.\n", value, s)
 	} else {
 		switch value {
-		case dryRunBare:
+		case DryRunBare:
 			fmt.Fprintln(errOut, "Warning: --dry-run is deprecated and can be replaced with --dry-run=client.")
-			s = dryRunClient
-		case string(dryRunNone), string(dryRunClient), string(dryRunServer):
-			s = dryRunStrategy(value)
+			s = DryRunClient
+		case string(DryRunNone), string(DryRunClient), string(DryRunServer):
+			s = DryRunStrategy(value)
 		default:
-			return dryRunNone, unknownValue("dry-run", "strategy", value, "none", "server", "client")
+			return DryRunNone, UnknownValue("dry-run", "strategy", value, "none", "server", "client")
 		}
 	}
 	if !slices.Contains(supported, s) {
@@ -77,22 +77,22 @@ func parseDryRun(value string, errOut io.Writer, command string, supported ...dr
 		for i, v := range supported {
 			names[i] = string(v)
 		}
-		return dryRunNone, fmt.Errorf("--dry-run=%s: %s has no %s dry run (allowed: %s)", s, command, s, strings.Join(names, ", "))
+		return DryRunNone, fmt.Errorf("--dry-run=%s: %s has no %s dry run (allowed: %s)", s, command, s, strings.Join(names, ", "))
 	}
 	return s, nil
 }
 
-// addMeshFlag adds --mesh, taking one of names: its help lists them and
-// completion offers them. validateMeshFlag checks the value.
-func addMeshFlag(cmd *cobra.Command, p *string, names []string, usage string) {
+// AddMeshFlag adds --mesh, taking one of names: its help lists them and
+// completion offers them. ValidateMeshFlag checks the value.
+func AddMeshFlag(cmd *cobra.Command, p *string, names []string, usage string) {
 	cmd.Flags().StringVar(p, "mesh", "", usage+"; one of "+strings.Join(names, ", "))
 	_ = cmd.RegisterFlagCompletionFunc("mesh", cobra.FixedCompletions(names, cobra.ShellCompDirectiveNoFileComp))
 }
 
-// validateMeshFlag checks a --mesh value ("" is none) against names.
-func validateMeshFlag(value string, names ...string) error {
+// ValidateMeshFlag checks a --mesh value ("" is none) against names.
+func ValidateMeshFlag(value string, names ...string) error {
 	if value == "" || slices.Contains(names, value) {
 		return nil
 	}
-	return unknownValue("mesh", "mesh", value, names...)
+	return UnknownValue("mesh", "mesh", value, names...)
 }

@@ -1,4 +1,4 @@
-package plugin
+package cmdutil
 
 import (
 	"encoding/json"
@@ -9,17 +9,17 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// validateOutputFormat checks an -o value against the formats a command
+// ValidateOutputFormat checks an -o value against the formats a command
 // supports, naming the flag in the error as kubectl does.
-func validateOutputFormat(format string, allowed ...string) error {
+func ValidateOutputFormat(format string, allowed ...string) error {
 	if slices.Contains(allowed, format) {
 		return nil
 	}
-	return unknownValue("output", "format", format, allowed...)
+	return UnknownValue("output", "format", format, allowed...)
 }
 
-// printStructured writes v as JSON (indented, like kubectl) or YAML.
-func printStructured(w io.Writer, format string, v any) error {
+// PrintStructured writes v as JSON (indented, like kubectl) or YAML.
+func PrintStructured(w io.Writer, format string, v any) error {
 	switch format {
 	case "json":
 		data, err := json.MarshalIndent(v, "", "  ")
@@ -36,6 +36,6 @@ func printStructured(w io.Writer, format string, v any) error {
 		_, err = w.Write(data)
 		return err
 	default:
-		return unknownValue("output", "format", format, "json", "yaml")
+		return UnknownValue("output", "format", format, "json", "yaml")
 	}
 }

@@ -18,7 +18,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/rest"
 )
 
 // maxHistory matches the helm CLI's default, so upgrades do not pile up
@@ -51,7 +50,7 @@ func New(getter genericclioptions.RESTClientGetter, log io.Writer) (*Client, err
 	if log != nil {
 		h = WarningHandler(log)
 	}
-	return &Client{getter: fastGetter{getter}, logger: h}, nil
+	return &Client{getter: getter, logger: h}, nil
 }
 
 // WarningHandler prints Helm's warnings to w as the helm CLI does
@@ -66,33 +65,6 @@ func WarningHandler(w io.Writer) slog.Handler {
 			return a
 		},
 	})
-}
-
-// fastGetter lifts client-go's default 5 requests/s, which otherwise
-// throttles Helm's readiness watcher (it lists ReplicaSets and Pods per
-// Deployment) and delays every "ready" by seconds.
-type fastGetter struct {
-	genericclioptions.RESTClientGetter
-}
-
-func (g fastGetter) ToRESTConfig() (*rest.Config, error) {
-	cfg, err := g.RESTClientGetter.ToRESTConfig()
-	if err != nil {
-		return nil, err
-	}
-	return WithFastClient(cfg), nil
-}
-
-// WithFastClient returns cfg with 50 requests/s (burst 100) instead of
-// client-go's default 5, unless it sets a rate of its own: waits poll many
-// objects at once.
-func WithFastClient(cfg *rest.Config) *rest.Config {
-	if cfg.QPS != 0 || cfg.RateLimiter != nil {
-		return cfg
-	}
-	cfg = rest.CopyConfig(cfg)
-	cfg.QPS, cfg.Burst = 50, 100
-	return cfg
 }
 
 // config returns a fresh Helm action configuration whose release storage

@@ -1,4 +1,4 @@
-package plugin
+package meshcmd
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package plugin
+package meshcmd
 
 import (
 	"context"
@@ -15,11 +15,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
 )
 
@@ -62,20 +62,15 @@ type InjectOptions struct {
 
 	// candidates are the meshes --mesh and --revision allow; meshes are
 	// those whose marks Run sets or removes, detected among them.
-	candidates  mesh.Registry
-	meshes      []mesh.Mesh
-	namespace   string
-	env         meshEnv
-	configFlags *genericclioptions.ConfigFlags
+	candidates mesh.Registry
+	meshes     []mesh.Mesh
+	namespace  string
+	factory    cmdutil.Factory
 	genericiooptions.IOStreams
 }
 
 // NewCmdInject returns `kubectl mesh inject` with enable and disable.
-func NewCmdInject(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
-	return newCmdInject(streams, configFlags, newMeshEnv(configFlags))
-}
-
-func newCmdInject(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags, env meshEnv) *cobra.Command {
+func NewCmdInject(streams genericiooptions.IOStreams, factory cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "inject",
 		Short:   "Enable or disable sidecar injection for a namespace",
@@ -83,13 +78,13 @@ func newCmdInject(streams genericiooptions.IOStreams, configFlags *genericcliopt
 		Example: injectExample,
 	}
 	for _, enable := range []bool{true, false} {
-		o := &InjectOptions{IOStreams: streams, configFlags: configFlags, env: env, Enable: enable}
-		cmd.AddCommand(newCmdInjectAction(o))
+		o := &InjectOptions{IOStreams: streams, Enable: enable}
+		cmd.AddCommand(newCmdInjectAction(factory, o))
 	}
 	return cmd
 }
 
-func newCmdInjectAction(o *InjectOptions) *cobra.Command {
+func newCmdInjectAction(factory cmdutil.Factory, o *InjectOptions) *cobra.Command {
 	enable := o.Enable
 	use, short := "disable", "Stop injecting proxies into new pods of the namespace"
 	if enable {
@@ -101,37 +96,31 @@ func newCmdInjectAction(o *InjectOptions) *cobra.Command {
 		Long:    injectLong,
 		Example: injectExample,
 		Args:    cobra.NoArgs,
-		RunE:    runOptions(o),
+		RunE:    cmdutil.RunOptions(factory, o),
 	}
 	usage := "Mesh whose marks to remove (default: every mesh that marks the namespace)"
 	if enable {
 		usage = "Mesh to inject (default: the installed one)"
 		cmd.Flags().StringVar(&o.Revision, "revision", "", "Istio revision or revision tag to inject (labels istio.io/rev instead of istio-injection)")
 	}
-	o.env.addMeshFlag(cmd, &o.Mesh, usage)
+	cmdutil.AddMeshFlag(cmd, &o.Mesh, factory.Meshes().Names(), usage)
 	return cmd
 }
 
 // Complete resolves the namespace as kubectl does (-n, else the context's).
-func (o *InjectOptions) Complete(_ *cobra.Command, _ []string) error {
-	if o.configFlags.Namespace != nil && *o.configFlags.Namespace != "" {
-		o.namespace = *o.configFlags.Namespace
-	} else {
-		ns, _, err := o.configFlags.ToRawKubeConfigLoader().Namespace()
-		if err != nil {
-			return fmt.Errorf("reading the namespace from the kubeconfig: %w", err)
-		}
-		o.namespace = ns
-	}
-	return nil
+func (o *InjectOptions) Complete(f cmdutil.Factory, _ *cobra.Command, _ []string) error {
+	o.factory = f
+	var err error
+	o.namespace, _, err = f.Namespace()
+	return err
 }
 
 // Validate checks the flags and narrows the meshes to the one --mesh
 // names, and with --revision to those that have revisions.
 func (o *InjectOptions) Validate() error {
-	o.candidates = o.env.registry
+	o.candidates = o.factory.Meshes()
 	if o.Mesh != "" {
-		m, err := o.env.meshFlag(o.Mesh)
+		m, err := cmdutil.MeshFlag(o.factory, o.Mesh)
 		if err != nil {
 			return err
 		}
@@ -164,7 +153,7 @@ func (o *InjectOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	cluster, _, err := o.env.connect(io.Discard)
+	cluster, _, err := o.factory.MeshCluster(io.Discard)
 	if err != nil {
 		return err
 	}
@@ -303,5 +292,5 @@ func (o *InjectOptions) restartHint(ctx context.Context, client kubernetes.Inter
 	if o.Enable {
 		state = "without the proxy"
 	}
-	fmt.Fprintf(o.ErrOut, "%d %s in %s %s %s: %s\n", stale, pluralWord(stale, "pod", "pods"), o.namespace, pluralWord(stale, "runs", "run"), state, restart)
+	fmt.Fprintf(o.ErrOut, "%d %s in %s %s %s: %s\n", stale, cmdutil.Plural(stale, "pod", "pods"), o.namespace, cmdutil.Plural(stale, "runs", "run"), state, restart)
 }

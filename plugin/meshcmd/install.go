@@ -1,21 +1,22 @@
-package plugin
+package meshcmd
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"k8s.io/kubectl/pkg/util/templates"
 	"text/tabwriter"
 	"time"
+
+	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/spf13/cobra"
 	"helm.sh/helm/v4/pkg/cli/values"
 	"helm.sh/helm/v4/pkg/getter"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-mesh/kubectl-mesh/internal/inputlimit"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/istio"
@@ -73,23 +74,22 @@ type MeshInstallOptions struct {
 	KubeVersion                      string
 	Pull                             lifecycle.PullOptions
 
-	upgrade     bool
-	dryRun      dryRunStrategy
-	mesh        mesh.Mesh
-	namespace   string
-	vals        map[string]any
-	env         meshEnv
-	configFlags *genericclioptions.ConfigFlags
+	upgrade   bool
+	dryRun    cmdutil.DryRunStrategy
+	mesh      mesh.Mesh
+	namespace string
+	vals      map[string]any
+	factory   cmdutil.Factory
 	genericiooptions.IOStreams
 }
 
 // NewCmdInstall creates `kubectl mesh install istio|linkerd`.
-func NewCmdInstall(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
-	return newCmdMeshInstall(streams, configFlags, newMeshEnv(configFlags), false)
+func NewCmdInstall(streams genericiooptions.IOStreams, f cmdutil.Factory) *cobra.Command {
+	return newCmdMeshInstall(streams, f, false)
 }
 
-func newCmdMeshInstall(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags, env meshEnv, upgrade bool) *cobra.Command {
-	o := &MeshInstallOptions{IOStreams: streams, configFlags: configFlags, env: env, upgrade: upgrade,
+func newCmdMeshInstall(streams genericiooptions.IOStreams, factory cmdutil.Factory, upgrade bool) *cobra.Command {
+	o := &MeshInstallOptions{IOStreams: streams, upgrade: upgrade,
 		Wait: true, Timeout: 5 * time.Minute, IssuerValidity: 365 * 24 * time.Hour}
 	cmd := &cobra.Command{
 		Use:       "install istio|linkerd",
@@ -97,8 +97,8 @@ func newCmdMeshInstall(streams genericiooptions.IOStreams, configFlags *genericc
 		Long:      installLong,
 		Example:   installExample,
 		Args:      cobra.ExactArgs(1),
-		ValidArgs: env.registry.Names(),
-		RunE:      runOptions(o),
+		ValidArgs: factory.Meshes().Names(),
+		RunE:      cmdutil.RunOptions(factory, o),
 	}
 	if upgrade {
 		cmd.Use = "upgrade istio|linkerd"
@@ -121,7 +121,7 @@ func newCmdMeshInstall(streams genericiooptions.IOStreams, configFlags *genericc
 	f.DurationVar(&o.IssuerValidity, "identity-issuer-validity", o.IssuerValidity, "Linkerd: validity of a generated issuer certificate")
 	f.BoolVar(&o.Wait, "wait", o.Wait, "Wait until each component is ready before the next; a component that fails is rolled back")
 	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "How long to wait for each component")
-	addDryRunFlag(cmd, &o.DryRun, `Must be "none" or "client" (print the manifests instead of installing; no cluster needed). There is no server dry run: each component needs the CRDs of the one before it in the cluster`)
+	cmdutil.AddDryRunFlag(cmd, &o.DryRun, `Must be "none" or "client" (print the manifests instead of installing; no cluster needed). There is no server dry run: each component needs the CRDs of the one before it in the cluster`)
 	f.StringVarP(&o.Output, "output", "o", "", "With --dry-run=client: yaml (the default)")
 	f.StringVar(&o.KubeVersion, "kube-version", "", "Kubernetes version the templates see with --dry-run=client (default: the version kubectl mesh is built for)")
 	addChartPullFlags(cmd, &o.Pull)
@@ -129,8 +129,8 @@ func newCmdMeshInstall(streams genericiooptions.IOStreams, configFlags *genericc
 }
 
 // Complete picks the mesh and reads the values.
-func (o *MeshInstallOptions) Complete(_ *cobra.Command, args []string) error {
-	m, err := o.env.registry.Get(args[0])
+func (o *MeshInstallOptions) Complete(f cmdutil.Factory, _ *cobra.Command, args []string) error {
+	m, err := f.Meshes().Get(args[0])
 	if err != nil {
 		return err
 	}
@@ -138,13 +138,11 @@ func (o *MeshInstallOptions) Complete(_ *cobra.Command, args []string) error {
 	if o.upgrade {
 		verb = "upgrade"
 	}
-	if o.dryRun, err = parseDryRun(o.DryRun, o.ErrOut, "kubectl mesh "+verb, dryRunNone, dryRunClient); err != nil {
+	if o.dryRun, err = cmdutil.ParseDryRun(o.DryRun, o.ErrOut, "kubectl mesh "+verb, cmdutil.DryRunNone, cmdutil.DryRunClient); err != nil {
 		return err
 	}
-	o.mesh = m
-	if o.configFlags != nil && o.configFlags.Namespace != nil && *o.configFlags.Namespace != "" {
-		o.namespace = *o.configFlags.Namespace
-	}
+	o.mesh, o.factory = m, f
+	o.namespace = cmdutil.NamespaceOverride(f)
 	if err := inputlimit.CheckYAMLFiles(o.Values.ValueFiles); err != nil {
 		return fmt.Errorf("reading values: %w", err)
 	}
@@ -153,7 +151,7 @@ func (o *MeshInstallOptions) Complete(_ *cobra.Command, args []string) error {
 		return fmt.Errorf("reading values: %w", err)
 	}
 	o.vals = vals
-	if o.dryRun == dryRunClient && o.Output == "" {
+	if o.dryRun == cmdutil.DryRunClient && o.Output == "" {
 		o.Output = "yaml"
 	}
 	return nil
@@ -165,10 +163,10 @@ func (o *MeshInstallOptions) Validate() error {
 		return err
 	}
 	if o.Output != "" {
-		if o.dryRun != dryRunClient {
+		if o.dryRun != cmdutil.DryRunClient {
 			return errors.New("-o/--output applies to --dry-run=client only")
 		}
-		if err := validateOutputFormat(o.Output, "yaml"); err != nil {
+		if err := cmdutil.ValidateOutputFormat(o.Output, "yaml"); err != nil {
 			return err
 		}
 	}
@@ -197,7 +195,7 @@ func (o *MeshInstallOptions) Run(ctx context.Context) error {
 		ctx = context.Background()
 	}
 	opts := o.installOptions()
-	if o.dryRun == dryRunClient {
+	if o.dryRun == cmdutil.DryRunClient {
 		rels, err := o.mesh.Plan(ctx, opts)
 		if err != nil {
 			return err
@@ -213,7 +211,7 @@ func (o *MeshInstallOptions) Run(ctx context.Context) error {
 		return err
 	}
 
-	cluster, helm, err := o.env.connect(o.ErrOut)
+	cluster, helm, err := o.factory.MeshCluster(o.ErrOut)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package plugin
+package meshcmd
 
 import (
 	"context"
@@ -8,14 +8,11 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
-	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/all"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/precheck"
 )
 
@@ -69,57 +66,36 @@ type PrecheckOptions struct {
 	Output string
 	Meshes []string
 
-	namespace   string
-	registry    mesh.Registry
-	configFlags *genericclioptions.ConfigFlags
-	// newClients is replaced in tests.
-	newClients func() (kubernetes.Interface, discovery.DiscoveryInterface, error)
+	namespace string
+	registry  mesh.Registry
+	factory   cmdutil.Factory
 	genericiooptions.IOStreams
 }
 
 // NewCmdPrecheck returns `kubectl mesh precheck`.
-func NewCmdPrecheck(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
-	o := &PrecheckOptions{IOStreams: streams, configFlags: configFlags, registry: all.Registry(), Output: "table"}
+func NewCmdPrecheck(streams genericiooptions.IOStreams, factory cmdutil.Factory) *cobra.Command {
+	o := &PrecheckOptions{IOStreams: streams, Output: "table"}
 	cmd := &cobra.Command{
 		Use:       "precheck [istio|linkerd] [-o table|json|yaml]",
 		Short:     "Check that the cluster is ready for installing Istio or Linkerd",
 		Long:      precheckLong,
 		Example:   precheckExample,
-		ValidArgs: o.registry.Names(),
+		ValidArgs: factory.Meshes().Names(),
 		Args:      cobra.MaximumNArgs(2),
-		RunE:      runOptions(o),
+		RunE:      cmdutil.RunOptions(factory, o),
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "Output format: table, json or yaml")
 	return cmd
 }
 
-// Complete picks the meshes and the control plane namespace, and wires
-// clients that read the cluster without a discovery cache, so that CRDs
-// installed a moment ago count.
-func (o *PrecheckOptions) Complete(_ *cobra.Command, args []string) error {
+// Complete picks the meshes and the control plane namespace.
+func (o *PrecheckOptions) Complete(f cmdutil.Factory, _ *cobra.Command, args []string) error {
+	o.factory, o.registry = f, f.Meshes()
 	o.Meshes = args
 	if len(o.Meshes) == 0 {
 		o.Meshes = o.registry.Names()
 	}
-	if o.configFlags != nil && o.configFlags.Namespace != nil {
-		o.namespace = *o.configFlags.Namespace
-	}
-	if o.newClients == nil {
-		o.newClients = func() (kubernetes.Interface, discovery.DiscoveryInterface, error) {
-			cfg, err := o.configFlags.ToRESTConfig()
-			if err != nil {
-				return nil, nil, fmt.Errorf("reading the kubeconfig: %w", err)
-			}
-			// About a hundred SelfSubjectAccessReviews, cheap for the
-			// apiserver: client-go's default 5 QPS would take 20s.
-			cfg.QPS, cfg.Burst = 100, 200
-			cs, err := kubernetes.NewForConfig(cfg)
-			if err != nil {
-				return nil, nil, fmt.Errorf("creating the Kubernetes client: %w", err)
-			}
-			return cs, cs.Discovery(), nil
-		}
-	}
+	o.namespace = cmdutil.NamespaceOverride(f)
 	return nil
 }
 
@@ -133,7 +109,7 @@ func (o *PrecheckOptions) Validate() error {
 	if len(o.Meshes) == 2 && o.Meshes[0] == o.Meshes[1] {
 		return fmt.Errorf("mesh %q given twice", o.Meshes[0])
 	}
-	return validateOutputFormat(o.Output, "table", "json", "yaml")
+	return cmdutil.ValidateOutputFormat(o.Output, "table", "json", "yaml")
 }
 
 // Run checks each mesh, prints the results and maps them to an exit code.
@@ -141,10 +117,13 @@ func (o *PrecheckOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	clientset, disc, err := o.newClients()
+	// The clientset's discovery reads the cluster without a cache, so CRDs
+	// installed a moment ago count.
+	clientset, err := o.factory.KubernetesClientSet()
 	if err != nil {
 		return err
 	}
+	disc := clientset.Discovery()
 	report := PrecheckReport{Success: true}
 	var incomplete []error
 	for _, mesh := range o.Meshes {
@@ -171,18 +150,18 @@ func (o *PrecheckOptions) Run(ctx context.Context) error {
 
 	if o.Output == "table" {
 		printPrecheckTable(o.Out, report)
-	} else if err := printStructured(o.Out, o.Output, report); err != nil {
+	} else if err := cmdutil.PrintStructured(o.Out, o.Output, report); err != nil {
 		return err
 	}
 	if len(incomplete) > 0 {
 		for _, e := range incomplete {
 			fmt.Fprintln(o.ErrOut, "error:", e)
 		}
-		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%d %s could not read the cluster: the precheck is incomplete",
-			len(incomplete), pluralWord(len(incomplete), "check", "checks"))}
+		return &cmdutil.ExitCodeError{Code: cmdutil.ExitError, Err: fmt.Errorf("%d %s could not read the cluster: the precheck is incomplete",
+			len(incomplete), cmdutil.Plural(len(incomplete), "check", "checks"))}
 	}
 	if !report.Success {
-		return &ExitCodeError{Code: ExitViolation, Err: errors.New("precheck failed: fix the checks marked FAIL before installing")}
+		return &cmdutil.ExitCodeError{Code: cmdutil.ExitViolation, Err: errors.New("precheck failed: fix the checks marked FAIL before installing")}
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package plugin
+package meshcmd
 
 import (
 	"bytes"
@@ -23,6 +23,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/all"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/precheck"
 )
@@ -138,7 +139,7 @@ func TestPrecheckTable(t *testing.T) {
 
 func TestPrecheckFailedCheckExits3(t *testing.T) {
 	out, _, err := runPrecheck(t, newPrecheckFakeClients("v1.34.0", viewOnly), "")
-	if code := ExitCode(err); code != ExitViolation {
+	if code := ExitCode(err); code != cmdutil.ExitViolation {
 		t.Fatalf("exit code %d (%v), want 3", code, err)
 	}
 	for _, want := range []string{
@@ -162,7 +163,7 @@ func TestPrecheckFailedCheckExits3(t *testing.T) {
 func TestPrecheckJSON(t *testing.T) {
 	istiod := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "istiod", Namespace: "istio-system", Labels: map[string]string{"app": "istiod"}}}
 	out, _, err := runPrecheck(t, newPrecheckFakeClients("v1.33.0", nil, istiod), "", "linkerd", "istio", "-o", "json")
-	if code := ExitCode(err); code != ExitViolation {
+	if code := ExitCode(err); code != cmdutil.ExitViolation {
 		t.Fatalf("exit code %d (%v), want 3: an istioctl install fails the Istio precheck", code, err)
 	}
 	var report PrecheckReport
@@ -213,7 +214,7 @@ func TestPrecheckUnreachableExits1(t *testing.T) {
 		return true, nil, errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
 	})
 	out, _, err := runPrecheck(t, f, "", "istio", "-o", "json")
-	if code := ExitCode(err); code != ExitError || !strings.Contains(err.Error(), "reaching the cluster") || !strings.Contains(err.Error(), "connection refused") {
+	if code := ExitCode(err); code != cmdutil.ExitError || !strings.Contains(err.Error(), "reaching the cluster") || !strings.Contains(err.Error(), "connection refused") {
 		t.Fatalf("exit code %d, error %v", code, err)
 	}
 	if out != "" {
@@ -227,7 +228,7 @@ func TestPrecheckIncompleteExits1(t *testing.T) {
 		return true, nil, apierrors.NewInternalError(errors.New("etcd timeout"))
 	})
 	out, errOut, err := runPrecheck(t, f, "", "istio")
-	if code := ExitCode(err); code != ExitError {
+	if code := ExitCode(err); code != cmdutil.ExitError {
 		t.Fatalf("exit code %d (%v), want 1: an incomplete check outranks a failed one", code, err)
 	}
 	if !strings.Contains(out, "FAIL  can install") || !strings.Contains(errOut, "error: istio: no Istio control plane installed by another tool:") {

@@ -1,4 +1,4 @@
-package plugin
+package meshcmd
 
 import (
 	"context"
@@ -8,11 +8,12 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/istio"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/table"
 )
 
 var (
@@ -80,7 +81,7 @@ var (
 )
 
 // NewCmdRevision creates `kubectl mesh revision tag set|list|remove`.
-func NewCmdRevision(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
+func NewCmdRevision(streams genericiooptions.IOStreams, factory cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "revision",
 		Short:   "Manage Istio control plane revisions and their tags",
@@ -97,35 +98,35 @@ func NewCmdRevision(streams genericiooptions.IOStreams, configFlags *genericclio
 		Args:    cobra.NoArgs,
 		RunE:    func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	set := &RevisionTagSetOptions{IOStreams: streams, configFlags: configFlags}
+	set := &RevisionTagSetOptions{IOStreams: streams}
 	setCmd := &cobra.Command{
 		Use:     "set TAG --revision REVISION",
 		Short:   "Point a tag at a revision",
 		Long:    revisionTagSetLong,
 		Example: revisionTagSetExample,
 		Args:    cobra.ExactArgs(1),
-		RunE:    runOptions(set),
+		RunE:    cmdutil.RunOptions(factory, set),
 	}
 	setCmd.Flags().StringVar(&set.Revision, "revision", "", "Control plane revision the tag points at")
 	setCmd.Flags().BoolVar(&set.Overwrite, "overwrite", false, "Move an existing tag")
-	list := &RevisionTagListOptions{IOStreams: streams, configFlags: configFlags}
+	list := &RevisionTagListOptions{IOStreams: streams}
 	listCmd := &cobra.Command{
 		Use:     "list",
 		Short:   "List the tags, their revisions and the namespaces using them",
 		Long:    revisionTagListLong,
 		Example: revisionTagListExample,
 		Args:    cobra.NoArgs,
-		RunE:    runOptions(list),
+		RunE:    cmdutil.RunOptions(factory, list),
 	}
 	listCmd.Flags().StringVarP(&list.Output, "output", "o", "", "Output format: json (default: a table)")
-	remove := &RevisionTagRemoveOptions{IOStreams: streams, configFlags: configFlags}
+	remove := &RevisionTagRemoveOptions{IOStreams: streams}
 	removeCmd := &cobra.Command{
 		Use:     "remove TAG",
 		Short:   "Remove a tag",
 		Long:    revisionTagRemoveLong,
 		Example: revisionTagRemoveExample,
 		Args:    cobra.ExactArgs(1),
-		RunE:    runOptions(remove),
+		RunE:    cmdutil.RunOptions(factory, remove),
 	}
 	removeCmd.Flags().BoolVar(&remove.Force, "force", false, "Remove the tag even while namespaces use it (their new pods get no proxy)")
 	tag.AddCommand(setCmd, listCmd, removeCmd)
@@ -138,14 +139,14 @@ type RevisionTagSetOptions struct {
 	Revision  string
 	Overwrite bool
 
-	tag         string
-	configFlags *genericclioptions.ConfigFlags
+	tag     string
+	factory cmdutil.Factory
 	genericiooptions.IOStreams
 }
 
 // Complete reads the tag.
-func (o *RevisionTagSetOptions) Complete(_ *cobra.Command, args []string) error {
-	o.tag = args[0]
+func (o *RevisionTagSetOptions) Complete(f cmdutil.Factory, _ *cobra.Command, args []string) error {
+	o.tag, o.factory = args[0], f
 	return nil
 }
 
@@ -159,7 +160,7 @@ func (o *RevisionTagSetOptions) Validate() error {
 
 // Run points the tag at the revision.
 func (o *RevisionTagSetOptions) Run(ctx context.Context) error {
-	c, err := newMeshCluster(o.configFlags, o.ErrOut)
+	c, _, err := o.factory.MeshCluster(o.ErrOut)
 	if err != nil {
 		return err
 	}
@@ -174,24 +175,27 @@ func (o *RevisionTagSetOptions) Run(ctx context.Context) error {
 type RevisionTagListOptions struct {
 	Output string
 
-	configFlags *genericclioptions.ConfigFlags
+	factory cmdutil.Factory
 	genericiooptions.IOStreams
 }
 
-// Complete has nothing to fill in.
-func (o *RevisionTagListOptions) Complete(_ *cobra.Command, _ []string) error { return nil }
+// Complete keeps the factory.
+func (o *RevisionTagListOptions) Complete(f cmdutil.Factory, _ *cobra.Command, _ []string) error {
+	o.factory = f
+	return nil
+}
 
 // Validate checks -o.
 func (o *RevisionTagListOptions) Validate() error {
 	if o.Output == "" {
 		return nil
 	}
-	return validateOutputFormat(o.Output, "json")
+	return cmdutil.ValidateOutputFormat(o.Output, "json")
 }
 
 // Run lists the tags.
 func (o *RevisionTagListOptions) Run(ctx context.Context) error {
-	c, err := newMeshCluster(o.configFlags, o.ErrOut)
+	c, _, err := o.factory.MeshCluster(o.ErrOut)
 	if err != nil {
 		return err
 	}
@@ -211,7 +215,7 @@ func (o *RevisionTagListOptions) Run(ctx context.Context) error {
 	w := tabwriter.NewWriter(o.Out, 0, 4, 3, ' ', 0)
 	fmt.Fprintln(w, "TAG\tREVISION\tNAMESPACES")
 	for _, t := range tags {
-		fmt.Fprintf(w, "%s\t%s\t%s\n", t.Tag, t.Revision, dash(summarize(t.Namespaces, 5)))
+		fmt.Fprintf(w, "%s\t%s\t%s\n", t.Tag, t.Revision, table.OrDash(summarize(t.Namespaces, 5)))
 	}
 	return w.Flush()
 }
@@ -220,14 +224,14 @@ func (o *RevisionTagListOptions) Run(ctx context.Context) error {
 type RevisionTagRemoveOptions struct {
 	Force bool
 
-	tag         string
-	configFlags *genericclioptions.ConfigFlags
+	tag     string
+	factory cmdutil.Factory
 	genericiooptions.IOStreams
 }
 
 // Complete reads the tag.
-func (o *RevisionTagRemoveOptions) Complete(_ *cobra.Command, args []string) error {
-	o.tag = args[0]
+func (o *RevisionTagRemoveOptions) Complete(f cmdutil.Factory, _ *cobra.Command, args []string) error {
+	o.tag, o.factory = args[0], f
 	return nil
 }
 
@@ -236,7 +240,7 @@ func (o *RevisionTagRemoveOptions) Validate() error { return nil }
 
 // Run removes the tag.
 func (o *RevisionTagRemoveOptions) Run(ctx context.Context) error {
-	c, err := newMeshCluster(o.configFlags, o.ErrOut)
+	c, _, err := o.factory.MeshCluster(o.ErrOut)
 	if err != nil {
 		return err
 	}

@@ -1,20 +1,21 @@
-package plugin
+package meshcmd
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"k8s.io/kubectl/pkg/util/templates"
 	"strconv"
 	"strings"
 	"time"
 
+	"k8s.io/kubectl/pkg/util/templates"
+
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/table"
 )
@@ -29,18 +30,14 @@ var statusExample = templates.Examples(`  # Every mesh found in the cluster
 type MeshStatusOptions struct {
 	Output string
 
-	meshes []mesh.Mesh
-	env    meshEnv
+	meshes  []mesh.Mesh
+	factory cmdutil.Factory
 	genericiooptions.IOStreams
 }
 
 // NewCmdStatus creates `kubectl mesh status [istio|linkerd]`.
-func NewCmdStatus(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
-	return newCmdStatus(streams, newMeshEnv(configFlags))
-}
-
-func newCmdStatus(streams genericiooptions.IOStreams, env meshEnv) *cobra.Command {
-	o := &MeshStatusOptions{IOStreams: streams, env: env}
+func NewCmdStatus(streams genericiooptions.IOStreams, factory cmdutil.Factory) *cobra.Command {
+	o := &MeshStatusOptions{IOStreams: streams}
 	cmd := &cobra.Command{
 		Use:   "status [istio|linkerd]",
 		Short: "Show the installed meshes: versions, revisions, readiness, proxies and certificates",
@@ -50,24 +47,25 @@ from its control plane's is skewed), and for Linkerd the trust anchor's and
 issuer's expiry (warned about within 60 days, as linkerd check does).`),
 		Example:   statusExample,
 		Args:      cobra.MaximumNArgs(1),
-		ValidArgs: env.registry.Names(),
-		RunE:      runOptions(o),
+		ValidArgs: factory.Meshes().Names(),
+		RunE:      cmdutil.RunOptions(factory, o),
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: json or yaml (default: tables)")
 	return cmd
 }
 
 // Complete picks the meshes to show.
-func (o *MeshStatusOptions) Complete(_ *cobra.Command, args []string) error {
+func (o *MeshStatusOptions) Complete(f cmdutil.Factory, _ *cobra.Command, args []string) error {
+	o.factory = f
 	if len(args) == 1 {
-		m, err := o.env.registry.Get(args[0])
+		m, err := f.Meshes().Get(args[0])
 		if err != nil {
 			return err
 		}
 		o.meshes = []mesh.Mesh{m}
 		return nil
 	}
-	o.meshes = o.env.registry
+	o.meshes = f.Meshes()
 	return nil
 }
 
@@ -76,7 +74,7 @@ func (o *MeshStatusOptions) Validate() error {
 	if o.Output == "" {
 		return nil
 	}
-	return validateOutputFormat(o.Output, "json", "yaml")
+	return cmdutil.ValidateOutputFormat(o.Output, "json", "yaml")
 }
 
 // Run reads each mesh's status and prints it.
@@ -84,7 +82,7 @@ func (o *MeshStatusOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	cluster, _, err := o.env.connect(io.Discard)
+	cluster, _, err := o.factory.MeshCluster(io.Discard)
 	if err != nil {
 		return err
 	}
@@ -127,15 +125,15 @@ func printStatuses(out io.Writer, statuses []*mesh.Status, now time.Time) {
 		var rows [][]string
 		for _, rev := range st.Revisions {
 			for _, c := range rev.Components {
-				rows = append(rows, []string{rev.Name, rev.Version, dash(strings.Join(rev.Tags, ",")),
-					c.Name, yesNo(c.Ready), dash(c.Replicas), c.Message})
+				rows = append(rows, []string{rev.Name, rev.Version, table.OrDash(strings.Join(rev.Tags, ",")),
+					c.Name, yesNo(c.Ready), table.OrDash(c.Replicas), c.Message})
 			}
 		}
 		_ = table.Print(out, []string{"REVISION", "VERSION", "TAGS", "COMPONENT", "READY", "REPLICAS", "MESSAGE"}, rows, table.Width)
 		if len(st.Proxies) > 0 {
 			rows = nil
 			for _, p := range st.Proxies {
-				rows = append(rows, []string{p.Version, dash(p.Revision), strconv.Itoa(p.Pods), yesNo(p.Skew)})
+				rows = append(rows, []string{p.Version, table.OrDash(p.Revision), strconv.Itoa(p.Pods), yesNo(p.Skew)})
 			}
 			fmt.Fprintln(out)
 			_ = table.Print(out, []string{"PROXY VERSION", "REVISION", "PODS", "SKEW"}, rows, table.Width)
@@ -174,11 +172,4 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

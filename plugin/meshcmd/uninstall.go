@@ -1,16 +1,17 @@
-package plugin
+package meshcmd
 
 import (
 	"context"
 	"fmt"
-	"k8s.io/kubectl/pkg/util/templates"
 	"strings"
 	"time"
 
+	"k8s.io/kubectl/pkg/util/templates"
+
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
 )
 
@@ -42,28 +43,23 @@ type MeshUninstallOptions struct {
 	Purge    bool
 	Timeout  time.Duration
 
-	mesh        mesh.Mesh
-	opts        mesh.UninstallOptions
-	env         meshEnv
-	configFlags *genericclioptions.ConfigFlags
+	mesh    mesh.Mesh
+	opts    mesh.UninstallOptions
+	factory cmdutil.Factory
 	genericiooptions.IOStreams
 }
 
 // NewCmdUninstall creates `kubectl mesh uninstall istio|linkerd`.
-func NewCmdUninstall(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
-	return newCmdUninstall(streams, configFlags, newMeshEnv(configFlags))
-}
-
-func newCmdUninstall(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags, env meshEnv) *cobra.Command {
-	o := &MeshUninstallOptions{IOStreams: streams, configFlags: configFlags, env: env, Timeout: 5 * time.Minute}
+func NewCmdUninstall(streams genericiooptions.IOStreams, factory cmdutil.Factory) *cobra.Command {
+	o := &MeshUninstallOptions{IOStreams: streams, Timeout: 5 * time.Minute}
 	cmd := &cobra.Command{
 		Use:       "uninstall istio|linkerd",
 		Short:     "Uninstall Istio or Linkerd",
 		Long:      uninstallLong,
 		Example:   uninstallExample,
 		Args:      cobra.ExactArgs(1),
-		ValidArgs: env.registry.Names(),
-		RunE:      runOptions(o),
+		ValidArgs: factory.Meshes().Names(),
+		RunE:      cmdutil.RunOptions(factory, o),
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Revision, "revision", "", "Istio control plane revision to remove (default: the default revision)")
@@ -74,17 +70,15 @@ func newCmdUninstall(streams genericiooptions.IOStreams, configFlags *genericcli
 }
 
 // Complete picks the mesh and gathers what the adapter is asked for.
-func (o *MeshUninstallOptions) Complete(_ *cobra.Command, args []string) error {
-	m, err := o.env.registry.Get(args[0])
+func (o *MeshUninstallOptions) Complete(f cmdutil.Factory, _ *cobra.Command, args []string) error {
+	m, err := f.Meshes().Get(args[0])
 	if err != nil {
 		return err
 	}
-	o.mesh = m
+	o.mesh, o.factory = m, f
 	o.opts = mesh.UninstallOptions{Revision: o.Revision, Purge: o.Purge, Timeout: o.Timeout,
 		Warn: func(msg string) { fmt.Fprintln(o.ErrOut, "warning: "+msg) }}
-	if o.configFlags != nil && o.configFlags.Namespace != nil {
-		o.opts.Namespace = *o.configFlags.Namespace
-	}
+	o.opts.Namespace = cmdutil.NamespaceOverride(f)
 	return nil
 }
 
@@ -104,7 +98,7 @@ func (o *MeshUninstallOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	cluster, helm, err := o.env.connect(o.ErrOut)
+	cluster, helm, err := o.factory.MeshCluster(o.ErrOut)
 	if err != nil {
 		return err
 	}

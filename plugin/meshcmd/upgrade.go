@@ -1,8 +1,8 @@
-package plugin
+package meshcmd
 
 import (
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
 )
@@ -35,6 +35,6 @@ var upgradeExample = templates.Examples(`  # In place, to the default release fr
   kubectl mesh upgrade linkerd --version 2026.2.1`)
 
 // NewCmdUpgrade creates `kubectl mesh upgrade istio|linkerd`.
-func NewCmdUpgrade(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
-	return newCmdMeshInstall(streams, configFlags, newMeshEnv(configFlags), true)
+func NewCmdUpgrade(streams genericiooptions.IOStreams, f cmdutil.Factory) *cobra.Command {
+	return newCmdMeshInstall(streams, f, true)
 }

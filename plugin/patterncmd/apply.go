@@ -1,4 +1,4 @@
-package plugin
+package patterncmd
 
 import (
 	"context"
@@ -6,11 +6,11 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/apply"
 )
 
@@ -49,7 +49,7 @@ type ApplyOptions struct {
 	patternSource
 	DryRun string
 
-	dryRun         dryRunStrategy
+	dryRun         cmdutil.DryRunStrategy
 	Prune          bool
 	ForceConflicts bool
 	Concurrency    int
@@ -57,29 +57,32 @@ type ApplyOptions struct {
 }
 
 // NewCmdApply creates `kubectl mesh apply -f PATTERN`.
-func NewCmdApply(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
+func NewCmdApply(streams genericiooptions.IOStreams, f cmdutil.Factory) *cobra.Command {
 	o := &ApplyOptions{IOStreams: streams}
-	o.configFlags, o.stdin, o.warnings = configFlags, streams.In, streams.ErrOut
+	o.stdin, o.warnings = streams.In, streams.ErrOut
 	cmd := &cobra.Command{
 		Use:     "apply -f PATTERN",
 		Short:   "Translate patterns and apply them to the cluster with server-side apply",
 		Long:    applyLong,
 		Example: applyExample,
 		Args:    cobra.NoArgs,
-		RunE:    runOptions(o),
+		RunE:    cmdutil.RunOptions(f, o),
 	}
 	o.addFlags(cmd, "apply")
-	addDryRunFlag(cmd, &o.DryRun, `Must be "none", "server" (the apiserver checks everything and persists nothing) or "client" (print the objects, send nothing)`)
+	cmdutil.AddDryRunFlag(cmd, &o.DryRun, `Must be "none", "server" (the apiserver checks everything and persists nothing) or "client" (print the objects, send nothing)`)
 	cmd.Flags().BoolVar(&o.Prune, "prune", false, "Delete the objects of the pattern's apply set that it no longer produces")
 	cmd.Flags().BoolVar(&o.ForceConflicts, "force-conflicts", false, "Take over fields that another field manager owns")
 	cmd.Flags().IntVar(&o.Concurrency, "concurrency", apply.DefaultWorkers, "Requests in flight at once")
 	return cmd
 }
 
-// Complete reads --dry-run.
-func (o *ApplyOptions) Complete(_ *cobra.Command, _ []string) error {
+// Complete reads the namespace and --dry-run.
+func (o *ApplyOptions) Complete(f cmdutil.Factory, cmd *cobra.Command, args []string) error {
+	if err := o.patternSource.Complete(f, cmd, args); err != nil {
+		return err
+	}
 	var err error
-	o.dryRun, err = parseDryRun(o.DryRun, o.ErrOut, "kubectl mesh apply", dryRunNone, dryRunServer, dryRunClient)
+	o.dryRun, err = cmdutil.ParseDryRun(o.DryRun, o.ErrOut, "kubectl mesh apply", cmdutil.DryRunNone, cmdutil.DryRunServer, cmdutil.DryRunClient)
 	return err
 }
 
@@ -93,11 +96,11 @@ func (o *ApplyOptions) Validate() error {
 
 // Run renders every pattern, then applies them one after the other.
 func (o *ApplyOptions) Run(ctx context.Context) error {
-	rendered, err := o.render(ctx, o.dryRun != dryRunClient)
+	rendered, err := o.render(ctx, o.dryRun != cmdutil.DryRunClient)
 	if err != nil {
 		return err
 	}
-	if o.dryRun == dryRunClient {
+	if o.dryRun == cmdutil.DryRunClient {
 		for _, r := range rendered {
 			for _, obj := range r.Objects {
 				fmt.Fprintf(o.Out, "%s (dry run)\n", apply.RefOf(obj.Unstructured).Resource())
@@ -105,11 +108,7 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 		}
 		return nil
 	}
-	cfg, err := o.configFlags.ToRESTConfig()
-	if err != nil {
-		return fmt.Errorf("loading the kubeconfig: %w", err)
-	}
-	client, err := apply.New(cfg)
+	client, err := o.factory.ApplyClient()
 	if err != nil {
 		return err
 	}
@@ -120,7 +119,7 @@ func (o *ApplyOptions) Run(ctx context.Context) error {
 			return err
 		}
 		report, err := client.Apply(ctx, set, r.Objects, apply.Options{
-			DryRun: o.dryRun == dryRunServer, Prune: o.Prune, ForceConflicts: o.ForceConflicts, Workers: o.Concurrency,
+			DryRun: o.dryRun == cmdutil.DryRunServer, Prune: o.Prune, ForceConflicts: o.ForceConflicts, Workers: o.Concurrency,
 		})
 		if report != nil {
 			for _, line := range report.Lines() {

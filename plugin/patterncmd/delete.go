@@ -1,4 +1,4 @@
-package plugin
+package patterncmd
 
 import (
 	"context"
@@ -6,10 +6,10 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/apply"
 )
@@ -37,36 +37,40 @@ type DeleteOptions struct {
 	Recursive bool
 	DryRun    string
 
-	dryRun      dryRunStrategy
+	dryRun      cmdutil.DryRunStrategy
 	Concurrency int
 
-	names       []string
-	configFlags *genericclioptions.ConfigFlags
+	names     []string
+	namespace string
+	factory   cmdutil.Factory
 	genericiooptions.IOStreams
 }
 
 // NewCmdDelete creates `kubectl mesh delete (-f PATTERN | NAME...)`.
-func NewCmdDelete(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
-	o := &DeleteOptions{IOStreams: streams, configFlags: configFlags}
+func NewCmdDelete(streams genericiooptions.IOStreams, f cmdutil.Factory) *cobra.Command {
+	o := &DeleteOptions{IOStreams: streams}
 	cmd := &cobra.Command{
 		Use:     "delete (-f PATTERN | NAME...)",
 		Short:   "Delete the resources a pattern applied",
 		Long:    deleteLong,
 		Example: deleteExample,
-		RunE:    runOptions(o),
+		RunE:    cmdutil.RunOptions(f, o),
 	}
 	cmd.Flags().StringSliceVarP(&o.Filenames, "filename", "f", nil, "Pattern files or directories whose patterns to delete (- for standard input)")
 	cmd.Flags().BoolVarP(&o.Recursive, "recursive", "R", false, "Process the directories given with -f recursively")
-	addDryRunFlag(cmd, &o.DryRun, `Must be "none" or "server" (the apiserver checks the deletions and persists nothing); delete has no client dry run`)
+	cmdutil.AddDryRunFlag(cmd, &o.DryRun, `Must be "none" or "server" (the apiserver checks the deletions and persists nothing); delete has no client dry run`)
 	cmd.Flags().IntVar(&o.Concurrency, "concurrency", apply.DefaultWorkers, "Requests in flight at once")
 	return cmd
 }
 
-// Complete reads --dry-run.
-func (o *DeleteOptions) Complete(_ *cobra.Command, args []string) error {
-	o.names = args
+// Complete reads the namespace and --dry-run.
+func (o *DeleteOptions) Complete(f cmdutil.Factory, _ *cobra.Command, args []string) error {
+	o.names, o.factory = args, f
 	var err error
-	o.dryRun, err = parseDryRun(o.DryRun, o.ErrOut, "kubectl mesh delete", dryRunNone, dryRunServer)
+	if o.namespace, _, err = f.Namespace(); err != nil {
+		return err
+	}
+	o.dryRun, err = cmdutil.ParseDryRun(o.DryRun, o.ErrOut, "kubectl mesh delete", cmdutil.DryRunNone, cmdutil.DryRunServer)
 	return err
 }
 
@@ -90,17 +94,13 @@ func (o *DeleteOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := o.configFlags.ToRESTConfig()
-	if err != nil {
-		return fmt.Errorf("loading the kubeconfig: %w", err)
-	}
-	client, err := apply.New(cfg)
+	client, err := o.factory.ApplyClient()
 	if err != nil {
 		return err
 	}
 	var failures []error
 	for _, set := range sets {
-		report, err := client.Delete(ctx, set, apply.DeleteOptions{DryRun: o.dryRun == dryRunServer, Workers: o.Concurrency})
+		report, err := client.Delete(ctx, set, apply.DeleteOptions{DryRun: o.dryRun == cmdutil.DryRunServer, Workers: o.Concurrency})
 		if report != nil {
 			for _, line := range report.Lines() {
 				fmt.Fprintln(o.Out, line)
@@ -115,10 +115,7 @@ func (o *DeleteOptions) Run(ctx context.Context) error {
 
 // sets are the apply sets named by files or by name.
 func (o *DeleteOptions) sets() ([]apply.Set, error) {
-	namespace, _, err := o.configFlags.ToRawKubeConfigLoader().Namespace()
-	if err != nil {
-		return nil, fmt.Errorf("reading the namespace: %w", err)
-	}
+	namespace := o.namespace
 	var sets []apply.Set
 	for _, name := range o.names {
 		sets = append(sets, apply.Set{Pattern: name, Namespace: namespace})

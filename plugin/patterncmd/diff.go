@@ -1,4 +1,4 @@
-package plugin
+package patterncmd
 
 import (
 	"context"
@@ -6,10 +6,10 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/apply"
 )
 
@@ -50,9 +50,9 @@ type DiffOptions struct {
 }
 
 // NewCmdDiff creates `kubectl mesh diff -f PATTERN`.
-func NewCmdDiff(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
+func NewCmdDiff(streams genericiooptions.IOStreams, f cmdutil.Factory) *cobra.Command {
 	o := &DiffOptions{IOStreams: streams}
-	o.configFlags, o.stdin, o.warnings = configFlags, streams.In, streams.ErrOut
+	o.stdin, o.warnings = streams.In, streams.ErrOut
 	cmd := &cobra.Command{
 		Use:     "diff -f PATTERN",
 		Short:   "Diff a pattern's resources against the cluster and report drift",
@@ -61,11 +61,11 @@ func NewCmdDiff(streams genericiooptions.IOStreams, configFlags *genericclioptio
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// Every error exits 2, as diff(1) and kubectl diff do: 1 is drift.
-			if err := runOptions(o)(cmd, args); err != nil {
-				if _, coded := err.(*ExitCodeError); coded {
+			if err := cmdutil.RunOptions(f, o)(cmd, args); err != nil {
+				if _, coded := err.(*cmdutil.ExitCodeError); coded {
 					return err
 				}
-				return &ExitCodeError{Code: diffExitError, Err: err}
+				return &cmdutil.ExitCodeError{Code: diffExitError, Err: err}
 			}
 			return nil
 		},
@@ -84,11 +84,7 @@ func (o *DiffOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := o.configFlags.ToRESTConfig()
-	if err != nil {
-		return fmt.Errorf("loading the kubeconfig: %w", err)
-	}
-	client, err := apply.New(cfg)
+	client, err := o.factory.ApplyClient()
 	if err != nil {
 		return err
 	}
@@ -120,7 +116,7 @@ func (o *DiffOptions) Run(ctx context.Context) error {
 		return errors.Join(failures...)
 	}
 	if different {
-		return &ExitCodeError{Code: diffExitDifferent}
+		return &cmdutil.ExitCodeError{Code: diffExitDifferent}
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package plugin
+package patterncmd
 
 import (
 	"context"
@@ -10,11 +10,12 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/util/duration"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/apply"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/table"
 )
 
 var (
@@ -35,20 +36,21 @@ type ListOptions struct {
 	AllNamespaces bool
 	Output        string
 
-	configFlags *genericclioptions.ConfigFlags
+	namespace string
+	factory   cmdutil.Factory
 	genericiooptions.IOStreams
 }
 
 // NewCmdList creates `kubectl mesh list`.
-func NewCmdList(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
-	o := &ListOptions{IOStreams: streams, configFlags: configFlags}
+func NewCmdList(streams genericiooptions.IOStreams, f cmdutil.Factory) *cobra.Command {
+	o := &ListOptions{IOStreams: streams}
 	cmd := &cobra.Command{
 		Use:     "list",
 		Short:   "List the patterns applied to the cluster and their objects",
 		Long:    listLong,
 		Example: listExample,
 		Args:    cobra.NoArgs,
-		RunE:    runOptions(o),
+		RunE:    cmdutil.RunOptions(f, o),
 	}
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "List the patterns of every namespace")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: wide, json or yaml (default: a table)")
@@ -66,32 +68,29 @@ type patternListItem struct {
 	Shared      []apply.Ref `json:"shared,omitempty"`
 }
 
-// Complete has nothing to fill in: the namespace is read by Run.
-func (o *ListOptions) Complete(_ *cobra.Command, _ []string) error { return nil }
+// Complete reads the namespace.
+func (o *ListOptions) Complete(f cmdutil.Factory, _ *cobra.Command, _ []string) error {
+	o.factory = f
+	if o.AllNamespaces {
+		return nil
+	}
+	var err error
+	o.namespace, _, err = f.Namespace()
+	return err
+}
 
 // Validate checks -o.
 func (o *ListOptions) Validate() error {
 	if o.Output == "" {
 		return nil
 	}
-	return validateOutputFormat(o.Output, "wide", "json", "yaml")
+	return cmdutil.ValidateOutputFormat(o.Output, "wide", "json", "yaml")
 }
 
 // Run lists the patterns.
 func (o *ListOptions) Run(ctx context.Context) error {
-	namespace := ""
-	if !o.AllNamespaces {
-		ns, _, err := o.configFlags.ToRawKubeConfigLoader().Namespace()
-		if err != nil {
-			return fmt.Errorf("reading the namespace: %w", err)
-		}
-		namespace = ns
-	}
-	cfg, err := o.configFlags.ToRESTConfig()
-	if err != nil {
-		return fmt.Errorf("loading the kubeconfig: %w", err)
-	}
-	client, err := apply.New(cfg)
+	namespace := o.namespace
+	client, err := o.factory.ApplyClient()
 	if err != nil {
 		return err
 	}
@@ -109,7 +108,7 @@ func (o *ListOptions) Run(ctx context.Context) error {
 			}
 			items = append(items, item)
 		}
-		return printStructured(o.Out, o.Output, items)
+		return cmdutil.PrintStructured(o.Out, o.Output, items)
 	}
 	if len(sets) == 0 {
 		where := "namespace " + namespace
@@ -138,7 +137,7 @@ func printPatternSets(out io.Writer, sets []apply.PatternSet, withNamespace, wid
 		if !s.LastApplied.IsZero() {
 			age = duration.HumanDuration(now.Sub(s.LastApplied)) + " ago"
 		}
-		row := fmt.Sprintf("%s\t%s\t%d\t%d\t%s", s.Pattern, dash(s.Mesh), len(s.Members), len(s.Shared), age)
+		row := fmt.Sprintf("%s\t%s\t%d\t%d\t%s", s.Pattern, table.OrDash(s.Mesh), len(s.Members), len(s.Shared), age)
 		if withNamespace {
 			row = s.Namespace + "\t" + row
 		}
@@ -147,7 +146,7 @@ func printPatternSets(out io.Writer, sets []apply.PatternSet, withNamespace, wid
 			for i, m := range s.Members {
 				members[i] = strings.ToLower(m.Kind) + "/" + m.Name
 			}
-			row += "\t" + dash(strings.Join(members, ","))
+			row += "\t" + table.OrDash(strings.Join(members, ","))
 		}
 		fmt.Fprintln(w, row)
 	}

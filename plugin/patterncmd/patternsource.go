@@ -1,4 +1,4 @@
-package plugin
+package patterncmd
 
 import (
 	"context"
@@ -8,9 +8,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 
-	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/all"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/targets"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/translate"
@@ -24,9 +23,10 @@ type patternSource struct {
 	Mesh         string
 	AllowPartial bool
 
-	configFlags *genericclioptions.ConfigFlags
-	stdin       io.Reader
-	warnings    io.Writer
+	factory   cmdutil.Factory
+	namespace string
+	stdin     io.Reader
+	warnings  io.Writer
 }
 
 // renderedPattern is one pattern and its objects for its mesh.
@@ -39,20 +39,25 @@ type renderedPattern struct {
 func (s *patternSource) addFlags(cmd *cobra.Command, verb string) {
 	cmd.Flags().StringSliceVarP(&s.Filenames, "filename", "f", nil, "Pattern files or directories to "+verb+" (- for standard input); Meshery pattern files are imported")
 	cmd.Flags().BoolVarP(&s.Recursive, "recursive", "R", false, "Process the directories given with -f recursively")
-	addMeshFlag(cmd, &s.Mesh, targets.Names(), "Translate for this mesh, overriding spec.mesh (default: spec.mesh, then the mesh installed in the cluster)")
+	cmdutil.AddMeshFlag(cmd, &s.Mesh, targets.Names(), "Translate for this mesh, overriding spec.mesh (default: spec.mesh, then the mesh installed in the cluster)")
 	cmd.Flags().BoolVar(&s.AllowPartial, "allow-partial", false, "Render what the mesh can express and warn about the rest, instead of failing")
 }
 
-// Complete has nothing to fill in: the patterns are read by render, after
-// Validate.
-func (s *patternSource) Complete(_ *cobra.Command, _ []string) error { return nil }
+// Complete reads the default namespace of the patterns; they are read by
+// render, after Validate.
+func (s *patternSource) Complete(f cmdutil.Factory, _ *cobra.Command, _ []string) error {
+	s.factory = f
+	var err error
+	s.namespace, _, err = f.Namespace()
+	return err
+}
 
 // validate checks the flags before anything is read.
 func (s *patternSource) validate() error {
 	if len(s.Filenames) == 0 {
 		return errors.New("-f/--filename is required: the pattern files to read")
 	}
-	return validateMeshFlag(s.Mesh, targets.Names()...)
+	return cmdutil.ValidateMeshFlag(s.Mesh, targets.Names()...)
 }
 
 // render loads and validates every pattern first, so that nothing is
@@ -60,8 +65,7 @@ func (s *patternSource) validate() error {
 // The cluster's mesh is detected only when a pattern names none and
 // useCluster is true: render and client dry runs never contact a cluster.
 func (s *patternSource) render(ctx context.Context, useCluster bool) ([]renderedPattern, error) {
-	namespace := defaultNamespace(s.configFlags)
-	patterns, err := pattern.LoadPaths(s.Filenames, s.Recursive, s.stdin, pattern.LoadOptions{DefaultNamespace: namespace})
+	patterns, err := pattern.LoadPaths(s.Filenames, s.Recursive, s.stdin, pattern.LoadOptions{DefaultNamespace: s.namespace})
 	if err != nil {
 		return nil, err
 	}
@@ -111,25 +115,13 @@ func (s *patternSource) render(ctx context.Context, useCluster bool) ([]rendered
 	return out, nil
 }
 
-// defaultNamespace is -n, else the kubeconfig context's namespace, else
-// "default": render works without a kubeconfig.
-func defaultNamespace(configFlags *genericclioptions.ConfigFlags) string {
-	if configFlags.Namespace != nil && *configFlags.Namespace != "" {
-		return *configFlags.Namespace
-	}
-	if ns, _, err := configFlags.ToRawKubeConfigLoader().Namespace(); err == nil && ns != "" {
-		return ns
-	}
-	return "default"
-}
-
 // detectMesh finds the one mesh whose control plane is installed.
 func (s *patternSource) detectMesh(ctx context.Context) (string, error) {
-	cluster, err := newMeshCluster(s.configFlags, io.Discard)
+	cluster, _, err := s.factory.MeshCluster(io.Discard)
 	if err != nil {
 		return "", fmt.Errorf("no cluster to detect the mesh from (set spec.mesh or --mesh): %w", err)
 	}
-	m, err := all.Registry().Detect(ctx, *cluster)
+	m, err := s.factory.Meshes().Detect(ctx, *cluster)
 	if err != nil {
 		return "", fmt.Errorf("%w: set spec.mesh or --mesh", err)
 	}

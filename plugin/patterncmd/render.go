@@ -1,12 +1,12 @@
-package plugin
+package patterncmd
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
 	"sigs.k8s.io/yaml"
@@ -43,16 +43,16 @@ type RenderOptions struct {
 }
 
 // NewCmdRender creates `kubectl mesh render -f PATTERN`.
-func NewCmdRender(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
+func NewCmdRender(streams genericiooptions.IOStreams, f cmdutil.Factory) *cobra.Command {
 	o := &RenderOptions{IOStreams: streams}
-	o.configFlags, o.stdin, o.warnings = configFlags, streams.In, streams.ErrOut
+	o.stdin, o.warnings = streams.In, streams.ErrOut
 	cmd := &cobra.Command{
 		Use:     "render -f PATTERN",
 		Short:   "Print the mesh resources a pattern translates into",
 		Long:    renderLong,
 		Example: renderExample,
 		Args:    cobra.NoArgs,
-		RunE:    runOptions(o),
+		RunE:    cmdutil.RunOptions(f, o),
 	}
 	o.addFlags(cmd, "render")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "yaml", "Output format: yaml or json")
@@ -61,7 +61,7 @@ func NewCmdRender(streams genericiooptions.IOStreams, configFlags *genericcliopt
 
 // Validate checks the flags.
 func (o *RenderOptions) Validate() error {
-	if err := validateOutputFormat(o.Output, "yaml", "json"); err != nil {
+	if err := cmdutil.ValidateOutputFormat(o.Output, "yaml", "json"); err != nil {
 		return err
 	}
 	return o.validate()

@@ -1,4 +1,4 @@
-package plugin
+package patterncmd
 
 import (
 	"encoding/json"

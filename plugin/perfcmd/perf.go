@@ -1,4 +1,4 @@
-package plugin
+package perfcmd
 
 import (
 	"context"
@@ -12,13 +12,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/kubectl/pkg/util/templates"
 
-	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/all"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/clusterinfo"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/portforward"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/smp"
@@ -46,7 +45,7 @@ var perfExample = templates.Examples(`
 	kubectl mesh perf report reviews-before reviews-after`)
 
 // NewCmdPerf creates `kubectl mesh perf` and its subcommands.
-func NewCmdPerf(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
+func NewCmdPerf(streams genericiooptions.IOStreams, f cmdutil.Factory) *cobra.Command {
 	results := &resultsDir{}
 	cmd := &cobra.Command{
 		Use:     "perf",
@@ -55,13 +54,13 @@ func NewCmdPerf(streams genericiooptions.IOStreams, configFlags *genericclioptio
 		Example: perfExample,
 	}
 	cmd.AddCommand(
-		NewCmdPerfRun(streams, configFlags, results),
-		NewCmdPerfList(streams, results),
-		NewCmdPerfShow(streams, results),
-		NewCmdPerfDelete(streams, results),
-		NewCmdPerfCompare(streams, results),
-		NewCmdPerfBaseline(streams, results),
-		NewCmdPerfReport(streams, results),
+		NewCmdPerfRun(streams, f, results),
+		NewCmdPerfList(streams, f, results),
+		NewCmdPerfShow(streams, f, results),
+		NewCmdPerfDelete(streams, f, results),
+		NewCmdPerfCompare(streams, f, results),
+		NewCmdPerfBaseline(streams, f, results),
+		NewCmdPerfReport(streams, f, results),
 	)
 	// Each command that reads results has --results-dir as its own flag, so
 	// kubectl's help, which leaves inherited flags to "kubectl mesh options",
@@ -109,7 +108,7 @@ type clusterFacts struct {
 // with a warning.
 func (o *PerfRunOptions) clusterFacts(ctx context.Context) *clusterFacts {
 	facts := &clusterFacts{}
-	c, err := newMeshCluster(o.configFlags, o.ErrOut)
+	c, _, err := o.factory.MeshCluster(o.ErrOut)
 	if err == nil {
 		facts.config, facts.client = c.Config, c.Clientset
 		// A URL target does not need the cluster: a stale kubeconfig
@@ -121,7 +120,7 @@ func (o *PerfRunOptions) clusterFacts(ctx context.Context) *clusterFacts {
 		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		if facts.env, err = clusterinfo.Environment(ctx, c.Clientset); err == nil {
-			facts.mesh, err = clusterinfo.Mesh(ctx, all.Registry(), *c)
+			facts.mesh, err = clusterinfo.Mesh(ctx, o.factory.Meshes(), *c)
 		}
 	}
 	if err != nil {

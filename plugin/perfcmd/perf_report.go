@@ -1,4 +1,4 @@
-package plugin
+package perfcmd
 
 import (
 	"bytes"
@@ -10,12 +10,13 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/report"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/smp"
 )
 
 // NewCmdPerfReport creates `kubectl mesh perf report`.
-func NewCmdPerfReport(streams genericiooptions.IOStreams, results *resultsDir) *cobra.Command {
+func NewCmdPerfReport(streams genericiooptions.IOStreams, f cmdutil.Factory, results *resultsDir) *cobra.Command {
 	o := &PerfReportOptions{IOStreams: streams, results: results}
 	cmd := &cobra.Command{
 		Use:   "report RESULT...",
@@ -29,7 +30,7 @@ func NewCmdPerfReport(streams genericiooptions.IOStreams, results *resultsDir) *
 			# A report of two runs
 			kubectl mesh perf report reviews-before reviews-after -o report.html`),
 		Args: cobra.MinimumNArgs(1),
-		RunE: runOptions(o),
+		RunE: cmdutil.RunOptions(f, o),
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "perf-report.html", "File to write the report to (- for stdout)")
 	cmd.Flags().StringVar(&o.Title, "title", "", "Title of the report")
@@ -47,7 +48,7 @@ type PerfReportOptions struct {
 }
 
 // Complete reads the arguments.
-func (o *PerfReportOptions) Complete(_ *cobra.Command, args []string) error {
+func (o *PerfReportOptions) Complete(_ cmdutil.Factory, _ *cobra.Command, args []string) error {
 	o.args = args
 	return nil
 }

@@ -1,4 +1,4 @@
-package plugin
+package perfcmd
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/compare"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/load"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/report"
@@ -25,7 +26,7 @@ import (
 )
 
 // NewCmdPerfList creates `kubectl mesh perf list`.
-func NewCmdPerfList(streams genericiooptions.IOStreams, results *resultsDir) *cobra.Command {
+func NewCmdPerfList(streams genericiooptions.IOStreams, f cmdutil.Factory, results *resultsDir) *cobra.Command {
 	o := &PerfListOptions{IOStreams: streams, results: results}
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -40,7 +41,7 @@ func NewCmdPerfList(streams genericiooptions.IOStreams, results *resultsDir) *co
 			# The results of one branch, with their labels
 			kubectl mesh perf list -l branch=main -o wide`),
 		Args: cobra.NoArgs,
-		RunE: runOptions(o),
+		RunE: cmdutil.RunOptions(f, o),
 	}
 	cmd.Flags().StringVarP(&o.Selector, "selector", "l", "", "Label selector (key=value, key!=value, key in (a,b))")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: wide, json, yaml or name")
@@ -58,7 +59,7 @@ type PerfListOptions struct {
 }
 
 // Complete reads the arguments.
-func (o *PerfListOptions) Complete(_ *cobra.Command, args []string) error {
+func (o *PerfListOptions) Complete(_ cmdutil.Factory, _ *cobra.Command, args []string) error {
 	o.args = args
 	return nil
 }
@@ -66,7 +67,7 @@ func (o *PerfListOptions) Complete(_ *cobra.Command, args []string) error {
 // Validate checks -o.
 func (o *PerfListOptions) Validate() error {
 	if o.Output != "" {
-		if err := validateOutputFormat(o.Output, "wide", "json", "yaml", "name"); err != nil {
+		if err := cmdutil.ValidateOutputFormat(o.Output, "wide", "json", "yaml", "name"); err != nil {
 			return err
 		}
 	}
@@ -95,7 +96,7 @@ func (o *PerfListOptions) Run(_ context.Context) error {
 		if list == nil {
 			list = []*smp.Result{}
 		}
-		return printStructured(o.Out, o.Output, list)
+		return cmdutil.PrintStructured(o.Out, o.Output, list)
 	case "name":
 		for _, r := range list {
 			fmt.Fprintln(o.Out, r.Name)
@@ -140,7 +141,7 @@ func printResultTable(out io.Writer, list []*smp.Result, wide bool, now time.Tim
 					mesh += " " + r.Mesh.Build
 				}
 			}
-			row = append(row, mesh, r.EndTime.Sub(r.StartTime).Round(time.Millisecond).String(), noneIfEmpty(load.SortedLabels(r.Labels)))
+			row = append(row, mesh, r.EndTime.Sub(r.StartTime).Round(time.Millisecond).String(), table.OrNone(load.SortedLabels(r.Labels)))
 		}
 		rows = append(rows, row)
 	}
@@ -152,7 +153,7 @@ func printResultTable(out io.Writer, list []*smp.Result, wide bool, now time.Tim
 const maxTargetColumn = 32
 
 // NewCmdPerfShow creates `kubectl mesh perf show`.
-func NewCmdPerfShow(streams genericiooptions.IOStreams, results *resultsDir) *cobra.Command {
+func NewCmdPerfShow(streams genericiooptions.IOStreams, f cmdutil.Factory, results *resultsDir) *cobra.Command {
 	o := &PerfShowOptions{IOStreams: streams, results: results}
 	cmd := &cobra.Command{
 		Use:   "show RESULT",
@@ -167,7 +168,7 @@ func NewCmdPerfShow(streams genericiooptions.IOStreams, results *resultsDir) *co
 			# The whole SMP document, histogram included
 			kubectl mesh perf show reviews-20261123-101500 -o yaml`),
 		Args: cobra.ExactArgs(1),
-		RunE: runOptions(o),
+		RunE: cmdutil.RunOptions(f, o),
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: json or yaml (the SMP document)")
 	return cmd
@@ -183,7 +184,7 @@ type PerfShowOptions struct {
 }
 
 // Complete reads the arguments.
-func (o *PerfShowOptions) Complete(_ *cobra.Command, args []string) error {
+func (o *PerfShowOptions) Complete(_ cmdutil.Factory, _ *cobra.Command, args []string) error {
 	o.args = args
 	return nil
 }
@@ -191,7 +192,7 @@ func (o *PerfShowOptions) Complete(_ *cobra.Command, args []string) error {
 // Validate checks -o.
 func (o *PerfShowOptions) Validate() error {
 	if o.Output != "" {
-		if err := validateOutputFormat(o.Output, "json", "yaml"); err != nil {
+		if err := cmdutil.ValidateOutputFormat(o.Output, "json", "yaml"); err != nil {
 			return err
 		}
 	}
@@ -209,13 +210,13 @@ func (o *PerfShowOptions) Run(_ context.Context) error {
 		return err
 	}
 	if o.Output != "" {
-		return printStructured(o.Out, o.Output, r)
+		return cmdutil.PrintStructured(o.Out, o.Output, r)
 	}
 	return report.Text(o.Out, []*smp.Result{r})
 }
 
 // NewCmdPerfDelete creates `kubectl mesh perf delete`.
-func NewCmdPerfDelete(streams genericiooptions.IOStreams, results *resultsDir) *cobra.Command {
+func NewCmdPerfDelete(streams genericiooptions.IOStreams, f cmdutil.Factory, results *resultsDir) *cobra.Command {
 	o := &PerfDeleteOptions{IOStreams: streams, results: results}
 	return &cobra.Command{
 		Use:   "delete RESULT...",
@@ -227,7 +228,7 @@ func NewCmdPerfDelete(streams genericiooptions.IOStreams, results *resultsDir) *
 			# Delete two results
 			kubectl mesh perf delete reviews-20261123-101500 reviews-20261123-103000`),
 		Args: cobra.MinimumNArgs(1),
-		RunE: runOptions(o),
+		RunE: cmdutil.RunOptions(f, o),
 	}
 }
 
@@ -239,7 +240,7 @@ type PerfDeleteOptions struct {
 }
 
 // Complete reads the arguments.
-func (o *PerfDeleteOptions) Complete(_ *cobra.Command, args []string) error {
+func (o *PerfDeleteOptions) Complete(_ cmdutil.Factory, _ *cobra.Command, args []string) error {
 	o.args = args
 	return nil
 }
@@ -257,7 +258,7 @@ func (o *PerfDeleteOptions) Run(_ context.Context) error {
 }
 
 // NewCmdPerfCompare creates `kubectl mesh perf compare`.
-func NewCmdPerfCompare(streams genericiooptions.IOStreams, results *resultsDir) *cobra.Command {
+func NewCmdPerfCompare(streams genericiooptions.IOStreams, f cmdutil.Factory, results *resultsDir) *cobra.Command {
 	o := &PerfCompareOptions{IOStreams: streams, results: results}
 	cmd := &cobra.Command{
 		Use:   "compare A B",
@@ -277,7 +278,7 @@ func NewCmdPerfCompare(streams genericiooptions.IOStreams, results *resultsDir) 
 			# Gate CI: p99 may grow 10%, QPS may drop 5%
 			kubectl mesh perf compare main reviews-pr-123 --max-regression p99=10%,qps=5%`),
 		Args: cobra.ExactArgs(2),
-		RunE: runOptions(o),
+		RunE: cmdutil.RunOptions(f, o),
 	}
 	cmd.Flags().StringVar(&o.MaxRegression, "max-regression", "", "Regression limits, e.g. p99=10%,qps=5%,errors=0.5%")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: json or yaml")
@@ -295,7 +296,7 @@ type PerfCompareOptions struct {
 }
 
 // Complete reads the arguments.
-func (o *PerfCompareOptions) Complete(_ *cobra.Command, args []string) error {
+func (o *PerfCompareOptions) Complete(_ cmdutil.Factory, _ *cobra.Command, args []string) error {
 	o.args = args
 	return nil
 }
@@ -303,7 +304,7 @@ func (o *PerfCompareOptions) Complete(_ *cobra.Command, args []string) error {
 // Validate checks -o.
 func (o *PerfCompareOptions) Validate() error {
 	if o.Output != "" {
-		if err := validateOutputFormat(o.Output, "json", "yaml"); err != nil {
+		if err := cmdutil.ValidateOutputFormat(o.Output, "json", "yaml"); err != nil {
 			return err
 		}
 	}
@@ -330,7 +331,7 @@ func (o *PerfCompareOptions) Run(_ context.Context) error {
 	}
 	c := compare.Compare(a, b, thresholds)
 	if o.Output != "" {
-		err = printStructured(o.Out, o.Output, c)
+		err = cmdutil.PrintStructured(o.Out, o.Output, c)
 	} else {
 		err = c.PrintTable(o.Out)
 	}
@@ -341,13 +342,13 @@ func (o *PerfCompareOptions) Run(_ context.Context) error {
 		return err
 	}
 	if c.Regressed() {
-		return &ExitCodeError{Code: ExitViolation, Err: fmt.Errorf("performance regression: %s", strings.Join(regressedMetrics(c), ", "))}
+		return &cmdutil.ExitCodeError{Code: cmdutil.ExitViolation, Err: fmt.Errorf("performance regression: %s", strings.Join(regressedMetrics(c), ", "))}
 	}
 	return nil
 }
 
 // NewCmdPerfBaseline creates `kubectl mesh perf baseline set|list|delete`.
-func NewCmdPerfBaseline(streams genericiooptions.IOStreams, results *resultsDir) *cobra.Command {
+func NewCmdPerfBaseline(streams genericiooptions.IOStreams, f cmdutil.Factory, results *resultsDir) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "baseline",
 		Short: "Name results as baselines for perf run --compare-to",
@@ -375,7 +376,7 @@ func NewCmdPerfBaseline(streams genericiooptions.IOStreams, results *resultsDir)
 			# Then, in CI
 			kubectl mesh perf run svc/reviews -n bookinfo --compare-to main --max-regression p99=10%`),
 		Args: cobra.RangeArgs(1, 2),
-		RunE: runOptions(&PerfBaselineSetOptions{IOStreams: streams, results: results}),
+		RunE: cmdutil.RunOptions(f, &PerfBaselineSetOptions{IOStreams: streams, results: results}),
 	}
 	list := &cobra.Command{
 		Use:   "list",
@@ -386,7 +387,7 @@ func NewCmdPerfBaseline(streams genericiooptions.IOStreams, results *resultsDir)
 			# Every baseline
 			kubectl mesh perf baseline list`),
 		Args: cobra.NoArgs,
-		RunE: runOptions(&PerfBaselineListOptions{IOStreams: streams, results: results}),
+		RunE: cmdutil.RunOptions(f, &PerfBaselineListOptions{IOStreams: streams, results: results}),
 	}
 	del := &cobra.Command{
 		Use:   "delete NAME...",
@@ -397,7 +398,7 @@ func NewCmdPerfBaseline(streams genericiooptions.IOStreams, results *resultsDir)
 			# Delete the baseline of a merged branch
 			kubectl mesh perf baseline delete feature-x`),
 		Args: cobra.MinimumNArgs(1),
-		RunE: runOptions(&PerfBaselineDeleteOptions{IOStreams: streams, results: results}),
+		RunE: cmdutil.RunOptions(f, &PerfBaselineDeleteOptions{IOStreams: streams, results: results}),
 	}
 	cmd.AddCommand(set, list, del)
 	return cmd
@@ -411,7 +412,7 @@ type PerfBaselineSetOptions struct {
 }
 
 // Complete reads the arguments.
-func (o *PerfBaselineSetOptions) Complete(_ *cobra.Command, args []string) error {
+func (o *PerfBaselineSetOptions) Complete(_ cmdutil.Factory, _ *cobra.Command, args []string) error {
 	o.args = args
 	return nil
 }
@@ -450,7 +451,7 @@ type PerfBaselineListOptions struct {
 }
 
 // Complete reads the arguments.
-func (o *PerfBaselineListOptions) Complete(_ *cobra.Command, args []string) error {
+func (o *PerfBaselineListOptions) Complete(_ cmdutil.Factory, _ *cobra.Command, args []string) error {
 	o.args = args
 	return nil
 }
@@ -488,7 +489,7 @@ type PerfBaselineDeleteOptions struct {
 }
 
 // Complete reads the arguments.
-func (o *PerfBaselineDeleteOptions) Complete(_ *cobra.Command, args []string) error {
+func (o *PerfBaselineDeleteOptions) Complete(_ cmdutil.Factory, _ *cobra.Command, args []string) error {
 	o.args = args
 	return nil
 }

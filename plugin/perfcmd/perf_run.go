@@ -1,6 +1,7 @@
-package plugin
+package perfcmd
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,12 +13,11 @@ import (
 	fortiolog "fortio.org/log"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
-	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/all"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/compare"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/incluster"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/load"
@@ -106,20 +106,21 @@ type PerfRunOptions struct {
 
 	durationSet bool
 	results     *resultsDir
-	configFlags *genericclioptions.ConfigFlags
+	namespace   string
+	factory     cmdutil.Factory
 	genericiooptions.IOStreams
 }
 
 // NewCmdPerfRun creates `kubectl mesh perf run`.
-func NewCmdPerfRun(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags, results *resultsDir) *cobra.Command {
-	o := &PerfRunOptions{IOStreams: streams, configFlags: configFlags, results: results, meshes: all.Registry()}
+func NewCmdPerfRun(streams genericiooptions.IOStreams, factory cmdutil.Factory, results *resultsDir) *cobra.Command {
+	o := &PerfRunOptions{IOStreams: streams, results: results, meshes: factory.Meshes()}
 	cmd := &cobra.Command{
 		Use:     "run TARGET",
 		Short:   "Run a load test against a URL or a Service and store its result",
 		Long:    perfRunLong,
 		Example: perfRunExample,
 		Args:    cobra.ExactArgs(1),
-		RunE:    runOptions(o),
+		RunE:    cmdutil.RunOptions(factory, o),
 	}
 	f := cmd.Flags()
 	f.Float64Var(&o.QPS, "qps", 100, "Requests per second over all connections; 0 means as fast as possible (closed loop)")
@@ -161,11 +162,16 @@ func NewCmdPerfRun(streams genericiooptions.IOStreams, configFlags *genericcliop
 func (o *PerfRunOptions) Validate() error { return nil }
 
 // Complete turns the flags into a load spec; nothing is sent yet.
-func (o *PerfRunOptions) Complete(cmd *cobra.Command, args []string) error {
+func (o *PerfRunOptions) Complete(f cmdutil.Factory, cmd *cobra.Command, args []string) error {
 	o.durationSet = cmd.Flags().Changed("duration")
-	o.Target = args[0]
+	o.Target, o.factory = args[0], f
 	if isClusterTarget(o.Target) {
 		if _, err := portforward.ParseTarget(o.Target); err != nil {
+			return err
+		}
+		// A URL target needs no kubeconfig.
+		var err error
+		if o.namespace, _, err = f.Namespace(); err != nil {
 			return err
 		}
 	}
@@ -173,7 +179,7 @@ func (o *PerfRunOptions) Complete(cmd *cobra.Command, args []string) error {
 	// errors are worth seeing, the summary says the rest.
 	fortiolog.SetLogLevelQuiet(fortiolog.Warning)
 	if o.Output != "" {
-		if err := validateOutputFormat(o.Output, "json", "yaml"); err != nil {
+		if err := cmdutil.ValidateOutputFormat(o.Output, "json", "yaml"); err != nil {
 			return err
 		}
 	}
@@ -255,13 +261,7 @@ func (o *PerfRunOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	namespace, _, err := o.configFlags.ToRawKubeConfigLoader().Namespace()
-	if err != nil && isClusterTarget(o.Target) {
-		return fmt.Errorf("reading the namespace: %w", err)
-	}
-	if namespace == "" {
-		namespace = "default"
-	}
+	namespace := cmp.Or(o.namespace, "default")
 	// A baseline that is not there is an error before the load, not after.
 	var baseline *smp.Result
 	if o.CompareTo != "" && o.ABTarget == "" {
@@ -433,7 +433,7 @@ func (o *PerfRunOptions) finish(st *store.Store, results []*smp.Result, gate *co
 		if len(results) > 1 {
 			v = results
 		}
-		if err := printStructured(o.Out, o.Output, v); err != nil {
+		if err := cmdutil.PrintStructured(o.Out, o.Output, v); err != nil {
 			return err
 		}
 	} else if err := report.Text(o.Out, results); err != nil {
@@ -454,7 +454,7 @@ func (o *PerfRunOptions) finish(st *store.Store, results []*smp.Result, gate *co
 		return err
 	}
 	if gate.Regressed() {
-		return &ExitCodeError{Code: ExitViolation, Err: fmt.Errorf("performance regression: %s", strings.Join(regressedMetrics(gate), ", "))}
+		return &cmdutil.ExitCodeError{Code: cmdutil.ExitViolation, Err: fmt.Errorf("performance regression: %s", strings.Join(regressedMetrics(gate), ", "))}
 	}
 	return nil
 }

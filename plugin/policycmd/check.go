@@ -1,4 +1,4 @@
-package plugin
+package policycmd
 
 import (
 	"context"
@@ -11,14 +11,13 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/resource"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-mesh/kubectl-mesh/internal/buildinfo"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/clusterobjects"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/findings"
 	"github.com/kubectl-mesh/kubectl-mesh/policies"
 	"github.com/kubectl-mesh/kubectl-mesh/policies/manifest"
@@ -72,21 +71,21 @@ type CheckOptions struct {
 	AllNamespaces bool
 	Args          []string
 
-	threshold   policies.Severity
-	namespace   string
-	configFlags *genericclioptions.ConfigFlags
+	threshold policies.Severity
+	namespace string
+	factory   cmdutil.Factory
 	genericiooptions.IOStreams
 }
 
 // NewCmdCheck returns `kubectl mesh check`.
-func NewCmdCheck(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
-	o := &CheckOptions{IOStreams: streams, configFlags: configFlags, Output: "table", Severity: "warning"}
+func NewCmdCheck(streams genericiooptions.IOStreams, factory cmdutil.Factory) *cobra.Command {
+	o := &CheckOptions{IOStreams: streams, Output: "table", Severity: "warning"}
 	cmd := &cobra.Command{
 		Use:     "check [-f FILENAME | TYPE [NAME...]]",
 		Short:   "Check mesh resources in files or in the cluster against the policy library",
 		Long:    checkLong,
 		Example: checkExample,
-		RunE:    runOptions(o),
+		RunE:    cmdutil.RunOptions(factory, o),
 	}
 	f := cmd.Flags()
 	f.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Files or directories to check; - reads standard input")
@@ -100,28 +99,26 @@ func NewCmdCheck(streams genericiooptions.IOStreams, configFlags *genericcliopti
 }
 
 // Complete resolves the namespace and reads the severity.
-func (o *CheckOptions) Complete(_ *cobra.Command, args []string) error {
-	o.Args = args
+func (o *CheckOptions) Complete(f cmdutil.Factory, _ *cobra.Command, args []string) error {
+	o.Args, o.factory = args, f
 	sev, err := policies.ParseSeverity(o.Severity)
 	if err != nil {
 		return fmt.Errorf("--severity: %w", err)
 	}
 	o.threshold = sev
-	if len(o.Filenames) == 0 {
-		ns, _, err := o.configFlags.ToRawKubeConfigLoader().Namespace()
-		if err != nil {
-			return fmt.Errorf("reading the namespace from the kubeconfig: %w", err)
-		}
-		o.namespace = ns
-	} else if o.configFlags.Namespace != nil && *o.configFlags.Namespace != "" {
-		o.namespace = *o.configFlags.Namespace
+	// Files: only -n narrows what is checked; the cluster: -n, else the
+	// context's namespace.
+	if len(o.Filenames) > 0 {
+		o.namespace = cmdutil.NamespaceOverride(f)
+		return nil
 	}
-	return nil
+	o.namespace, _, err = f.Namespace()
+	return err
 }
 
 // Validate checks the flags against each other.
 func (o *CheckOptions) Validate() error {
-	if err := validateOutputFormat(o.Output, findings.Formats...); err != nil {
+	if err := cmdutil.ValidateOutputFormat(o.Output, findings.Formats...); err != nil {
 		return err
 	}
 	if len(o.Filenames) > 0 && len(o.Args) > 0 {
@@ -220,9 +217,9 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 	}
 	switch {
 	case len(report.Errors) > 0:
-		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%d %s: the check is incomplete", len(report.Errors), pluralWord(len(report.Errors), "input error", "input errors"))}
+		return &cmdutil.ExitCodeError{Code: cmdutil.ExitError, Err: fmt.Errorf("%d %s: the check is incomplete", len(report.Errors), cmdutil.Plural(len(report.Errors), "input error", "input errors"))}
 	case len(report.Findings) > 0:
-		return &ExitCodeError{Code: ExitViolation}
+		return &cmdutil.ExitCodeError{Code: cmdutil.ExitViolation}
 	}
 	return nil
 }
@@ -269,15 +266,11 @@ func kindsOf(objects []manifest.Object) []policies.Kind {
 // checkCluster reviews objects from the cluster, with the whole cluster as
 // the inventory.
 func (o *CheckOptions) checkCluster(ctx context.Context, engine *policies.Engine) (scan.Result, []error, error) {
-	restConfig, err := o.configFlags.ToRESTConfig()
-	if err != nil {
-		return scan.Result{}, nil, fmt.Errorf("reading the kubeconfig: %w", err)
-	}
-	mapper, err := o.configFlags.ToRESTMapper()
+	mapper, err := o.factory.ToRESTMapper()
 	if err != nil {
 		return scan.Result{}, nil, fmt.Errorf("discovering the cluster's resources: %w", err)
 	}
-	dyn, err := dynamic.NewForConfig(restConfig)
+	dyn, err := o.factory.DynamicClient()
 	if err != nil {
 		return scan.Result{}, nil, err
 	}
@@ -316,7 +309,7 @@ func (o *CheckOptions) checkCluster(ctx context.Context, engine *policies.Engine
 
 // selectedObjects reads TYPE [NAME...] as kubectl get does.
 func (o *CheckOptions) selectedObjects() ([]manifest.Object, error) {
-	infos, err := resource.NewBuilder(o.configFlags).
+	infos, err := resource.NewBuilder(o.factory).
 		Unstructured().
 		NamespaceParam(o.namespace).DefaultNamespace().AllNamespaces(o.AllNamespaces).
 		ResourceTypeOrNameArgs(true, o.Args...).
@@ -342,11 +335,4 @@ func routed(kinds []policies.Kind, obj manifest.Object) bool {
 		group = ""
 	}
 	return slices.ContainsFunc(kinds, func(k policies.Kind) bool { return k.Matches(group, obj.Kind()) })
-}
-
-func pluralWord(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

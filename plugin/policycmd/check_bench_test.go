@@ -1,4 +1,4 @@
-package plugin
+package policycmd
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-mesh/kubectl-mesh/internal/meshgen"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 )
 
 // checkBenchNamespaces gives 5,000 Istio objects (and 4,100 Services,
@@ -41,7 +42,7 @@ func BenchmarkCheck5000IstioObjects(b *testing.B) {
 		var out, errOut bytes.Buffer
 		cmd := NewCmdRoot(genericiooptions.IOStreams{In: &bytes.Buffer{}, Out: &out, ErrOut: &errOut})
 		cmd.SetArgs([]string{"check", "-f", path, "-o", "json"})
-		if err := cmd.Execute(); ExitCode(err) != ExitViolation {
+		if err := cmd.Execute(); ExitCode(err) != cmdutil.ExitViolation {
 			b.Fatalf("exit code %d, want 3 (the generated files have findings): %v\n%s", ExitCode(err), err, errOut.String())
 		}
 	}
@@ -60,7 +61,7 @@ func BenchmarkCheckBinary5000IstioObjects(b *testing.B) {
 		cmd := exec.Command(bin, "check", "-f", path, "-o", "json")
 		cmd.Stdout, cmd.Stderr = nil, nil
 		err := cmd.Run()
-		if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != ExitViolation {
+		if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != cmdutil.ExitViolation {
 			b.Fatalf("exit %v, want 3", err)
 		}
 		if rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss; rss > peakKiB {

@@ -1,4 +1,4 @@
-package plugin
+package policycmd
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/table"
 	"github.com/kubectl-mesh/kubectl-mesh/policies"
 )
@@ -55,7 +56,7 @@ var (
 )
 
 // NewCmdPolicies returns `kubectl mesh policies`.
-func NewCmdPolicies(streams genericiooptions.IOStreams) *cobra.Command {
+func NewCmdPolicies(streams genericiooptions.IOStreams, f cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "policies",
 		Short:   "List and describe the policies check and the webhook evaluate",
@@ -63,7 +64,7 @@ func NewCmdPolicies(streams genericiooptions.IOStreams) *cobra.Command {
 		Example: policiesExample,
 		Args:    cobra.NoArgs,
 	}
-	cmd.AddCommand(newCmdPoliciesList(streams), newCmdPoliciesDescribe(streams))
+	cmd.AddCommand(newCmdPoliciesList(streams, f), newCmdPoliciesDescribe(streams, f))
 	return cmd
 }
 
@@ -75,7 +76,7 @@ type PoliciesListOptions struct {
 	genericiooptions.IOStreams
 }
 
-func newCmdPoliciesList(streams genericiooptions.IOStreams) *cobra.Command {
+func newCmdPoliciesList(streams genericiooptions.IOStreams, f cmdutil.Factory) *cobra.Command {
 	o := &PoliciesListOptions{IOStreams: streams, Output: "table"}
 	cmd := &cobra.Command{
 		Use:     "list [--mesh MESH] [-o table|wide|json|yaml]",
@@ -84,10 +85,10 @@ func newCmdPoliciesList(streams genericiooptions.IOStreams) *cobra.Command {
 		Long:    policiesListLong,
 		Example: policiesListExample,
 		Args:    cobra.NoArgs,
-		RunE:    runOptions(o),
+		RunE:    cmdutil.RunOptions(f, o),
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "Output format: table, wide, json, yaml")
-	addMeshFlag(cmd, &o.Mesh, meshFamilies, "Only the policies of this family")
+	cmdutil.AddMeshFlag(cmd, &o.Mesh, meshFamilies, "Only the policies of this family")
 	cmd.Flags().StringSliceVar(&o.PolicyDirs, "policy-dir", nil, "Directories of custom Rego policies to list with the library")
 	return cmd
 }
@@ -95,14 +96,16 @@ func newCmdPoliciesList(streams genericiooptions.IOStreams) *cobra.Command {
 var meshFamilies = []string{"istio", "linkerd", "smi", "gamma", "any", "custom"}
 
 // Complete has nothing to fill in.
-func (o *PoliciesListOptions) Complete(_ *cobra.Command, _ []string) error { return nil }
+func (o *PoliciesListOptions) Complete(_ cmdutil.Factory, _ *cobra.Command, _ []string) error {
+	return nil
+}
 
 // Validate checks --mesh and -o.
 func (o *PoliciesListOptions) Validate() error {
-	if err := validateOutputFormat(o.Output, "table", "wide", "json", "yaml"); err != nil {
+	if err := cmdutil.ValidateOutputFormat(o.Output, "table", "wide", "json", "yaml"); err != nil {
 		return err
 	}
-	if err := validateMeshFlag(o.Mesh, meshFamilies...); err != nil {
+	if err := cmdutil.ValidateMeshFlag(o.Mesh, meshFamilies...); err != nil {
 		return err
 	}
 	return nil
@@ -120,7 +123,7 @@ func (o *PoliciesListOptions) Run(ctx context.Context) error {
 		if metas == nil {
 			metas = []policies.Metadata{}
 		}
-		return printStructured(o.Out, o.Output, metas)
+		return cmdutil.PrintStructured(o.Out, o.Output, metas)
 	}
 	// The default table fits table.Width: kinds by name alone, the first
 	// and how many more (MESH5005 reviews 20 kinds); the mesh is the ID's
@@ -135,7 +138,7 @@ func (o *PoliciesListOptions) Run(ctx context.Context) error {
 	for _, m := range metas {
 		var row []string
 		if o.Output == "wide" {
-			row = []string{m.ID, m.Mesh(), m.Severity.String(), string(m.Enforcement), kindList(m.Kinds), noneIfEmpty(strings.Join(m.Aliases, ","))}
+			row = []string{m.ID, m.Mesh(), m.Severity.String(), string(m.Enforcement), kindList(m.Kinds), table.OrNone(strings.Join(m.Aliases, ","))}
 		} else {
 			kinds := make([]string, len(m.Kinds))
 			for i, k := range m.Kinds {
@@ -156,7 +159,7 @@ type PoliciesDescribeOptions struct {
 	genericiooptions.IOStreams
 }
 
-func newCmdPoliciesDescribe(streams genericiooptions.IOStreams) *cobra.Command {
+func newCmdPoliciesDescribe(streams genericiooptions.IOStreams, f cmdutil.Factory) *cobra.Command {
 	o := &PoliciesDescribeOptions{IOStreams: streams}
 	cmd := &cobra.Command{
 		Use:     "describe ID...",
@@ -164,14 +167,14 @@ func newCmdPoliciesDescribe(streams genericiooptions.IOStreams) *cobra.Command {
 		Long:    policiesDescribeLong,
 		Example: policiesDescribeExample,
 		Args:    cobra.MinimumNArgs(1),
-		RunE:    runOptions(o),
+		RunE:    cmdutil.RunOptions(f, o),
 	}
 	cmd.Flags().StringSliceVar(&o.PolicyDirs, "policy-dir", nil, "Directories of custom Rego policies to describe with the library")
 	return cmd
 }
 
 // Complete reads the IDs.
-func (o *PoliciesDescribeOptions) Complete(_ *cobra.Command, args []string) error {
+func (o *PoliciesDescribeOptions) Complete(_ cmdutil.Factory, _ *cobra.Command, args []string) error {
 	o.ids = args
 	return nil
 }
@@ -214,9 +217,9 @@ func describePolicy(w io.Writer, m policies.Metadata) {
 	field("Severity", m.Severity.String())
 	field("Enforcement", string(m.Enforcement))
 	field("Kinds", kindList(m.Kinds))
-	field("Looks up", noneIfEmpty(kindList(m.Inventory)))
+	field("Looks up", table.OrNone(kindList(m.Inventory)))
 	field("Operations", strings.Join(m.Operations, ", "))
-	field("Aliases", noneIfEmpty(strings.Join(m.Aliases, ", ")))
+	field("Aliases", table.OrNone(strings.Join(m.Aliases, ", ")))
 	field("Source", fmt.Sprintf("%s:%d", m.File, m.Line))
 	fmt.Fprintln(w, "Description:")
 	fmt.Fprintln(w, indent(m.Description))
@@ -248,13 +251,6 @@ func kindList(kinds []policies.Kind) string {
 		s[i] = k.String()
 	}
 	return strings.Join(s, ",")
-}
-
-func noneIfEmpty(s string) string {
-	if s == "" {
-		return "<none>"
-	}
-	return s
 }
 
 func indent(text string) string {

@@ -106,3 +106,19 @@ func wrap(s string, width int) []string {
 	}
 	return append(lines, line)
 }
+
+// OrDash is s, or "-" for an empty cell.
+func OrDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// OrNone is s, or "<none>" for an empty cell, as kubectl prints empty labels.
+func OrNone(s string) string {
+	if s == "" {
+		return "<none>"
+	}
+	return s
+}

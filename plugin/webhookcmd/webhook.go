@@ -1,6 +1,7 @@
-package plugin
+package webhookcmd
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,14 +15,13 @@ import (
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/cli/values"
 	"helm.sh/helm/v4/pkg/getter"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-mesh/kubectl-mesh/charts"
 	"github.com/kubectl-mesh/kubectl-mesh/internal/buildinfo"
 	"github.com/kubectl-mesh/kubectl-mesh/internal/inputlimit"
-	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/webhookinstall"
 )
 
@@ -100,40 +100,30 @@ var (
 		kubectl mesh webhook status -o json`)
 )
 
-// webhookReleases is what the commands need from webhookinstall.Client.
-type webhookReleases interface {
-	Install(ctx context.Context, ch *chart.Chart, o webhookinstall.InstallOptions) (*lifecycle.Result, error)
-	Uninstall(ctx context.Context, ch *chart.Chart, o webhookinstall.UninstallOptions) (*webhookinstall.UninstallResult, error)
-	Status(ctx context.Context) (*webhookinstall.Status, error)
-}
-
 // webhookTarget is shared by the webhook subcommands: where the release
 // lives and how to reach it.
 type webhookTarget struct {
-	configFlags *genericclioptions.ConfigFlags
-	chartFS     fs.FS
-	// newReleases is replaced in tests.
-	newReleases func(namespace string, logOut io.Writer) (webhookReleases, error)
-	namespace   string
+	chartFS   fs.FS
+	namespace string
+	factory   cmdutil.Factory
 	genericiooptions.IOStreams
 }
 
-func newWebhookTarget(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *webhookTarget {
-	t := &webhookTarget{configFlags: configFlags, chartFS: charts.MeshWebhook(), IOStreams: streams}
-	t.newReleases = func(namespace string, logOut io.Writer) (webhookReleases, error) {
-		return webhookinstall.New(configFlags, namespace, logOut)
-	}
-	return t
+func newWebhookTarget(streams genericiooptions.IOStreams) *webhookTarget {
+	return &webhookTarget{chartFS: charts.MeshWebhook(), IOStreams: streams}
 }
 
 // complete picks -n, or the webhook's own default namespace rather than the
 // kubeconfig context's: the webhook is cluster infrastructure, as
 // istio-system is for istioctl.
-func (t *webhookTarget) complete() {
-	t.namespace = webhookinstall.DefaultNamespace
-	if t.configFlags != nil && t.configFlags.Namespace != nil && *t.configFlags.Namespace != "" {
-		t.namespace = *t.configFlags.Namespace
-	}
+func (t *webhookTarget) complete(f cmdutil.Factory) {
+	t.factory = f
+	t.namespace = cmp.Or(cmdutil.NamespaceOverride(f), webhookinstall.DefaultNamespace)
+}
+
+// releases is the webhook's release in the namespace.
+func (t *webhookTarget) releases() (cmdutil.WebhookReleases, error) {
+	return t.factory.Webhook(t.namespace, t.ErrOut)
 }
 
 func (t *webhookTarget) loadChart() (*chart.Chart, error) {
@@ -141,7 +131,7 @@ func (t *webhookTarget) loadChart() (*chart.Chart, error) {
 }
 
 // NewCmdWebhook returns `kubectl mesh webhook` and its subcommands.
-func NewCmdWebhook(streams genericiooptions.IOStreams, configFlags *genericclioptions.ConfigFlags) *cobra.Command {
+func NewCmdWebhook(streams genericiooptions.IOStreams, f cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "webhook",
 		Short:   "Install, uninstall and inspect the admission webhook",
@@ -153,9 +143,9 @@ func NewCmdWebhook(streams genericiooptions.IOStreams, configFlags *genericcliop
 		},
 	}
 	cmd.AddCommand(
-		newCmdWebhookInstall(newWebhookTarget(streams, configFlags)),
-		newCmdWebhookUninstall(newWebhookTarget(streams, configFlags)),
-		newCmdWebhookStatus(newWebhookTarget(streams, configFlags)),
+		newCmdWebhookInstall(f, newWebhookTarget(streams)),
+		newCmdWebhookUninstall(f, newWebhookTarget(streams)),
+		newCmdWebhookStatus(f, newWebhookTarget(streams)),
 	)
 	return cmd
 }
@@ -170,12 +160,12 @@ type WebhookInstallOptions struct {
 	Output          string
 	KubeVersion     string
 
-	dryRun dryRunStrategy
+	dryRun cmdutil.DryRunStrategy
 	vals   map[string]any
 	*webhookTarget
 }
 
-func newCmdWebhookInstall(t *webhookTarget) *cobra.Command {
+func newCmdWebhookInstall(factory cmdutil.Factory, t *webhookTarget) *cobra.Command {
 	o := &WebhookInstallOptions{webhookTarget: t, Wait: true, Timeout: 5 * time.Minute, CreateNamespace: true}
 	cmd := &cobra.Command{
 		Use:     "install [-f VALUES] [--set KEY=VALUE] [--dry-run=none|client|server]",
@@ -183,7 +173,7 @@ func newCmdWebhookInstall(t *webhookTarget) *cobra.Command {
 		Long:    webhookInstallLong,
 		Example: webhookInstallExample,
 		Args:    cobra.NoArgs,
-		RunE:    runOptions(o),
+		RunE:    cmdutil.RunOptions(factory, o),
 	}
 	f := cmd.Flags()
 	f.StringSliceVarP(&o.Values.ValueFiles, "values", "f", nil, "Values files (YAML) applied over the chart's values; repeat for several, the last wins")
@@ -192,17 +182,17 @@ func newCmdWebhookInstall(t *webhookTarget) *cobra.Command {
 	f.BoolVar(&o.Wait, "wait", o.Wait, "Wait until the webhook's Deployment is available; on failure roll the release back")
 	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "How long to wait for the webhook to become available")
 	f.BoolVar(&o.CreateNamespace, "create-namespace", o.CreateNamespace, "Create the namespace when it does not exist, labelled for the restricted Pod Security Standard")
-	addDryRunFlag(cmd, &o.DryRun, `Must be "none" (install), "client" (render the manifests without a cluster) or "server" (also check them against the cluster, persisting nothing)`)
+	cmdutil.AddDryRunFlag(cmd, &o.DryRun, `Must be "none" (install), "client" (render the manifests without a cluster) or "server" (also check them against the cluster, persisting nothing)`)
 	f.StringVar(&o.KubeVersion, "kube-version", "", "Kubernetes version the templates see with --dry-run=client, as helm template's --kube-version (default: the version kubectl mesh is built for)")
 	f.StringVarP(&o.Output, "output", "o", "", "Output format: yaml prints the manifests. Empty prints a summary and the chart's notes")
 	return cmd
 }
 
 // Complete reads the namespace and the values.
-func (o *WebhookInstallOptions) Complete(_ *cobra.Command, _ []string) error {
-	o.complete()
+func (o *WebhookInstallOptions) Complete(f cmdutil.Factory, _ *cobra.Command, _ []string) error {
+	o.complete(f)
 	var err error
-	if o.dryRun, err = parseDryRun(o.DryRun, o.ErrOut, "kubectl mesh webhook install", dryRunNone, dryRunClient, dryRunServer); err != nil {
+	if o.dryRun, err = cmdutil.ParseDryRun(o.DryRun, o.ErrOut, "kubectl mesh webhook install", cmdutil.DryRunNone, cmdutil.DryRunClient, cmdutil.DryRunServer); err != nil {
 		return err
 	}
 	if err := inputlimit.CheckYAMLFiles(o.Values.ValueFiles); err != nil {
@@ -213,7 +203,7 @@ func (o *WebhookInstallOptions) Complete(_ *cobra.Command, _ []string) error {
 		return fmt.Errorf("reading values: %w", err)
 	}
 	o.vals = vals
-	if o.Output == "" && o.dryRun != dryRunNone {
+	if o.Output == "" && o.dryRun != cmdutil.DryRunNone {
 		o.Output = "yaml"
 	}
 	return nil
@@ -222,14 +212,14 @@ func (o *WebhookInstallOptions) Complete(_ *cobra.Command, _ []string) error {
 // Validate checks the flags against each other.
 func (o *WebhookInstallOptions) Validate() error {
 	if o.Output != "" {
-		if err := validateOutputFormat(o.Output, "yaml"); err != nil {
+		if err := cmdutil.ValidateOutputFormat(o.Output, "yaml"); err != nil {
 			return err
 		}
 	}
 	if o.Timeout <= 0 {
 		return fmt.Errorf("--timeout: %s is not a positive duration", o.Timeout)
 	}
-	if o.KubeVersion != "" && o.dryRun != dryRunClient {
+	if o.KubeVersion != "" && o.dryRun != cmdutil.DryRunClient {
 		return errors.New("--kube-version applies to --dry-run=client only: otherwise the cluster's version is used")
 	}
 	return nil
@@ -247,7 +237,7 @@ func (o *WebhookInstallOptions) Run(ctx context.Context) error {
 	if err := webhookinstall.CheckCRDs(ch); err != nil {
 		return err
 	}
-	if o.dryRun == dryRunClient {
+	if o.dryRun == cmdutil.DryRunClient {
 		rel, err := webhookinstall.Render(ctx, ch, webhookinstall.RenderOptions{Namespace: o.namespace, Values: o.vals, IncludeCRDs: true, KubeVersion: o.KubeVersion})
 		if err != nil {
 			return oneLine(err)
@@ -256,7 +246,7 @@ func (o *WebhookInstallOptions) Run(ctx context.Context) error {
 		return err
 	}
 
-	releases, err := o.newReleases(o.namespace, o.ErrOut)
+	releases, err := o.releases()
 	if err != nil {
 		return err
 	}
@@ -265,7 +255,7 @@ func (o *WebhookInstallOptions) Run(ctx context.Context) error {
 		Wait:            o.Wait,
 		Timeout:         o.Timeout,
 		CreateNamespace: o.CreateNamespace,
-		ServerDryRun:    o.dryRun == dryRunServer,
+		ServerDryRun:    o.dryRun == cmdutil.DryRunServer,
 	})
 	if err != nil {
 		return webhookHint(err, o.namespace)
@@ -293,7 +283,7 @@ type WebhookUninstallOptions struct {
 	*webhookTarget
 }
 
-func newCmdWebhookUninstall(t *webhookTarget) *cobra.Command {
+func newCmdWebhookUninstall(factory cmdutil.Factory, t *webhookTarget) *cobra.Command {
 	o := &WebhookUninstallOptions{webhookTarget: t, Timeout: 5 * time.Minute}
 	cmd := &cobra.Command{
 		Use:     "uninstall [--purge]",
@@ -301,7 +291,7 @@ func newCmdWebhookUninstall(t *webhookTarget) *cobra.Command {
 		Long:    webhookUninstallLong,
 		Example: webhookUninstallExample,
 		Args:    cobra.NoArgs,
-		RunE:    runOptions(o),
+		RunE:    cmdutil.RunOptions(factory, o),
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.Purge, "purge", false, "Also delete the OpenReports CRDs, every report in them, and the webhook's certificate Secret")
@@ -312,8 +302,8 @@ func newCmdWebhookUninstall(t *webhookTarget) *cobra.Command {
 
 // Validate checks the flags.
 // Complete reads the namespace.
-func (o *WebhookUninstallOptions) Complete(_ *cobra.Command, _ []string) error {
-	o.complete()
+func (o *WebhookUninstallOptions) Complete(f cmdutil.Factory, _ *cobra.Command, _ []string) error {
+	o.complete(f)
 	return nil
 }
 
@@ -340,7 +330,7 @@ func (o *WebhookUninstallOptions) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	releases, err := o.newReleases(o.namespace, o.ErrOut)
+	releases, err := o.releases()
 	if err != nil {
 		return err
 	}
@@ -368,7 +358,7 @@ type WebhookStatusOptions struct {
 	*webhookTarget
 }
 
-func newCmdWebhookStatus(t *webhookTarget) *cobra.Command {
+func newCmdWebhookStatus(factory cmdutil.Factory, t *webhookTarget) *cobra.Command {
 	o := &WebhookStatusOptions{webhookTarget: t}
 	cmd := &cobra.Command{
 		Use:     "status [-o json|yaml]",
@@ -376,7 +366,7 @@ func newCmdWebhookStatus(t *webhookTarget) *cobra.Command {
 		Long:    webhookStatusLong,
 		Example: webhookStatusExample,
 		Args:    cobra.NoArgs,
-		RunE:    runOptions(o),
+		RunE:    cmdutil.RunOptions(factory, o),
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: json or yaml. Empty prints a summary")
 	return cmd
@@ -384,8 +374,8 @@ func newCmdWebhookStatus(t *webhookTarget) *cobra.Command {
 
 // Validate checks the flags.
 // Complete reads the namespace.
-func (o *WebhookStatusOptions) Complete(_ *cobra.Command, _ []string) error {
-	o.complete()
+func (o *WebhookStatusOptions) Complete(f cmdutil.Factory, _ *cobra.Command, _ []string) error {
+	o.complete(f)
 	return nil
 }
 
@@ -393,7 +383,7 @@ func (o *WebhookStatusOptions) Validate() error {
 	if o.Output == "" {
 		return nil
 	}
-	return validateOutputFormat(o.Output, "json", "yaml")
+	return cmdutil.ValidateOutputFormat(o.Output, "json", "yaml")
 }
 
 // Run reads and prints the status.
@@ -401,7 +391,7 @@ func (o *WebhookStatusOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	releases, err := o.newReleases(o.namespace, o.ErrOut)
+	releases, err := o.releases()
 	if err != nil {
 		return err
 	}
@@ -410,7 +400,7 @@ func (o *WebhookStatusOptions) Run(ctx context.Context) error {
 		return webhookHint(err, o.namespace)
 	}
 	if o.Output != "" {
-		return printStructured(o.Out, o.Output, st)
+		return cmdutil.PrintStructured(o.Out, o.Output, st)
 	}
 	return printWebhookStatus(o.Out, st)
 }

@@ -1,4 +1,4 @@
-package plugin
+package webhookcmd
 
 import (
 	"context"

@@ -47,8 +47,8 @@ func New(getter genericclioptions.RESTClientGetter, namespace string, logOut io.
 	if err != nil {
 		return nil, fmt.Errorf("reading the kubeconfig: %w", err)
 	}
-	// The same client rate as the releases': waits poll many objects.
-	kubeClient, err := kubernetes.NewForConfig(lifecycle.WithFastClient(restConfig))
+	// The getter's rate limit, as the releases' (the commands' factory).
+	kubeClient, err := kubernetes.NewForConfig(restConfig)
 	if err != nil {
 		return nil, fmt.Errorf("creating the Kubernetes client: %w", err)
 	}

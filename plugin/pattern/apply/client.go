@@ -37,16 +37,12 @@ type Client struct {
 	Now func() time.Time
 }
 
-// New returns a Client for cfg. Client-side throttling is lifted when cfg
-// sets none: client-go's default 5 QPS would serialise the worker pool;
-// the pool bounds the load instead.
+// New returns a Client for cfg. Its client-side rate limit is the caller's
+// (the commands' factory sets one for every client): client-go's default, 5
+// requests/s, would serialise the worker pool.
 func New(cfg *rest.Config) (*Client, error) {
 	if cfg == nil {
 		return nil, errors.New("creating the apply client: no cluster configuration")
-	}
-	cfg = rest.CopyConfig(cfg)
-	if cfg.QPS == 0 && cfg.RateLimiter == nil {
-		cfg.QPS, cfg.Burst = 1000, 2000
 	}
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {

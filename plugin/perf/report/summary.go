@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/smp"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/table"
 )
 
 // field is one labelled value of a summary.
@@ -45,12 +46,12 @@ func summarise(r *smp.Result, name, col string) summary {
 		client = r.Config.Clients[0]
 	}
 	s.Fields = []field{
-		{"Target", orDash(r.Target())},
+		{"Target", table.OrDash(r.Target())},
 		{"Start", startTime(r.StartTime)},
 		{"Duration", duration(r)},
 		{"QPS", fmt.Sprintf("%s requested, %s actual", r.RequestedQPS(), strconv.FormatFloat(r.ActualQPS, 'f', 1, 64))},
 		{"Connections", strconv.Itoa(client.Connections)},
-		{"Loop", orDash(client.Loop)},
+		{"Loop", table.OrDash(client.Loop)},
 		{"Requests", strconv.FormatInt(r.Requests, 10)},
 		{"Errors", errorsText(r)},
 		{"Status codes", statusCodes(r)},
@@ -64,13 +65,6 @@ func summarise(r *smp.Result, name, col string) summary {
 			val = ms(v)
 		}
 		s.Latency = append(s.Latency, field{latencyLabels[i], val})
-	}
-	return s
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
 	}
 	return s
 }
@@ -139,7 +133,7 @@ func kubernetes(e *smp.Environment) string {
 	if e == nil {
 		return "-"
 	}
-	return orDash(e.KubernetesVersion)
+	return table.OrDash(e.KubernetesVersion)
 }
 
 // ms prints a latency in milliseconds with three significant digits and
