@@ -62,8 +62,8 @@ func TestUnknownCommandFails(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `unknown command "instal"`) {
 		t.Fatalf("got %v, want an unknown command error", err)
 	}
-	if ExitCode(err) != ExitError {
-		t.Errorf("exit code %d, want %d", ExitCode(err), ExitError)
+	if cmdutil.ExitCode(err) != ExitError {
+		t.Errorf("exit code %d, want %d", cmdutil.ExitCode(err), ExitError)
 	}
 }
 
@@ -111,8 +111,8 @@ func TestExitCode(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := ExitCode(tc.err); got != tc.want {
-				t.Errorf("ExitCode(%v) = %d, want %d", tc.err, got, tc.want)
+			if got := cmdutil.ExitCode(tc.err); got != tc.want {
+				t.Errorf("cmdutil.ExitCode(%v) = %d, want %d", tc.err, got, tc.want)
 			}
 		})
 	}

@@ -1,23 +1,19 @@
 package meshcmd
 
 import (
-	"bytes"
 	"context"
 	"maps"
 	"strings"
 	"testing"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil/cmdtesting"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
-	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
-
-	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/all"
 )
 
 func injectNamespace(name string, labels, annotations map[string]string) *corev1.Namespace {
@@ -44,18 +40,9 @@ func injectWebhook(name string, labels map[string]string) *admissionregistration
 // clientset and returns the clientset to inspect.
 func runInject(t *testing.T, namespace string, objects []runtime.Object, args ...string) (cs *fake.Clientset, stdout, stderr string, err error) {
 	t.Helper()
-	cs = fake.NewClientset(objects...)
-	var out, errOut bytes.Buffer
-	configFlags := genericclioptions.NewConfigFlags(false)
-	configFlags.Namespace = &namespace
-	env := fakeMeshEnv(cs, nil, all.Registry()...)
-	cmd := newCmdInject(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, configFlags, env)
-	cmd.SetArgs(args)
-	cmd.SetOut(&bytes.Buffer{})
-	cmd.SetErr(&bytes.Buffer{})
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	err = cmd.ExecuteContext(context.Background())
-	return cs, out.String(), errOut.String(), err
+	f := cmdtesting.NewFactory(t, objects...)
+	stdout, stderr, err = f.Run(t, "", append([]string{"inject", "-n", namespace}, args...), NewCmdInject)
+	return f.Clientset, stdout, stderr, err
 }
 
 func injectGetNamespace(t *testing.T, cs kubernetes.Interface, name string) *corev1.Namespace {

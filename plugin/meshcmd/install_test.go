@@ -6,15 +6,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil/cmdtesting"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/istio"
 	"github.com/kubectl-mesh/kubectl-mesh/test/helmrepo"
 )
 
-// runRoot runs kubectl mesh with args and no cluster.
+// commands are the mesh lifecycle commands.
+var commands = []cmdtesting.NewCmd{NewCmdPrecheck, NewCmdInstall, NewCmdUpgrade, NewCmdUninstall, NewCmdStatus, NewCmdRevision, NewCmdInject}
+
+// runRoot runs `kubectl mesh ARGS` with the lifecycle commands and no cluster.
 func runRoot(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	return runRootStdin(t, "", args...)
+	return cmdtesting.NewFactory(t).Run(t, "", args, commands...)
 }
 
 func TestInstallFlagsRefusedWithTheFlagNamed(t *testing.T) {

@@ -1,8 +1,6 @@
 package meshcmd
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -15,16 +13,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/version"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/discovery"
 	fakediscovery "k8s.io/client-go/discovery/fake"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
-	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/all"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil/cmdtesting"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/precheck"
 )
 
@@ -51,43 +46,19 @@ func newPrecheckFakeClients(gitVersion string, allow func(*authorizationv1.Resou
 	return f
 }
 
-func (f *precheckFakeClients) clients() (kubernetes.Interface, discovery.DiscoveryInterface, error) {
-	return f.cs, f.cs.Discovery(), nil
-}
-
 func viewOnly(a *authorizationv1.ResourceAttributes) bool {
 	return a.Verb == "get" || a.Verb == "list" || a.Verb == "watch"
 }
 
-func runPrecheck(t *testing.T, f *precheckFakeClients, namespace string, args ...string) (stdout, stderr string, err error) {
+func runPrecheck(t *testing.T, fake *precheckFakeClients, namespace string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	configFlags := genericclioptions.NewConfigFlags(false)
-	configFlags.Namespace = &namespace
-	o := &PrecheckOptions{
-		IOStreams:   genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
-		configFlags: configFlags,
-		registry:    all.Registry(),
-		Output:      "table",
-		newClients:  f.clients,
+	f := cmdtesting.NewFactory(t)
+	f.Clientset = fake.cs
+	args = append([]string{"precheck"}, args...)
+	if namespace != "" {
+		args = append(args, "-n", namespace)
 	}
-	var rest []string
-	for i := 0; i < len(args); i++ {
-		if args[i] == "-o" {
-			o.Output = args[i+1]
-			i++
-			continue
-		}
-		rest = append(rest, args[i])
-	}
-	if err := o.Complete(nil, rest); err != nil {
-		t.Fatal(err)
-	}
-	if err := o.Validate(); err != nil {
-		return "", "", err
-	}
-	err = o.Run(context.Background())
-	return out.String(), errOut.String(), err
+	return f.Run(t, "", args, NewCmdPrecheck)
 }
 
 // The whole table for a cluster where Istio can be installed: the printer's
@@ -139,7 +110,7 @@ func TestPrecheckTable(t *testing.T) {
 
 func TestPrecheckFailedCheckExits3(t *testing.T) {
 	out, _, err := runPrecheck(t, newPrecheckFakeClients("v1.34.0", viewOnly), "")
-	if code := ExitCode(err); code != cmdutil.ExitViolation {
+	if code := cmdutil.ExitCode(err); code != cmdutil.ExitViolation {
 		t.Fatalf("exit code %d (%v), want 3", code, err)
 	}
 	for _, want := range []string{
@@ -163,7 +134,7 @@ func TestPrecheckFailedCheckExits3(t *testing.T) {
 func TestPrecheckJSON(t *testing.T) {
 	istiod := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "istiod", Namespace: "istio-system", Labels: map[string]string{"app": "istiod"}}}
 	out, _, err := runPrecheck(t, newPrecheckFakeClients("v1.33.0", nil, istiod), "", "linkerd", "istio", "-o", "json")
-	if code := ExitCode(err); code != cmdutil.ExitViolation {
+	if code := cmdutil.ExitCode(err); code != cmdutil.ExitViolation {
 		t.Fatalf("exit code %d (%v), want 3: an istioctl install fails the Istio precheck", code, err)
 	}
 	var report PrecheckReport
@@ -214,7 +185,7 @@ func TestPrecheckUnreachableExits1(t *testing.T) {
 		return true, nil, errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
 	})
 	out, _, err := runPrecheck(t, f, "", "istio", "-o", "json")
-	if code := ExitCode(err); code != cmdutil.ExitError || !strings.Contains(err.Error(), "reaching the cluster") || !strings.Contains(err.Error(), "connection refused") {
+	if code := cmdutil.ExitCode(err); code != cmdutil.ExitError || !strings.Contains(err.Error(), "reaching the cluster") || !strings.Contains(err.Error(), "connection refused") {
 		t.Fatalf("exit code %d, error %v", code, err)
 	}
 	if out != "" {
@@ -228,7 +199,7 @@ func TestPrecheckIncompleteExits1(t *testing.T) {
 		return true, nil, apierrors.NewInternalError(errors.New("etcd timeout"))
 	})
 	out, errOut, err := runPrecheck(t, f, "", "istio")
-	if code := ExitCode(err); code != cmdutil.ExitError {
+	if code := cmdutil.ExitCode(err); code != cmdutil.ExitError {
 		t.Fatalf("exit code %d (%v), want 1: an incomplete check outranks a failed one", code, err)
 	}
 	if !strings.Contains(out, "FAIL  can install") || !strings.Contains(errOut, "error: istio: no Istio control plane installed by another tool:") {
@@ -250,7 +221,7 @@ func TestPrecheckValidation(t *testing.T) {
 			t.Errorf("%v: error %v, want %q", tt.args, err, tt.want)
 		}
 	}
-	cmd := NewCmdPrecheck(genericiooptions.NewTestIOStreamsDiscard(), genericclioptions.NewConfigFlags(false))
+	cmd := NewCmdPrecheck(genericiooptions.NewTestIOStreamsDiscard(), cmdtesting.NewFactory(t))
 	cmd.SetArgs([]string{"istio", "linkerd", "consul"})
 	cmd.SilenceErrors, cmd.SilenceUsage = true, true
 	if err := cmd.Execute(); err == nil || !strings.Contains(err.Error(), "accepts at most 2 arg(s)") {

@@ -197,7 +197,7 @@ func TestCommandFlagErrors(t *testing.T) {
 
 func TestDiffExitCodes(t *testing.T) {
 	_, _, err := runRootStdin(t, "", "diff")
-	if ExitCode(err) != diffExitError {
-		t.Errorf("diff without -f: exit %d, want %d as kubectl diff exits on errors", ExitCode(err), diffExitError)
+	if cmdutil.ExitCode(err) != diffExitError {
+		t.Errorf("diff without -f: exit %d, want %d as kubectl diff exits on errors", cmdutil.ExitCode(err), diffExitError)
 	}
 }

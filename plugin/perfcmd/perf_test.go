@@ -71,8 +71,8 @@ func TestPerfRunStoreCompareReport(t *testing.T) {
 		t.Fatalf("baseline set: %v\n%s", err, errOut)
 	}
 	_, errOut, err = perf("run", url+"/?delay=6ms", "--qps", "100", "-t", "1s", "--name", "slow", "--compare-to", "main", "--max-regression", "p50=10%")
-	if ExitCode(err) != cmdutil.ExitViolation || !strings.Contains(err.Error(), "performance regression: p50") {
-		t.Fatalf("run against the baseline: exit %d, %v, want 3 and a p50 regression\n%s", ExitCode(err), err, errOut)
+	if cmdutil.ExitCode(err) != cmdutil.ExitViolation || !strings.Contains(err.Error(), "performance regression: p50") {
+		t.Fatalf("run against the baseline: exit %d, %v, want 3 and a p50 regression\n%s", cmdutil.ExitCode(err), err, errOut)
 	}
 
 	out, _, err = perf("list", "-l", "branch=main", "-o", "name")
@@ -145,8 +145,8 @@ func TestPerfRunAB(t *testing.T) {
 	dir := t.TempDir()
 	out, errOut, err := runRootStdin(t, "", "perf", "--results-dir", dir, "run", url+"/?delay=5ms",
 		"--ab", url+"/?delay=1ms", "--qps", "100", "-t", "1s", "--name", "reviews", "--max-regression", "p50=50%")
-	if ExitCode(err) != cmdutil.ExitViolation {
-		t.Fatalf("exit %d (%v), want 3: a 5 ms target is more than 50%% slower than a 1 ms one\n%s", ExitCode(err), err, errOut)
+	if cmdutil.ExitCode(err) != cmdutil.ExitViolation {
+		t.Fatalf("exit %d (%v), want 3: a 5 ms target is more than 50%% slower than a 1 ms one\n%s", cmdutil.ExitCode(err), err, errOut)
 	}
 	for _, want := range []string{"Unmeshed: " + url + "/?delay=1ms", "Meshed: " + url + "/?delay=5ms", "Result reviews-unmeshed saved", "Result reviews-meshed saved"} {
 		if !strings.Contains(errOut, want) {

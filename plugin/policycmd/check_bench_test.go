@@ -42,8 +42,8 @@ func BenchmarkCheck5000IstioObjects(b *testing.B) {
 		var out, errOut bytes.Buffer
 		cmd := NewCmdRoot(genericiooptions.IOStreams{In: &bytes.Buffer{}, Out: &out, ErrOut: &errOut})
 		cmd.SetArgs([]string{"check", "-f", path, "-o", "json"})
-		if err := cmd.Execute(); ExitCode(err) != cmdutil.ExitViolation {
-			b.Fatalf("exit code %d, want 3 (the generated files have findings): %v\n%s", ExitCode(err), err, errOut.String())
+		if err := cmd.Execute(); cmdutil.ExitCode(err) != cmdutil.ExitViolation {
+			b.Fatalf("exit code %d, want 3 (the generated files have findings): %v\n%s", cmdutil.ExitCode(err), err, errOut.String())
 		}
 	}
 }

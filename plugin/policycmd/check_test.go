@@ -65,7 +65,7 @@ func runCheck(t *testing.T, stdin string, args ...string) (stdout, stderr string
 	if err != nil && err.Error() != "" {
 		errOut.WriteString("Error: " + err.Error() + "\n")
 	}
-	return out.String(), errOut.String(), ExitCode(err)
+	return out.String(), errOut.String(), cmdutil.ExitCode(err)
 }
 
 func writeFile(t *testing.T, dir, name, text string) string {

@@ -1,22 +1,17 @@
 package meshcmd
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil/cmdtesting"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
 )
@@ -62,59 +57,11 @@ func (f *fakeMesh) Purge(context.Context, mesh.Cluster, mesh.UninstallOptions) (
 }
 func (f *fakeMesh) HasProxy(*corev1.Pod) bool { return false }
 
-// fakeHelm records the Helm actions a command takes.
-type fakeHelm struct {
-	applied     []lifecycle.Release
-	uninstalled []string
-	missing     map[string]bool // releases Uninstall finds gone already
-	err         error
-}
-
-func (h *fakeHelm) Apply(_ context.Context, rels []lifecycle.Release, _ lifecycle.Options) ([]lifecycle.Result, error) {
-	h.applied = append(h.applied, rels...)
-	var out []lifecycle.Result
-	for _, r := range rels {
-		out = append(out, lifecycle.Result{Component: r.Component, Release: r.Name, Namespace: r.Namespace, Revision: 2, Action: "upgraded"})
-	}
-	return out, h.err
-}
-
-func (h *fakeHelm) Uninstall(_ context.Context, name, _ string, _ time.Duration) (bool, error) {
-	h.uninstalled = append(h.uninstalled, name)
-	return !h.missing[name], h.err
-}
-
-// fakeMeshEnv is a meshEnv over a fake clientset, Helm and adapters.
-func fakeMeshEnv(cs kubernetes.Interface, helm *fakeHelm, meshes ...mesh.Mesh) meshEnv {
-	if cs == nil {
-		cs = fake.NewClientset()
-	}
-	return meshEnv{
-		registry: mesh.Registry(meshes),
-		connect: func(io.Writer) (*mesh.Cluster, releaseActions, error) {
-			if helm == nil {
-				return &mesh.Cluster{Clientset: cs}, nil, nil
-			}
-			return &mesh.Cluster{Clientset: cs}, helm, nil
-		},
-	}
-}
-
-// runMeshCmd runs the command newCmd builds with args and returns what it
-// printed.
-func runMeshCmd(t *testing.T, newCmd func(genericiooptions.IOStreams, *genericclioptions.ConfigFlags) *cobra.Command, args ...string) (stdout, stderr string, err error) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	namespace := ""
-	configFlags := genericclioptions.NewConfigFlags(false)
-	configFlags.Namespace = &namespace
-	cmd := newCmd(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, configFlags)
-	cmd.SetArgs(args)
-	cmd.SetOut(io.Discard)
-	cmd.SetErr(io.Discard)
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	err = cmd.ExecuteContext(context.Background())
-	return out.String(), errOut.String(), err
+// newFactory is the fake factory with the given meshes.
+func newFactory(t *testing.T, meshes ...mesh.Mesh) *cmdtesting.Factory {
+	f := cmdtesting.NewFactory(t)
+	f.Registry = meshes
+	return f
 }
 
 // checkMeshCmd checks a command's error (exactly wantErr, or none) and
@@ -138,7 +85,7 @@ func TestUninstallCommand(t *testing.T) {
 	tests := []struct {
 		name       string
 		mesh       *fakeMesh
-		helm       *fakeHelm
+		helm       *cmdtesting.Releases
 		args       []string
 		wantOut    string
 		wantErr    string
@@ -151,13 +98,13 @@ func TestUninstallCommand(t *testing.T) {
 		{name: "in use, forced", mesh: &fakeMesh{name: "alpha", plan: plan, inUse: []string{"namespace a"}},
 			args: []string{"alpha", "--force"}, wantRemove: []string{"gw", "cp"},
 			wantOut: "release \"gw\" uninstalled from sys (gateway)\nrelease \"cp\" uninstalled from sys (control-plane)\n"},
-		{name: "a release already gone is not reported", mesh: &fakeMesh{name: "alpha", plan: plan}, helm: &fakeHelm{missing: map[string]bool{"gw": true}},
+		{name: "a release already gone is not reported", mesh: &fakeMesh{name: "alpha", plan: plan}, helm: &cmdtesting.Releases{Missing: map[string]bool{"gw": true}},
 			args: []string{"alpha"}, wantRemove: []string{"gw", "cp"}, wantOut: "release \"cp\" uninstalled from sys (control-plane)\n"},
 		{name: "purge with nothing installed still purges", mesh: &fakeMesh{name: "alpha", purged: "deleted 3 Alpha CRDs"},
 			args: []string{"alpha", "--purge"}, wantOut: "deleted 3 Alpha CRDs\n"},
 		{name: "the adapter refuses a flag", mesh: &fakeMesh{name: "alpha", refuse: errors.New("--revision is not for alpha")},
 			args: []string{"alpha", "--revision", "r"}, wantErr: "--revision is not for alpha"},
-		{name: "failing uninstall", mesh: &fakeMesh{name: "alpha", plan: plan}, helm: &fakeHelm{err: errors.New("boom")},
+		{name: "failing uninstall", mesh: &fakeMesh{name: "alpha", plan: plan}, helm: &cmdtesting.Releases{Err: errors.New("boom")},
 			args: []string{"alpha"}, wantRemove: []string{"gw"}, wantErr: "uninstalling gw: boom"},
 		{name: "the adapter cannot read the cluster", mesh: &fakeMesh{name: "alpha", err: errors.New("forbidden")},
 			args: []string{"alpha"}, wantErr: "forbidden"},
@@ -167,17 +114,14 @@ func TestUninstallCommand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			helm := tt.helm
-			if helm == nil {
-				helm = &fakeHelm{}
+			f := newFactory(t, tt.mesh, &fakeMesh{name: "beta"})
+			if tt.helm != nil {
+				f.Releases = tt.helm
 			}
-			env := fakeMeshEnv(nil, helm, tt.mesh, &fakeMesh{name: "beta"})
-			out, _, err := runMeshCmd(t, func(s genericiooptions.IOStreams, f *genericclioptions.ConfigFlags) *cobra.Command {
-				return newCmdUninstall(s, f, env)
-			}, tt.args...)
+			out, _, err := f.Run(t, "", append([]string{"uninstall"}, tt.args...), NewCmdUninstall)
 			checkMeshCmd(t, out, err, tt.wantOut, tt.wantErr)
-			if strings.Join(helm.uninstalled, ",") != strings.Join(tt.wantRemove, ",") {
-				t.Errorf("uninstalled %v, want %v", helm.uninstalled, tt.wantRemove)
+			if strings.Join(f.Releases.Uninstalled, ",") != strings.Join(tt.wantRemove, ",") {
+				t.Errorf("uninstalled %v, want %v", f.Releases.Uninstalled, tt.wantRemove)
 			}
 		})
 	}
@@ -208,10 +152,7 @@ func TestStatusCommand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := fakeMeshEnv(nil, nil, tt.meshes...)
-			out, _, err := runMeshCmd(t, func(s genericiooptions.IOStreams, _ *genericclioptions.ConfigFlags) *cobra.Command {
-				return newCmdStatus(s, env)
-			}, tt.args...)
+			out, _, err := newFactory(t, tt.meshes...).Run(t, "", append([]string{"status"}, tt.args...), NewCmdStatus)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v, want %q", err, tt.wantErr)
@@ -257,14 +198,11 @@ func TestUpgradeCommand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			helm := &fakeHelm{}
-			env := fakeMeshEnv(nil, helm, tt.mesh)
-			out, _, err := runMeshCmd(t, func(s genericiooptions.IOStreams, f *genericclioptions.ConfigFlags) *cobra.Command {
-				return newCmdMeshInstall(s, f, env, true)
-			}, tt.args...)
+			f := newFactory(t, tt.mesh)
+			out, _, err := f.Run(t, "", append([]string{"upgrade"}, tt.args...), NewCmdUpgrade)
 			checkMeshCmd(t, out, err, tt.wantOut, tt.wantErr)
-			if applied := len(helm.applied) > 0; applied != tt.wantApply {
-				t.Fatalf("applied %v, want %v", helm.applied, tt.wantApply)
+			if applied := len(f.Releases.Applied) > 0; applied != tt.wantApply {
+				t.Fatalf("applied %v, want %v", f.Releases.Applied, tt.wantApply)
 			}
 			if tt.wantApply {
 				opts := tt.mesh.planned[len(tt.mesh.planned)-1]
@@ -277,16 +215,15 @@ func TestUpgradeCommand(t *testing.T) {
 }
 
 func TestMeshCompletionFromTheRegistry(t *testing.T) {
-	env := fakeMeshEnv(nil, nil, &fakeMesh{name: "beta"}, &fakeMesh{name: "alpha"})
-	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}
-	flags := genericclioptions.NewConfigFlags(false)
+	f := newFactory(t, &fakeMesh{name: "beta"}, &fakeMesh{name: "alpha"})
+	streams := genericiooptions.NewTestIOStreamsDiscard()
 	want := []string{"alpha", "beta"}
-	for _, cmd := range []*cobra.Command{newCmdMeshInstall(streams, flags, env, false), newCmdUninstall(streams, flags, env), newCmdStatus(streams, env)} {
+	for _, cmd := range []*cobra.Command{NewCmdInstall(streams, f), NewCmdUninstall(streams, f), NewCmdStatus(streams, f)} {
 		if !slices.Equal(cmd.ValidArgs, want) {
 			t.Errorf("%s: arguments complete to %v, want %v", cmd.Name(), cmd.ValidArgs, want)
 		}
 	}
-	for _, sub := range newCmdInject(streams, flags, env).Commands() {
+	for _, sub := range NewCmdInject(streams, f).Commands() {
 		complete, ok := sub.GetFlagCompletionFunc("mesh")
 		if !ok {
 			t.Fatalf("inject %s: --mesh has no completion", sub.Name())
