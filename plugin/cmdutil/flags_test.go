@@ -2,7 +2,6 @@ package cmdutil
 
 import (
 	"bytes"
-	"strings"
 	"testing"
 )
 
@@ -50,28 +49,5 @@ func TestParseDryRun(t *testing.T) {
 				t.Errorf("stderr %q, want %q", errOut.String(), tt.wantWarn)
 			}
 		})
-	}
-}
-
-// A bare --dry-run reaches the command as client, with kubectl's warning on
-// the command's stderr, and does not swallow the next argument.
-func TestBareDryRunThroughTheCommand(t *testing.T) {
-	out, errOut, err := runRoot(t, "install", "istio", "--offline", "--profile", "minimal", "--dry-run")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(errOut, "Warning: --dry-run is deprecated and can be replaced with --dry-run=client.\n") {
-		t.Errorf("stderr %q, want kubectl's deprecation warning", errOut)
-	}
-	if !strings.Contains(out, "kind: Deployment") {
-		t.Errorf("a bare --dry-run did not render: %.200q", out)
-	}
-	_, errOut, err = runRoot(t, "install", "istio", "--offline", "--profile", "minimal", "--dry-run=client")
-	if err != nil || strings.Contains(errOut, "deprecated") {
-		t.Errorf("--dry-run=client: err %v, stderr %q; want no warning", err, errOut)
-	}
-	// kubectl's flag takes no separate value: the word after it is an argument.
-	if _, _, err := runRoot(t, "delete", "--dry-run", "server"); err == nil || !strings.Contains(err.Error(), "--dry-run=client: kubectl mesh delete has no client dry run") {
-		t.Errorf("delete --dry-run server: %v", err)
 	}
 }

@@ -140,3 +140,22 @@ func TestPrintStatuses(t *testing.T) {
 		t.Errorf("with nothing installed: %q", got)
 	}
 }
+
+// A bare --dry-run reaches the command as client, with kubectl's warning on
+// the command's stderr, and does not swallow the next argument.
+func TestBareDryRunThroughTheCommand(t *testing.T) {
+	out, errOut, err := runRoot(t, "install", "istio", "--offline", "--profile", "minimal", "--dry-run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut, "Warning: --dry-run is deprecated and can be replaced with --dry-run=client.\n") {
+		t.Errorf("stderr %q, want kubectl's deprecation warning", errOut)
+	}
+	if !strings.Contains(out, "kind: Deployment") {
+		t.Errorf("a bare --dry-run did not render: %.200q", out)
+	}
+	_, errOut, err = runRoot(t, "install", "istio", "--offline", "--profile", "minimal", "--dry-run=client")
+	if err != nil || strings.Contains(errOut, "deprecated") {
+		t.Errorf("--dry-run=client: err %v, stderr %q; want no warning", err, errOut)
+	}
+}

@@ -2,15 +2,11 @@ package patterncmd
 
 import (
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 
-	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil/cmdtesting"
 )
 
 const canaryPattern = `apiVersion: kubectl-mesh.io/v1alpha1
@@ -29,16 +25,14 @@ spec:
         timeout: 2s
 `
 
-// runRootStdin runs kubectl mesh with args and stdin, and no cluster.
+// commands are the pattern commands.
+var commands = []cmdtesting.NewCmd{NewCmdRender, NewCmdApply, NewCmdDiff, NewCmdDelete, NewCmdList}
+
+// runRootStdin runs `kubectl mesh ARGS` with the pattern commands, stdin,
+// and no cluster.
 func runRootStdin(t *testing.T, stdin string, args ...string) (string, string, error) {
 	t.Helper()
-	streams, in, out, errOut := genericiooptions.NewTestIOStreams()
-	in.WriteString(stdin)
-	root := NewCmdRoot(streams)
-	// No cluster: a kubeconfig that points nowhere, so nothing is reached by accident.
-	root.SetArgs(append(args, "--kubeconfig", "/nonexistent/kubeconfig"))
-	err := root.Execute()
-	return out.String(), errOut.String(), err
+	return cmdtesting.NewFactory(t).Run(t, stdin, args, commands...)
 }
 
 func TestRenderNeedsNoCluster(t *testing.T) {
@@ -77,19 +71,9 @@ services:
 
 // TestRenderNeverContactsACluster: without --mesh and spec.mesh, a render
 // (or a client dry run) of a Meshery pattern of one mesh's components
-// translates for that mesh; anything else asks for --mesh. The kubeconfig
-// points at a server that counts requests: there must be none.
+// translates for that mesh; anything else asks for --mesh. No client is
+// asked of the factory.
 func TestRenderNeverContactsACluster(t *testing.T) {
-	var requests atomic.Int32
-	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requests.Add(1)
-		http.Error(w, "no", http.StatusInternalServerError)
-	}))
-	defer server.Close()
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(kubeconfig, []byte("apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "+server.URL+"}}]\ncontexts: [{name: c, context: {cluster: c}}]\ncurrent-context: c\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	const istioOnly = `name: shop
 services:
   svc: {type: Service.K8s, namespace: shop, settings: {selector: {app: reviews}, ports: [{name: http, port: 9080}]}}
@@ -108,23 +92,20 @@ services:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			streams, in, out, _ := genericiooptions.NewTestIOStreams()
-			in.WriteString(tt.stdin)
-			root := NewCmdRoot(streams)
-			root.SetArgs(append(tt.args, "--kubeconfig", kubeconfig))
-			err := root.Execute()
+			f := cmdtesting.NewFactory(t)
+			out, _, err := f.Run(t, tt.stdin, tt.args, commands...)
+			if f.Connects != 0 {
+				t.Errorf("%d clients were made", f.Connects)
+			}
 			switch {
 			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
 				t.Errorf("error = %v, want one containing %q", err, tt.wantErr)
 			case tt.wantErr == "" && err != nil:
 				t.Errorf("error = %v", err)
-			case !strings.Contains(out.String(), tt.want):
+			case !strings.Contains(out, tt.want):
 				t.Errorf("output lacks %q:\n%s", tt.want, out)
 			}
 		})
-	}
-	if n := requests.Load(); n != 0 {
-		t.Errorf("the cluster was contacted %d times", n)
 	}
 }
 
@@ -183,6 +164,8 @@ func TestCommandFlagErrors(t *testing.T) {
 		{[]string{"delete", "shop", "-f", "x.yaml"}, "either with -f or by NAME, not both"},
 		{[]string{"delete", "shop", "--dry-run=client"}, `--dry-run=client: kubectl mesh delete has no client dry run (allowed: none, server)`},
 		{[]string{"delete", "shop", "--dry-run"}, `--dry-run=client: kubectl mesh delete has no client dry run (allowed: none, server)`},
+		// kubectl's flag takes no separate value: the word after it is an argument.
+		{[]string{"delete", "--dry-run", "server"}, `--dry-run=client: kubectl mesh delete has no client dry run (allowed: none, server)`},
 		{[]string{"list", "-o", "table"}, `--output: unknown format "table"`},
 	}
 	for _, tt := range tests {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -24,6 +25,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/client-go/rest"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
@@ -56,6 +58,9 @@ type Factory struct {
 	WebhookNamespace string
 	// ConnectErr fails every client.
 	ConnectErr error
+	// Connects counts the clients commands asked for: a command that must
+	// not reach a cluster leaves it at 0.
+	Connects int
 }
 
 // NewFactory returns a Factory with a fake clientset holding objects, the
@@ -76,7 +81,19 @@ func NewFactory(t testing.TB, objects ...runtime.Object) *Factory {
 	}
 }
 
+// ToRESTConfig is the empty kubeconfig's: no configuration.
+func (f *Factory) ToRESTConfig() (*rest.Config, error) {
+	f.Connects++
+	return f.Factory.ToRESTConfig()
+}
+
+func (f *Factory) ToRESTMapper() (meta.RESTMapper, error) {
+	f.Connects++
+	return f.Factory.ToRESTMapper()
+}
+
 func (f *Factory) KubernetesClientSet() (kubernetes.Interface, error) {
+	f.Connects++
 	if f.ConnectErr != nil || f.Clientset == nil {
 		return nil, noCluster(f.ConnectErr)
 	}
@@ -92,6 +109,7 @@ func (f *Factory) ToDiscoveryClient() (discovery.CachedDiscoveryInterface, error
 }
 
 func (f *Factory) DynamicClient() (dynamic.Interface, error) {
+	f.Connects++
 	if f.ConnectErr != nil || f.Dynamic == nil {
 		return nil, noCluster(f.ConnectErr)
 	}
@@ -99,6 +117,7 @@ func (f *Factory) DynamicClient() (dynamic.Interface, error) {
 }
 
 func (f *Factory) ApplyClient() (*apply.Client, error) {
+	f.Connects++
 	if f.ConnectErr != nil || f.Apply == nil {
 		return nil, noCluster(f.ConnectErr)
 	}
@@ -125,6 +144,7 @@ func (f *Factory) MeshCluster(io.Writer) (*mesh.Cluster, cmdutil.Releases, error
 }
 
 func (f *Factory) Webhook(namespace string, _ io.Writer) (cmdutil.WebhookReleases, error) {
+	f.Connects++
 	f.WebhookNamespace = namespace
 	if f.ConnectErr != nil || f.WebhookReleases == nil {
 		return nil, noCluster(f.ConnectErr)
