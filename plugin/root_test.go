@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
@@ -62,8 +63,8 @@ func TestUnknownCommandFails(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `unknown command "instal"`) {
 		t.Fatalf("got %v, want an unknown command error", err)
 	}
-	if cmdutil.ExitCode(err) != ExitError {
-		t.Errorf("exit code %d, want %d", cmdutil.ExitCode(err), ExitError)
+	if cmdutil.ExitCode(err) != cmdutil.ExitError {
+		t.Errorf("exit code %d, want %d", cmdutil.ExitCode(err), cmdutil.ExitError)
 	}
 }
 
@@ -104,10 +105,10 @@ func TestExitCode(t *testing.T) {
 		err  error
 		want int
 	}{
-		{"nil", nil, ExitOK},
-		{"plain error", errors.New("boom"), ExitError},
-		{"violations", &ExitCodeError{Code: ExitViolation}, ExitViolation},
-		{"wrapped violations", fmt.Errorf("checking: %w", &ExitCodeError{Code: ExitViolation, Err: errors.New("2 violations")}), ExitViolation},
+		{"nil", nil, cmdutil.ExitOK},
+		{"plain error", errors.New("boom"), cmdutil.ExitError},
+		{"violations", &cmdutil.ExitCodeError{Code: cmdutil.ExitViolation}, cmdutil.ExitViolation},
+		{"wrapped violations", fmt.Errorf("checking: %w", &cmdutil.ExitCodeError{Code: cmdutil.ExitViolation, Err: errors.New("2 violations")}), cmdutil.ExitViolation},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

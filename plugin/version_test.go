@@ -1,7 +1,6 @@
 package plugin
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,12 +10,12 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/discovery"
 	fakediscovery "k8s.io/client-go/discovery/fake"
 	kubetesting "k8s.io/client-go/testing"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-mesh/kubectl-mesh/internal/buildinfo"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil/cmdtesting"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/istio"
 )
 
@@ -47,7 +46,7 @@ func TestVersion(t *testing.T) {
 			streams, _, out, _ := genericiooptions.NewTestIOStreams()
 			o := tc.opts
 			o.IOStreams = streams
-			o.discovery = fakeDiscovery(server, tc.serverErr)
+			o.factory = fakeServer(t, server, tc.serverErr)
 
 			err := o.Validate()
 			if err == nil {
@@ -103,31 +102,31 @@ func decodeVersion(t *testing.T, format string, data []byte) VersionInfo {
 	return v
 }
 
-func fakeDiscovery(server *version.Info, serverErr error) func() (discovery.DiscoveryInterface, error) {
-	return func() (discovery.DiscoveryInterface, error) {
-		fake := &fakediscovery.FakeDiscovery{Fake: &kubetesting.Fake{}, FakedServerVersion: server}
-		if serverErr != nil {
-			fake.PrependReactor("get", "version", func(kubetesting.Action) (bool, runtime.Object, error) {
-				return true, nil, serverErr
-			})
-		}
-		return fake, nil
+// fakeServer is a fake factory whose apiserver has the version, or fails.
+func fakeServer(t *testing.T, server *version.Info, serverErr error) *cmdtesting.Factory {
+	f := cmdtesting.NewFactory(t)
+	disc := f.Clientset.Discovery().(*fakediscovery.FakeDiscovery)
+	disc.FakedServerVersion = server
+	if serverErr != nil {
+		disc.PrependReactor("get", "version", func(kubetesting.Action) (bool, runtime.Object, error) {
+			return true, nil, serverErr
+		})
 	}
+	return f
 }
 
 // The command wiring: flags reach the options, and no server is contacted
 // with --client.
 func TestVersionCommandClientOnly(t *testing.T) {
-	streams, _, out, _ := genericiooptions.NewTestIOStreams()
-	root := NewCmdRoot(streams)
-	root.SetArgs([]string{"version", "--client", "-o", "json", "--kubeconfig", "/nonexistent/kubeconfig"})
-	if err := root.Execute(); err != nil {
+	f := cmdtesting.NewFactory(t)
+	out, _, err := f.Run(t, "", []string{"version", "--client", "-o", "json"}, NewCmdVersion)
+	if err != nil {
 		t.Fatalf("version --client: %v", err)
 	}
-	if got := decodeVersion(t, "json", out.Bytes()); got.ServerVersion != nil {
+	if got := decodeVersion(t, "json", []byte(out)); got.ServerVersion != nil {
 		t.Errorf("--client printed a server version: %+v", got.ServerVersion)
 	}
-	if bytes.Contains(out.Bytes(), []byte("serverVersion")) {
-		t.Errorf("--client output mentions serverVersion:\n%s", out)
+	if strings.Contains(out, "serverVersion") || f.Connects != 0 {
+		t.Errorf("--client asked for %d clients; output:\n%s", f.Connects, out)
 	}
 }

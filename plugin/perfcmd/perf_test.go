@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil/cmdtesting"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/smp"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perf/store"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/table"
@@ -190,4 +191,11 @@ func TestResultTableFits(t *testing.T) {
 	if !strings.Contains(out.String(), target) {
 		t.Errorf("-o wide does not show the whole target:\n%s", out.String())
 	}
+}
+
+// runRootStdin runs `kubectl mesh ARGS` with the perf command, stdin, and
+// no cluster.
+func runRootStdin(t *testing.T, stdin string, args ...string) (string, string, error) {
+	t.Helper()
+	return cmdtesting.NewFactory(t).Run(t, stdin, args, NewCmdPerf)
 }

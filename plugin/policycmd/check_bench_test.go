@@ -1,17 +1,15 @@
 package policycmd
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
 
-	"k8s.io/cli-runtime/pkg/genericiooptions"
-
 	"github.com/kubectl-mesh/kubectl-mesh/internal/meshgen"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil/cmdtesting"
 )
 
 // checkBenchNamespaces gives 5,000 Istio objects (and 4,100 Services,
@@ -39,11 +37,9 @@ func writeBenchManifests(b *testing.B) string {
 func BenchmarkCheck5000IstioObjects(b *testing.B) {
 	path := writeBenchManifests(b)
 	for b.Loop() {
-		var out, errOut bytes.Buffer
-		cmd := NewCmdRoot(genericiooptions.IOStreams{In: &bytes.Buffer{}, Out: &out, ErrOut: &errOut})
-		cmd.SetArgs([]string{"check", "-f", path, "-o", "json"})
-		if err := cmd.Execute(); cmdutil.ExitCode(err) != cmdutil.ExitViolation {
-			b.Fatalf("exit code %d, want 3 (the generated files have findings): %v\n%s", cmdutil.ExitCode(err), err, errOut.String())
+		_, errOut, err := cmdtesting.NewFactory(b).Run(b, "", []string{"check", "-f", path, "-o", "json"}, NewCmdCheck)
+		if cmdutil.ExitCode(err) != cmdutil.ExitViolation {
+			b.Fatalf("exit code %d, want 3 (the generated files have findings): %v\n%s", cmdutil.ExitCode(err), err, errOut)
 		}
 	}
 }
@@ -53,7 +49,7 @@ func BenchmarkCheck5000IstioObjects(b *testing.B) {
 func BenchmarkCheckBinary5000IstioObjects(b *testing.B) {
 	path := writeBenchManifests(b)
 	bin := filepath.Join(b.TempDir(), "kubectl-mesh")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/kubectl-mesh").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/kubectl-mesh").CombinedOutput(); err != nil {
 		b.Fatalf("building kubectl-mesh: %v\n%s", err, out)
 	}
 	var peakKiB int64

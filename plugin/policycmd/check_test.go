@@ -1,7 +1,6 @@
 package policycmd
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -9,9 +8,9 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"k8s.io/cli-runtime/pkg/genericiooptions"
-
 	"github.com/kubectl-mesh/kubectl-mesh/internal/inputlimit"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil/cmdtesting"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/table"
 )
 
@@ -57,15 +56,11 @@ violation contains {"msg": "metadata.labels.owner is missing"} if not input.revi
 
 func runCheck(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	streams := genericiooptions.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}
-	cmd := NewCmdRoot(streams)
-	cmd.SetArgs(append([]string{"check"}, args...))
-	err := cmd.Execute()
+	stdout, stderr, err := cmdtesting.NewFactory(t).Run(t, stdin, append([]string{"check"}, args...), NewCmdCheck)
 	if err != nil && err.Error() != "" {
-		errOut.WriteString("Error: " + err.Error() + "\n")
+		stderr += "Error: " + err.Error() + "\n"
 	}
-	return out.String(), errOut.String(), cmdutil.ExitCode(err)
+	return stdout, stderr, cmdutil.ExitCode(err)
 }
 
 func writeFile(t *testing.T, dir, name, text string) string {
@@ -184,11 +179,8 @@ func TestCheckJSONSummary(t *testing.T) {
 
 func TestPoliciesCommands(t *testing.T) {
 	run := func(args ...string) (string, error) {
-		var out bytes.Buffer
-		cmd := NewCmdRoot(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &out})
-		cmd.SetArgs(args)
-		err := cmd.Execute()
-		return out.String(), err
+		stdout, stderr, err := cmdtesting.NewFactory(t).Run(t, "", args, NewCmdPolicies)
+		return stdout + stderr, err
 	}
 	out, err := run("policies", "list", "-o", "wide")
 	if err != nil || !strings.Contains(out, "MESH1101   istio") || !strings.Contains(out, "IST0101,KIA1101") {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,12 +15,13 @@ import (
 
 	"github.com/spf13/cobra"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-mesh/kubectl-mesh/charts"
 	"github.com/kubectl-mesh/kubectl-mesh/internal/buildinfo"
 	"github.com/kubectl-mesh/kubectl-mesh/internal/inputlimit"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil/cmdtesting"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/webhookinstall"
 )
@@ -67,28 +67,33 @@ func (f *fakeReleases) Status(context.Context) (*webhookinstall.Status, error) {
 	return f.status, nil
 }
 
-// runWebhook runs a webhook subcommand against fake releases and the given
-// chart files; it returns stdout, the error and the fake.
-func runWebhook(t *testing.T, newCmd func(*webhookTarget) *cobra.Command, chartFS fs.FS, fake *fakeReleases, namespace string, args ...string) (string, error) {
+// runWebhook runs a webhook subcommand (-n namespace, unless empty)
+// against fake releases and the given chart files; it returns stdout and
+// the error; fake records the namespace its releases were asked for.
+// A nil fake means the command must not reach for the cluster.
+func runWebhook(t *testing.T, newCmd func(cmdutil.Factory, *webhookTarget) *cobra.Command, chartFS fs.FS, fake *fakeReleases, namespace string, args ...string) (string, error) {
 	t.Helper()
-	streams, _, out, _ := genericiooptions.NewTestIOStreams()
-	configFlags := genericclioptions.NewConfigFlags(true)
-	*configFlags.Namespace = namespace
-	target := newWebhookTarget(streams, configFlags)
-	target.chartFS = chartFS
-	target.newReleases = func(ns string, _ io.Writer) (webhookReleases, error) {
-		if fake == nil {
-			t.Fatalf("the command reached for the cluster")
+	f := cmdtesting.NewFactory(t)
+	if fake != nil {
+		f.WebhookReleases = func(ns string) cmdutil.WebhookReleases {
+			fake.namespace = ns
+			return fake
 		}
-		fake.namespace = ns
-		return fake, nil
 	}
-	cmd := newCmd(target)
-	cmd.SetArgs(args)
-	cmd.SetOut(io.Discard)
-	cmd.SetErr(io.Discard)
-	err := cmd.Execute()
-	return out.String(), err
+	build := func(streams genericiooptions.IOStreams, factory cmdutil.Factory) *cobra.Command {
+		target := newWebhookTarget(streams)
+		target.chartFS = chartFS
+		return newCmd(factory, target)
+	}
+	args = append([]string{build(genericiooptions.NewTestIOStreamsDiscard(), f).Name()}, args...)
+	if namespace != "" {
+		args = append(args, "-n", namespace)
+	}
+	out, _, err := f.Run(t, "", args, build)
+	if fake == nil && f.Connects != 0 {
+		t.Fatalf("the command reached for the cluster")
+	}
+	return out, err
 }
 
 func realChart(t *testing.T) fs.FS {
@@ -120,7 +125,7 @@ func chartWithoutCRDs(t *testing.T) fs.FS {
 
 func TestWebhookCommandTree(t *testing.T) {
 	streams, _, _, _ := genericiooptions.NewTestIOStreams()
-	cmd := NewCmdWebhook(streams, genericclioptions.NewConfigFlags(true))
+	cmd := NewCmdWebhook(streams, cmdtesting.NewFactory(t))
 	var names []string
 	for _, c := range cmd.Commands() {
 		names = append(names, c.Name())

@@ -52,10 +52,8 @@ type Factory struct {
 	Registry mesh.Registry
 	// Releases are the mesh commands' Helm actions.
 	Releases *Releases
-	// WebhookReleases are the webhook commands'; WebhookNamespace records
-	// the namespace they were asked for.
-	WebhookReleases  cmdutil.WebhookReleases
-	WebhookNamespace string
+	// WebhookReleases are the webhook commands', given the namespace.
+	WebhookReleases func(namespace string) cmdutil.WebhookReleases
 	// ConnectErr fails every client.
 	ConnectErr error
 	// Connects counts the clients commands asked for: a command that must
@@ -145,11 +143,10 @@ func (f *Factory) MeshCluster(io.Writer) (*mesh.Cluster, cmdutil.Releases, error
 
 func (f *Factory) Webhook(namespace string, _ io.Writer) (cmdutil.WebhookReleases, error) {
 	f.Connects++
-	f.WebhookNamespace = namespace
 	if f.ConnectErr != nil || f.WebhookReleases == nil {
 		return nil, noCluster(f.ConnectErr)
 	}
-	return f.WebhookReleases, nil
+	return f.WebhookReleases(namespace), nil
 }
 
 func noCluster(err error) error {
