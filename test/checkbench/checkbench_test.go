@@ -29,7 +29,7 @@ import (
 )
 
 // 5,000 Istio objects (and the 4,100 Services, Deployments and Namespaces
-// they refer to), as plugin.BenchmarkCheck5000IstioObjects.
+// they refer to), as policycmd.BenchmarkCheck5000IstioObjects.
 const benchNamespaces = 5000 / meshgen.IstioObjectsPerNamespace
 
 // The Gatekeeper ports of the library's policies: MESH1115 by hand in

@@ -27,7 +27,9 @@ import (
 
 	"github.com/kubectl-mesh/kubectl-mesh/charts"
 	"github.com/kubectl-mesh/kubectl-mesh/internal/buildinfo"
-	"github.com/kubectl-mesh/kubectl-mesh/plugin"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/all"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/webhookcmd"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/webhookinstall"
 	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 )
@@ -200,7 +202,7 @@ func chartRun(t *testing.T, args ...string) (string, error) {
 	configFlags := genericclioptions.NewConfigFlags(true)
 	kubeconfig, namespace := harness.Kubeconfig(), chartNamespace
 	configFlags.KubeConfig, configFlags.Namespace = &kubeconfig, &namespace
-	cmd := plugin.NewCmdWebhook(streams, configFlags)
+	cmd := webhookcmd.NewCmdWebhook(streams, cmdutil.NewFactory(configFlags, all.Registry()))
 	cmd.SetArgs(args)
 	cmd.SetOut(io.Discard)
 	cmd.SetErr(io.Discard)

@@ -15,7 +15,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
@@ -43,10 +42,7 @@ func TestIstioAdapter(t *testing.T) {
 	ctx := t.Context()
 	kube := harness.KubeClient(t)
 	cfg := harness.RESTConfig(t)
-	flags := genericclioptions.NewConfigFlags(true)
-	kubeconfig := harness.Kubeconfig()
-	flags.KubeConfig = &kubeconfig
-	helm, err := lifecycle.New(flags, io.Discard)
+	helm, err := lifecycle.New(harness.Factory(), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

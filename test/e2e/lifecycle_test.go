@@ -18,7 +18,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 	"github.com/kubectl-mesh/kubectl-mesh/test/cmdrun"
@@ -289,18 +288,11 @@ func TestLifecycleInterruptedRuns(t *testing.T) {
 
 func lifecycleClient(t *testing.T) *lifecycle.Client {
 	t.Helper()
-	c, err := lifecycle.New(lifecycleGetter(), &lifecycleTestLog{t: t})
+	c, err := lifecycle.New(harness.Factory(), &lifecycleTestLog{t: t})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
-}
-
-func lifecycleGetter() *genericclioptions.ConfigFlags {
-	flags := genericclioptions.NewConfigFlags(true)
-	kubeconfig := harness.Kubeconfig()
-	flags.KubeConfig = &kubeconfig
-	return flags
 }
 
 // lifecycleTestLog sends Helm's warnings to the test log.
@@ -314,7 +306,7 @@ func (l *lifecycleTestLog) Write(p []byte) (int, error) {
 func lifecycleHelmConfig(t *testing.T, ns string) *action.Configuration {
 	t.Helper()
 	cfg := action.NewConfiguration()
-	if err := cfg.Init(lifecycleGetter(), ns, "secret"); err != nil {
+	if err := cfg.Init(harness.Factory(), ns, "secret"); err != nil {
 		t.Fatal(err)
 	}
 	return cfg

@@ -16,7 +16,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
@@ -43,7 +42,7 @@ func TestLinkerdAdapter(t *testing.T) {
 		helmrepo.Chart{Dir: cp, Version: "2026.2.1", AppVersion: "edge-26.2.1"},
 	)
 
-	helm, err := lifecycle.New(linkerdGetter(), &linkerdTestLog{t: t})
+	helm, err := lifecycle.New(harness.Factory(), &linkerdTestLog{t: t})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,11 +262,4 @@ type linkerdTestLog struct{ t *testing.T }
 func (l *linkerdTestLog) Write(p []byte) (int, error) {
 	l.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
-}
-
-func linkerdGetter() *genericclioptions.ConfigFlags {
-	flags := genericclioptions.NewConfigFlags(true)
-	kubeconfig := harness.Kubeconfig()
-	flags.KubeConfig = &kubeconfig
-	return flags
 }

@@ -23,7 +23,9 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/utils/ptr"
 
-	"github.com/kubectl-mesh/kubectl-mesh/plugin"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/all"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/meshcmd"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/precheck"
 	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 )
@@ -56,7 +58,7 @@ func TestPrecheck(t *testing.T) {
 
 	t.Run("admin, table for both meshes", func(t *testing.T) {
 		out, err := precheckRun(t, harness.Kubeconfig(), "")
-		if code := plugin.ExitCode(err); code != 0 {
+		if code := cmdutil.ExitCode(err); code != 0 {
 			t.Fatalf("exit code %d (%v)\n%s", code, err, out)
 		}
 		for _, want := range []string{"istio (control plane namespace istio-system)", "linkerd (control plane namespace linkerd)",
@@ -70,7 +72,7 @@ func TestPrecheck(t *testing.T) {
 	t.Run("view-only user", func(t *testing.T) {
 		kubeconfig := precheckViewerKubeconfig(t, client)
 		report, code, stderr := precheckRunJSON(t, kubeconfig, "istio")
-		if code != plugin.ExitViolation {
+		if code != cmdutil.ExitViolation {
 			t.Fatalf("exit code %d, want 3\nstderr: %s", code, stderr)
 		}
 		checks := precheckChecks(t, report, "istio")
@@ -95,7 +97,7 @@ func TestPrecheck(t *testing.T) {
 		ns := precheckNamespace(t, client, "precheck-istioctl", nil)
 		precheckIstiod(t, client, ns)
 		report, code, _ := precheckRunJSON(t, harness.Kubeconfig(), "istio")
-		if code != plugin.ExitViolation {
+		if code != cmdutil.ExitViolation {
 			t.Errorf("exit code %d, want 3", code)
 		}
 		checks := precheckChecks(t, report, "istio")
@@ -124,7 +126,7 @@ func TestPrecheck(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = precheckRun(t, path, "", "istio")
-		if code := plugin.ExitCode(err); code != plugin.ExitError || !strings.Contains(err.Error(), "reaching the cluster") {
+		if code := cmdutil.ExitCode(err); code != cmdutil.ExitError || !strings.Contains(err.Error(), "reaching the cluster") {
 			t.Errorf("exit code %d, error %v; want 1 and reaching the cluster", code, err)
 		}
 	})
@@ -170,7 +172,7 @@ func TestInjectEnableDisable(t *testing.T) {
 		configFlags := genericclioptions.NewConfigFlags(false)
 		kubeconfig, namespace := harness.Kubeconfig(), ns
 		configFlags.KubeConfig, configFlags.Namespace = &kubeconfig, &namespace
-		cmd := plugin.NewCmdInject(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, configFlags)
+		cmd := meshcmd.NewCmdInject(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, cmdutil.NewFactory(configFlags, all.Registry()))
 		cmd.SetArgs(s.args)
 		cmd.SetOut(io.Discard)
 		cmd.SetErr(io.Discard)
@@ -204,7 +206,7 @@ func precheckRun(t *testing.T, kubeconfig, output string, args ...string) (strin
 	var out bytes.Buffer
 	configFlags := genericclioptions.NewConfigFlags(false)
 	configFlags.KubeConfig = &kubeconfig
-	cmd := plugin.NewCmdPrecheck(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: io.Discard}, configFlags)
+	cmd := meshcmd.NewCmdPrecheck(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: io.Discard}, cmdutil.NewFactory(configFlags, all.Registry()))
 	if output != "" {
 		args = append(args, "-o", output)
 	}
@@ -218,10 +220,10 @@ func precheckRun(t *testing.T, kubeconfig, output string, args ...string) (strin
 	return out.String(), err
 }
 
-func precheckRunJSON(t *testing.T, kubeconfig string, args ...string) (plugin.PrecheckReport, int, string) {
+func precheckRunJSON(t *testing.T, kubeconfig string, args ...string) (meshcmd.PrecheckReport, int, string) {
 	t.Helper()
 	out, err := precheckRun(t, kubeconfig, "json", args...)
-	var report plugin.PrecheckReport
+	var report meshcmd.PrecheckReport
 	if jsonErr := json.Unmarshal([]byte(out), &report); jsonErr != nil {
 		t.Fatalf("precheck %v: %v (command error: %v)\n%s", args, jsonErr, err, out)
 	}
@@ -229,10 +231,10 @@ func precheckRunJSON(t *testing.T, kubeconfig string, args ...string) (plugin.Pr
 	if err != nil {
 		errText = err.Error()
 	}
-	return report, plugin.ExitCode(err), errText
+	return report, cmdutil.ExitCode(err), errText
 }
 
-func precheckChecks(t *testing.T, report plugin.PrecheckReport, mesh string) []precheck.Result {
+func precheckChecks(t *testing.T, report meshcmd.PrecheckReport, mesh string) []precheck.Result {
 	t.Helper()
 	for _, m := range report.Meshes {
 		if m.Mesh == mesh {
@@ -245,7 +247,7 @@ func precheckChecks(t *testing.T, report plugin.PrecheckReport, mesh string) []p
 
 // precheckFailed lists the categories of the failed checks, with messages
 // when there is more than one.
-func precheckFailed(report plugin.PrecheckReport) string {
+func precheckFailed(report meshcmd.PrecheckReport) string {
 	var failed []string
 	for _, m := range report.Meshes {
 		for _, c := range m.Checks {

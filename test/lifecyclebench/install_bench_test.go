@@ -14,8 +14,10 @@ import (
 	"helm.sh/helm/v4/pkg/kube"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/all"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/istio"
 	"github.com/kubectl-mesh/kubectl-mesh/test/sandbox"
 )
@@ -41,8 +43,9 @@ const timeout = 3 * time.Minute
 // SDK's install action alone with the same charts, values and waiter.
 func BenchmarkInstallIstioMinimal(b *testing.B) {
 	ctx := context.Background()
-	getter := genericclioptions.NewConfigFlags(false)
-	*getter.KubeConfig = cluster.Kubeconfig
+	flags := genericclioptions.NewConfigFlags(false)
+	*flags.KubeConfig = cluster.Kubeconfig
+	getter := cmdutil.NewFactory(flags, all.Registry())
 	plan, err := istio.New(istio.Config{}).Plan(ctx, mesh.InstallOptions{Profile: "minimal", Offline: true})
 	if err != nil {
 		b.Fatal(err)

@@ -7,10 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/all"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/apply"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/targets"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/translate"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 )
 
 // BenchmarkEngineApply1000 is the apply engine alone, in process, on the
@@ -19,7 +22,10 @@ import (
 // process start, loading and translation. "create" applies into a fresh
 // namespace, "unchanged" applies the same objects again.
 func BenchmarkEngineApply1000(b *testing.B) {
-	cfg, err := cluster.RESTConfig()
+	flags := genericclioptions.NewConfigFlags(false)
+	*flags.KubeConfig = cluster.Kubeconfig
+	// The commands' factory, so the engine runs with their rate limit.
+	cfg, err := cmdutil.NewFactory(flags, all.Registry()).ToRESTConfig()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -27,10 +27,13 @@ import (
 	"path/filepath"
 	"testing"
 
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/all"
 	"github.com/kubectl-mesh/kubectl-mesh/test/cmdrun"
 	"github.com/kubectl-mesh/kubectl-mesh/test/sandbox"
 )
@@ -92,6 +95,14 @@ func Cluster() *sandbox.Cluster { return cluster }
 // Kubeconfig is the path of the sandbox cluster's kubeconfig.
 func Kubeconfig() string { return cluster.Kubeconfig }
 
+// Factory is the commands' client factory over the sandbox's kubeconfig:
+// tests make their clients with the commands' rate limit.
+func Factory() cmdutil.Factory {
+	flags := genericclioptions.NewConfigFlags(true)
+	*flags.KubeConfig = cluster.Kubeconfig
+	return cmdutil.NewFactory(flags, all.Registry())
+}
+
 // Bin is the path of a command Main built: "kubectl-mesh", or the last
 // element of a package in Options.Commands ("mesh-webhook").
 func Bin(name string) string { return filepath.Join(binDir, name) }
@@ -149,7 +160,7 @@ func Namespace(t testing.TB, name string) string {
 // RESTConfig is a client configuration for the sandbox cluster.
 func RESTConfig(t testing.TB) *rest.Config {
 	t.Helper()
-	cfg, err := cluster.RESTConfig()
+	cfg, err := Factory().ToRESTConfig()
 	if err != nil {
 		t.Fatalf("loading the sandbox's kubeconfig: %v", err)
 	}
