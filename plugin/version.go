@@ -11,7 +11,7 @@ import (
 
 	"github.com/kubectl-mesh/kubectl-mesh/internal/buildinfo"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
-	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/istio"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
 )
 
 var (
@@ -37,10 +37,10 @@ var (
 // VersionInfo is what `kubectl mesh version -o json|yaml` prints.
 type VersionInfo struct {
 	ClientVersion buildinfo.Info `json:"clientVersion"`
-	// Istio is the release install and upgrade take by default and the
-	// range tested; other versions get a warning.
-	Istio         istio.Releases `json:"istio"`
-	ServerVersion *version.Info  `json:"serverVersion,omitempty"`
+	// Meshes are, by mesh, the release install and upgrade take by
+	// default and the range tested; other versions get a warning.
+	Meshes        map[string]mesh.PinnedRelease `json:"meshes,omitempty"`
+	ServerVersion *version.Info                 `json:"serverVersion,omitempty"`
 }
 
 // VersionOptions holds the flags and clients of `kubectl mesh version`.
@@ -85,7 +85,14 @@ func (o *VersionOptions) Validate() error {
 // Run prints the versions. A server that cannot be reached is an error, but
 // only after the client version has been printed.
 func (o *VersionOptions) Run(_ context.Context) error {
-	info := VersionInfo{ClientVersion: buildinfo.Get(), Istio: istio.TestedReleases()}
+	info := VersionInfo{ClientVersion: buildinfo.Get(), Meshes: map[string]mesh.PinnedRelease{}}
+	var pinners []mesh.Pinner
+	for _, m := range o.factory.Meshes() {
+		if p, ok := m.(mesh.Pinner); ok {
+			pinners = append(pinners, p)
+			info.Meshes[p.Name()] = p.PinnedRelease()
+		}
+	}
 	var serverErr error
 	if !o.ClientOnly {
 		info.ServerVersion, serverErr = o.serverVersion()
@@ -97,7 +104,10 @@ func (o *VersionOptions) Run(_ context.Context) error {
 		}
 	} else {
 		fmt.Fprintf(o.Out, "Client Version: %s\n", info.ClientVersion.Version)
-		fmt.Fprintf(o.Out, "Istio Default: %s (tested: %s)\n", info.Istio.Default, info.Istio.Tested)
+		for _, p := range pinners {
+			r := info.Meshes[p.Name()]
+			fmt.Fprintf(o.Out, "%s Default: %s (tested: %s)\n", mesh.Title(p.Name()), r.Default, r.Tested)
+		}
 		if info.ServerVersion != nil {
 			fmt.Fprintf(o.Out, "Server Version: %s\n", info.ServerVersion.GitVersion)
 		}

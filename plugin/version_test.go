@@ -16,6 +16,7 @@ import (
 
 	"github.com/kubectl-mesh/kubectl-mesh/internal/buildinfo"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil/cmdtesting"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/istio"
 )
 
@@ -72,8 +73,9 @@ func TestVersion(t *testing.T) {
 				if got.ClientVersion.Version != client {
 					t.Errorf("clientVersion.version = %q, want %q", got.ClientVersion.Version, client)
 				}
-				if got.Istio != istio.TestedReleases() || got.Istio.Repository != istio.ReleaseRepo {
-					t.Errorf("istio = %+v, want %+v", got.Istio, istio.TestedReleases())
+				want := mesh.PinnedRelease{Repository: istio.ReleaseRepo, Default: istio.DefaultVersion, Tested: istio.TestedVersions}
+				if len(got.Meshes) != 1 || got.Meshes["istio"] != want {
+					t.Errorf("meshes = %+v, want istio: %+v", got.Meshes, want)
 				}
 				gotServer := ""
 				if got.ServerVersion != nil {

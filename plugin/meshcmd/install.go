@@ -19,15 +19,13 @@ import (
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
-	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/istio"
 )
 
 var installLong = templates.LongDesc(`Install a service mesh with Helm releases stored in the cluster, so helm list
-shows them. Istio comes from Istio's Helm repository
-(` + istio.ReleaseRepo + `), at the newest
-release this kubectl mesh was tested with unless --version says otherwise
-(kubectl mesh version shows it and the tested range); --repo points at a
-mirror. For air-gapped clusters, --offline installs the charts embedded in
+shows them. Istio comes from Istio's Helm repository, at the newest release
+this kubectl mesh was tested with unless --version says otherwise (kubectl
+mesh version shows the repository, that release and the tested range);
+--repo points at a mirror. For air-gapped clusters, --offline installs the charts embedded in
 kubectl mesh instead: a development build of Istio's master branch, not for
 production. Linkerd comes from Linkerd's edge Helm repository (or --repo),
 with a trust anchor and issuer generated for it unless you give your own.
@@ -109,7 +107,7 @@ func newCmdMeshInstall(streams genericiooptions.IOStreams, factory cmdutil.Facto
 	f := cmd.Flags()
 	f.StringVar(&o.Profile, "profile", "", "Istio profile: default, demo, minimal or ambient (default \"default\")")
 	f.StringVar(&o.Revision, "revision", "", "Istio control plane revision, for canary upgrades (istiod-REVISION)")
-	f.StringVar(&o.Version, "version", "", "Chart version or semver range (default: Istio "+istio.DefaultVersion+", Linkerd the repository's latest)")
+	f.StringVar(&o.Version, "version", "", "Chart version or semver range (default: Istio the newest tested release, see kubectl mesh version; Linkerd the repository's latest)")
 	f.StringVar(&o.Repo, "repo", "", "Helm repository URL to take the charts from (default: the mesh's official repository)")
 	f.BoolVar(&o.Offline, "offline", false, "Istio: install the charts embedded in kubectl mesh, a development build of Istio's master branch for air-gapped clusters, not for production")
 	f.StringSliceVarP(&o.Values.ValueFiles, "values", "f", nil, "Values files (YAML) applied over the profile's values; repeat for several, the last wins")

@@ -12,7 +12,7 @@ import (
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
-	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/istio"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/table"
 )
 
@@ -141,13 +141,16 @@ type RevisionTagSetOptions struct {
 
 	tag     string
 	factory cmdutil.Factory
+	tagger  mesh.Tagger
 	genericiooptions.IOStreams
 }
 
 // Complete reads the tag.
 func (o *RevisionTagSetOptions) Complete(f cmdutil.Factory, _ *cobra.Command, args []string) error {
 	o.tag, o.factory = args[0], f
-	return nil
+	var err error
+	o.tagger, err = f.Meshes().Tagger()
+	return err
 }
 
 // Validate checks that --revision is set.
@@ -164,7 +167,7 @@ func (o *RevisionTagSetOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := istio.SetTag(ctx, *c, o.tag, o.Revision, o.Overwrite); err != nil {
+	if err := o.tagger.SetTag(ctx, *c, o.tag, o.Revision, o.Overwrite); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.Out, "revision tag %q points at revision %q\n", o.tag, o.Revision)
@@ -176,13 +179,16 @@ type RevisionTagListOptions struct {
 	Output string
 
 	factory cmdutil.Factory
+	tagger  mesh.Tagger
 	genericiooptions.IOStreams
 }
 
-// Complete keeps the factory.
+// Complete finds the mesh with revision tags.
 func (o *RevisionTagListOptions) Complete(f cmdutil.Factory, _ *cobra.Command, _ []string) error {
 	o.factory = f
-	return nil
+	var err error
+	o.tagger, err = f.Meshes().Tagger()
+	return err
 }
 
 // Validate checks -o.
@@ -199,7 +205,7 @@ func (o *RevisionTagListOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	tags, err := istio.ListTags(ctx, *c)
+	tags, err := o.tagger.ListTags(ctx, *c)
 	if err != nil {
 		return err
 	}
@@ -226,13 +232,16 @@ type RevisionTagRemoveOptions struct {
 
 	tag     string
 	factory cmdutil.Factory
+	tagger  mesh.Tagger
 	genericiooptions.IOStreams
 }
 
 // Complete reads the tag.
 func (o *RevisionTagRemoveOptions) Complete(f cmdutil.Factory, _ *cobra.Command, args []string) error {
 	o.tag, o.factory = args[0], f
-	return nil
+	var err error
+	o.tagger, err = f.Meshes().Tagger()
+	return err
 }
 
 // Validate has nothing to check.
@@ -244,8 +253,8 @@ func (o *RevisionTagRemoveOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := istio.RemoveTag(ctx, *c, o.tag, o.Force); err != nil {
-		if errors.Is(err, istio.ErrTagNotFound) {
+	if err := o.tagger.RemoveTag(ctx, *c, o.tag, o.Force); err != nil {
+		if errors.Is(err, mesh.ErrTagNotFound) {
 			return fmt.Errorf("revision tag %q does not exist: kubectl mesh revision tag list shows the tags", o.tag)
 		}
 		return err

@@ -121,7 +121,7 @@ func printStatuses(out io.Writer, statuses []*mesh.Status, now time.Time) {
 		if i > 0 {
 			fmt.Fprintln(out)
 		}
-		fmt.Fprintf(out, "%s %s in %s\n\n", strings.ToUpper(st.Mesh[:1])+st.Mesh[1:], st.Version, st.Namespace)
+		fmt.Fprintf(out, "%s %s in %s\n\n", mesh.Title(st.Mesh), st.Version, st.Namespace)
 		var rows [][]string
 		for _, rev := range st.Revisions {
 			for _, c := range rev.Components {

@@ -96,7 +96,7 @@ func TestIstioAdapter(t *testing.T) {
 	})
 
 	t.Run("revision tags", func(t *testing.T) {
-		if err := istio.SetTag(ctx, c, istioAdapterTag, istioAdapterRevision, false); err != nil {
+		if err := adapter.SetTag(ctx, c, istioAdapterTag, istioAdapterRevision, false); err != nil {
 			t.Fatal(err)
 		}
 		wh, err := kube.AdmissionregistrationV1().MutatingWebhookConfigurations().Get(ctx, "istio-revision-tag-"+istioAdapterTag+"-"+istioAdapterNamespace, metav1.GetOptions{})
@@ -118,21 +118,21 @@ func TestIstioAdapter(t *testing.T) {
 			t.Errorf("tag Service: %v", err)
 		}
 
-		err = istio.SetTag(ctx, c, istioAdapterTag, istioAdapterRevision, false)
+		err = adapter.SetTag(ctx, c, istioAdapterTag, istioAdapterRevision, false)
 		if err == nil || !strings.Contains(err.Error(), "--overwrite") {
 			t.Errorf("setting an existing tag without overwrite: %v, want a refusal naming --overwrite", err)
 		}
-		if err := istio.SetTag(ctx, c, istioAdapterTag, istioAdapterRevision, true); err != nil {
+		if err := adapter.SetTag(ctx, c, istioAdapterTag, istioAdapterRevision, true); err != nil {
 			t.Errorf("overwrite: %v", err)
 		}
-		if err := istio.SetTag(ctx, c, "e2e-other", "no-such-rev", false); err == nil || !strings.Contains(err.Error(), "not installed") {
+		if err := adapter.SetTag(ctx, c, "e2e-other", "no-such-rev", false); err == nil || !strings.Contains(err.Error(), "not installed") {
 			t.Errorf("tag to a missing revision: %v, want not installed", err)
 		}
-		if err := istio.SetTag(ctx, c, istioAdapterRevision, istioAdapterRevision, false); err == nil {
+		if err := adapter.SetTag(ctx, c, istioAdapterRevision, istioAdapterRevision, false); err == nil {
 			t.Error("a tag named like a revision was accepted")
 		}
 
-		tags, err := istio.ListTags(ctx, c)
+		tags, err := adapter.ListTags(ctx, c)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -184,7 +184,7 @@ func TestIstioAdapter(t *testing.T) {
 	})
 
 	t.Run("removing a tag in use", func(t *testing.T) {
-		err := istio.RemoveTag(ctx, c, istioAdapterTag, false)
+		err := adapter.RemoveTag(ctx, c, istioAdapterTag, false)
 		if err == nil || !strings.Contains(err.Error(), istioAdapterAppNS) {
 			t.Fatalf("removing a used tag: %v, want a refusal naming %s", err, istioAdapterAppNS)
 		}
@@ -192,17 +192,17 @@ func TestIstioAdapter(t *testing.T) {
 		if labels := istioAdapterNamespaceLabels(t, kube, istioAdapterAppNS); labels["istio.io/rev"] != "" || labels["istio-injection"] != "" {
 			t.Errorf("labels after disable %v", labels)
 		}
-		if err := istio.RemoveTag(ctx, c, istioAdapterTag, false); err != nil {
+		if err := adapter.RemoveTag(ctx, c, istioAdapterTag, false); err != nil {
 			t.Fatal(err)
 		}
-		tags, err := istio.ListTags(ctx, c)
+		tags, err := adapter.ListTags(ctx, c)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if slices.ContainsFunc(tags, func(tg istio.Tag) bool { return tg.Tag == istioAdapterTag }) {
 			t.Errorf("tag still listed: %+v", tags)
 		}
-		if err := istio.RemoveTag(ctx, c, istioAdapterTag, false); !errors.Is(err, istio.ErrTagNotFound) {
+		if err := adapter.RemoveTag(ctx, c, istioAdapterTag, false); !errors.Is(err, mesh.ErrTagNotFound) {
 			t.Errorf("removing it again: %v, want ErrTagNotFound", err)
 		}
 	})
@@ -269,7 +269,7 @@ func istioAdapterUninstall(t *testing.T, helm *lifecycle.Client, plan []istio.Re
 func istioAdapterCleanup(t *testing.T, c mesh.Cluster, helm *lifecycle.Client, ownCRDs bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	_ = istio.RemoveTag(ctx, c, istioAdapterTag, true)
+	_ = istio.New(istio.Config{}).RemoveTag(ctx, c, istioAdapterTag, true)
 	for _, name := range []string{"istiod-e2e", "istio-base"} {
 		if _, err := helm.Uninstall(ctx, name, istioAdapterNamespace, time.Minute); err != nil {
 			t.Errorf("cleanup: uninstalling %s: %v", name, err)

@@ -92,7 +92,7 @@ func (i *Istio) Status(ctx context.Context, c mesh.Cluster) (*mesh.Status, error
 		return nil, err
 	}
 
-	tags, err := ListTags(ctx, mesh.Cluster{Clientset: kube})
+	tags, err := listTags(ctx, mesh.Cluster{Clientset: kube})
 	if err != nil {
 		return nil, err
 	}

@@ -21,22 +21,21 @@ import (
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
 )
 
-// Tag is a revision tag: a stable name namespaces use (istio.io/rev=<tag>)
-// that points at one control plane revision.
-type Tag struct {
-	Tag        string   `json:"tag"`
-	Revision   string   `json:"revision"`
-	Namespaces []string `json:"namespaces,omitempty"`
-}
-
-// ErrTagNotFound is returned by RemoveTag for a tag that does not exist.
-var ErrTagNotFound = errors.New("revision tag not found")
+// A revision tag is a stable name namespaces use (istio.io/rev=<tag>)
+// that points at one control plane revision: a MutatingWebhookConfiguration
+// labelled istio.io/tag, as istioctl's.
+type Tag = mesh.RevisionTag
 
 const injectorSuffix = "sidecar-injector.istio.io"
 
-// ListTags returns the revision tags (MutatingWebhookConfigurations
+// ListTags returns the revision tags and the namespaces using each.
+func (*Istio) ListTags(ctx context.Context, c mesh.Cluster) ([]Tag, error) {
+	return listTags(ctx, c)
+}
+
+// listTags returns the revision tags (MutatingWebhookConfigurations
 // labelled istio.io/tag) and the namespaces using each, sorted by tag.
-func ListTags(ctx context.Context, c mesh.Cluster) ([]Tag, error) {
+func listTags(ctx context.Context, c mesh.Cluster) ([]Tag, error) {
 	whs, err := c.Clientset.AdmissionregistrationV1().MutatingWebhookConfigurations().List(ctx, metav1.ListOptions{LabelSelector: labelTag})
 	if err != nil {
 		return nil, fmt.Errorf("listing revision tags: %w", err)
@@ -66,7 +65,7 @@ func ListTags(ctx context.Context, c mesh.Cluster) ([]Tag, error) {
 // the tag's Service; the "default" tag also takes over unlabelled
 // istio-injection=enabled namespaces and the default validator. An
 // existing tag is moved only with overwrite.
-func SetTag(ctx context.Context, c mesh.Cluster, tag, revision string, overwrite bool) error {
+func (*Istio) SetTag(ctx context.Context, c mesh.Cluster, tag, revision string, overwrite bool) error {
 	kube := c.Clientset
 	revision = revisionOrDefault(revision)
 	if tag == "" {
@@ -120,7 +119,7 @@ func SetTag(ctx context.Context, c mesh.Cluster, tag, revision string, overwrite
 
 // RemoveTag deletes a tag's webhooks and Service. A tag still used by
 // namespaces is kept unless force: their new pods would not be injected.
-func RemoveTag(ctx context.Context, c mesh.Cluster, tag string, force bool) error {
+func (*Istio) RemoveTag(ctx context.Context, c mesh.Cluster, tag string, force bool) error {
 	kube := c.Clientset
 	admit := kube.AdmissionregistrationV1()
 	sel := metav1.ListOptions{LabelSelector: labelTag + "=" + tag}
@@ -129,7 +128,7 @@ func RemoveTag(ctx context.Context, c mesh.Cluster, tag string, force bool) erro
 		return fmt.Errorf("reading revision tag %q: %w", tag, err)
 	}
 	if len(whs.Items) == 0 {
-		return fmt.Errorf("revision tag %q: %w (kubectl mesh revision tag list shows the tags)", tag, ErrTagNotFound)
+		return fmt.Errorf("revision tag %q: %w (kubectl mesh revision tag list shows the tags)", tag, mesh.ErrTagNotFound)
 	}
 	if !force {
 		nss, err := namespacesWithRev(ctx, kube, tag)

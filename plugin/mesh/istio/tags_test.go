@@ -33,7 +33,7 @@ func TestSetDefaultTag(t *testing.T) {
 	)
 	c := mesh.Cluster{Clientset: kube}
 	ctx := context.Background()
-	if err := SetTag(ctx, c, "default", "canary", false); err != nil {
+	if err := (&Istio{}).SetTag(ctx, c, "default", "canary", false); err != nil {
 		t.Fatal(err)
 	}
 	admit := kube.AdmissionregistrationV1()
@@ -79,7 +79,7 @@ func TestSetDefaultTag(t *testing.T) {
 	}
 
 	// Removing it deletes the webhook, validator and Service.
-	if err := RemoveTag(ctx, c, "default", false); err != nil {
+	if err := (&Istio{}).RemoveTag(ctx, c, "default", false); err != nil {
 		t.Fatal(err)
 	}
 	if l, _ := admit.MutatingWebhookConfigurations().List(ctx, metav1.ListOptions{LabelSelector: "istio.io/tag"}); len(l.Items) != 0 {

@@ -134,7 +134,7 @@ func UninstallPlan(ctx context.Context, c mesh.Cluster, revision string, purge b
 // default revision) and the pods carrying its proxies.
 func InUse(ctx context.Context, c mesh.Cluster, revision string) (*Usage, error) {
 	revision = revisionOrDefault(revision)
-	tags, err := ListTags(ctx, c)
+	tags, err := listTags(ctx, c)
 	if err != nil {
 		return nil, err
 	}

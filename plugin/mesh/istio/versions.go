@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/Masterminds/semver/v3"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
 )
 
 // The Istio releases this kubectl mesh installs by default and was tested
@@ -22,16 +23,9 @@ const (
 	TestedVersions = "1.30 - 1.31"
 )
 
-// Releases is what `kubectl mesh version` prints of the Istio releases.
-type Releases struct {
-	Repository string `json:"repository"`
-	Default    string `json:"default"`
-	Tested     string `json:"tested"`
-}
-
-// TestedReleases returns the recorded releases.
-func TestedReleases() Releases {
-	return Releases{Repository: ReleaseRepo, Default: DefaultVersion, Tested: TestedVersions}
+// PinnedRelease is what `kubectl mesh version` prints of Istio's releases.
+func (*Istio) PinnedRelease() mesh.PinnedRelease {
+	return mesh.PinnedRelease{Repository: ReleaseRepo, Default: DefaultVersion, Tested: TestedVersions}
 }
 
 // untestedWarning is the one line a chart version outside TestedVersions
