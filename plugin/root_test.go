@@ -1,8 +1,6 @@
 package plugin
 
 import (
-	"errors"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -96,26 +94,6 @@ func TestCompletion(t *testing.T) {
 	root.SetArgs([]string{"completion", "tcsh"})
 	if err := root.Execute(); err == nil {
 		t.Error("completion tcsh: want an error for an unsupported shell")
-	}
-}
-
-func TestExitCode(t *testing.T) {
-	tests := []struct {
-		name string
-		err  error
-		want int
-	}{
-		{"nil", nil, cmdutil.ExitOK},
-		{"plain error", errors.New("boom"), cmdutil.ExitError},
-		{"violations", &cmdutil.ExitCodeError{Code: cmdutil.ExitViolation}, cmdutil.ExitViolation},
-		{"wrapped violations", fmt.Errorf("checking: %w", &cmdutil.ExitCodeError{Code: cmdutil.ExitViolation, Err: errors.New("2 violations")}), cmdutil.ExitViolation},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := cmdutil.ExitCode(tc.err); got != tc.want {
-				t.Errorf("cmdutil.ExitCode(%v) = %d, want %d", tc.err, got, tc.want)
-			}
-		})
 	}
 }
 
