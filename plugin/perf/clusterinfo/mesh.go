@@ -19,7 +19,7 @@ const defaultRevision = "default"
 
 // Mesh reads the installed mesh through the adapters' Status. When several
 // meshes are installed it reports the first in adapter order (istio before
-// linkerd in plugin/meshes.go): a result records one mesh, and a cluster
+// linkerd in plugin/mesh/all): a result records one mesh, and a cluster
 // running two is a migration whose traffic the caller knows better.
 func Mesh(ctx context.Context, adapters []mesh.Mesh, c mesh.Cluster) (*smp.MeshConfig, error) {
 	for _, m := range adapters {
