@@ -49,7 +49,7 @@ step "Istio: the default release, from a local stand-in for Istio's Helm reposit
 # Istio's repository (https://istio-release.storage.googleapis.com/charts): it
 # serves the charts embedded in kubectl mesh relabelled as a release (chart,
 # app and image versions), nothing Istio published.
-istio_default=$(kubectl mesh version --client -o json | jq -r .istio.default)
+istio_default=$(kubectl mesh version --client -o json | jq -r .meshes.istio.default)
 istio-standin-repo --versions "$istio_default" >"$work/istio-repo.url" 2>"$work/istio-repo.log" &
 istio_repo_pid=$!
 for _ in $(seq 300); do [ -s "$work/istio-repo.url" ] && break; sleep 0.1; done
