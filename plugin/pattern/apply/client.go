@@ -57,7 +57,14 @@ func New(cfg *rest.Config) (*Client, error) {
 		return nil, fmt.Errorf("creating the discovery client: %w", err)
 	}
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
-	return &Client{dyn: dyn, meta: md, mapper: mapper, Tooling: buildinfo.Get().Version, Now: time.Now}, nil
+	return NewForClients(dyn, md, mapper), nil
+}
+
+// NewForClients returns a Client over the given clients: New's, or fakes
+// in command tests (cmdtesting.NewApplyClient). The mapper is reset once
+// when a kind is not found, for CRDs installed a moment ago.
+func NewForClients(dyn dynamic.Interface, md metadata.Interface, mapper meta.ResettableRESTMapper) *Client {
+	return &Client{dyn: dyn, meta: md, mapper: mapper, Tooling: buildinfo.Get().Version, Now: time.Now}
 }
 
 // mapping resolves a kind; a kind unknown to the cached discovery is
