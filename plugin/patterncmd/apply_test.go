@@ -3,6 +3,9 @@ package patterncmd
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,6 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
+
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/targets"
 )
 
 // Variants of the test patterns.
@@ -146,5 +151,45 @@ func TestApplyUnreachableCluster(t *testing.T) {
 	}
 	if out != "" {
 		t.Errorf("stdout: %q", out)
+	}
+}
+
+// TestApplyEveryMesh applies, then deletes, patterns that use every field
+// (and shared Namespaces), for every mesh: the fake serves every kind the
+// translators make, and delete undoes what apply did.
+func TestApplyEveryMesh(t *testing.T) {
+	everything, err := os.ReadFile(filepath.Join("..", "pattern", "testdata", "valid", "everything.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	undo := strings.NewReplacer(" created (shared)", " released", " created", " deleted")
+	for _, m := range targets.Names() {
+		t.Run(m, func(t *testing.T) {
+			f, _ := newCluster(t)
+			applied, _, err := f.Run(t, string(everything), []string{"apply", "-f", "-", "--mesh", m, "--allow-partial"}, commands...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, line := range strings.Split(strings.TrimSpace(applied), "\n") {
+				if !strings.HasSuffix(line, " created") && !strings.HasSuffix(line, " created (shared)") {
+					t.Errorf("apply: %q", line)
+				}
+				want = append(want, undo.Replace(line))
+			}
+			deleted, _, err := f.Run(t, string(everything), []string{"delete", "-f", "-"}, commands...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := strings.Split(strings.TrimSpace(deleted), "\n")
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("apply printed:\n%s\ndelete printed:\n%s", applied, deleted)
+			}
+			if _, errOut, err := f.Run(t, "", []string{"list", "-A"}, commands...); err != nil || errOut != "No patterns found in any namespace.\n" {
+				t.Errorf("list after delete: %v %s", err, errOut)
+			}
+		})
 	}
 }

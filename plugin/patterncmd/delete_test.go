@@ -3,6 +3,8 @@ package patterncmd
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	dynamicfake "k8s.io/client-go/dynamic/fake"
@@ -71,5 +73,30 @@ func TestDeleteCommand(t *testing.T) {
 				t.Errorf("ConfigMaps left: %q, want %q", got, tt.wantCM)
 			}
 		})
+	}
+}
+
+// TestDeleteFromADirectory: -f DIR reads the directory's pattern files,
+// its subdirectories only with -R.
+func TestDeleteFromADirectory(t *testing.T) {
+	f, dyn := newCluster(t)
+	applyIstio(t, f, canaryPattern)
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "canary"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "canary", "pattern.yaml"), []byte(canaryPattern), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := f.Run(t, "", []string{"delete", "-f", dir, "-n", "shop"}, commands...)
+	if want := "no patterns found in " + dir; err == nil || err.Error() != want {
+		t.Errorf("without -R: error %v, want %q", err, want)
+	}
+	out, _, err := f.Run(t, "", []string{"delete", "-f", dir, "-R", "-n", "shop"}, commands...)
+	if err != nil || out != "destinationrule.networking.istio.io/reviews deleted\nvirtualservice.networking.istio.io/reviews deleted\n" {
+		t.Errorf("with -R: %v\n%s", err, out)
+	}
+	if left := stored(t, dyn, virtualServices, "shop"); left != "" {
+		t.Errorf("VirtualServices left: %s", left)
 	}
 }

@@ -23,10 +23,10 @@ import (
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/apply"
 )
 
-// ApplyKinds are the kinds the fake apiserver of NewApplyClient serves:
+// applyKinds are the kinds the fake apiserver of NewApplyClient serves:
 // the core kinds patterns and apply sets use, and the Istio and Gateway
 // API kinds the translators render.
-var ApplyKinds = map[schema.GroupVersionKind]meta.RESTScope{
+var applyKinds = map[schema.GroupVersionKind]meta.RESTScope{
 	{Version: "v1", Kind: "Namespace"}:                                               meta.RESTScopeRoot,
 	{Version: "v1", Kind: "ConfigMap"}:                                               meta.RESTScopeNamespace,
 	{Version: "v1", Kind: "Service"}:                                                 meta.RESTScopeNamespace,
@@ -41,6 +41,7 @@ var ApplyKinds = map[schema.GroupVersionKind]meta.RESTScope{
 	{Group: "policy.linkerd.io", Version: "v1beta3", Kind: "Server"}:                 meta.RESTScopeNamespace,
 	{Group: "policy.linkerd.io", Version: "v1alpha1", Kind: "MeshTLSAuthentication"}: meta.RESTScopeNamespace,
 	{Group: "policy.linkerd.io", Version: "v1alpha1", Kind: "AuthorizationPolicy"}:   meta.RESTScopeNamespace,
+	{Group: "linkerd.io", Version: "v1alpha2", Kind: "ServiceProfile"}:               meta.RESTScopeNamespace,
 	{Group: "policy.linkerd.io", Version: "v1beta3", Kind: "HTTPRoute"}:              meta.RESTScopeNamespace,
 	{Group: "specs.smi-spec.io", Version: "v1alpha4", Kind: "HTTPRouteGroup"}:        meta.RESTScopeNamespace,
 	{Group: "split.smi-spec.io", Version: "v1alpha4", Kind: "TrafficSplit"}:          meta.RESTScopeNamespace,
@@ -50,7 +51,7 @@ var ApplyKinds = map[schema.GroupVersionKind]meta.RESTScope{
 
 // NewApplyClient returns an apply client over a fake apiserver holding
 // objects, and the fake's dynamic client (to seed, inspect, or make fail
-// with PrependReactor). The fake serves ApplyKinds and does what the apply
+// with PrependReactor). The fake serves applyKinds and does what the apply
 // client relies on, as an apiserver does: server-side apply with field
 // ownership and conflicts (deduced schemas, as for CRDs without one),
 // dry runs that persist nothing, a resourceVersion that changes only when
@@ -58,14 +59,14 @@ var ApplyKinds = map[schema.GroupVersionKind]meta.RESTScope{
 func NewApplyClient(t testing.TB, objects ...*unstructured.Unstructured) (*apply.Client, *dynamicfake.FakeDynamicClient) {
 	t.Helper()
 	var versions []schema.GroupVersion
-	for gvk := range ApplyKinds {
+	for gvk := range applyKinds {
 		versions = append(versions, gvk.GroupVersion())
 	}
 	// The default versions resolve a kind without one (list and delete
 	// find the members by group and kind).
 	mapper := meta.NewDefaultRESTMapper(versions)
 	listKinds := map[schema.GroupVersionResource]string{}
-	for gvk, scope := range ApplyKinds {
+	for gvk, scope := range applyKinds {
 		mapper.Add(gvk, scope)
 		m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 		if err != nil {
