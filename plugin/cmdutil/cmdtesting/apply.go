@@ -24,8 +24,8 @@ import (
 )
 
 // applyKinds are the kinds the fake apiserver of NewApplyClient serves:
-// the core kinds patterns and apply sets use, and the Istio and Gateway
-// API kinds the translators render.
+// the core kinds patterns and apply sets use, and every kind the mesh
+// translators render (TestApplyEveryMesh in plugin/patterncmd checks).
 var applyKinds = map[schema.GroupVersionKind]meta.RESTScope{
 	{Version: "v1", Kind: "Namespace"}:                                               meta.RESTScopeRoot,
 	{Version: "v1", Kind: "ConfigMap"}:                                               meta.RESTScopeNamespace,
@@ -54,8 +54,9 @@ var applyKinds = map[schema.GroupVersionKind]meta.RESTScope{
 // with PrependReactor). The fake serves applyKinds and does what the apply
 // client relies on, as an apiserver does: server-side apply with field
 // ownership and conflicts (deduced schemas, as for CRDs without one),
-// dry runs that persist nothing, a resourceVersion that changes only when
-// an object does. The metadata client reads and writes the same objects.
+// dry runs of apply and delete that persist nothing, a resourceVersion
+// stamped on every write (an apply that changes nothing writes nothing).
+// The metadata client reads and writes the same objects.
 func NewApplyClient(t testing.TB, objects ...*unstructured.Unstructured) (*apply.Client, *dynamicfake.FakeDynamicClient) {
 	t.Helper()
 	var versions []schema.GroupVersion
@@ -75,15 +76,16 @@ func NewApplyClient(t testing.TB, objects ...*unstructured.Unstructured) (*apply
 		listKinds[m.Resource] = gvk.Kind + "List"
 	}
 	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds)
-	srv := &applyServer{tracker: dyn.Tracker(), mapper: mapper}
-	dyn.PrependReactor("*", "*", srv.react)
+	srv := &applyServer{tracker: &versionedTracker{ObjectTracker: dyn.Tracker()}, mapper: mapper}
+	// The fake's own reaction, over the tracker that stamps versions.
+	dyn.ReactionChain = nil
+	dyn.AddReactor("*", "*", srv.react)
+	dyn.AddReactor("*", "*", clienttesting.ObjectReaction(srv.tracker))
 	for _, o := range objects {
 		m, err := mapper.RESTMapping(o.GroupVersionKind().GroupKind(), o.GroupVersionKind().Version)
 		if err != nil {
 			t.Fatal(err)
 		}
-		o = o.DeepCopy()
-		o.SetResourceVersion(srv.nextVersion())
 		if err := srv.tracker.Create(m.Resource, o, o.GetNamespace()); err != nil {
 			t.Fatal(err)
 		}
@@ -98,20 +100,60 @@ type staticMapper struct{ meta.RESTMapper }
 
 func (staticMapper) Reset() {}
 
-// applyServer handles what the fake's object tracker does not as an
-// apiserver would: server-side apply and dry runs.
-type applyServer struct {
-	tracker clienttesting.ObjectTracker
-	mapper  meta.RESTMapper
+// versionedTracker stamps a new resourceVersion (and a creation time) on
+// every object it stores, as the apiserver does; client-go's tracker keeps
+// its versions to itself.
+type versionedTracker struct {
+	clienttesting.ObjectTracker
 	mu      sync.Mutex
 	version int
 }
 
-func (s *applyServer) nextVersion() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.version++
-	return strconv.Itoa(s.version)
+func (t *versionedTracker) stamp(obj runtime.Object, created bool) (runtime.Object, error) {
+	obj = obj.DeepCopyObject()
+	acc, err := meta.Accessor(obj)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	t.version++
+	acc.SetResourceVersion(strconv.Itoa(t.version))
+	t.mu.Unlock()
+	if ts := acc.GetCreationTimestamp(); created && ts.IsZero() {
+		acc.SetCreationTimestamp(metav1.Now())
+	}
+	return obj, nil
+}
+
+func (t *versionedTracker) Create(gvr schema.GroupVersionResource, obj runtime.Object, ns string, opts ...metav1.CreateOptions) error {
+	obj, err := t.stamp(obj, true)
+	if err != nil {
+		return err
+	}
+	return t.ObjectTracker.Create(gvr, obj, ns, opts...)
+}
+
+func (t *versionedTracker) Update(gvr schema.GroupVersionResource, obj runtime.Object, ns string, opts ...metav1.UpdateOptions) error {
+	obj, err := t.stamp(obj, false)
+	if err != nil {
+		return err
+	}
+	return t.ObjectTracker.Update(gvr, obj, ns, opts...)
+}
+
+func (t *versionedTracker) Patch(gvr schema.GroupVersionResource, obj runtime.Object, ns string, opts ...metav1.PatchOptions) error {
+	obj, err := t.stamp(obj, false)
+	if err != nil {
+		return err
+	}
+	return t.ObjectTracker.Patch(gvr, obj, ns, opts...)
+}
+
+// applyServer handles what client-go's object tracker does not as an
+// apiserver would: server-side apply and dry runs.
+type applyServer struct {
+	tracker clienttesting.ObjectTracker
+	mapper  meta.RESTMapper
 }
 
 func (s *applyServer) react(action clienttesting.Action) (bool, runtime.Object, error) {
@@ -177,21 +219,15 @@ func (s *applyServer) apply(a clienttesting.PatchActionImpl) (runtime.Object, er
 		// No change, no write: the resourceVersion stays.
 		return live, nil
 	}
-	acc, err := meta.Accessor(out)
-	if err != nil {
-		return nil, err
-	}
-	acc.SetResourceVersion(s.nextVersion())
 	if exists {
 		err = s.tracker.Update(gvr, out, ns)
 	} else {
-		acc.SetCreationTimestamp(metav1.Now())
 		err = s.tracker.Create(gvr, out, ns)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return s.tracker.Get(gvr, ns, name)
 }
 
 // unstructuredConvertor converts an object to the one version it has.
