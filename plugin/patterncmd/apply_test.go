@@ -43,6 +43,8 @@ func TestApplyCommand(t *testing.T) {
 	}{
 		{name: "creates", stdin: canaryPattern, args: []string{"--mesh", "istio"},
 			wantOut: vsReviews + " created\n" + drReviews + " created\n", wantVS: "reviews"},
+		{name: "one request at a time", stdin: canaryPattern, args: []string{"--mesh", "istio", "--concurrency", "1"},
+			wantOut: vsReviews + " created\n" + drReviews + " created\n", wantVS: "reviews"},
 		{name: "again, unchanged", applied: canaryPattern, stdin: canaryPattern, args: []string{"--mesh", "istio"},
 			wantOut: vsReviews + " unchanged\n" + drReviews + " unchanged\n", wantVS: "reviews"},
 		{name: "a change configures", applied: canaryPattern, stdin: canary8020, args: []string{"--mesh", "istio"},

@@ -102,14 +102,3 @@ func applyIstio(t *testing.T, f *cmdtesting.Factory, patterns string) {
 	t.Helper()
 	mustRun(t, f, patterns, "apply", "-f", "-", "--mesh", "istio", "-n", "shop")
 }
-
-// checkRun checks a command's error (one containing wantErr, or none).
-func checkErr(t *testing.T, err error, wantErr string) {
-	t.Helper()
-	switch {
-	case wantErr == "" && err != nil:
-		t.Fatalf("error: %v", err)
-	case wantErr != "" && (err == nil || !strings.Contains(err.Error(), wantErr)):
-		t.Fatalf("error = %v, want one containing %q", err, wantErr)
-	}
-}
