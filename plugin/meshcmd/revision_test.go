@@ -130,3 +130,18 @@ func tagRevision(t *testing.T, f *cmdtesting.Factory) string {
 	}
 	return wh.Labels["istio.io/rev"]
 }
+
+// TestRevisionTagsNeedATagger: the commands find the mesh with revision
+// tags in the registry, and say so when none has them.
+func TestRevisionTagsNeedATagger(t *testing.T) {
+	for _, args := range [][]string{{"set", "prod", "--revision", "canary"}, {"list"}, {"remove", "prod"}} {
+		t.Run(args[0], func(t *testing.T) {
+			f := newFactory(t, &fakeMesh{name: "alpha"})
+			out, _, err := f.Run(t, "", append([]string{"revision", "tag"}, args...), NewCmdRevision)
+			checkMeshCmd(t, out, err, "", "no mesh kubectl mesh knows has revision tags")
+			if f.Connects != 0 {
+				t.Errorf("%d clients were made", f.Connects)
+			}
+		})
+	}
+}
