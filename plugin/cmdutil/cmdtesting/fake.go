@@ -47,7 +47,9 @@ type Factory struct {
 
 	Clientset *fake.Clientset
 	Dynamic   dynamic.Interface
-	Apply     *apply.Client
+	// Apply is the pattern commands' client: NewApplyClient makes one
+	// over a fake apiserver, and the dynamic client to go with it.
+	Apply *apply.Client
 	// Registry replaces the shipped meshes when set.
 	Registry mesh.Registry
 	// Releases are the mesh commands' Helm actions.
