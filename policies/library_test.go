@@ -152,7 +152,7 @@ func TestRegoUnitTests(t *testing.T) {
 		SetCompiler(policies.NewCompiler()).
 		SetModules(modules).
 		RaiseBuiltinErrors(true).
-		Run(ctx, modules)
+		RunTests(ctx, nil)
 	if err != nil {
 		t.Fatalf("compiling the library with its tests: %v", err)
 	}

@@ -84,7 +84,7 @@ func (s *drainingServer) Start(ctx context.Context) error {
 	defer cancel()
 	// Refuse new connections, answer what was accepted, then shut down.
 	_ = listener.Close()
-	<-served
+	_ = <-served // Serve fails once its listener is closed: nothing to report
 	srv.SetKeepAlivesEnabled(false)
 	if err := s.busy.wait(drain); err != nil {
 		return fmt.Errorf("draining the webhook server: %w", err)

@@ -84,7 +84,7 @@ func TestDrainingServerAnswersWhatItAccepted(t *testing.T) {
 			break
 		}
 		if conn != nil {
-			conn.Close()
+			_ = conn.Close()
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("new connections still accepted after shutdown began: %v", err)

@@ -10,7 +10,8 @@ import (
 	"io"
 )
 
-// Per namespace: 20 VirtualServices, 20 DestinationRules, 4 ServiceEntries,
+// IstioObjectsPerNamespace is the number of Istio objects Write puts in each
+// namespace: 20 VirtualServices, 20 DestinationRules, 4 ServiceEntries,
 // 2 Gateways, 2 PeerAuthentications and 2 AuthorizationPolicies.
 const IstioObjectsPerNamespace = 50
 
@@ -26,7 +27,12 @@ func Write(w io.Writer, namespaces int) error {
 }
 
 func writeNamespace(w io.Writer, ns string) error {
-	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	var err error // the first failed write (a file on a full disk): the rest are skipped
+	p := func(format string, args ...any) {
+		if err == nil {
+			_, err = fmt.Fprintf(w, format, args...)
+		}
+	}
 	p("---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: %s\n  labels:\n    istio-injection: enabled\n", ns)
 	for i := range 20 {
 		app := fmt.Sprintf("svc-%02d", i)
@@ -187,5 +193,5 @@ spec:
         methods: ["GET"]
 `, i, ns)
 	}
-	return nil
+	return err
 }

@@ -14,8 +14,8 @@ import (
 
 // LoadChartFS loads the chart directory dir of fsys (an embedded chart, or
 // os.DirFS) as `helm install ./dir` would, .helmignore included. Note that
-// go:embed leaves out files starting with _ or . (templates/_helpers.tpl)
-// unless the pattern says all:.
+// the patterns of go:embed leave out files starting with _ or .
+// (templates/_helpers.tpl) unless they say all:.
 func LoadChartFS(fsys fs.FS, dir string) (*chart.Chart, error) {
 	sub, err := fs.Sub(fsys, dir)
 	if err != nil {

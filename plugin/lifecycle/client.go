@@ -46,7 +46,7 @@ func New(getter genericclioptions.RESTClientGetter, log io.Writer) (*Client, err
 	if getter == nil {
 		return nil, errors.New("creating the Helm client: no cluster configuration")
 	}
-	var h slog.Handler = slog.DiscardHandler
+	h := slog.DiscardHandler
 	if log != nil {
 		h = WarningHandler(log)
 	}

@@ -191,7 +191,7 @@ func LoadPaths(paths []string, recursive bool, stdin io.Reader, opts LoadOptions
 				continue
 			}
 			load(f, file)
-			f.Close()
+			_ = f.Close() // read only
 		}
 	}
 	errs = append(errs, duplicates(patterns)...)

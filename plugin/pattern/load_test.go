@@ -52,13 +52,13 @@ func TestLoadErrors(t *testing.T) {
 		},
 		{
 			name: "every error of the document at once, in line order",
-			yaml: header + `  nmae: x
+			yaml: header + `  nme: x
 spec:
   mesh: [istio]
   services:
   - name: 42
 `,
-			want: `reviews.yaml:5:3: metadata.nmae: unknown field "nmae"
+			want: `reviews.yaml:5:3: metadata.nme: unknown field "nme"
 reviews.yaml:7:9: spec.mesh: expected a string, got a list
 reviews.yaml:9:11: spec.services[0].name: expected a string, got 42 (quote it)`,
 		},

@@ -291,7 +291,7 @@ func TestTestdataPatterns(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer f.Close()
+			defer func() { _ = f.Close() }()
 			ps, err := Load(f, path, LoadOptions{})
 			if err == nil {
 				for _, p := range ps {

@@ -30,7 +30,8 @@ type Object struct {
 	Source  policies.Location
 }
 
-// APIVersion, Kind, Namespace and Name read the object's identity.
+// APIVersion reads the object's apiVersion; Kind, Namespace and Name the rest
+// of its identity.
 func (o Object) APIVersion() string { s, _ := o.Content["apiVersion"].(string); return s }
 func (o Object) Kind() string       { s, _ := o.Content["kind"].(string); return s }
 func (o Object) Namespace() string  { s, _ := o.metadata()["namespace"].(string); return s }
@@ -81,7 +82,7 @@ func ReadPaths(paths []string, recursive bool, stdin io.Reader) ([]Object, []err
 				continue
 			}
 			objs, perr := Read(file, f)
-			f.Close()
+			_ = f.Close() // read only
 			objects, errs = append(objects, objs...), append(errs, perr...)
 		}
 	}

@@ -5,6 +5,7 @@ package cmdrun
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -43,7 +44,8 @@ func Run(t testing.TB, kubeconfig, stdin, bin string, args ...string) Result {
 	start := time.Now()
 	err := cmd.Run()
 	r := Result{Stdout: stdout.String(), Stderr: stderr.String()}
-	if exit, ok := err.(*exec.ExitError); ok {
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
 		r.Code = exit.ExitCode()
 	} else if err != nil {
 		t.Fatalf("running %s %s: %v", bin, strings.Join(args, " "), err)

@@ -256,7 +256,7 @@ func certsServedSerial(t *testing.T, port int, bundle []byte) *big.Int {
 			t.Logf("handshake: %v", err)
 			return false
 		}
-		defer conn.Close()
+		defer func() { _ = conn.Close() }()
 		serial = conn.ConnectionState().PeerCertificates[0].SerialNumber
 		return true
 	})

@@ -379,8 +379,10 @@ func profileWebhook(b *testing.B, addr, file string) <-chan struct{} {
 			b.Errorf("profiling the webhook: %v", err)
 			return
 		}
-		defer f.Close()
 		if _, err := io.Copy(f, resp.Body); err != nil {
+			b.Errorf("profiling the webhook: %v", err)
+		}
+		if err := f.Close(); err != nil {
 			b.Errorf("profiling the webhook: %v", err)
 		}
 	}()

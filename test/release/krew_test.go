@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -173,7 +174,7 @@ func extract(t *testing.T, archive string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	gz, err := gzip.NewReader(f)
 	if err != nil {
 		t.Fatal(err)
@@ -182,7 +183,7 @@ func extract(t *testing.T, archive string) string {
 	tr := tar.NewReader(gz)
 	for {
 		h, err := tr.Next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return dir
 		}
 		if err != nil {
@@ -199,6 +200,8 @@ func extract(t *testing.T, archive string) string {
 		if _, err := io.Copy(out, tr); err != nil {
 			t.Fatal(err)
 		}
-		out.Close()
+		if err := out.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -349,7 +349,7 @@ func TestStartWaitsForTheSourceToSync(t *testing.T) {
 	go func() { done <- a.Start(ctx) }()
 	defer func() {
 		cancel()
-		<-done
+		_ = <-done
 	}()
 
 	err := wait.PollUntilContextTimeout(ctx, time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {

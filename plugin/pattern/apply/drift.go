@@ -54,7 +54,7 @@ func driftOf(live *unstructured.Unstructured, want map[string]bool) ([]Drift, er
 		if ignoredManager(e.Manager) || e.Subresource != "" || e.FieldsV1 == nil {
 			continue
 		}
-		paths, err := topLevelPaths(e.FieldsV1.Raw)
+		paths, err := topLevelPaths(e.FieldsV1.GetRawBytes())
 		if err != nil {
 			return nil, fmt.Errorf("reading the managed fields of %s: %w", RefOf(live), err)
 		}

@@ -11,7 +11,7 @@ import (
 func entry(manager, op, subresource, fields string, at time.Time) metav1.ManagedFieldsEntry {
 	e := metav1.ManagedFieldsEntry{
 		Manager: manager, Operation: metav1.ManagedFieldsOperationType(op), Subresource: subresource,
-		FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(fields)},
+		FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(fields),
 	}
 	if !at.IsZero() {
 		e.Time = &metav1.Time{Time: at}

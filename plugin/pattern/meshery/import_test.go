@@ -26,7 +26,7 @@ func TestLoadAndValidate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer f.Close()
+			defer func() { _ = f.Close() }()
 			ps, err := pattern.Load(f, file, pattern.LoadOptions{DefaultNamespace: "ignored"})
 			if err != nil {
 				t.Fatal(err)
@@ -51,7 +51,7 @@ func TestConvertedErrorsPointIntoMeshery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	ps, err := pattern.Load(f, "bookinfo.yaml", pattern.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)

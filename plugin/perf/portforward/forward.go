@@ -12,12 +12,12 @@ import (
 	"strings"
 	"sync"
 
-	"k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/portforward"
 	"k8s.io/client-go/transport/spdy"
 	"k8s.io/klog/v2"
+	"k8s.io/streaming/pkg/httpstream"
 )
 
 // Forward is a running port-forward from 127.0.0.1 to a pod.
@@ -62,7 +62,7 @@ func Open(ctx context.Context, cfg *rest.Config, client kubernetes.Interface, na
 	fwdCtx, cancel := context.WithCancel(klog.NewContext(ctx, f.errs.logger()))
 	f.cancel = cancel
 	ready := make(chan struct{})
-	pf, err := portforward.NewOnAddressesWithContext(fwdCtx, dialer, []string{"127.0.0.1"},
+	pf, err := portforward.NewOnAddressesForStreamingWithContext(fwdCtx, dialer, []string{"127.0.0.1"},
 		[]string{"0:" + strconv.Itoa(int(ep.Port))}, ready, io.Discard, io.Discard)
 	if err != nil {
 		cancel()
@@ -99,20 +99,26 @@ func Open(ctx context.Context, cfg *rest.Config, client kubernetes.Interface, na
 }
 
 // newDialer tries a WebSocket tunnel first and falls back to SPDY, as
-// kubectl does (servers before 1.30 and some proxies only speak SPDY).
+// kubectl does (servers before 1.30 and some proxies only speak SPDY). The
+// WebSocket dialer fails with k8s.io/streaming's UpgradeFailureError, which
+// only that package's IsUpgradeFailure recognises (apimachinery's deprecated
+// copy has a type of its own and never falls back).
 func newDialer(cfg *rest.Config, target *url.URL) (httpstream.Dialer, error) {
 	transport, upgrader, err := spdy.RoundTripperFor(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("creating the SPDY transport: %w", err)
 	}
-	spdyDialer := spdy.NewDialer(upgrader, &http.Client{Transport: transport}, http.MethodPost, target)
-	wsDialer, err := portforward.NewSPDYOverWebsocketDialer(target, cfg)
+	spdyDialer := spdy.NewDialerForStreaming(upgrader, &http.Client{Transport: transport}, http.MethodPost, target)
+	wsDialer, err := portforward.NewSPDYOverWebsocketDialerForStreaming(target, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("creating the WebSocket transport: %w", err)
 	}
-	return portforward.NewFallbackDialer(wsDialer, spdyDialer, func(err error) bool {
-		return httpstream.IsUpgradeFailure(err) || httpstream.IsHTTPSProxyError(err)
-	}), nil
+	return portforward.NewFallbackDialerForStreaming(wsDialer, spdyDialer, shouldFallBack), nil
+}
+
+// shouldFallBack tells whether the WebSocket dialer's error calls for SPDY.
+func shouldFallBack(err error) bool {
+	return httpstream.IsUpgradeFailure(err) || httpstream.IsHTTPSProxyError(err)
 }
 
 // LocalAddr is the address the forward listens on: "127.0.0.1:PORT".

@@ -2,8 +2,12 @@ package portforward
 
 import (
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"testing"
 
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/portforward"
 )
 
@@ -85,5 +89,29 @@ func TestForwardErr(t *testing.T) {
 				t.Errorf("Err() = %v, want it to wrap %v", err, tt.is)
 			}
 		})
+	}
+}
+
+// A server that refuses the WebSocket upgrade (before Kubernetes 1.30, or a
+// proxy in the way) makes the forward fall back to SPDY.
+func TestFallsBackToSPDYWhenTheWebSocketUpgradeIsRefused(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "upgrade refused", http.StatusBadRequest)
+	}))
+	defer srv.Close()
+	target, err := url.Parse(srv.URL + "/api/v1/namespaces/ns/pods/p/portforward")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := portforward.NewSPDYOverWebsocketDialerForStreaming(target, &rest.Config{Host: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = ws.Dial(portforward.PortForwardProtocolV1Name)
+	if err == nil {
+		t.Fatal("the WebSocket dial succeeded against a server that refuses upgrades")
+	}
+	if !shouldFallBack(err) {
+		t.Errorf("shouldFallBack(%v) = false, want true", err)
 	}
 }

@@ -160,7 +160,7 @@ func TestChromiumScreenshot(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no screenshot: %v", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	img, err := png.Decode(f)
 	if err != nil {
 		t.Fatalf("decoding screenshot: %v", err)

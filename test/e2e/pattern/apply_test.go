@@ -187,6 +187,9 @@ func TestApplyEngineLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	wantLines(t, "an apply without prune", r,
+		"virtualservice.networking.istio.io/reviews unchanged",
+		"destinationrule.networking.istio.io/reviews unchanged")
 	if get(t, "-n", ns, "service", "reviews-v2", "-o", "name") == "" {
 		t.Fatal("apply without prune deleted the Service")
 	}

@@ -62,7 +62,7 @@ func run() error {
 	srv := &http.Server{Handler: http.FileServer(http.Dir(dir))}
 	go func() {
 		<-ctx.Done()
-		srv.Close()
+		_ = srv.Close() // Serve returns, and run with it
 	}()
 	if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
 		return err
