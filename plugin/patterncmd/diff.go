@@ -62,7 +62,7 @@ func NewCmdDiff(streams genericiooptions.IOStreams, f cmdutil.Factory) *cobra.Co
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// Every error exits 2, as diff(1) and kubectl diff do: 1 is drift.
 			if err := cmdutil.RunOptions(f, o)(cmd, args); err != nil {
-				if _, coded := err.(*cmdutil.ExitCodeError); coded {
+				if coded := new(cmdutil.ExitCodeError); errors.As(err, &coded) {
 					return err
 				}
 				return &cmdutil.ExitCodeError{Code: diffExitError, Err: err}

@@ -1,6 +1,7 @@
 package policycmd
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,7 +58,7 @@ func BenchmarkCheckBinary5000IstioObjects(b *testing.B) {
 		cmd := exec.Command(bin, "check", "-f", path, "-o", "json")
 		cmd.Stdout, cmd.Stderr = nil, nil
 		err := cmd.Run()
-		if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != cmdutil.ExitViolation {
+		if exit := new(exec.ExitError); !errors.As(err, &exit) || exit.ExitCode() != cmdutil.ExitViolation {
 			b.Fatalf("exit %v, want 3", err)
 		}
 		if rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss; rss > peakKiB {

@@ -77,7 +77,7 @@ func writeFile(t *testing.T, dir, name, text string) string {
 
 func TestCheckFiles(t *testing.T) {
 	dir := t.TempDir()
-	clean := writeFile(t, dir, "clean/app.yaml", checkService+"---\n"+strings.ReplaceAll(strings.ReplaceAll(checkBrokenVS, "ratings", "reviews"), "name: reviews\n  namespace", "name: reviews\n  namespace"))
+	clean := writeFile(t, dir, "clean/app.yaml", checkService+"---\n"+strings.ReplaceAll(checkBrokenVS, "ratings", "reviews"))
 	broken := writeFile(t, dir, "broken.yaml", checkService+"---\n"+checkBrokenVS)
 	malformed := writeFile(t, dir, "malformed.yaml", "apiVersion: v1\nkind: [\n---\n"+checkBrokenVS)
 	policyDir := filepath.Join(dir, "custom")

@@ -300,13 +300,13 @@ func newCmdWebhookUninstall(factory cmdutil.Factory, t *webhookTarget) *cobra.Co
 	return cmd
 }
 
-// Validate checks the flags.
 // Complete reads the namespace.
 func (o *WebhookUninstallOptions) Complete(f cmdutil.Factory, _ *cobra.Command, _ []string) error {
 	o.complete(f)
 	return nil
 }
 
+// Validate checks the flags.
 func (o *WebhookUninstallOptions) Validate() error {
 	if o.Timeout <= 0 {
 		return fmt.Errorf("--timeout: %s is not a positive duration", o.Timeout)
@@ -372,13 +372,13 @@ func newCmdWebhookStatus(factory cmdutil.Factory, t *webhookTarget) *cobra.Comma
 	return cmd
 }
 
-// Validate checks the flags.
 // Complete reads the namespace.
 func (o *WebhookStatusOptions) Complete(f cmdutil.Factory, _ *cobra.Command, _ []string) error {
 	o.complete(f)
 	return nil
 }
 
+// Validate checks the flags.
 func (o *WebhookStatusOptions) Validate() error {
 	if o.Output == "" {
 		return nil

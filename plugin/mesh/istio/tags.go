@@ -21,7 +21,7 @@ import (
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
 )
 
-// A revision tag is a stable name namespaces use (istio.io/rev=<tag>)
+// Tag is a revision tag, a stable name namespaces use (istio.io/rev=<tag>)
 // that points at one control plane revision: a MutatingWebhookConfiguration
 // labelled istio.io/tag, as istioctl's.
 type Tag = mesh.RevisionTag

@@ -1,0 +1,3 @@
+// Package perfcmd holds `kubectl mesh perf`: run, list, show, delete,
+// compare, baseline and report. The work is in plugin/perf/...
+package perfcmd
