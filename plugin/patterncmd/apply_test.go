@@ -20,7 +20,7 @@ import (
 
 // Variants of the test patterns.
 var (
-	canary8020  = strings.NewReplacer("weight: 90", "weight: 80", "weight: 10", "weight: 20").Replace(canaryPattern)
+	canary8020        = strings.NewReplacer("weight: 90", "weight: 80", "weight: 10", "weight: 20").Replace(canaryPattern)
 	ratingsOnly, _, _ = strings.Cut(ratingsPattern, "  - name: details")
 )
 
