@@ -179,8 +179,11 @@ type serviceProfile struct {
 		Routes []struct {
 			Name      string `json:"name"`
 			Condition struct {
-				Method    string `json:"method,omitempty"`
-				PathRegex string `json:"pathRegex,omitempty"`
+				Method    string            `json:"method,omitempty"`
+				PathRegex string            `json:"pathRegex,omitempty"`
+				All       []json.RawMessage `json:"all,omitempty"`
+				Any       []json.RawMessage `json:"any,omitempty"`
+				Not       json.RawMessage   `json:"not,omitempty"`
 			} `json:"condition"`
 			ResponseClasses []json.RawMessage `json:"responseClasses,omitempty"`
 			IsRetryable     bool              `json:"isRetryable,omitempty"`
