@@ -106,16 +106,26 @@ type RenderOptions struct {
 	// the app gives them back instead of deleting a namespace it did not
 	// create.
 	NamespaceExists bool
-	// Host is the ingress host of apps with an Istio Gateway; empty means
-	// <app>.example.com, as Istio's ingress tasks name httpbin's. Two
-	// deployments of an app behind one ingress gateway need different hosts.
+	// Host is the ingress host of the apps Istio serves through an ingress
+	// (bookinfo, httpbin, emojivoto); empty means <app>.example.com, as
+	// Istio's ingress tasks name httpbin's. Two deployments of an app behind
+	// one ingress gateway need different hosts; "*" takes every host.
 	Host string
+	// GatewayAPI renders that ingress as a Gateway API Gateway (class
+	// istio) and HTTPRoute instead of Istio's Gateway and VirtualService:
+	// for clusters with the Gateway API CRDs. Other meshes have no ingress.
+	GatewayAPI bool
 }
 
 // Render returns the objects that deploy the app for opts.Mesh, in the
 // order they must be applied: the Namespace, ServiceAccounts, Services,
 // what routes name (DestinationRules, ServiceProfiles), workloads, then
 // Gateways and routes.
+//
+// The mesh's objects come from manifests/<app>/<mesh>.yaml (routing inside
+// the mesh) and <mesh>-ingress.yaml or, with GatewayAPI,
+// <mesh>-ingress-gateway-api.yaml (the way in), templates that may name
+// {{ .Namespace }} and {{ .Host }}.
 func (a App) Render(opts RenderOptions) ([]translate.Object, error) {
 	return a.render(embedded(), opts)
 }

@@ -21,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/scheme"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
@@ -46,21 +47,40 @@ func marks(t *testing.T, meshName string) mesh.Marks {
 	return m.InjectionMarks(true, "")
 }
 
-// each runs fn for every app and every mesh it supports, rendered into
-// the app's default namespace.
-func each(t *testing.T, fn func(t *testing.T, a App, meshName string, objs []translate.Object)) {
+// variant is one way an app is rendered, named as its golden file.
+type variant struct {
+	name string
+	opts RenderOptions
+}
+
+// variants are every mesh the app supports, and for Istio's ingress its
+// Gateway API form.
+func variants(t *testing.T, a App) []variant {
+	var out []variant
+	for _, meshName := range a.Meshes() {
+		out = append(out, variant{meshName, RenderOptions{Mesh: meshName, InjectionMarks: marks(t, meshName)}})
+		if _, err := fs.Stat(embedded(), a.Name()+"/"+meshName+"-ingress.yaml"); err == nil {
+			out = append(out, variant{meshName + "-gateway-api", RenderOptions{Mesh: meshName, InjectionMarks: marks(t, meshName), GatewayAPI: true}})
+		}
+	}
+	return out
+}
+
+// each runs fn for every app and every variant of it, rendered into the
+// app's default namespace.
+func each(t *testing.T, fn func(t *testing.T, a App, v variant, objs []translate.Object)) {
 	for _, name := range Names() {
 		a, err := Get(name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, meshName := range a.Meshes() {
-			t.Run(name+"/"+meshName, func(t *testing.T) {
-				objs, err := a.Render(RenderOptions{Mesh: meshName, InjectionMarks: marks(t, meshName)})
+		for _, v := range variants(t, a) {
+			t.Run(name+"/"+v.name, func(t *testing.T) {
+				objs, err := a.Render(v.opts)
 				if err != nil {
 					t.Fatal(err)
 				}
-				fn(t, a, meshName, objs)
+				fn(t, a, v, objs)
 			})
 		}
 	}
@@ -85,8 +105,8 @@ func toYAML(t *testing.T, objs []translate.Object) string {
 }
 
 func TestRenderGolden(t *testing.T) {
-	each(t, func(t *testing.T, a App, meshName string, objs []translate.Object) {
-		golden.Assert(t, filepath.Join("testdata", a.Name()+"-"+meshName+".yaml"), toYAML(t, objs))
+	each(t, func(t *testing.T, a App, v variant, objs []translate.Object) {
+		golden.Assert(t, filepath.Join("testdata", a.Name()+"-"+v.name+".yaml"), toYAML(t, objs))
 	})
 }
 
@@ -100,8 +120,8 @@ func TestRenderPassesPolicies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	each(t, func(t *testing.T, a App, meshName string, objs []translate.Object) {
-		for _, f := range check(t, engine, a.Name()+"-"+meshName+".yaml", objs) {
+	each(t, func(t *testing.T, a App, v variant, objs []translate.Object) {
+		for _, f := range check(t, engine, a.Name()+"-"+v.name+".yaml", objs) {
 			if f.Severity >= policies.SeverityWarning {
 				t.Error(f)
 			} else {
@@ -216,7 +236,7 @@ func TestRenderDecodesStrictly(t *testing.T) {
 		dec.DisallowUnknownFields()
 		return dec.Decode(into)
 	}
-	each(t, func(t *testing.T, _ App, _ string, objs []translate.Object) {
+	each(t, func(t *testing.T, _ App, _ variant, objs []translate.Object) {
 		for _, o := range objs {
 			data, err := json.Marshal(o.Object)
 			if err != nil {
@@ -231,6 +251,16 @@ func TestRenderDecodesStrictly(t *testing.T) {
 				spec = &networkingv1alpha3.VirtualService{}
 			case schema.GroupVersionKind{Group: "networking.istio.io", Version: "v1", Kind: "DestinationRule"}:
 				spec = &networkingv1alpha3.DestinationRule{}
+			case schema.GroupVersionKind{Group: "gateway.networking.k8s.io", Version: "v1", Kind: "Gateway"}:
+				if err := strict(data, &gatewayv1.Gateway{}); err != nil {
+					t.Errorf("%s %s does not decode strictly: %v", gvk.Kind, o.GetName(), err)
+				}
+				continue
+			case schema.GroupVersionKind{Group: "gateway.networking.k8s.io", Version: "v1", Kind: "HTTPRoute"}:
+				if err := strict(data, &gatewayv1.HTTPRoute{}); err != nil {
+					t.Errorf("%s %s does not decode strictly: %v", gvk.Kind, o.GetName(), err)
+				}
+				continue
 			case schema.GroupVersionKind{Group: "linkerd.io", Version: "v1alpha2", Kind: "ServiceProfile"}:
 				if err := strict(data, &serviceProfile{}); err != nil {
 					t.Errorf("%s %s does not decode strictly: %v", gvk.Kind, o.GetName(), err)
@@ -262,10 +292,11 @@ func TestRenderDecodesStrictly(t *testing.T) {
 // What the issue asks of every app, beyond what a policy checks.
 func TestRenderConventions(t *testing.T) {
 	istioProtocols := []string{"http", "http2", "https", "grpc", "grpc-web", "tcp", "tls", "udp", "mongo", "mysql", "redis"}
-	each(t, func(t *testing.T, a App, meshName string, objs []translate.Object) {
+	each(t, func(t *testing.T, a App, v variant, objs []translate.Object) {
+		meshName := v.opts.Mesh
 		kinds := map[string]int{}
 		for i, o := range objs {
-			kinds[o.GetKind()]++
+			kinds[o.GroupVersionKind().GroupKind().String()]++
 			if i > 0 && rank(objs[i-1]) > rank(o) {
 				t.Errorf("%s %s comes after %s %s: not in dependency order", o.GetKind(), o.GetName(), objs[i-1].GetKind(), objs[i-1].GetName())
 			}
@@ -282,16 +313,22 @@ func TestRenderConventions(t *testing.T) {
 		if objs[0].GetKind() != "Namespace" || objs[0].GetName() != a.Name() {
 			t.Errorf("the first object is %s %s, want the Namespace", objs[0].GetKind(), objs[0].GetName())
 		}
-		if kinds["ServiceAccount"] == 0 || kinds["Deployment"] == 0 || kinds["Service"] == 0 {
+		if kinds["ServiceAccount"] == 0 || kinds["Deployment.apps"] == 0 || kinds["Service"] == 0 {
 			t.Errorf("kinds %v: want ServiceAccounts, Services and Deployments", kinds)
 		}
-		istioKinds := kinds["Gateway"] + kinds["VirtualService"] + kinds["DestinationRule"]
+		istioKinds := kinds["Gateway.networking.istio.io"] + kinds["VirtualService.networking.istio.io"] + kinds["DestinationRule.networking.istio.io"]
+		gatewayAPIKinds := kinds["Gateway.gateway.networking.k8s.io"] + kinds["HTTPRoute.gateway.networking.k8s.io"]
+		ingress := a.Name() != "curl" && a.Name() != "booksapp"
 		switch {
-		case meshName != "istio" && istioKinds > 0, meshName != "linkerd" && kinds["ServiceProfile"] > 0:
+		case meshName != "istio" && istioKinds+gatewayAPIKinds > 0, meshName != "linkerd" && kinds["ServiceProfile.linkerd.io"] > 0:
 			t.Errorf("kinds %v: another mesh's objects for %s", kinds, meshName)
-		case meshName == "istio" && a.Name() != "curl" && (kinds["Gateway"] != 1 || kinds["VirtualService"] == 0 || kinds["DestinationRule"] == 0):
-			t.Errorf("kinds %v: want a Gateway, VirtualServices and DestinationRules", kinds)
-		case meshName == "linkerd" && a.Name() == "booksapp" && kinds["ServiceProfile"] != 3:
+		case meshName == "istio" && ingress && (kinds["VirtualService.networking.istio.io"] == 0 || kinds["DestinationRule.networking.istio.io"] == 0):
+			t.Errorf("kinds %v: want VirtualServices and DestinationRules", kinds)
+		case meshName == "istio" && ingress && !v.opts.GatewayAPI && (kinds["Gateway.networking.istio.io"] != 1 || gatewayAPIKinds > 0):
+			t.Errorf("kinds %v: want an Istio Gateway and no Gateway API object", kinds)
+		case meshName == "istio" && ingress && v.opts.GatewayAPI && (kinds["Gateway.gateway.networking.k8s.io"] != 1 || kinds["HTTPRoute.gateway.networking.k8s.io"] != 1 || kinds["Gateway.networking.istio.io"] > 0):
+			t.Errorf("kinds %v: want a Gateway API Gateway and HTTPRoute, and no Istio Gateway", kinds)
+		case meshName == "linkerd" && a.Name() == "booksapp" && kinds["ServiceProfile.linkerd.io"] != 3:
 			t.Errorf("kinds %v: want booksapp's three ServiceProfiles", kinds)
 		}
 		ns := objs[0]
@@ -320,6 +357,14 @@ func TestRenderConventions(t *testing.T) {
 			data, err := json.Marshal(o.Object)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if o.GroupVersionKind().Group == "gateway.networking.k8s.io" && o.GetKind() == "Gateway" {
+				// Istio copies a Gateway's labels onto what it generates
+				// unless spec.infrastructure.labels says otherwise.
+				labels, ok, _ := unstructured.NestedStringMap(o.Object, "spec", "infrastructure", "labels")
+				if !ok || labels[LabelApp] != "" {
+					t.Errorf("Gateway %s: spec.infrastructure.labels %v: want labels of its own for the generated objects, without %s", o.GetName(), labels, LabelApp)
+				}
 			}
 			switch o.GetKind() {
 			case "Service":
@@ -440,6 +485,24 @@ func TestRenderOptions(t *testing.T) {
 		}
 		if out := toYAML(t, objs); !strings.Contains(out, "name: authors.shop.svc.cluster.local") {
 			t.Errorf("the ServiceProfiles are not named for namespace shop:\n%s", out)
+		}
+	})
+
+	t.Run("every host", func(t *testing.T) {
+		httpbin, _ := Get("httpbin")
+		for _, gatewayAPI := range []bool{false, true} {
+			objs, err := httpbin.Render(RenderOptions{Mesh: "istio", Host: "*", GatewayAPI: gatewayAPI})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The Gateway API says "every host" by leaving hostnames out.
+			out := toYAML(t, objs)
+			if gatewayAPI && strings.Contains(out, "hostname") || !gatewayAPI && !strings.Contains(out, `- '*'`) {
+				t.Errorf("Gateway API %v, host *:\n%s", gatewayAPI, out)
+			}
+		}
+		if _, err := httpbin.Render(RenderOptions{Mesh: "istio", Host: "-bad-"}); err == nil || !strings.Contains(err.Error(), `host "-bad-"`) {
+			t.Errorf("an invalid host: %v", err)
 		}
 	})
 

@@ -80,7 +80,21 @@ func (a App) render(fsys fs.FS, opts RenderOptions) ([]translate.Object, error) 
 		if err != nil {
 			return nil, err
 		}
-		objects = append(objects, traffic...)
+		ingressFile := a.name + "/" + meshName + "-ingress.yaml"
+		if opts.GatewayAPI {
+			gatewayAPIFile := a.name + "/" + meshName + "-ingress-gateway-api.yaml"
+			if _, err := fs.Stat(fsys, ingressFile); err == nil {
+				if _, err := fs.Stat(fsys, gatewayAPIFile); err != nil {
+					return nil, fmt.Errorf("%s has no Gateway API ingress for %s", a.name, meshName)
+				}
+			}
+			ingressFile = gatewayAPIFile
+		}
+		ingress, err := readTemplate(fsys, ingressFile, data)
+		if err != nil {
+			return nil, err
+		}
+		objects = append(append(objects, traffic...), ingress...)
 	}
 
 	out := make([]translate.Object, 0, len(objects)+1)
@@ -135,7 +149,7 @@ func decode(path string, data []byte) ([]manifest.Object, error) {
 }
 
 // readTemplate reads a mesh's traffic objects, which may name the
-// namespace and the host; a mesh without traffic objects has no file.
+// namespace and the host; an app without such objects has no file.
 func readTemplate(fsys fs.FS, path string, data templateData) ([]manifest.Object, error) {
 	text, err := fs.ReadFile(fsys, path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -271,7 +285,7 @@ func rank(o translate.Object) int {
 		return 3
 	case "Deployment.apps", "StatefulSet.apps", "DaemonSet.apps":
 		return 4
-	case "Gateway.networking.istio.io":
+	case "Gateway.networking.istio.io", "Gateway.gateway.networking.k8s.io":
 		return 5
 	}
 	return 6
