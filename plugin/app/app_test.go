@@ -295,8 +295,15 @@ func TestRenderConventions(t *testing.T) {
 	each(t, func(t *testing.T, a App, v variant, objs []translate.Object) {
 		meshName := v.opts.Mesh
 		kinds := map[string]int{}
+		seen := map[string]bool{}
 		for i, o := range objs {
 			kinds[o.GroupVersionKind().GroupKind().String()]++
+			// plugin/pattern/apply refuses an object that appears twice.
+			key := o.GroupVersionKind().GroupKind().String() + " " + o.GetNamespace() + "/" + o.GetName()
+			if seen[key] {
+				t.Errorf("%s appears twice", key)
+			}
+			seen[key] = true
 			if i > 0 && rank(objs[i-1]) > rank(o) {
 				t.Errorf("%s %s comes after %s %s: not in dependency order", o.GetKind(), o.GetName(), objs[i-1].GetKind(), objs[i-1].GetName())
 			}
