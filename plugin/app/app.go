@@ -7,7 +7,9 @@
 // copied from the istio.io/istio module by `make app-manifests` into
 // manifests/upstream (git-ignored, never committed); the project commits
 // only its overlays on them (manifests/<app>/overlay.yaml: strategic merge
-// patches) and the traffic objects of each mesh (manifests/<app>/<mesh>.yaml).
+// patches) and the traffic objects of each mesh (manifests/<app>/<mesh>.yaml,
+// and the ingress in <mesh>-ingress.yaml or, for the Gateway API,
+// <mesh>-ingress-gateway-api.yaml).
 // emojivoto and booksapp are in no Go module: their manifests are written
 // here (manifests/<app>/app.yaml). Every app, rendered for every mesh it
 // supports, passes the policy library without a warning (app_test.go).
@@ -28,9 +30,9 @@ import (
 // MeshNone renders an app without a mesh: no injection, no traffic objects.
 const MeshNone = "none"
 
-// Labels every rendered object carries (pod templates too), so that what
-// deploy created can be listed and its pods found; the ApplySet labels that
-// delete relies on are plugin/pattern/apply's.
+// Labels every rendered object carries, and pod templates LabelApp, so
+// that what deploy created can be listed and its pods found; the ApplySet
+// labels that delete relies on are plugin/pattern/apply's.
 const (
 	LabelApp       = "kubectl-mesh.io/app"
 	LabelPartOf    = "app.kubernetes.io/part-of"
