@@ -228,65 +228,91 @@ type istioObject struct {
 	Spec              json.RawMessage `json:"spec"`
 }
 
-// Every object decodes into its Go type with unknown fields refused, as
-// kubeconform --strict and the apiserver's strict field validation do.
+// Every object decodes into its Go type with unknown fields refused.
 func TestRenderDecodesStrictly(t *testing.T) {
+	each(t, func(t *testing.T, _ App, _ variant, objs []translate.Object) {
+		for _, o := range objs {
+			if err := decodeStrict(o); err != nil {
+				t.Errorf("%s %s: %v", o.GetKind(), o.GetName(), err)
+			}
+		}
+	})
+
+	// The check refuses what it should: a misspelt field, at the top and
+	// in an Istio spec.
+	t.Run("control", func(t *testing.T) {
+		bookinfo, _ := Get("bookinfo")
+		objs, err := bookinfo.Render(RenderOptions{Mesh: "istio"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var refused []string
+		for _, o := range objs {
+			switch o.GetKind() {
+			case "VirtualService":
+				routes, _, _ := unstructured.NestedSlice(o.Object, "spec", "http")
+				routes[0].(map[string]any)["timout"] = "1s"
+				if err := unstructured.SetNestedSlice(o.Object, routes, "spec", "http"); err != nil {
+					t.Fatal(err)
+				}
+			case "Deployment":
+				o.Object["spec"].(map[string]any)["replica"] = int64(2)
+			default:
+				continue
+			}
+			if decodeStrict(o) != nil {
+				refused = append(refused, o.GetKind()+"/"+o.GetName())
+			}
+		}
+		if len(refused) != 11 {
+			t.Errorf("refused %v, want the 6 Deployments and 5 VirtualServices", refused)
+		}
+	})
+}
+
+// decodeStrict decodes an object into its Go type, refusing unknown
+// fields, as kubeconform --strict and the apiserver's strict field
+// validation do.
+func decodeStrict(o translate.Object) error {
 	strict := func(data []byte, into any) error {
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.DisallowUnknownFields()
 		return dec.Decode(into)
 	}
-	each(t, func(t *testing.T, _ App, _ variant, objs []translate.Object) {
-		for _, o := range objs {
-			data, err := json.Marshal(o.Object)
-			if err != nil {
-				t.Fatal(err)
-			}
-			gvk := o.GroupVersionKind()
-			var spec proto.Message
-			switch gvk {
-			case schema.GroupVersionKind{Group: "networking.istio.io", Version: "v1", Kind: "Gateway"}:
-				spec = &networkingv1alpha3.Gateway{}
-			case schema.GroupVersionKind{Group: "networking.istio.io", Version: "v1", Kind: "VirtualService"}:
-				spec = &networkingv1alpha3.VirtualService{}
-			case schema.GroupVersionKind{Group: "networking.istio.io", Version: "v1", Kind: "DestinationRule"}:
-				spec = &networkingv1alpha3.DestinationRule{}
-			case schema.GroupVersionKind{Group: "gateway.networking.k8s.io", Version: "v1", Kind: "Gateway"}:
-				if err := strict(data, &gatewayv1.Gateway{}); err != nil {
-					t.Errorf("%s %s does not decode strictly: %v", gvk.Kind, o.GetName(), err)
-				}
-				continue
-			case schema.GroupVersionKind{Group: "gateway.networking.k8s.io", Version: "v1", Kind: "HTTPRoute"}:
-				if err := strict(data, &gatewayv1.HTTPRoute{}); err != nil {
-					t.Errorf("%s %s does not decode strictly: %v", gvk.Kind, o.GetName(), err)
-				}
-				continue
-			case schema.GroupVersionKind{Group: "linkerd.io", Version: "v1alpha2", Kind: "ServiceProfile"}:
-				if err := strict(data, &serviceProfile{}); err != nil {
-					t.Errorf("%s %s does not decode strictly: %v", gvk.Kind, o.GetName(), err)
-				}
-				continue
-			default:
-				typed, err := scheme.Scheme.New(gvk)
-				if err != nil {
-					t.Errorf("%s %s: no Go type to check it against: %v", gvk, o.GetName(), err)
-					continue
-				}
-				if err := strict(data, typed); err != nil {
-					t.Errorf("%s %s does not decode strictly: %v", gvk.Kind, o.GetName(), err)
-				}
-				continue
-			}
-			var envelope istioObject
-			if err := strict(data, &envelope); err != nil {
-				t.Errorf("%s %s does not decode strictly: %v", gvk.Kind, o.GetName(), err)
-				continue
-			}
-			if err := (protojson.UnmarshalOptions{}).Unmarshal(envelope.Spec, spec); err != nil {
-				t.Errorf("%s %s: spec does not decode strictly: %v", gvk.Kind, o.GetName(), err)
-			}
+	data, err := json.Marshal(o.Object)
+	if err != nil {
+		return err
+	}
+	gvk := o.GroupVersionKind()
+	var spec proto.Message
+	switch gvk {
+	case schema.GroupVersionKind{Group: "networking.istio.io", Version: "v1", Kind: "Gateway"}:
+		spec = &networkingv1alpha3.Gateway{}
+	case schema.GroupVersionKind{Group: "networking.istio.io", Version: "v1", Kind: "VirtualService"}:
+		spec = &networkingv1alpha3.VirtualService{}
+	case schema.GroupVersionKind{Group: "networking.istio.io", Version: "v1", Kind: "DestinationRule"}:
+		spec = &networkingv1alpha3.DestinationRule{}
+	case schema.GroupVersionKind{Group: "gateway.networking.k8s.io", Version: "v1", Kind: "Gateway"}:
+		return strict(data, &gatewayv1.Gateway{})
+	case schema.GroupVersionKind{Group: "gateway.networking.k8s.io", Version: "v1", Kind: "HTTPRoute"}:
+		return strict(data, &gatewayv1.HTTPRoute{})
+	case schema.GroupVersionKind{Group: "linkerd.io", Version: "v1alpha2", Kind: "ServiceProfile"}:
+		return strict(data, &serviceProfile{})
+	default:
+		typed, err := scheme.Scheme.New(gvk)
+		if err != nil {
+			return fmt.Errorf("no Go type to check it against: %w", err)
 		}
-	})
+		return strict(data, typed)
+	}
+	var envelope istioObject
+	if err := strict(data, &envelope); err != nil {
+		return err
+	}
+	if err := (protojson.UnmarshalOptions{}).Unmarshal(envelope.Spec, spec); err != nil {
+		return fmt.Errorf("spec: %w", err)
+	}
+	return nil
 }
 
 // What the issue asks of every app, beyond what a policy checks.
