@@ -37,7 +37,7 @@ help: ## Show this help.
 
 ##@ Build
 .PHONY: build
-build: chart-crds ## Build kubectl-mesh, mesh-webhook and mesh-sandbox into bin/.
+build: chart-crds app-manifests ## Build kubectl-mesh, mesh-webhook and mesh-sandbox into bin/.
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/kubectl-mesh ./cmd/mesh-webhook ./test/sandbox/cmd/mesh-sandbox
 
 # The OpenReports CRDs are another project's files: copied from the Go module
@@ -49,6 +49,19 @@ chart-crds: ## Copy the OpenReports CRDs from the Go module cache into the webho
 	@mkdir -p $(CHART_CRDS)
 	cp "$$($(GO) list -m -f '{{.Dir}}' github.com/openreports/reports-api)"/config/crd/*.yaml $(CHART_CRDS)/
 	@chmod u+w $(CHART_CRDS)/*.yaml
+
+# Istio's sample applications (bookinfo, httpbin, curl) are another project's
+# files too: copied from the Go module cache into plugin/app (which
+# kubectl-mesh embeds, with the project's overlays on top), never committed.
+APP_UPSTREAM := plugin/app/manifests/upstream
+
+.PHONY: app-manifests
+app-manifests: ## Copy Istio's sample applications from the Go module cache into plugin/app.
+	@mkdir -p $(APP_UPSTREAM)
+	istio="$$($(GO) list -m -f '{{.Dir}}' istio.io/istio)" && \
+		cp "$$istio"/samples/bookinfo/platform/kube/bookinfo.yaml "$$istio"/samples/httpbin/httpbin.yaml \
+		"$$istio"/samples/curl/curl.yaml $(APP_UPSTREAM)/
+	@chmod u+w $(APP_UPSTREAM)/*.yaml
 
 .PHONY: sandbox-bin
 sandbox-bin: $(SANDBOX_BINARIES) ## Build the sandbox cluster's binaries (about 15 minutes the first time; rebuilt when test/tools changes).
@@ -66,7 +79,7 @@ $(BIN)/etcd: $(TOOLS)/etcd/go.mod $(TOOLS)/etcd/go.sum $(TOOLS)/etcd/main.go
 	cd $(TOOLS)/etcd && $(GO) build -ldflags '-s -w' -o $(BIN)/etcd .
 
 .PHONY: dist
-dist: chart-crds ## Build release archives for Krew and dist/krew.yaml with their checksums.
+dist: chart-crds app-manifests ## Build release archives for Krew and dist/krew.yaml with their checksums.
 	VERSION=$(VERSION) LDFLAGS='$(LDFLAGS)' hack/dist.sh $(DIST)
 
 ##@ Test
@@ -74,11 +87,11 @@ dist: chart-crds ## Build release archives for Krew and dist/krew.yaml with thei
 test: lint test-unit test-e2e ## Run everything CI runs: lint, unit tests, end-to-end tests.
 
 .PHONY: test-unit
-test-unit: chart-crds chromium ## Run the unit tests (no cluster).
+test-unit: chart-crds app-manifests chromium ## Run the unit tests (no cluster).
 	$(GO) test -count=1 $(UNIT_PKGS)
 
 .PHONY: test-e2e
-test-e2e: chart-crds sandbox-bin build ## Run the end-to-end tests against sandbox clusters.
+test-e2e: chart-crds app-manifests sandbox-bin build ## Run the end-to-end tests against sandbox clusters.
 	$(GO) test -count=1 -timeout 30m ./test/e2e/...
 
 # The HTML report test renders pages in headless Chromium, Debian's package.
@@ -104,7 +117,7 @@ $(BIN)/golangci-lint: $(TOOLS)/golangci-lint/go.mod $(TOOLS)/golangci-lint/go.su
 BENCH_COUNT ?= 5
 
 .PHONY: bench
-bench: chart-crds sandbox-bin bench-tools ## Run the benchmarks and print the ratios against their baselines.
+bench: chart-crds app-manifests sandbox-bin bench-tools ## Run the benchmarks and print the ratios against their baselines.
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) $(UNIT_PKGS) | hack/bench-summary.sh
 
 # The peers check and the webhook are compared with (test/checkbench,
@@ -135,7 +148,7 @@ docs: ## Regenerate docs/policies.md from the policies' METADATA.
 
 ##@ Run
 .PHONY: demo
-demo: sandbox-bin build ## A tour of kubectl mesh on a throwaway sandbox cluster.
+demo: app-manifests sandbox-bin build ## A tour of kubectl mesh on a throwaway sandbox cluster.
 	$(GO) build -o $(BIN)/ ./test/echoserver ./test/helmrepo/cmd/istio-standin-repo
 	$(BIN)/mesh-sandbox -- hack/demo.sh
 
