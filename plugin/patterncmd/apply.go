@@ -140,5 +140,5 @@ func applySet(r renderedPattern) (apply.Set, error) {
 	if err != nil {
 		return apply.Set{}, fmt.Errorf("encoding pattern %q: %w", r.Pattern.Metadata.Name, err)
 	}
-	return apply.Set{Pattern: r.Pattern.Metadata.Name, Namespace: r.Pattern.Metadata.Namespace, Mesh: r.Mesh, Source: source}, nil
+	return apply.Set{Name: r.Pattern.Metadata.Name, Namespace: r.Pattern.Metadata.Namespace, Mesh: r.Mesh, Source: source}, nil
 }

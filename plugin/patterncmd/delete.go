@@ -118,7 +118,7 @@ func (o *DeleteOptions) sets() ([]apply.Set, error) {
 	namespace := o.namespace
 	var sets []apply.Set
 	for _, name := range o.names {
-		sets = append(sets, apply.Set{Pattern: name, Namespace: namespace})
+		sets = append(sets, apply.Set{Name: name, Namespace: namespace})
 	}
 	if len(o.Filenames) == 0 {
 		return sets, nil
@@ -128,7 +128,7 @@ func (o *DeleteOptions) sets() ([]apply.Set, error) {
 		return nil, err
 	}
 	for _, p := range patterns {
-		sets = append(sets, apply.Set{Pattern: p.Metadata.Name, Namespace: p.Metadata.Namespace})
+		sets = append(sets, apply.Set{Name: p.Metadata.Name, Namespace: p.Metadata.Namespace})
 	}
 	return sets, nil
 }

@@ -94,7 +94,7 @@ func (o *ListOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	sets, err := client.List(ctx, namespace, apply.DefaultWorkers)
+	sets, err := client.List(ctx, apply.KindPattern, namespace, apply.DefaultWorkers)
 	if err != nil {
 		return err
 	}

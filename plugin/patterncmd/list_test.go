@@ -52,7 +52,7 @@ web         canary    istio   2         0        90m ago
 		{"wide", []string{"-n", "web", "-o", "wide"}, `NAME     MESH    OBJECTS   SHARED   LAST APPLIED   MEMBERS
 canary   istio   2         0        90m ago        destinationrule/reviews,virtualservice/reviews
 `},
-		{"yaml", []string{"-n", "web", "-o", "yaml"}, `- applySetID: ` + apply.Set{Pattern: "canary", Namespace: "web"}.ID() + `
+		{"yaml", []string{"-n", "web", "-o", "yaml"}, `- applySetID: ` + apply.Set{Name: "canary", Namespace: "web"}.ID() + `
   lastApplied: "LAST"
   mesh: istio
   name: canary

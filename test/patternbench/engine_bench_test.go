@@ -99,5 +99,5 @@ func translated(b *testing.B, ns string) (apply.Set, []translate.Object) {
 	if len(res.Objects) != 4*services {
 		b.Fatalf("the pattern renders %d objects, want %d", len(res.Objects), 4*services)
 	}
-	return apply.Set{Pattern: ps[0].Metadata.Name, Namespace: ns, Mesh: "istio"}, res.Objects
+	return apply.Set{Name: ps[0].Metadata.Name, Namespace: ns, Mesh: "istio"}, res.Objects
 }

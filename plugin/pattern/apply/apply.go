@@ -41,7 +41,7 @@ func dryRun(on bool) []string {
 // others: the report has every object and the error (an *ObjectsError)
 // names the failed ones; running again converges.
 func (c *Client) Apply(ctx context.Context, s Set, objs []translate.Object, opts Options) (*Report, error) {
-	op := fmt.Sprintf("applying pattern %s", s.Pattern)
+	op := "applying " + s.String()
 	items, err := c.prepare(s, objs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)

@@ -11,6 +11,8 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern"
 )
 
 // ApplySet labels and annotations, as KEP-3659 and kubectl name them.
@@ -33,15 +35,45 @@ const (
 	DataPattern = "pattern"
 	// ToolingName is the tool part of the tooling annotation.
 	ToolingName = "kubectl-mesh"
-	// parentPrefix + pattern name is the parent ConfigMap's name.
-	parentPrefix = "kubectl-mesh-pattern-"
+	// LabelApp names the sample application a parent is the set of.
+	LabelApp = "kubectl-mesh.io/app"
 )
 
-// Set identifies one pattern's apply set.
+// SetKind is what an apply set holds: a pattern's objects, or a sample
+// application's. Each kind has parents of its own, so list shows each alone.
+type SetKind string
+
+const (
+	KindPattern SetKind = "pattern"
+	KindApp     SetKind = "app"
+)
+
+// parentPrefix + name is the name of a parent ConfigMap of the kind.
+func (k SetKind) parentPrefix() string { return "kubectl-mesh-" + string(k.orPattern()) + "-" }
+
+// label is the parent's label naming what it holds.
+func (k SetKind) label() string {
+	if k.orPattern() == KindApp {
+		return LabelApp
+	}
+	return pattern.LabelPattern
+}
+
+func (k SetKind) orPattern() SetKind {
+	if k == "" {
+		return KindPattern
+	}
+	return k
+}
+
+// Set identifies one apply set.
 type Set struct {
-	// Pattern is the pattern's name; Namespace its namespace, where the
-	// parent lives and where namespaced objects without one go.
-	Pattern   string
+	// Kind is what the set holds; empty means a pattern.
+	Kind SetKind
+	// Name is the pattern's or the application's name; Namespace its
+	// namespace, where the parent lives and where namespaced objects
+	// without one go.
+	Name      string
 	Namespace string
 	// Mesh is recorded on the parent (kubectl-mesh.io/mesh).
 	Mesh string
@@ -50,7 +82,10 @@ type Set struct {
 }
 
 // ParentName is the name of the set's parent ConfigMap.
-func (s Set) ParentName() string { return parentPrefix + s.Pattern }
+func (s Set) ParentName() string { return s.Kind.parentPrefix() + s.Name }
+
+// String is the set as messages name it: "pattern canary", "app bookinfo".
+func (s Set) String() string { return string(s.Kind.orPattern()) + " " + s.Name }
 
 // ID is the set's applyset.kubernetes.io/id.
 func (s Set) ID() string { return ApplySetID(s.ParentName(), s.Namespace, "ConfigMap", "") }

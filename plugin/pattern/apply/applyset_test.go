@@ -27,7 +27,7 @@ func TestApplySetID(t *testing.T) {
 			}
 		})
 	}
-	s := Set{Pattern: "reviews", Namespace: "bookinfo"}
+	s := Set{Name: "reviews", Namespace: "bookinfo"}
 	if got, want := s.ID(), ApplySetID("kubectl-mesh-pattern-reviews", "bookinfo", "ConfigMap", ""); got != want {
 		t.Errorf("Set.ID = %s, want the id of ConfigMap bookinfo/kubectl-mesh-pattern-reviews %s", got, want)
 	}
@@ -57,7 +57,7 @@ func TestTiers(t *testing.T) {
 }
 
 func TestPrepare(t *testing.T) {
-	s := Set{Pattern: "reviews", Namespace: "bookinfo"}
+	s := Set{Name: "reviews", Namespace: "bookinfo"}
 	tests := []struct {
 		name    string
 		objs    []translate.Object
@@ -142,7 +142,7 @@ func TestPrepare(t *testing.T) {
 
 func TestParentObject(t *testing.T) {
 	c := testClient()
-	s := Set{Pattern: "reviews", Namespace: "bookinfo", Mesh: "istio", Source: []byte("kind: Pattern\n")}
+	s := Set{Name: "reviews", Namespace: "bookinfo", Mesh: "istio", Source: []byte("kind: Pattern\n")}
 	items, err := c.prepare(s, []translate.Object{
 		{Unstructured: obj("networking.istio.io/v1", "VirtualService", "", "reviews")},
 		{Unstructured: obj("networking.istio.io/v1", "DestinationRule", "", "reviews")},
@@ -170,7 +170,7 @@ func TestParentObject(t *testing.T) {
 
 func TestParentUnion(t *testing.T) {
 	c := testClient()
-	s := Set{Pattern: "reviews", Namespace: "bookinfo", Mesh: "istio"}
+	s := Set{Name: "reviews", Namespace: "bookinfo", Mesh: "istio"}
 	prev, _ := c.prepare(s, []translate.Object{
 		{Unstructured: obj("networking.istio.io/v1", "DestinationRule", "", "reviews")},
 		{Unstructured: obj("v1", "Service", "old", "reviews-v1")},

@@ -22,7 +22,7 @@ type DeleteOptions struct {
 // deletes the parent. When some member fails the parent stays, so that
 // running again finishes the job.
 func (c *Client) Delete(ctx context.Context, s Set, opts DeleteOptions) (*Report, error) {
-	op := fmt.Sprintf("deleting pattern %s", s.Pattern)
+	op := "deleting " + s.String()
 	parent, err := c.getParent(ctx, s)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)

@@ -62,7 +62,7 @@ func (r *DiffResult) Changed() bool {
 // apply, and reports drift. Objects the dry run rejects are in the result
 // with Err set and in the returned *ObjectsError.
 func (c *Client) Diff(ctx context.Context, s Set, objs []translate.Object, opts DiffOptions) (*DiffResult, error) {
-	op := fmt.Sprintf("diffing pattern %s", s.Pattern)
+	op := "diffing " + s.String()
 	items, err := c.prepare(s, objs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)

@@ -9,8 +9,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-
-	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern"
 )
 
 // PatternSet is one pattern in the cluster, as list shows it.
@@ -30,14 +28,15 @@ type PatternSet struct {
 	Source string
 }
 
-// List returns the patterns applied in namespace ("" = all namespaces),
-// sorted by namespace and name: every ConfigMap with an applyset id whose
-// tooling is kubectl-mesh.
-func (c *Client) List(ctx context.Context, namespace string, workers int) ([]PatternSet, error) {
+// List returns the sets of the kind applied in namespace ("" = all
+// namespaces), sorted by namespace and name: every ConfigMap with an
+// applyset id whose tooling is kubectl-mesh and whose name is the kind's.
+func (c *Client) List(ctx context.Context, kind SetKind, namespace string, workers int) ([]PatternSet, error) {
 	list, err := c.dyn.Resource(configMaps).Namespace(namespace).List(ctx, metav1.ListOptions{LabelSelector: LabelApplySetID})
 	if err != nil {
-		return nil, fmt.Errorf("listing patterns: %w", err)
+		return nil, fmt.Errorf("listing %ss: %w", kind.orPattern(), err)
 	}
+	parentPrefix := kind.parentPrefix()
 	var parents []*unstructured.Unstructured
 	for i := range list.Items {
 		u := &list.Items[i]
@@ -48,7 +47,7 @@ func (c *Client) List(ctx context.Context, namespace string, workers int) ([]Pat
 	out := make([]PatternSet, len(parents))
 	// Parents in turn, each listing its kinds with the whole pool.
 	for i, u := range parents {
-		if out[i], err = c.describe(ctx, u, workers); err != nil {
+		if out[i], err = c.describe(ctx, kind, u, workers); err != nil {
 			return nil, err
 		}
 	}
@@ -62,17 +61,17 @@ func (c *Client) List(ctx context.Context, namespace string, workers int) ([]Pat
 }
 
 // describe reads one parent and lists its members.
-func (c *Client) describe(ctx context.Context, u *unstructured.Unstructured, workers int) (PatternSet, error) {
-	s := Set{Pattern: strings.TrimPrefix(u.GetName(), parentPrefix), Namespace: u.GetNamespace()}
+func (c *Client) describe(ctx context.Context, kind SetKind, u *unstructured.Unstructured, workers int) (PatternSet, error) {
+	s := Set{Kind: kind, Name: strings.TrimPrefix(u.GetName(), kind.parentPrefix()), Namespace: u.GetNamespace()}
 	ps := PatternSet{
-		Pattern:   s.Pattern,
+		Pattern:   s.Name,
 		Namespace: s.Namespace,
 		Mesh:      u.GetLabels()[LabelMesh],
 		ID:        u.GetLabels()[LabelApplySetID],
 		Tooling:   u.GetAnnotations()[AnnotationTooling],
 	}
-	if name := u.GetLabels()[pattern.LabelPattern]; name != "" && name != s.Pattern {
-		return ps, fmt.Errorf("ConfigMap %s/%s names pattern %q", s.Namespace, u.GetName(), name)
+	if name := u.GetLabels()[kind.label()]; name != "" && name != s.Name {
+		return ps, fmt.Errorf("ConfigMap %s/%s names %s %q", s.Namespace, u.GetName(), kind.orPattern(), name)
 	}
 	if t, err := time.Parse(time.RFC3339, u.GetAnnotations()[AnnotationLastApplied]); err == nil {
 		ps.LastApplied = t
@@ -86,7 +85,7 @@ func (c *Client) describe(ctx context.Context, u *unstructured.Unstructured, wor
 	ps.Shared = st.shared
 	members, err := c.members(ctx, s, st, workers)
 	if err != nil {
-		return ps, fmt.Errorf("listing the objects of pattern %s/%s: %w", s.Namespace, s.Pattern, err)
+		return ps, fmt.Errorf("listing the objects of %s %s/%s: %w", kind.orPattern(), s.Namespace, s.Name, err)
 	}
 	for _, m := range members {
 		ps.Members = append(ps.Members, RefOf(m))

@@ -155,7 +155,7 @@ list virtualservices shop limit=500 continue=""`,
 			f := &fakeMeta{versions: live, listErr: tt.listErr}
 			c := testClient()
 			c.meta = f
-			items, err := c.prepare(Set{Pattern: "p", Namespace: "shop"}, tt.objs)
+			items, err := c.prepare(Set{Name: "p", Namespace: "shop"}, tt.objs)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -190,7 +190,7 @@ func TestListVersionsPages(t *testing.T) {
 	f := &fakeMeta{versions: live}
 	c := testClient()
 	c.meta = f
-	items, err := c.prepare(Set{Pattern: "p", Namespace: "shop"}, []translate.Object{{Unstructured: obj("networking.istio.io/v1", "VirtualService", "", "vs-0501")}})
+	items, err := c.prepare(Set{Name: "p", Namespace: "shop"}, []translate.Object{{Unstructured: obj("networking.istio.io/v1", "VirtualService", "", "vs-0501")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +211,7 @@ list virtualservices shop limit=500 continue="500"`
 func TestObserveReportsErrors(t *testing.T) {
 	c := testClient()
 	c.meta = &fakeMeta{versions: map[string]string{}}
-	items, err := c.prepare(Set{Pattern: "p", Namespace: "shop"}, []translate.Object{{Unstructured: obj("v1", "Service", "", "a")}})
+	items, err := c.prepare(Set{Name: "p", Namespace: "shop"}, []translate.Object{{Unstructured: obj("v1", "Service", "", "a")}})
 	if err != nil {
 		t.Fatal(err)
 	}

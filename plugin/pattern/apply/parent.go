@@ -110,9 +110,9 @@ func (c *Client) parentObject(s Set, st parentState) *unstructured.Unstructured 
 			"name":      s.ParentName(),
 			"namespace": s.Namespace,
 			"labels": map[string]any{
-				LabelApplySetID:      s.ID(),
-				pattern.LabelPattern: s.Pattern,
-				LabelMesh:            s.Mesh,
+				LabelApplySetID: s.ID(),
+				s.Kind.label():  s.Name,
+				LabelMesh:       s.Mesh,
 			},
 			"annotations": map[string]any{
 				AnnotationTooling:              toolingValue(c.Tooling),

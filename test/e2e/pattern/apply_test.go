@@ -131,7 +131,7 @@ func TestApplyEngineLifecycle(t *testing.T) {
 	ns := harness.Namespace(t, "apply-engine-life")
 	harness.Must(t, harness.Kubectl(t, "label", "namespace", ns, "team=payments"))
 	c, ctx := engine(t), t.Context()
-	set := apply.Set{Pattern: "reviews", Namespace: ns, Mesh: "istio", Source: []byte("kind: Pattern\n")}
+	set := apply.Set{Name: "reviews", Namespace: ns, Mesh: "istio", Source: []byte("kind: Pattern\n")}
 	objs := func(weight int, extra ...translate.Object) []translate.Object {
 		return append([]translate.Object{virtualService(t, "reviews", weight), destinationRule(t, "reviews"), injection(t, ns)}, extra...)
 	}
@@ -194,7 +194,7 @@ func TestApplyEngineLifecycle(t *testing.T) {
 		t.Fatal("apply without prune deleted the Service")
 	}
 
-	sets, err := c.List(ctx, ns, 0)
+	sets, err := c.List(ctx, apply.KindPattern, ns, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +285,7 @@ func TestApplyEngineLifecycle(t *testing.T) {
 func TestApplyEngineDryRun(t *testing.T) {
 	ns := harness.Namespace(t, "apply-engine-dry")
 	c, ctx := engine(t), t.Context()
-	set := apply.Set{Pattern: "reviews", Namespace: ns, Mesh: "istio"}
+	set := apply.Set{Name: "reviews", Namespace: ns, Mesh: "istio"}
 	r, err := c.Apply(ctx, set, []translate.Object{virtualService(t, "reviews", 90), injection(t, ns)}, apply.Options{DryRun: true, Prune: true})
 	if err != nil {
 		t.Fatal(err)
@@ -326,7 +326,7 @@ func TestApplyEngineDryRun(t *testing.T) {
 func TestApplyEnginePartialFailure(t *testing.T) {
 	ns := harness.Namespace(t, "apply-engine-partial")
 	c, ctx := engine(t), t.Context()
-	set := apply.Set{Pattern: "reviews", Namespace: ns, Mesh: "istio"}
+	set := apply.Set{Name: "reviews", Namespace: ns, Mesh: "istio"}
 	bad := member(t, `
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -369,7 +369,7 @@ spec:
 func TestApplyEngineConflict(t *testing.T) {
 	ns := harness.Namespace(t, "apply-engine-conflict")
 	c, ctx := engine(t), t.Context()
-	set := apply.Set{Pattern: "reviews", Namespace: ns, Mesh: "istio"}
+	set := apply.Set{Name: "reviews", Namespace: ns, Mesh: "istio"}
 	objs := []translate.Object{virtualService(t, "reviews", 90), destinationRule(t, "reviews")}
 	if _, err := c.Apply(ctx, set, objs, apply.Options{}); err != nil {
 		t.Fatal(err)
@@ -400,7 +400,7 @@ func TestApplyEngineConflict(t *testing.T) {
 func TestApplyEngineDiffAndDrift(t *testing.T) {
 	ns := harness.Namespace(t, "apply-engine-diff")
 	c, ctx := engine(t), t.Context()
-	set := apply.Set{Pattern: "reviews", Namespace: ns, Mesh: "istio"}
+	set := apply.Set{Name: "reviews", Namespace: ns, Mesh: "istio"}
 
 	// Before the first apply everything is new.
 	d, err := c.Diff(ctx, set, []translate.Object{virtualService(t, "reviews", 90)}, apply.DiffOptions{Prune: true})
@@ -495,7 +495,7 @@ func TestApplyEngineCreatesItsNamespace(t *testing.T) {
 		harness.Kubectl(t, "delete", "namespace", ns, "--wait=false", "--ignore-not-found")
 	})
 	c, ctx := engine(t), t.Context()
-	set := apply.Set{Pattern: "reviews", Namespace: ns, Mesh: "istio"}
+	set := apply.Set{Name: "reviews", Namespace: ns, Mesh: "istio"}
 	objs := []translate.Object{virtualService(t, "reviews", 90), member(t, "{apiVersion: v1, kind: Namespace, metadata: {name: "+ns+"}}")}
 	r, err := c.Apply(ctx, set, objs, apply.Options{Prune: true})
 	if err != nil {
