@@ -213,7 +213,7 @@ func TestApplyEngineLifecycle(t *testing.T) {
 		len(ps.Shared) != 1 || ps.Shared[0].Name != ns || ps.Source != "kind: Pattern\n" {
 		t.Errorf("List = %+v", ps)
 	}
-	all, err := c.List(ctx, "", 0)
+	all, err := c.List(ctx, apply.KindPattern, "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
