@@ -7,19 +7,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 )
 
-// deploymentReady is kstatus's rule for a Deployment: the controller saw
-// the latest spec and every wanted replica is updated and available.
-func deploymentReady(d *appsv1.Deployment) (bool, string) {
-	want := int32(1)
-	if d.Spec.Replicas != nil {
-		want = *d.Spec.Replicas
-	}
-	s := d.Status
-	ready := s.ObservedGeneration >= d.Generation && s.UpdatedReplicas >= want &&
-		s.AvailableReplicas >= want && s.Replicas == s.UpdatedReplicas
-	return ready, fmt.Sprintf("%d/%d", s.ReadyReplicas, want)
-}
-
 // daemonSetReady is the same rule for a DaemonSet.
 func daemonSetReady(d *appsv1.DaemonSet) (bool, string) {
 	s := d.Status

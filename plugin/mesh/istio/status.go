@@ -246,7 +246,7 @@ func proxyOf(pod *corev1.Pod) (version, rev string, ok bool) {
 func workloadComponent(comp mesh.Component, d *appsv1.Deployment, ds *appsv1.DaemonSet, what string) mesh.Component {
 	switch {
 	case d != nil:
-		comp.Ready, comp.Replicas = deploymentReady(d)
+		comp.Ready, comp.Replicas, _ = mesh.DeploymentReadiness(d)
 	case ds != nil:
 		comp.Ready, comp.Replicas = daemonSetReady(ds)
 	default:

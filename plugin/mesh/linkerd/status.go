@@ -154,26 +154,10 @@ func controlPlane(ctx context.Context, c mesh.Cluster, ns string) (comps []mesh.
 	return comps, true, nil
 }
 
-// deploymentComponent judges readiness as kstatus does for a Deployment:
-// the controller saw the latest spec, and every replica is updated and
-// available.
+// deploymentComponent is a Deployment as status shows it.
 func deploymentComponent(d *appsv1.Deployment) mesh.Component {
-	want := int32(1)
-	if d.Spec.Replicas != nil {
-		want = *d.Spec.Replicas
-	}
-	s := d.Status
-	comp := mesh.Component{Name: d.Name, Replicas: fmt.Sprintf("%d/%d", s.ReadyReplicas, want)}
-	switch {
-	case s.ObservedGeneration < d.Generation:
-		comp.Message = "rollout not yet observed"
-	case s.UpdatedReplicas < want:
-		comp.Message = fmt.Sprintf("%d of %d replicas updated", s.UpdatedReplicas, want)
-	case s.AvailableReplicas < want:
-		comp.Message = fmt.Sprintf("%d of %d replicas available", s.AvailableReplicas, want)
-	default:
-		comp.Ready = true
-	}
+	comp := mesh.Component{Name: d.Name}
+	comp.Ready, comp.Replicas, comp.Message = mesh.DeploymentReadiness(d)
 	return comp
 }
 

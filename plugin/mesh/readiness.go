@@ -1,0 +1,30 @@
+package mesh
+
+import (
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+)
+
+// DeploymentReadiness is kstatus's rule for a Deployment: the controller
+// saw the latest spec, and every wanted replica is updated and available.
+// replicas is "ready/wanted"; message says what is missing when not ready.
+func DeploymentReadiness(d *appsv1.Deployment) (ready bool, replicas, message string) {
+	want := int32(1)
+	if d.Spec.Replicas != nil {
+		want = *d.Spec.Replicas
+	}
+	s := d.Status
+	replicas = fmt.Sprintf("%d/%d", s.ReadyReplicas, want)
+	switch {
+	case s.ObservedGeneration < d.Generation:
+		return false, replicas, "rollout not yet observed"
+	case s.UpdatedReplicas < want:
+		return false, replicas, fmt.Sprintf("%d of %d replicas updated", s.UpdatedReplicas, want)
+	case s.AvailableReplicas < want:
+		return false, replicas, fmt.Sprintf("%d of %d replicas available", s.AvailableReplicas, want)
+	case s.Replicas != s.UpdatedReplicas:
+		return false, replicas, fmt.Sprintf("%d old replicas still running", s.Replicas-s.UpdatedReplicas)
+	}
+	return true, replicas, ""
+}
