@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/appcmd"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/all"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/meshcmd"
@@ -82,6 +83,7 @@ func NewCmdRoot(streams genericiooptions.IOStreams) *cobra.Command {
 				meshcmd.NewCmdStatus(streams, f),
 				meshcmd.NewCmdRevision(streams, f),
 				meshcmd.NewCmdInject(streams, f),
+				appcmd.NewCmdApp(streams, f),
 			},
 		},
 		{

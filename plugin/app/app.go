@@ -24,6 +24,7 @@ import (
 	"strings"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/apply"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/pattern/translate"
 )
 
@@ -34,7 +35,7 @@ const MeshNone = "none"
 // that what deploy created can be listed and its pods found; the ApplySet
 // labels that delete relies on are plugin/pattern/apply's.
 const (
-	LabelApp       = "kubectl-mesh.io/app"
+	LabelApp       = apply.LabelApp
 	LabelPartOf    = "app.kubernetes.io/part-of"
 	LabelManagedBy = "app.kubernetes.io/managed-by"
 	// ManagedBy is LabelManagedBy's value, as patterns' objects have it.

@@ -39,3 +39,29 @@ func PrintStructured(w io.Writer, format string, v any) error {
 		return UnknownValue("output", "format", format, "json", "yaml")
 	}
 }
+
+// PrintObjects writes Kubernetes objects as kubectl -o prints several: a
+// YAML stream, or a JSON v1 List.
+func PrintObjects(w io.Writer, format string, items []map[string]any) error {
+	if format == "json" {
+		data, err := json.MarshalIndent(map[string]any{"apiVersion": "v1", "kind": "List", "items": items}, "", "    ")
+		if err != nil {
+			return fmt.Errorf("encoding JSON: %w", err)
+		}
+		_, err = fmt.Fprintln(w, string(data))
+		return err
+	}
+	for i, item := range items {
+		data, err := yaml.Marshal(item)
+		if err != nil {
+			return fmt.Errorf("encoding YAML: %w", err)
+		}
+		if i > 0 {
+			fmt.Fprintln(w, "---")
+		}
+		if _, err := w.Write(data); err != nil {
+			return err
+		}
+	}
+	return nil
+}

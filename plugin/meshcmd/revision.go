@@ -221,7 +221,7 @@ func (o *RevisionTagListOptions) Run(ctx context.Context) error {
 	w := tabwriter.NewWriter(o.Out, 0, 4, 3, ' ', 0)
 	fmt.Fprintln(w, "TAG\tREVISION\tNAMESPACES")
 	for _, t := range tags {
-		fmt.Fprintf(w, "%s\t%s\t%s\n", t.Tag, t.Revision, table.OrDash(summarize(t.Namespaces, 5)))
+		fmt.Fprintf(w, "%s\t%s\t%s\n", t.Tag, t.Revision, table.OrDash(cmdutil.Summarize(t.Namespaces, 5)))
 	}
 	return w.Flush()
 }

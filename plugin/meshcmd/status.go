@@ -126,14 +126,14 @@ func printStatuses(out io.Writer, statuses []*mesh.Status, now time.Time) {
 		for _, rev := range st.Revisions {
 			for _, c := range rev.Components {
 				rows = append(rows, []string{rev.Name, rev.Version, table.OrDash(strings.Join(rev.Tags, ",")),
-					c.Name, yesNo(c.Ready), table.OrDash(c.Replicas), c.Message})
+					c.Name, table.YesNo(c.Ready), table.OrDash(c.Replicas), c.Message})
 			}
 		}
 		_ = table.Print(out, []string{"REVISION", "VERSION", "TAGS", "COMPONENT", "READY", "REPLICAS", "MESSAGE"}, rows, table.Width)
 		if len(st.Proxies) > 0 {
 			rows = nil
 			for _, p := range st.Proxies {
-				rows = append(rows, []string{p.Version, table.OrDash(p.Revision), strconv.Itoa(p.Pods), yesNo(p.Skew)})
+				rows = append(rows, []string{p.Version, table.OrDash(p.Revision), strconv.Itoa(p.Pods), table.YesNo(p.Skew)})
 			}
 			fmt.Fprintln(out)
 			_ = table.Print(out, []string{"PROXY VERSION", "REVISION", "PODS", "SKEW"}, rows, table.Width)
@@ -165,11 +165,4 @@ func daysLeft(t, now time.Time) string {
 		return "expired"
 	}
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
-}
-
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
 }

@@ -3,7 +3,6 @@ package meshcmd
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"k8s.io/kubectl/pkg/util/templates"
@@ -115,7 +114,7 @@ func (o *MeshUninstallOptions) Run(ctx context.Context) error {
 		return nil
 	}
 	if len(inUse) > 0 && !o.Force {
-		return fmt.Errorf("%s is still in use: %s; move them off the mesh first, or pass --force", o.mesh.Name(), summarize(inUse, 5))
+		return fmt.Errorf("%s is still in use: %s; move them off the mesh first, or pass --force", o.mesh.Name(), cmdutil.Summarize(inUse, 5))
 	}
 	for _, r := range plan {
 		existed, err := helm.Uninstall(ctx, r.Name, r.Namespace, o.Timeout)
@@ -137,12 +136,4 @@ func (o *MeshUninstallOptions) Run(ctx context.Context) error {
 		fmt.Fprintln(o.Out, done)
 	}
 	return nil
-}
-
-// summarize lists up to n items and counts the rest.
-func summarize(items []string, n int) string {
-	if len(items) <= n {
-		return strings.Join(items, ", ")
-	}
-	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
 }

@@ -2,14 +2,11 @@ package patterncmd
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
-	"sigs.k8s.io/yaml"
 )
 
 var (
@@ -79,25 +76,5 @@ func (o *RenderOptions) Run(ctx context.Context) error {
 			items = append(items, obj.Object)
 		}
 	}
-	if o.Output == "json" {
-		data, err := json.MarshalIndent(map[string]any{"apiVersion": "v1", "kind": "List", "items": items}, "", "    ")
-		if err != nil {
-			return fmt.Errorf("encoding JSON: %w", err)
-		}
-		_, err = fmt.Fprintln(o.Out, string(data))
-		return err
-	}
-	for i, item := range items {
-		data, err := yaml.Marshal(item)
-		if err != nil {
-			return fmt.Errorf("encoding YAML: %w", err)
-		}
-		if i > 0 {
-			fmt.Fprintln(o.Out, "---")
-		}
-		if _, err := o.Out.Write(data); err != nil {
-			return err
-		}
-	}
-	return nil
+	return cmdutil.PrintObjects(o.Out, o.Output, items)
 }

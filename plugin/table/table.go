@@ -122,3 +122,11 @@ func OrNone(s string) string {
 	}
 	return s
 }
+
+// YesNo is a boolean cell.
+func YesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

@@ -24,13 +24,17 @@ import (
 )
 
 // applyKinds are the kinds the fake apiserver of NewApplyClient serves:
-// the core kinds patterns and apply sets use, and every kind the mesh
-// translators render (TestApplyEveryMesh in plugin/patterncmd checks).
+// the core kinds patterns and apply sets use, every kind the mesh
+// translators render (TestApplyEveryMesh in plugin/patterncmd checks) and
+// the sample applications render (plugin/appcmd's tests).
 var applyKinds = map[schema.GroupVersionKind]meta.RESTScope{
 	{Version: "v1", Kind: "Namespace"}:                                               meta.RESTScopeRoot,
 	{Version: "v1", Kind: "ConfigMap"}:                                               meta.RESTScopeNamespace,
 	{Version: "v1", Kind: "Service"}:                                                 meta.RESTScopeNamespace,
 	{Version: "v1", Kind: "ServiceAccount"}:                                          meta.RESTScopeNamespace,
+	{Group: "apps", Version: "v1", Kind: "Deployment"}:                               meta.RESTScopeNamespace,
+	{Group: "networking.istio.io", Version: "v1", Kind: "Gateway"}:                   meta.RESTScopeNamespace,
+	{Group: "gateway.networking.k8s.io", Version: "v1", Kind: "Gateway"}:             meta.RESTScopeNamespace,
 	{Group: "networking.istio.io", Version: "v1", Kind: "VirtualService"}:            meta.RESTScopeNamespace,
 	{Group: "networking.istio.io", Version: "v1", Kind: "DestinationRule"}:           meta.RESTScopeNamespace,
 	{Group: "networking.istio.io", Version: "v1", Kind: "ServiceEntry"}:              meta.RESTScopeNamespace,
