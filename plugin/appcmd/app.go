@@ -269,6 +269,11 @@ func (o *AppDeployOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if !exists && o.dryRun == cmdutil.DryRunServer {
+		// The apiserver can check namespaced objects only in a namespace
+		// that exists, and a dry run creates none.
+		return fmt.Errorf("--dry-run=server: namespace %s does not exist, so the apiserver cannot check the objects in it: create it first, or use --dry-run=client", o.namespace)
+	}
 	gatewayAPI, err := o.gatewayAPI(cluster.Clientset)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // DeploymentReadiness is kstatus's rule for a Deployment: the controller
@@ -16,6 +17,13 @@ func DeploymentReadiness(d *appsv1.Deployment) (ready bool, replicas, message st
 	}
 	s := d.Status
 	replicas = fmt.Sprintf("%d/%d", s.ReadyReplicas, want)
+	// Why pods cannot be made (an admission webhook refusing them, a
+	// quota) says more than the counts.
+	for _, c := range s.Conditions {
+		if c.Type == appsv1.DeploymentReplicaFailure && c.Status == corev1.ConditionTrue {
+			return false, replicas, c.Reason + ": " + c.Message
+		}
+	}
 	switch {
 	case s.ObservedGeneration < d.Generation:
 		return false, replicas, "rollout not yet observed"
