@@ -21,6 +21,10 @@
 // nothing intercepts traffic, no certificate is issued to a proxy, and of
 // the injectors' many annotations only the common ones are honoured
 // (opt-out, native sidecars, Linkerd's ingress mode).
+//
+// It answers through controller-runtime's admission webhook, which logs
+// through controller-runtime's global logger: a test package's TestMain
+// sets it (crlog.SetLogger(logr.Discard()), as test/e2e's do).
 package injector
 
 import (
