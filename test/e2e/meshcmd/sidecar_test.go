@@ -37,7 +37,9 @@ func TestSidecarInjectionIstio(t *testing.T) {
 	repo := helmrepo.ServeCharts(t, charts...)
 	install := []string{"--repo", repo, "--profile", "minimal", "--timeout", "2m"}
 	harness.Must(t, harness.Mesh(t, append([]string{"install", "istio"}, install...)...))
-	t.Cleanup(func() { harness.Must(t, harness.Mesh(t, "uninstall", "istio", "--purge", "--force", "--timeout", "2m")) })
+	t.Cleanup(func() {
+		harness.Must(t, harness.Mesh(t, "uninstall", "istio", "--purge", "--force", "--timeout", "2m"))
+	})
 	ns := harness.Namespace(t, "sidecar-istio")
 	harness.Must(t, harness.Mesh(t, "inject", "enable", "-n", ns, "--mesh", "istio"))
 
@@ -74,7 +76,9 @@ func TestSidecarInjectionLinkerd(t *testing.T) {
 	)
 	install := []string{"--repo", repo, "--version", "2026.1.1"}
 	harness.Must(t, harness.Mesh(t, append([]string{"install", "linkerd"}, install...)...))
-	t.Cleanup(func() { harness.Must(t, harness.Mesh(t, "uninstall", "linkerd", "--purge", "--force", "--timeout", "2m")) })
+	t.Cleanup(func() {
+		harness.Must(t, harness.Mesh(t, "uninstall", "linkerd", "--purge", "--force", "--timeout", "2m"))
+	})
 	ns := harness.Namespace(t, "sidecar-linkerd")
 	harness.Must(t, harness.Mesh(t, "inject", "enable", "-n", ns, "--mesh", "linkerd"))
 	adapter := linkerd.New()
