@@ -165,7 +165,7 @@ func TestInjectLinkerd(t *testing.T) {
 		}
 		assertPatch(t, pod, out)
 	})
-	t.Run("pod annotation in a plain namespace, native sidecar", func(t *testing.T) {
+	t.Run("native sidecar by pod annotation", func(t *testing.T) {
 		pod := deploymentPod()
 		pod.Annotations = map[string]string{"linkerd.io/inject": "enabled", linkerdNativeKeys[0]: "true"}
 		out, ok := InjectLinkerd(pod, "bookinfo", nil, linkerdConfig)

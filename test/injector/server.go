@@ -36,9 +36,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"reflect"
 	"time"
 
 	"github.com/go-logr/logr"
+	jsonpatch "gomodules.xyz/jsonpatch/v2"
+	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -232,15 +235,69 @@ func decodePod(req admission.Request) (*corev1.Pod, bool, admission.Response) {
 }
 
 // Patch is the JSON patch from pod to out, both encoded the same way so
-// that the patch holds the injection and nothing of the encoding.
+// that the patch holds the injection and nothing of the encoding. The
+// lists the injectors add to are patched as they do, with an add per
+// container or volume; a field-by-field diff of a list that grew at its
+// front would rewrite every element after.
 func Patch(pod, out *corev1.Pod) admission.Response {
-	before, err := json.Marshal(pod)
-	if err != nil {
+	var before, after map[string]any
+	if err := roundTrip(pod, &before); err != nil {
 		return admission.Errored(http.StatusInternalServerError, err)
 	}
-	after, err := json.Marshal(out)
-	if err != nil {
+	if err := roundTrip(out, &after); err != nil {
 		return admission.Errored(http.StatusInternalServerError, err)
 	}
-	return admission.PatchResponseFromRaw(before, after)
+	var lists []jsonpatch.Operation
+	beforeSpec, _ := before["spec"].(map[string]any)
+	afterSpec, _ := after["spec"].(map[string]any)
+	for _, field := range []string{"initContainers", "containers", "volumes"} {
+		old, _ := beforeSpec[field].([]any)
+		grown, _ := afterSpec[field].([]any)
+		lists = append(lists, listOps("/spec/"+field, old, grown)...)
+		delete(beforeSpec, field)
+		delete(afterSpec, field)
+	}
+	b, _ := json.Marshal(before) // decoded JSON: cannot fail
+	a, _ := json.Marshal(after)
+	resp := admission.PatchResponseFromRaw(b, a)
+	if resp.Allowed && len(lists) > 0 {
+		resp.Patches = append(resp.Patches, lists...)
+		pt := admissionv1.PatchTypeJSONPatch
+		resp.PatchType = &pt
+	}
+	return resp
+}
+
+// listOps patches list old into grown: adds before and after old when
+// grown holds it whole, else one replace.
+func listOps(path string, old, grown []any) []jsonpatch.Operation {
+	switch {
+	case reflect.DeepEqual(old, grown):
+		return nil
+	case len(old) == 0:
+		return []jsonpatch.Operation{{Operation: "add", Path: path, Value: grown}}
+	}
+	for k := 0; k+len(old) <= len(grown); k++ {
+		if !reflect.DeepEqual(grown[k:k+len(old)], old) {
+			continue
+		}
+		var ops []jsonpatch.Operation
+		for i := range k {
+			ops = append(ops, jsonpatch.Operation{Operation: "add", Path: fmt.Sprintf("%s/%d", path, i), Value: grown[i]})
+		}
+		for _, v := range grown[k+len(old):] {
+			ops = append(ops, jsonpatch.Operation{Operation: "add", Path: path + "/-", Value: v})
+		}
+		return ops
+	}
+	return []jsonpatch.Operation{{Operation: "replace", Path: path, Value: grown}}
+}
+
+// roundTrip encodes v as JSON and decodes it into out.
+func roundTrip(v any, out *map[string]any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(data, out)
 }
