@@ -221,7 +221,8 @@ func TestParseLinkerdConfig(t *testing.T) {
 }
 
 // The server over HTTPS as the apiserver calls it: a pod of an enrolled
-// namespace gets the version its control plane's configuration names, a
+// namespace gets the version its control plane's (its revision's)
+// configuration names, a
 // Service (Linkerd's webhook sees them too) and an opted-out pod pass
 // unchanged.
 func TestServer(t *testing.T) {
@@ -229,6 +230,8 @@ func TestServer(t *testing.T) {
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "bookinfo", Annotations: map[string]string{"linkerd.io/inject": "enabled"}}},
 		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "istio-sidecar-injector", Namespace: "istio-system"},
 			Data: map[string]string{"values": `{"global":{"hub":"docker.io/istio","tag":"1.31.0","proxy":{"image":"proxyv2"}},"revision":""}`}},
+		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "istio-sidecar-injector-canary", Namespace: "istio-system"},
+			Data: map[string]string{"values": `{"global":{"hub":"docker.io/istio","tag":"1.32.0","proxy":{"image":"proxyv2"}},"revision":"canary"}`}},
 		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "linkerd-config", Namespace: "linkerd"},
 			Data: map[string]string{"values": "linkerdVersion: edge-26.1.1\nproxy:\n  image:\n    name: cr.l5d.io/linkerd/proxy\nproxyInit:\n  image:\n    name: cr.l5d.io/linkerd/proxy-init\n    version: v2.4.3\n"}},
 		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "linkerd-identity-trust-roots", Namespace: "linkerd"}, Data: map[string]string{"ca-bundle.crt": "anchor"}},
@@ -282,6 +285,10 @@ func TestServer(t *testing.T) {
 	got := applied(t, deploymentPod(), review(t, s.IstioURL("istio-system", "default"), deploymentPod(), "Pod"))
 	if i := slices.IndexFunc(got.Spec.Containers, func(c corev1.Container) bool { return c.Name == IstioProxy }); i < 0 || got.Spec.Containers[i].Image != "docker.io/istio/proxyv2:1.31.0" {
 		t.Errorf("Istio: containers %+v, want istio-proxy of 1.31.0", got.Spec.Containers)
+	}
+	got = applied(t, deploymentPod(), review(t, s.IstioURL("istio-system", "canary"), deploymentPod(), "Pod"))
+	if got.Spec.Containers[1].Image != "docker.io/istio/proxyv2:1.32.0" || got.Annotations["istio.io/rev"] != "canary" {
+		t.Errorf("Istio canary: containers %+v annotations %v, want istio-proxy of the canary's 1.32.0", got.Spec.Containers, got.Annotations)
 	}
 	got = applied(t, deploymentPod(), review(t, s.LinkerdURL("linkerd"), deploymentPod(), "Pod"))
 	if got.Spec.Containers[0].Image != "cr.l5d.io/linkerd/proxy:edge-26.1.1" || got.Annotations[LinkerdProxyVersion] != "edge-26.1.1" {
