@@ -61,6 +61,19 @@ func TestSidecarInjectionIstio(t *testing.T) {
 		}
 	}
 	assertProxies(t, "istio", mesh.ProxyInfo{Version: istio.DefaultVersion, Revision: "default", Pods: len(pods)})
+
+	// A canary revision reads its own configuration, and its pods say so.
+	harness.Must(t, harness.Mesh(t, append(append([]string{"upgrade", "istio", "--revision", "canary"}, install...), standIn.IstioValues("canary")...)...))
+	canary := harness.Namespace(t, "sidecar-istio-canary")
+	harness.Must(t, harness.Mesh(t, "inject", "enable", "-n", canary, "--mesh", "istio", "--revision", "canary"))
+	for _, p := range deployAndWait(t, canary, istio.New(istio.Config{})) {
+		if !strings.Contains(p.Annotations[injector.IstioStatus], `"revision":"canary"`) {
+			t.Errorf("pod %s of the canary's namespace: %s %q", p.Name, injector.IstioStatus, p.Annotations[injector.IstioStatus])
+		}
+	}
+	assertProxies(t, "istio",
+		mesh.ProxyInfo{Version: istio.DefaultVersion, Revision: "canary", Pods: webReplicas},
+		mesh.ProxyInfo{Version: istio.DefaultVersion, Revision: "default", Pods: webReplicas})
 }
 
 // Linkerd's chart registers its injector with failurePolicy Ignore: without
@@ -158,8 +171,9 @@ spec:
 }
 
 // assertProxies waits until `kubectl mesh status MESH -o json` counts the
-// proxies want says, and nothing else, without a warning about them.
-func assertProxies(t *testing.T, meshName string, want mesh.ProxyInfo) {
+// proxies want says (in status's order), and nothing else, without a
+// warning about them.
+func assertProxies(t *testing.T, meshName string, want ...mesh.ProxyInfo) {
 	t.Helper()
 	var st mesh.Status
 	err := wait.PollUntilContextTimeout(t.Context(), 500*time.Millisecond, time.Minute, true, func(context.Context) (bool, error) {
@@ -168,7 +182,7 @@ func assertProxies(t *testing.T, meshName string, want mesh.ProxyInfo) {
 		} else {
 			st = linkerdStatus(t)
 		}
-		return len(st.Proxies) == 1 && st.Proxies[0] == want, nil
+		return slices.Equal(st.Proxies, want), nil
 	})
 	if err != nil {
 		t.Fatalf("status %s counts proxies %+v, want %+v", meshName, st.Proxies, want)
