@@ -1,8 +1,11 @@
 // Command mesh-injector serves the stand-in sidecar injector (test/injector)
 // on loopback for a sandbox cluster, for the demo and for trying things by
-// hand: it prints the flags that point `kubectl mesh install|upgrade istio`
-// and `... linkerd` (the stand-in chart, test/charts) at it, one line each,
-// and serves until it is stopped. It is not a mesh: no proxy runs.
+// hand: it prints the flags, quoted for a shell, that point `kubectl mesh
+// install|upgrade istio` and `... linkerd` (the stand-in chart,
+// test/charts) at it, after "istio:" and "linkerd:" (Linkerd's CA bundle
+// is PEM, over several lines), and serves until it is stopped. It must run
+// inside the sandbox (mesh-sandbox), where the apiserver's loopback is its
+// own. It is not a mesh: no proxy runs.
 package main
 
 import (
