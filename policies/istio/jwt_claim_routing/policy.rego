@@ -39,8 +39,9 @@ claim_matches contains [i, j, field, key, refs] if {
 	vs := k8s.subject
 	some i, route in object.get(vs, ["spec", "http"], [])
 	some j, match in object.get(route, "match", [])
-	some field in ["headers", "withoutHeaders"]
-	some key, _ in object.get(match, field, {})
+	some field, headers in object.filter(match, ["headers", "withoutHeaders"])
+	some key, _ in headers
+	startswith(key, "@") # lower() keeps "@": most header matches stop here
 	claim_header(key)
 	refs := match_gateways(vs, match)
 }
