@@ -63,9 +63,8 @@ mirror_destinations(vs) := {d |
 # what policies need per distinct host from this, and build paths with
 # destinations(vs) only for what is reported.
 subject_destinations contains dest if {
-	some kind in ["http", "tls", "tcp"]
-	some route in object.get(k8s.subject, ["spec", kind], [])
-	some r in object.get(route, "route", [])
+	some routes in route_lists
+	some r in routes
 	dest := r.destination
 	_ = dest.host # defined, whatever its value, as in destinations(vs)
 }
@@ -81,6 +80,13 @@ subject_destinations contains dest if {
 	some m in object.get(route, "mirrors", [])
 	dest := m.destination
 	_ = dest.host # defined, whatever its value, as in destinations(vs)
+}
+
+# The distinct destination lists of the routes: a route table repeats the
+# same destinations on many routes, so each list is read once.
+route_lists contains object.get(route, "route", []) if {
+	some kind in ["http", "tls", "tcp"]
+	some route in object.get(k8s.subject, ["spec", kind], [])
 }
 
 destination(dest, path) := {
