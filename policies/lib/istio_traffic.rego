@@ -160,12 +160,10 @@ else if {
 
 # For a Kubernetes FQDN name.ns.svc.cluster.local: [name, ns]; undefined otherwise.
 kube_name(name) := [parts[0], parts[1]] if {
-	endswith(name, kube_suffix)
+	endswith(name, istio.kube_suffix)
 	parts := split(name, ".")
 	count(parts) == 5
 }
-
-kube_suffix := concat(".", ["", istio.cluster_domain])
 
 # ServiceEntries that declare exactly this FQDN (short hosts resolved in the
 # ServiceEntry's namespace), as {"namespace", "name", "object"}. Walks the
