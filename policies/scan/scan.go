@@ -12,8 +12,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/open-policy-agent/opa/v1/ast"
-
 	"github.com/kubectl-mesh/kubectl-mesh/policies"
 	"github.com/kubectl-mesh/kubectl-mesh/policies/manifest"
 )
@@ -65,9 +63,11 @@ type Checked struct {
 func Run(ctx context.Context, engine *policies.Engine, objects []manifest.Object, opts Options) Result {
 	ns := cmp.Or(opts.DefaultNamespace, "default")
 	var res Result
-	var reviewable []manifest.Object
-	var values []ast.Value        // of reviewable: one conversion per object, for its review and the inventory
-	var checked []manifest.Object // reviewable and the objects no policy reads, in input order
+	// Only the reviews (each object converted once, for its review and the
+	// inventory) and what is reported are kept: once the inventory is set,
+	// the decoded objects are garbage, and a check of thousands of objects
+	// reviews them with a heap half as large for the collector to walk.
+	var reviews []*policies.Review
 	inv := policies.NewInventory()
 	for _, obj := range objects {
 		group, _ := splitGroup(obj.APIVersion())
@@ -79,36 +79,38 @@ func Run(ctx context.Context, engine *policies.Engine, objects []manifest.Object
 		if obj.Namespace() == "" && !manifest.ClusterScoped(group, obj.Kind()) {
 			obj.SetNamespace(ns)
 		}
-		if opts.Kinds != nil && !slices.ContainsFunc(opts.Kinds, func(k policies.Kind) bool { return k.Matches(group, obj.Kind()) }) {
-			checked = append(checked, obj)
-			continue
+		if opts.Kinds == nil || slices.ContainsFunc(opts.Kinds, func(k policies.Kind) bool { return k.Matches(group, obj.Kind()) }) {
+			value, err := policies.ToValue(obj.Content)
+			if err != nil {
+				res.Errors = append(res.Errors, &policies.LocatedError{File: obj.Source.File, Line: obj.Source.Line, Err: err})
+				continue
+			}
+			inv.AddValue(obj.Content, value)
+			reviews = append(reviews, policies.NewReview(value, source(obj)))
 		}
-		value, err := policies.ToValue(obj.Content)
-		if err != nil {
-			res.Errors = append(res.Errors, &policies.LocatedError{File: obj.Source.File, Line: obj.Source.Line, Err: err})
-			continue
-		}
-		checked = append(checked, obj)
-		inv.AddValue(obj.Content, value)
-		reviewable = append(reviewable, obj)
-		values = append(values, value)
+		// Objects of kinds no policy reads are counted as checked all the same.
+		res.Checked = append(res.Checked, Checked{
+			Resource: policies.Resource{APIVersion: obj.APIVersion(), Kind: obj.Kind(), Namespace: obj.Namespace(), Name: obj.Name()},
+			Source:   source(obj),
+		})
 	}
 	for _, obj := range opts.Inventory {
 		inv.Add(obj.Content)
 	}
 	if err := engine.SetInventory(ctx, inv); err != nil {
 		res.Errors = append(res.Errors, fmt.Errorf("setting the inventory: %w", err))
+		res.Checked = nil // nothing was reviewed
 		return res
 	}
 
 	workers := cmp.Or(opts.Workers, runtime.GOMAXPROCS(0))
-	jobs := make(chan int)
+	jobs := make(chan *policies.Review)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			for i := range jobs {
-				findings, err := engine.Review(ctx, policies.NewReview(values[i], source(reviewable[i])))
+			for r := range jobs {
+				findings, err := engine.Review(ctx, r)
 				mu.Lock()
 				res.Findings = append(res.Findings, findings...)
 				if err != nil {
@@ -118,20 +120,14 @@ func Run(ctx context.Context, engine *policies.Engine, objects []manifest.Object
 			}
 		})
 	}
-	for i := range reviewable {
+	for _, r := range reviews {
 		if ctx.Err() != nil {
 			break
 		}
-		jobs <- i
+		jobs <- r
 	}
 	close(jobs)
 	wg.Wait()
-	for _, obj := range checked {
-		res.Checked = append(res.Checked, Checked{
-			Resource: policies.Resource{APIVersion: obj.APIVersion(), Kind: obj.Kind(), Namespace: obj.Namespace(), Name: obj.Name()},
-			Source:   source(obj),
-		})
-	}
 	if err := ctx.Err(); err != nil {
 		res.Errors = append(res.Errors, err)
 	}
