@@ -13,14 +13,10 @@ cluster_domain := "svc.cluster.local"
 
 # fqdn resolves a host the way Istio does: a name without dots is a short
 # name in the rule's namespace; anything with a dot is taken as written.
-fqdn(host, _) := host if contains(host, ".")
-
-fqdn("*", _) := "*"
-
-fqdn(host, ns) := sprintf("%s.%s.%s", [host, ns, cluster_domain]) if {
-	host != "*"
-	not contains(host, ".")
-}
+# One else-chain: OPA evaluates every body of a multi-body function.
+fqdn(host, ns) := host if contains(host, ".")
+else := "*" if host == "*"
+else := sprintf("%s.%s.%s", [host, ns, cluster_domain])
 
 # ".svc.cluster.local": what a Kubernetes service FQDN ends with.
 kube_suffix := concat(".", ["", cluster_domain])
@@ -40,13 +36,11 @@ service_entry_hosts := index.service_entry_hosts
 
 # host_matches is Istio's host match: equal, or covered by a wildcard.
 host_matches(pattern, host) if pattern == host
-
-host_matches(pattern, host) if {
+else if pattern == "*"
+else if {
 	startswith(pattern, "*")
 	endswith(host, substring(pattern, 1, -1))
 }
-
-host_matches("*", _)
 
 # A host is known when a Service or a ServiceEntry defines it. One
 # else-chain, cheapest first: OPA evaluates every body of a multi-body

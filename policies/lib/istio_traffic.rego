@@ -127,17 +127,13 @@ export_to(obj) := e if {
 # The scopes a VirtualService's hosts are exported to, as istioctl's
 # analyzers key them: {"*"} for every namespace (no exportTo, or "*"), else
 # the namespaces listed, "." being the object's own. "~" exports nowhere.
-export_scopes(obj, _) := {"*"} if count(export_to(obj)) == 0
-
-export_scopes(obj, _) := {"*"} if "*" in export_to(obj)
-
-export_scopes(obj, ns) := {s |
+# One else-chain: OPA evaluates every body of a multi-body function.
+export_scopes(obj, ns) := {"*"} if count(export_to(obj)) == 0
+else := {"*"} if "*" in export_to(obj)
+else := {s |
 	some e in export_to(obj)
 	e != "~"
 	s := scope(e, ns)
-} if {
-	count(export_to(obj)) > 0
-	not "*" in export_to(obj)
 }
 
 scope(".", ns) := ns
