@@ -26,8 +26,7 @@ gateways(vs) := g if {
 # A VirtualService applies to sidecars (the reserved "mesh" gateway) when it
 # lists no gateway or lists "mesh".
 mesh_bound(vs) if count(gateways(vs)) == 0
-
-mesh_bound(vs) if "mesh" in gateways(vs)
+else if "mesh" in gateways(vs)
 
 # Bound to sidecars only: no gateway, or "mesh" and nothing else.
 mesh_only(vs) if {
@@ -102,17 +101,13 @@ destination(dest, path) := {
 gateway_ref(ref, ns) := {"namespace": ns, "name": ref} if {
 	not contains(ref, "/")
 	not contains(ref, ".")
-}
-
-gateway_ref(ref, _) := {"namespace": parts[1], "name": parts[0]} if {
+} else := {"namespace": parts[1], "name": parts[0]} if {
 	not contains(ref, "/")
 	contains(ref, ".")
 	parts := split(ref, ".")
-}
-
-gateway_ref(ref, ns) := {"namespace": ns, "name": substring(ref, 2, -1)} if startswith(ref, "./")
-
-gateway_ref(ref, _) := {"namespace": substring(ref, 0, i), "name": substring(ref, i + 1, -1)} if {
+} else := {"namespace": ns, "name": substring(ref, 2, -1)} if {
+	startswith(ref, "./")
+} else := {"namespace": substring(ref, 0, i), "name": substring(ref, i + 1, -1)} if {
 	not startswith(ref, "./")
 	i := indexof(ref, "/")
 	i >= 0
@@ -199,9 +194,7 @@ selects_any_workload(selector) if {
 	some ns, _ in index.pod_label_sets_by_label
 	some l in object.get(index.pod_label_sets_by_label, [ns, pair], set())
 	k8s.labels_match(selector, l)
-}
-
-selects_any_workload(selector) if {
+} else if {
 	some ns, api_version, name
 	we := data.inventory.namespace[ns][api_version].WorkloadEntry[name]
 	k8s.labels_match(selector, object.get(we, ["spec", "labels"], {}))

@@ -24,8 +24,7 @@ import rego.v1
 # Hosts of a VirtualService bound to gateways are often external names the
 # gateway serves; only mesh-internal routing must name a known host.
 bound_to_mesh(vs) if not vs.spec.gateways
-
-bound_to_mesh(vs) if "mesh" in vs.spec.gateways
+else if "mesh" in vs.spec.gateways
 
 violation contains {"msg": msg} if {
 	vs := k8s.subject

@@ -72,9 +72,7 @@ selected contains [s, src] if {
 
 workload_source(s) := {"value": v, "desc": sprintf("%s %q", [template_field(s), v])} if {
 	v := s.template.annotations[linkerd.opaque_ports_annotation]
-}
-
-workload_source(s) := {"value": ns_value, "desc": sprintf("namespace %q's %s %q", [k8s.namespace, linkerd.opaque_ports_annotation, ns_value])} if {
+} else := {"value": ns_value, "desc": sprintf("namespace %q's %s %q", [k8s.namespace, linkerd.opaque_ports_annotation, ns_value])} if {
 	not s.template.annotations[linkerd.opaque_ports_annotation]
 }
 
