@@ -71,14 +71,16 @@ has_app_protocol(port) if {
 named_for_protocol(name) if lower(split(name, "-")[0]) in protocols
 else if startswith(lower(name), "grpc-web")
 
+# The port tests first: most ports are named for their protocol, and
+# whether Istio runs here takes lookups.
 violation contains {"msg": msg} if {
-	checked
 	some i, port in object.get(k8s.subject, ["spec", "ports"], [])
 	upper(object.get(port, "protocol", "TCP")) == "TCP"
 	not has_app_protocol(port)
 	not port.port in well_known_ports
 	name := object.get(port, "name", "")
 	not named_for_protocol(name)
+	checked
 	msg := describe(i, port.port, name)
 }
 
