@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/open-policy-agent/opa/v1/ast"
+
 	"github.com/kubectl-mesh/kubectl-mesh/policies"
 	"github.com/kubectl-mesh/kubectl-mesh/policies/manifest"
 )
@@ -63,30 +65,62 @@ type Checked struct {
 func Run(ctx context.Context, engine *policies.Engine, objects []manifest.Object, opts Options) Result {
 	ns := cmp.Or(opts.DefaultNamespace, "default")
 	var res Result
-	// Only the reviews (each object converted once, for its review and the
-	// inventory) and what is reported are kept: once the inventory is set,
-	// the decoded objects are garbage, and a check of thousands of objects
-	// reviews them with a heap half as large for the collector to walk.
-	var reviews []*policies.Review
-	inv := policies.NewInventory()
-	for _, obj := range objects {
+	workers := cmp.Or(opts.Workers, runtime.GOMAXPROCS(0))
+	type item struct {
+		obj     manifest.Object
+		err     error     // an unknown kind, or the conversion's
+		convert bool      // a kind some policy reads
+		value   ast.Value // converted
+	}
+	items := make([]item, len(objects))
+	for i, obj := range objects {
+		items[i].obj = obj
 		group, _ := splitGroup(obj.APIVersion())
 		if manifest.UnknownMeshKind(group, obj.Kind()) {
-			res.Errors = append(res.Errors, &policies.LocatedError{File: obj.Source.File, Line: obj.Source.Line,
-				Err: fmt.Errorf("unknown kind %s in %s: no policy checks it", obj.Kind(), obj.APIVersion())})
+			items[i].err = &policies.LocatedError{File: obj.Source.File, Line: obj.Source.Line,
+				Err: fmt.Errorf("unknown kind %s in %s: no policy checks it", obj.Kind(), obj.APIVersion())}
 			continue
 		}
 		if obj.Namespace() == "" && !manifest.ClusterScoped(group, obj.Kind()) {
 			obj.SetNamespace(ns)
 		}
-		if opts.Kinds == nil || slices.ContainsFunc(opts.Kinds, func(k policies.Kind) bool { return k.Matches(group, obj.Kind()) }) {
-			value, err := policies.ToValue(obj.Content)
-			if err != nil {
-				res.Errors = append(res.Errors, &policies.LocatedError{File: obj.Source.File, Line: obj.Source.Line, Err: err})
-				continue
+		items[i].convert = opts.Kinds == nil || slices.ContainsFunc(opts.Kinds, func(k policies.Kind) bool { return k.Matches(group, obj.Kind()) })
+	}
+	// Each object is converted once, for its review and the inventory, on
+	// every core as reading does.
+	next := make(chan int)
+	var converters sync.WaitGroup
+	for range workers {
+		converters.Go(func() {
+			for i := range next {
+				items[i].value, items[i].err = policies.ToValue(items[i].obj.Content)
 			}
-			inv.AddValue(obj.Content, value)
-			reviews = append(reviews, policies.NewReview(value, source(obj)))
+		})
+	}
+	for i := range items {
+		if items[i].convert && items[i].err == nil {
+			next <- i
+		}
+	}
+	close(next)
+	converters.Wait()
+	// Only the reviews and what is reported are kept: once the inventory is
+	// set, the decoded objects are garbage, and a check of thousands of
+	// objects reviews them with a heap half as large for the collector to walk.
+	var reviews []*policies.Review
+	inv := policies.NewInventory()
+	for _, it := range items {
+		obj := it.obj
+		if it.err != nil {
+			if it.convert {
+				it.err = &policies.LocatedError{File: obj.Source.File, Line: obj.Source.Line, Err: it.err}
+			}
+			res.Errors = append(res.Errors, it.err)
+			continue
+		}
+		if it.convert {
+			inv.AddValue(obj.Content, it.value)
+			reviews = append(reviews, policies.NewReview(it.value, source(obj)))
 		}
 		// Objects of kinds no policy reads are counted as checked all the same.
 		res.Checked = append(res.Checked, Checked{
@@ -103,7 +137,6 @@ func Run(ctx context.Context, engine *policies.Engine, objects []manifest.Object
 		return res
 	}
 
-	workers := cmp.Or(opts.Workers, runtime.GOMAXPROCS(0))
 	jobs := make(chan *policies.Review)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
