@@ -90,6 +90,7 @@ END {
 		printf "%-58s %10.3f   %s\n", "  floor / no-op (as many trivial policies)", median(w "floor-noop-max-ratio"), "information"
 		printf "%-58s %10.0f us %s\n", "webhook p50 at 500/s: full library - no-op", median(w "policies-p50-us") - median(w "noop-p50-us"), "<= 1000 us (no-op p50: " sprintf("%.0f us", median(w "noop-p50-us")) ")"
 		ratio("webhook p99 at 500/s: full library / no-op", w "policies-p99-us", w "noop-p99-us", "<= 3.000")
+		if (median(w "floor-p50-us") >= 0) printf "%-58s %10.0f us %s\n", "  floor at 500/s: p50 - no-op (p99 / no-op: " sprintf("%.3f", median(w "floor-p99-us") / median(w "noop-p99-us")) ")", median(w "floor-p50-us") - median(w "noop-p50-us"), "information"
 		printf "%-58s %10.3f   %s\n", "webhook review CPU: full library / floor", median(w "library-floor-ratio"), "<= 1.500 (" sprintf("%.0f vs %.0f us", median(w "library-review-cpu-us"), median(w "floor-review-cpu-us")) ")"
 		printf "%-58s %10.1f MiB %s\n", "webhook peak RSS, full library", median(w "policies-peak-RSS-MiB"), "information"
 	}

@@ -87,14 +87,14 @@ func BenchmarkWebhookLoad(b *testing.B) {
 	req := admissionRequest(b, payload)
 
 	for b.Loop() {
-		var p50, p99 [2][]float64
+		var p50, p99 [3][]float64
 		for r := range rounds {
-			order := []int{0, 1}
+			order := []int{0, 1, 2}
 			if r%2 == 1 {
-				order = []int{1, 0}
+				order = []int{2, 1, 0}
 			}
 			for _, i := range order {
-				res := load(b, []*server{noop, library}[i], caFile, payload, fixedQPS, fixedDuration, 4)
+				res := load(b, []*server{noop, library, floor}[i], caFile, payload, fixedQPS, fixedDuration, 4)
 				p50[i] = append(p50[i], loadstat.Percentile(res, 50))
 				p99[i] = append(p99[i], loadstat.Percentile(res, 99))
 			}
@@ -126,6 +126,8 @@ func BenchmarkWebhookLoad(b *testing.B) {
 		b.ReportMetric(loadstat.Median(p99[0])*1e6, "noop-p99-us")
 		b.ReportMetric(loadstat.Median(p50[1])*1e6, "policies-p50-us")
 		b.ReportMetric(loadstat.Median(p99[1])*1e6, "policies-p99-us")
+		b.ReportMetric(loadstat.Median(p50[2])*1e6, "floor-p50-us")
+		b.ReportMetric(loadstat.Median(p99[2])*1e6, "floor-p99-us")
 		b.ReportMetric(loadstat.Median(maxQPS[0]), "noop-max-qps")
 		b.ReportMetric(loadstat.Median(maxQPS[1]), "policies-max-qps")
 		b.ReportMetric(loadstat.Median(maxQPS[2]), "floor-max-qps")
