@@ -295,6 +295,17 @@ func BenchmarkCheckVsIstioctlOneObject(b *testing.B) {
 	compare(b, mesh, istioctlAnalyze(istioctl, file), nil)
 }
 
+// BenchmarkCheckFloorVsIstioctlOneObject is the floor of the one-object
+// comparison: starting kubectl-mesh and printing its version, which reads
+// no file and compiles no policy, against istioctl analyze of the one
+// object in the same run.
+func BenchmarkCheckFloorVsIstioctlOneObject(b *testing.B) {
+	istioctl := tool(b, "istioctl")
+	file := oneObjectFile(b)
+	start := command{name: "start", argv: []string{meshBinary(b), "version", "--client"}, exit: []int{0}}
+	compare(b, start, istioctlAnalyze(istioctl, file), nil)
+}
+
 // BenchmarkCheckVsGator5000 compares `kubectl mesh check --policy MESH1115`
 // with `gator test` of the same policy as a ConstraintTemplate, over the
 // 5,000-object meshgen file, both printing JSON. Target: CPU <= 0.5x gator's.
