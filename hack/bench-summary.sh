@@ -44,6 +44,10 @@ END {
 		printf "%-58s %10.1f MiB %s\n", "check, 5,000 objects: peak RSS (istioctl: " sprintf("%.1f MiB", median(p "istioctl-peak-RSS-MiB")) ")", median(p "mesh-peak-RSS-MiB"), "< 300 MiB"
 		printf "%-58s %10.2f s  %s\n", "check, 5,000 objects: CPU (istioctl: " sprintf("%.2f s", median(p "istioctl-cpu-s")) ")", median(p "mesh-cpu-s"), "information"
 	}
+	r = median("BenchmarkCheckFloorVsIstioctl5000/cpu-ratio")
+	if (r >= 0) printf "%-58s %10.3f   %s\n", "floor (one trivial policy) / istioctl, 5,000 objects: CPU", r, "information: the pipeline without the library"
+	r = median("BenchmarkCheckFloorVsIstioctlOneObject/wall-ratio")
+	if (r >= 0) printf "%-58s %10.3f   %s\n", "floor (process start) / istioctl, one object: wall", r, "information: the start-up before any file"
 	p = "BenchmarkCheckVsIstioctlOneObject/"
 	r = median(p "wall-ratio")
 	if (r >= 0) {
