@@ -29,7 +29,9 @@ func TestAppsOnTheirMesh(t *testing.T) {
 		repo := helmrepo.ServeCharts(t, charts...)
 		install := append([]string{"install", "istio", "--repo", repo, "--profile", "default", "--timeout", "2m"}, standIn.IstioValues("")...)
 		harness.Must(t, harness.Mesh(t, install...))
-		t.Cleanup(func() { harness.Must(t, harness.Mesh(t, "uninstall", "istio", "--purge", "--force", "--timeout", "2m")) })
+		t.Cleanup(func() {
+			harness.Must(t, harness.Mesh(t, "uninstall", "istio", "--purge", "--force", "--timeout", "2m"))
+		})
 		// No Gateway API CRDs in this sandbox: the way in is Istio's Gateway.
 		deployCheckDelete(t, "bookinfo", 6)
 	})
