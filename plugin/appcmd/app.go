@@ -401,7 +401,11 @@ func (o *AppDeployOptions) wait(ctx context.Context, cs kubernetes.Interface, m 
 		return done, nil
 	})
 	if err == nil {
-		fmt.Fprintf(o.Out, "%s is available in namespace %s: kubectl mesh app status %s -n %s\n", o.app.Name(), o.namespace, o.app.Name(), o.namespace)
+		hint := "kubectl mesh app status " + o.app.Name()
+		if o.namespace != o.app.Name() {
+			hint += " -n " + o.namespace
+		}
+		fmt.Fprintf(o.Out, "%s is available in namespace %s: %s\n", o.app.Name(), o.namespace, hint)
 		return nil
 	}
 	var waiting []string
