@@ -81,7 +81,7 @@ func catalog() []Addon {
 		},
 		{
 			Name: "jaeger", Chart: "jaeger", Repo: "https://jaegertracing.github.io/helm-charts", Version: jaegerVersion,
-			Meshes: []string{MeshIstio}, Description: "Tracing: Jaeger all-in-one, in-memory (Linkerd: linkerd-jaeger)",
+			Meshes: []string{MeshIstio}, Description: "Tracing: Jaeger v2 all-in-one, in memory",
 			Service: "jaeger", Port: 16686,
 			namespaces: map[string]string{MeshIstio: istio.DefaultNamespace},
 			values:     jaegerValues,
