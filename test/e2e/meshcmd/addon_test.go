@@ -18,7 +18,7 @@ import (
 // Prometheus and Grafana set up for Istio (only the mesh's name matters to
 // their values, so no mesh is installed), ready on kwok's nodes, Grafana
 // reading that Prometheus; uninstalling Grafana removes its release's
-// objects and nothing else.
+// objects and nothing else; kubectl mesh status lists the add-ons.
 func TestAddons(t *testing.T) {
 	var charts []string
 	for _, a := range addon.All() {
@@ -56,6 +56,10 @@ func TestAddons(t *testing.T) {
 	table := harness.Must(t, harness.Mesh(t, "addon", "status")).Stdout
 	if !strings.Contains(table, "http://prometheus."+ns+":9090") || strings.Contains(table, " no ") {
 		t.Errorf("status table:\n%s", table)
+	}
+
+	if meshStatus := harness.Must(t, harness.Mesh(t, "status")).Stdout; !strings.Contains(meshStatus, "http://grafana."+ns+":3000") {
+		t.Errorf("kubectl mesh status does not list the add-ons:\n%s", meshStatus)
 	}
 
 	before := objects(t, ns)
