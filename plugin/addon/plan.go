@@ -17,7 +17,8 @@ import (
 type PlanOptions struct {
 	// Mesh the add-on is configured for (a name the add-on supports).
 	Mesh string
-	// Namespace of the release; "" means the add-on's for the mesh.
+	// Namespace of the release; "" means the add-on's for the mesh (for
+	// Istio's, beside its control plane: MeshNamespace).
 	Namespace string
 	// MeshNamespace is the control plane's; "" means the mesh's default.
 	MeshNamespace string
@@ -37,12 +38,23 @@ type PlanOptions struct {
 // user's.
 func (a Addon) Values(o PlanOptions) map[string]any {
 	prometheus, _ := Get("prometheus")
-	promNS := cmp.Or(o.PrometheusNamespace, prometheus.Namespace(o.Mesh))
+	promNS := cmp.Or(o.PrometheusNamespace, prometheus.namespace(PlanOptions{Mesh: o.Mesh, MeshNamespace: o.MeshNamespace}))
 	return a.values(target{
 		mesh:          o.Mesh,
 		meshNamespace: cmp.Or(o.MeshNamespace, meshNamespace(o.Mesh)),
 		prometheusURL: prometheus.URL(promNS),
 	})
+}
+
+// namespace is -n, else the add-on's for the mesh: the control plane's
+// own where the mesh's docs put the add-on beside it (Istio's in
+// istio-system), wherever that control plane is.
+func (a Addon) namespace(o PlanOptions) string {
+	def := a.Namespace(o.Mesh)
+	if def == meshNamespace(o.Mesh) {
+		def = cmp.Or(o.MeshNamespace, def)
+	}
+	return cmp.Or(o.Namespace, def)
 }
 
 // Plan pulls the chart and returns the one release that installs or
@@ -68,7 +80,7 @@ func (a Addon) Plan(ctx context.Context, o PlanOptions) ([]lifecycle.Release, er
 	}
 	return []lifecycle.Release{{
 		Name:      a.Name,
-		Namespace: cmp.Or(o.Namespace, a.Namespace(o.Mesh)),
+		Namespace: a.namespace(o),
 		Component: a.Name,
 		Chart:     ch,
 		Values:    values,

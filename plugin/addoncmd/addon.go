@@ -257,11 +257,19 @@ func (o *AddonInstallOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	meshName, err := o.mesh(ctx, *cluster)
+	m, err := o.mesh(ctx, *cluster)
 	if err != nil {
 		return err
 	}
+	meshName := m.Name()
 	opts := o.planOptions(meshName)
+	// Kiali and Linkerd's extensions name the control plane's namespace,
+	// which need not be the mesh's default.
+	if st, err := m.Status(ctx, *cluster); err != nil {
+		fmt.Fprintf(o.ErrOut, "warning: reading the status of %s: %v; assuming its control plane is in its default namespace\n", meshName, err)
+	} else if st.Installed {
+		opts.MeshNamespace = st.Namespace
+	}
 	// Grafana and Kiali read the prometheus add-on where it is installed.
 	installed, err := helm.List(ctx, map[string]string{addon.LabelAddon: "prometheus"})
 	if err != nil {
@@ -287,22 +295,22 @@ func (o *AddonInstallOptions) Run(ctx context.Context) error {
 	return nil
 }
 
-// mesh is --mesh, or the mesh installed in the cluster.
-func (o *AddonInstallOptions) mesh(ctx context.Context, c mesh.Cluster) (string, error) {
+// mesh is --mesh's adapter, or the mesh installed in the cluster.
+func (o *AddonInstallOptions) mesh(ctx context.Context, c mesh.Cluster) (mesh.Mesh, error) {
 	if o.Mesh != "" {
-		return o.Mesh, nil
+		return cmdutil.MeshFlag(o.factory, o.Mesh)
 	}
 	m, err := o.factory.Meshes().Detect(ctx, c)
 	if errors.Is(err, mesh.ErrNoMeshInstalled) {
-		return "", fmt.Errorf("%w: install one with kubectl mesh install, or name the mesh to set %s up for with --mesh", err, o.addon.Name)
+		return nil, fmt.Errorf("%w: install one with kubectl mesh install, or name the mesh to set %s up for with --mesh", err, o.addon.Name)
 	}
 	if err != nil {
-		return "", fmt.Errorf("%w: choose with --mesh", err)
+		return nil, fmt.Errorf("%w: choose with --mesh", err)
 	}
 	if !o.addon.Supports(m.Name()) {
-		return "", fmt.Errorf("%s is not an add-on of %s, the mesh in the cluster (it is of %s)", o.addon.Name, m.Name(), strings.Join(o.addon.Meshes, ", "))
+		return nil, fmt.Errorf("%s is not an add-on of %s, the mesh in the cluster (it is of %s)", o.addon.Name, m.Name(), strings.Join(o.addon.Meshes, ", "))
 	}
-	return m.Name(), nil
+	return m, nil
 }
 
 // AddonUninstallOptions holds the flags of `kubectl mesh addon uninstall`.

@@ -156,6 +156,23 @@ func TestAddonInstallDetects(t *testing.T) {
 	}
 }
 
+// Kiali goes beside Istio's control plane, names its namespace and reads
+// the Prometheus beside it, as the mesh's status finds it.
+func TestAddonInstallMeshNamespace(t *testing.T) {
+	repo := serve(t)
+	cp := istiod.DeepCopy()
+	cp.Namespace = "mesh-cp"
+	f := cmdtesting.NewFactory(t, cp)
+	if _, _, err := run(t, f, "install", "kiali", "--repo", repo); err != nil {
+		t.Fatal(err)
+	}
+	r := f.Releases.Applied[0]
+	prometheus := r.Values["external_services"].(map[string]any)["prometheus"].(map[string]any)["url"]
+	if r.Values["istio_namespace"] != "mesh-cp" || r.Namespace != "mesh-cp" || prometheus != "http://prometheus.mesh-cp:9090" {
+		t.Errorf("kiali in %s with istio_namespace %v and Prometheus %v, want mesh-cp", r.Namespace, r.Values["istio_namespace"], prometheus)
+	}
+}
+
 // A client dry run renders the release without a cluster.
 func TestAddonInstallClientDryRun(t *testing.T) {
 	repo := serve(t)
