@@ -104,3 +104,25 @@ func TestReadStatus(t *testing.T) {
 		}
 	}
 }
+
+// Linkerd's extensions follow the control plane's release unless
+// --version says otherwise; the others keep their pins.
+func TestVersion(t *testing.T) {
+	viz, _ := Get("linkerd-viz")
+	grafana, _ := Get("grafana")
+	for _, tt := range []struct {
+		a    Addon
+		o    PlanOptions
+		want string
+	}{
+		{viz, PlanOptions{}, linkerdExtVersion},
+		{viz, PlanOptions{MeshVersion: "edge-26.2.1"}, "2026.2.1"},
+		{viz, PlanOptions{MeshVersion: "edge-26.2.1", Version: "2026.1.1"}, "2026.1.1"},
+		{viz, PlanOptions{MeshVersion: "stable-2.14.10"}, linkerdExtVersion},
+		{grafana, PlanOptions{MeshVersion: "edge-26.2.1"}, grafanaVersion},
+	} {
+		if got := tt.a.version(tt.o); got != tt.want {
+			t.Errorf("%s with %+v: version %s, want %s", tt.a.Name, tt.o, got, tt.want)
+		}
+	}
+}

@@ -40,6 +40,9 @@ type Addon struct {
 	// Service and Port are its in-cluster entry, http://SERVICE.NAMESPACE:PORT.
 	Service string
 	Port    int
+	// FollowsMesh: without --version, the chart version is the installed
+	// control plane's release (Linkerd's extensions must match it).
+	FollowsMesh bool
 	// namespaces by mesh: where the mesh's documentation installs it.
 	namespaces map[string]string
 	// values are the project's values for the mesh.
@@ -53,7 +56,8 @@ type Addon struct {
 // 4.11.1 is the newest release of its chart (Jaeger v2 all-in-one, in-memory
 // storage by default) when this was written; Linkerd's extensions
 // 2026.1.1 are the edge release the project's Linkerd tests stand in for,
-// and must match the installed control plane's release (--version).
+// installed when the control plane's release is unknown (a client dry
+// run): they must match it, so install takes the installed one's.
 const (
 	prometheusVersion = "28.13.0"
 	grafanaVersion    = "9.2.2"
@@ -96,14 +100,14 @@ func catalog() []Addon {
 		{
 			Name: "linkerd-viz", Chart: "linkerd-viz", Repo: linkerd.DefaultRepo, Version: linkerdExtVersion,
 			Meshes: []string{MeshLinkerd}, Description: "Linkerd's dashboard, metrics and tap",
-			Service: "web", Port: 8084,
+			Service: "web", Port: 8084, FollowsMesh: true,
 			namespaces: map[string]string{MeshLinkerd: "linkerd-viz"},
 			values:     linkerdExtensionValues,
 		},
 		{
 			Name: "linkerd-jaeger", Chart: "linkerd-jaeger", Repo: linkerd.DefaultRepo, Version: linkerdExtVersion,
 			Meshes: []string{MeshLinkerd}, Description: "Linkerd's tracing extension: collector and Jaeger",
-			Service: "jaeger", Port: 16686,
+			Service: "jaeger", Port: 16686, FollowsMesh: true,
 			namespaces: map[string]string{MeshLinkerd: "linkerd-jaeger"},
 			values:     linkerdExtensionValues,
 		},

@@ -25,6 +25,9 @@ type PlanOptions struct {
 	// PrometheusNamespace is where the prometheus add-on is, for the
 	// add-ons that read it; "" means its default for the mesh.
 	PrometheusNamespace string
+	// MeshVersion is the installed control plane's release ("edge-26.1.1"),
+	// the version of an add-on that FollowsMesh when Version is empty.
+	MeshVersion string
 	// Repo and Version override the catalog's; Pull says how to reach Repo.
 	Repo, Version string
 	Pull          lifecycle.PullOptions
@@ -68,7 +71,7 @@ func (a Addon) Plan(ctx context.Context, o PlanOptions) ([]lifecycle.Release, er
 	if pull == nil {
 		pull = o.Pull.Pull
 	}
-	ch, err := pull(ctx, cmp.Or(o.Repo, a.Repo), a.Chart, cmp.Or(o.Version, a.Version))
+	ch, err := pull(ctx, cmp.Or(o.Repo, a.Repo), a.Chart, a.version(o))
 	if err != nil {
 		return nil, fmt.Errorf("pulling chart %s: %w", a.Chart, err)
 	}
@@ -86,4 +89,17 @@ func (a Addon) Plan(ctx context.Context, o PlanOptions) ([]lifecycle.Release, er
 		Values:    values,
 		Labels:    map[string]string{LabelAddon: a.Name, LabelMesh: o.Mesh},
 	}}, nil
+}
+
+// version is --version, else the control plane's release for an add-on
+// that follows it (Linkerd's edge-YY.M.P is chart version 20YY.M.P), else
+// the pinned one.
+func (a Addon) version(o PlanOptions) string {
+	if o.Version != "" {
+		return o.Version
+	}
+	if rest, ok := strings.CutPrefix(o.MeshVersion, "edge-"); ok && a.FollowsMesh {
+		return "20" + rest
+	}
+	return a.Version
 }

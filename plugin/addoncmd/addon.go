@@ -154,7 +154,8 @@ func newCmdAddonInstall(streams genericiooptions.IOStreams, f cmdutil.Factory) *
 		Long: templates.LongDesc(`
 			Install an add-on as a Helm release, or upgrade it when it is installed,
 			from its project's chart repository (--repo for a mirror) at the version
-			kubectl mesh pins (--version for another), into the namespace the mesh's
+			kubectl mesh pins, or for Linkerd's extensions the installed Linkerd's
+			release (--version for another), into the namespace the mesh's
 			documentation installs it in (-n for another). Values given with -f and
 			--set go over the ones kubectl mesh sets for the mesh.
 
@@ -268,7 +269,7 @@ func (o *AddonInstallOptions) Run(ctx context.Context) error {
 	if st, err := m.Status(ctx, *cluster); err != nil {
 		fmt.Fprintf(o.ErrOut, "warning: reading the status of %s: %v; assuming its control plane is in its default namespace\n", meshName, err)
 	} else if st.Installed {
-		opts.MeshNamespace = st.Namespace
+		opts.MeshNamespace, opts.MeshVersion = st.Namespace, st.Version
 	}
 	// Grafana and Kiali read the prometheus add-on where it is installed.
 	installed, err := helm.List(ctx, map[string]string{addon.LabelAddon: "prometheus"})
