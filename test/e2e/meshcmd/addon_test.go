@@ -18,7 +18,8 @@ import (
 // Prometheus and Grafana set up for Istio (only the mesh's name matters to
 // their values, so no mesh is installed), ready on kwok's nodes, Grafana
 // reading that Prometheus; uninstalling Grafana removes its release's
-// objects and nothing else; kubectl mesh status lists the add-ons.
+// objects and nothing else; kubectl mesh status lists the add-ons; Linkerd's
+// viz extension in a namespace of its own.
 func TestAddons(t *testing.T) {
 	var charts []string
 	for _, a := range addon.All() {
@@ -83,6 +84,19 @@ func TestAddons(t *testing.T) {
 	}
 	harness.Must(t, harness.Mesh(t, "addon", "uninstall", "prometheus", "-n", ns, "--timeout", "2m"))
 	harness.Must(t, harness.Kubectl(t, "get", "namespace", ns))
+
+	// Linkerd's viz extension in its own namespace, which Helm creates and
+	// the uninstall leaves.
+	t.Cleanup(func() { harness.Kubectl(t, "delete", "namespace", "linkerd-viz", "--wait=false") })
+	harness.Must(t, harness.Mesh(t, "addon", "install", "linkerd-viz", "--mesh", "linkerd", "--repo", repo, "--timeout", "2m"))
+	if sts := addonStatus(t); len(sts) != 1 || !sts[0].Ready || sts[0].Namespace != "linkerd-viz" || len(sts[0].Workloads) != 2 || sts[0].URL != "http://web.linkerd-viz:8084" {
+		t.Errorf("status of linkerd-viz: %+v", sts)
+	}
+	harness.Must(t, harness.Mesh(t, "addon", "uninstall", "linkerd-viz", "--timeout", "2m"))
+	if sts := addonStatus(t); len(sts) != 0 {
+		t.Errorf("status after the last uninstall: %+v", sts)
+	}
+	harness.Must(t, harness.Kubectl(t, "get", "namespace", "linkerd-viz"))
 }
 
 func addonStatus(t *testing.T) []addon.Status {
