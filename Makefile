@@ -149,7 +149,7 @@ docs: ## Regenerate docs/policies.md from the policies' METADATA.
 ##@ Run
 .PHONY: demo
 demo: app-manifests sandbox-bin build ## A tour of kubectl mesh on a throwaway sandbox cluster.
-	$(GO) build -o $(BIN)/ ./test/echoserver ./test/helmrepo/cmd/istio-standin-repo
+	$(GO) build -o $(BIN)/ ./test/echoserver ./test/helmrepo/cmd/istio-standin-repo ./test/injector/cmd/mesh-injector
 	$(BIN)/mesh-sandbox -- hack/demo.sh
 
 .PHONY: sandbox

@@ -59,12 +59,29 @@ echo "Stand-in: $istio_repo plays Istio's Helm repository (no internet here). It
 echo "embedded in kubectl mesh relabelled as release $istio_default, not Istio's published charts."
 expect 0 "" kubectl mesh precheck istio
 saw 'istio: ready to install' "that precheck finds nothing in the way"
-run kubectl mesh install istio --repo "$istio_repo" --profile minimal
+# Nothing runs istiod here, so its sidecar injector cannot answer: the
+# stand-in injector (test/injector) does, on loopback, and the install's
+# values point Istio's injector webhook at it.
+mkdir -p "$work/injector"
+mesh-injector -values-dir "$work/injector" >"$work/injector.out" 2>"$work/injector.log" &
+background+=($!)
+for _ in $(seq 300); do grep -q '^linkerd:' "$work/injector.out" 2>/dev/null && break; sleep 0.1; done
+[ -s "$work/injector/istio.yaml" ] || { cat "$work/injector.log" >&2; exit 1; }
+echo "Stand-in: injector/istio.yaml points Istio's injector webhook at a loopback stand-in that"
+echo "adds istio-proxy to pods as istiod would (no proxy runs here: kwok simulates the pods)."
+run kubectl mesh install istio --repo "$istio_repo" --profile minimal -f "$work/injector/istio.yaml"
 expect 0 "" kubectl mesh status
 saw "^Istio $istio_default in istio-system" "that the default release $istio_default is installed"
 saw "^default +$istio_default +- +istiod +yes" "that istiod $istio_default is ready"
 run kubectl get secrets -n istio-system -l owner=helm
 kill "$istio_repo_pid"
+
+step "A sample application: bookinfo for the Istio just installed, its pods injected"
+expect 0 "" kubectl mesh app deploy bookinfo --wait --timeout 3m
+saw 'bookinfo is available in namespace bookinfo' "that every workload is available"
+expect 0 "" kubectl mesh app status bookinfo
+saw '^bookinfo +bookinfo +istio +reviews-v3 +yes +1/1 +1/1' "that reviews-v3 is ready and runs istio-proxy"
+expect 0 "bookinfo is clean under the policy library" kubectl mesh check -n bookinfo
 
 step "Air-gapped clusters: --offline takes the charts embedded in kubectl mesh, and says what they are"
 printf '$ kubectl mesh install istio --offline --profile minimal --dry-run=client -o yaml >/dev/null\n'
@@ -173,68 +190,55 @@ saw 'smi cannot express' "an error naming what SMI cannot express"
 cd "$root"
 
 step "Apply the canary: the mesh (Istio) is detected, objects are server-side applied"
-run kubectl create namespace bookinfo
-run kubectl create service clusterip reviews --tcp=9080:9080 -n bookinfo
-expect 0 "" kubectl mesh apply -f "$root/examples/patterns/reviews-canary.yaml" -n bookinfo
+run kubectl create namespace canary
+run kubectl create service clusterip reviews --tcp=9080:9080 -n canary
+expect 0 "" kubectl mesh apply -f "$root/examples/patterns/reviews-canary.yaml" -n canary
 no_warnings
-expect 0 "no differences" kubectl mesh diff -f "$root/examples/patterns/reviews-canary.yaml" -n bookinfo
+expect 0 "no differences" kubectl mesh diff -f "$root/examples/patterns/reviews-canary.yaml" -n canary
 expect 0 "" kubectl mesh list -A -o wide
 saw 'reviews-canary +istio' "that the mesh detected is Istio"
 
 step "Drift: the webhook warns when someone else changes a pattern's object"
-expect 0 "" kubectl patch virtualservice.networking.istio.io reviews -n bookinfo --type json \
+expect 0 "" kubectl patch virtualservice.networking.istio.io reviews -n canary --type json \
   -p '[{"op": "replace", "path": "/spec/http/1/route/0/weight", "value": 50}, {"op": "replace", "path": "/spec/http/1/route/1/weight", "value": 50}]'
 saw '^Warning: MESH5004' "that the webhook warns (MESH5004)"
-expect 1 "differences and drift, as kubectl diff exits 1" kubectl mesh diff -f "$root/examples/patterns/reviews-canary.yaml" -n bookinfo
+expect 1 "differences and drift, as kubectl diff exits 1" kubectl mesh diff -f "$root/examples/patterns/reviews-canary.yaml" -n canary
 saw '^\+ +weight: 90' "the change in the diff"
 saw '^drift: VirtualService reviews' "the drift"
-expect 0 "" kubectl mesh apply -f "$root/examples/patterns/reviews-canary.yaml" -n bookinfo --force-conflicts
+expect 0 "" kubectl mesh apply -f "$root/examples/patterns/reviews-canary.yaml" -n canary --force-conflicts
 saw 'virtualservice.networking.istio.io/reviews configured' "that apply restores the pattern"
 
-step "Load tests: a Service reached through a port-forward, as kubectl port-forward does"
+step "Load tests: bookinfo's productpage through its Service, as kubectl port-forward reaches it"
 cat <<'TXT'
-Stand-in: the echo pod is simulated by kwok, which forwards its port to an
-echo server on loopback (fortio's echo handler; ?delay= adds latency).
+Stand-in: productpage's pod is simulated by kwok, which forwards its port to an
+echo server on loopback (fortio's echo handler; ?delay= adds latency): the
+answers come from that stand-in, not from productpage.
 TXT
 echoserver >"$work/echo.log" 2>&1 &
 background+=($!)
 until grep -q "listening on" "$work/echo.log"; do sleep 0.1; done
 echo_port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$work/echo.log")
-run kubectl create namespace perf-demo
-kubectl apply -n perf-demo -f - >/dev/null <<YAML
-apiVersion: v1
-kind: Service
-metadata: {name: echo}
-spec:
-  selector: {app: echo}
-  ports: [{name: http, port: 80, targetPort: 8080}]
----
-apiVersion: v1
-kind: Pod
-metadata: {name: echo, labels: {app: echo}}
-spec:
-  containers: [{name: echo, image: fortio/fortio, ports: [{containerPort: 8080}]}]
----
+productpage=$(kubectl get pod -n bookinfo -l app=productpage -o jsonpath='{.items[0].metadata.name}')
+kubectl apply -n bookinfo -f - >/dev/null <<YAML
 apiVersion: kwok.x-k8s.io/v1alpha1
 kind: PortForward
-metadata: {name: echo}
+metadata: {name: $productpage}
 spec:
-  forwards: [{ports: [8080], target: {address: 127.0.0.1, port: $echo_port}}]
+  forwards: [{ports: [9080], target: {address: 127.0.0.1, port: $echo_port}}]
 YAML
-kubectl wait --for=condition=Ready pod/echo -n perf-demo --timeout=60s >/dev/null
 export KUBECTL_MESH_PERF_DIR="$work/perf"
-# kwok serves a PortForward a moment after the pod is Ready.
+# kwok serves a PortForward a moment after it is created.
 for _ in $(seq 60); do
-  kubectl mesh perf run svc/echo:http -n perf-demo --requests 2 -c 1 --no-save -o json >/dev/null 2>&1 && break
+  kubectl mesh perf run svc/productpage:http -n bookinfo --requests 2 -c 1 --no-save -o json >/dev/null 2>&1 && break
   sleep 0.5
 done
-run kubectl mesh perf run svc/echo:http -n perf-demo --qps 500 -c 48 -t 3s --path "/?delay=1ms" --name before
+run kubectl mesh perf run svc/productpage:http -n bookinfo --qps 500 -c 48 -t 3s --path "/?delay=1ms" --name before
 run kubectl mesh perf baseline set main before
 
 step "The same load against a version 5 ms slower, gated on the baseline (exit code 3)"
 # p50 and p90 are what a 3-second run measures robustly; its p99 rests on
 # 15 of 1,500 requests.
-expect 3 "a regression, CI stops here" kubectl mesh perf run svc/echo:http -n perf-demo --qps 500 -c 48 -t 3s \
+expect 3 "a regression, CI stops here" kubectl mesh perf run svc/productpage:http -n bookinfo --qps 500 -c 48 -t 3s \
   --path "/?delay=6ms" --name after --compare-to main --max-regression p50=50%,p90=50%
 saw '^p50 .*REGRESSION' "a regression of p50"
 no_warnings

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -165,8 +167,9 @@ func (s *Set) Policies() []Metadata {
 // Any problem rejects the whole set; every problem found is reported.
 //
 // A non-empty only (IDs or aliases) compiles the helpers and the policies it
-// names, and no other: they alone are evaluated. Every source is still
-// parsed and validated.
+// names, and no other: they alone are evaluated. Custom sources are still
+// parsed and validated whole; built-in policies left out, down to their
+// METADATA (the library's own tests hold the rest valid).
 //
 // A non-nil kinds is called once every source is validated; only the
 // policies reviewing a kind it returns are compiled, with what they use.
@@ -175,9 +178,34 @@ func compileSet(ctx context.Context, store storage.Store, library, custom []Sour
 	var policyMods []*ast.Module
 	var builtinFlags []bool
 	var errs []error
-	for i, src := range slices.Concat(library, custom) {
+	sources := slices.Concat(library, custom)
+	parsed := make([]*ast.Module, len(sources))
+	parseErrs := make([]error, len(sources))
+	// When a selection (only, kinds) may leave built-in policies out, they
+	// are read down to their package line (METADATA and package: all that
+	// routing and listing need) and the selected ones parsed whole later: a
+	// one-object check compiles a dozen policies of the library's seventy.
+	selective := len(only) > 0 || kinds != nil
+	headerOnly := make([]bool, len(sources))
+	// Parsing is most of a small check's start-up: on every core.
+	var wg sync.WaitGroup
+	for i, src := range sources {
+		wg.Go(func() {
+			if selective && i < len(library) {
+				if mod, ok := parseHeader(src); ok {
+					parsed[i], headerOnly[i] = mod, true
+					return
+				}
+			}
+			parsed[i], parseErrs[i] = ParseModule(src)
+		})
+	}
+	wg.Wait()
+	// lazy are the built-in policies read down to their package line, by name.
+	lazy := map[string]Source{}
+	for i, src := range sources {
 		builtin := i < len(library)
-		mod, err := ParseModule(src)
+		mod, err := parsed[i], parseErrs[i]
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -187,6 +215,9 @@ func compileSet(ctx context.Context, store storage.Store, library, custom []Sour
 			continue
 		}
 		modules[src.Name] = mod
+		if headerOnly[i] {
+			lazy[src.Name] = src
+		}
 		pkg := mod.Package.Path.String()
 		if builtin && (pkg == libraryPackage || strings.HasPrefix(pkg, libraryPackage+".")) {
 			continue // helpers, not policies
@@ -198,6 +229,27 @@ func compileSet(ctx context.Context, store storage.Store, library, custom []Sour
 		}
 		policyMods = append(policyMods, mod)
 		builtinFlags = append(builtinFlags, builtin)
+	}
+	// parseWhole replaces the named modules read down to their package line
+	// by the whole files.
+	parseWhole := func(names []string) error {
+		names = slices.DeleteFunc(slices.Clone(names), func(name string) bool { _, ok := lazy[name]; return !ok })
+		whole := make([]*ast.Module, len(names))
+		errs := make([]error, len(names))
+		var wg sync.WaitGroup
+		for i, name := range names {
+			wg.Go(func() {
+				if whole[i], errs[i] = ParseModule(lazy[name]); errs[i] == nil {
+					errs[i] = checkViolationRule(whole[i])
+				}
+			})
+		}
+		wg.Wait()
+		for i, name := range names {
+			modules[name] = whole[i]
+			delete(lazy, name)
+		}
+		return errors.Join(errs...)
 	}
 
 	var metas []Metadata
@@ -215,8 +267,10 @@ func compileSet(ctx context.Context, store storage.Store, library, custom []Sour
 				Err: fmt.Errorf("package %s is already defined by %s:%d; give each policy its own package", md.Package, prev.File, prev.Line)})
 		}
 		byID[md.ID], byPackage[md.Package] = md, md
-		if err := checkViolationRule(mod); err != nil {
-			errs = append(errs, err)
+		if _, ok := lazy[md.File]; !ok {
+			if err := checkViolationRule(mod); err != nil {
+				errs = append(errs, err)
+			}
 		}
 		metas = append(metas, md)
 	}
@@ -233,12 +287,14 @@ func compileSet(ctx context.Context, store storage.Store, library, custom []Sour
 	listed := slices.Clone(metas)
 	slices.SortFunc(listed, func(a, b Metadata) int { return strings.Compare(a.ID, b.ID) })
 	if kinds != nil {
-		metas = routedPolicies(metas, modules, kinds())
+		var err error
+		if metas, err = routedPolicies(metas, modules, kinds(), parseWhole); err != nil {
+			return nil, err
+		}
 	}
-
-	compiler := NewCompiler()
-	if compiler.Compile(modules); compiler.Failed() {
-		return nil, locatedErrors("", compiler.Errors)
+	// What a selection kept and no routing parsed whole.
+	if err := parseWhole(slices.Collect(maps.Keys(modules))); err != nil {
+		return nil, err
 	}
 
 	set := &Set{listed: listed, policies: make([]*Policy, 0, len(metas))}
@@ -246,17 +302,26 @@ func compileSet(ctx context.Context, store storage.Store, library, custom []Sour
 	// inventory (Engine.SetInventory) and read from the store by every
 	// evaluation: without this, a policy that looks for, say, the
 	// DestinationRules of a host walks every DestinationRule on every review.
+	// Policies read the stored index through stub rules; `with` would cost
+	// a third of a review. The stub is compiled first, and the modules as
+	// written only when it does not compile (then with `with`, or for the
+	// errors): compiling twice is a fifth of a one-object check.
+	var compiler *ast.Compiler
 	withIndex := ""
 	if hasPackage(modules, indexPackage) {
 		if err := checkIndexIsDataOnly(modules); err != nil {
 			return nil, err
 		}
-		// Policies read the stored index through stub rules; `with` would
-		// cost a third of a review. When the stub does not compile, `with`.
 		if stubbed, ok := compileWithIndexStub(modules); ok {
 			compiler = stubbed
 		} else {
 			withIndex = " with " + indexPackage + " as " + indexCachePackage
+		}
+	}
+	if compiler == nil {
+		compiler = NewCompiler()
+		if compiler.Compile(modules); compiler.Failed() {
+			return nil, locatedErrors("", compiler.Errors)
 		}
 	}
 	for _, md := range metas {
@@ -343,7 +408,9 @@ func selectPolicies(metas []Metadata, modules map[string]*ast.Module, only []str
 
 // routedPolicies keeps the policies that review one of kinds, and deletes
 // from modules the other policies and the helpers no kept module uses.
-func routedPolicies(metas []Metadata, modules map[string]*ast.Module, kinds []Kind) []Metadata {
+// Modules read down to their package line are parsed whole (parseWhole)
+// before their references are followed.
+func routedPolicies(metas []Metadata, modules map[string]*ast.Module, kinds []Kind, parseWhole func(names []string) error) ([]Metadata, error) {
 	var kept []Metadata
 	roots := map[string]bool{} // packages of the kept policies
 	for _, m := range metas {
@@ -354,19 +421,31 @@ func routedPolicies(metas []Metadata, modules map[string]*ast.Module, kinds []Ki
 			roots[m.Package] = true
 		}
 	}
-	// Packages the kept policies use, through imports or full references.
-	byPackage := map[string][]*ast.Module{}
-	for _, mod := range modules {
-		byPackage[mod.Package.Path.String()] = append(byPackage[mod.Package.Path.String()], mod)
+	// Module names by package.
+	byPackage := map[string][]string{}
+	for name, mod := range modules {
+		byPackage[mod.Package.Path.String()] = append(byPackage[mod.Package.Path.String()], name)
 	}
+	var rootNames []string
+	for pkg := range roots {
+		rootNames = append(rootNames, byPackage[pkg]...)
+	}
+	if err := parseWhole(rootNames); err != nil { // all at once, on every core
+		return nil, err
+	}
+	// Packages the kept policies use, through imports or full references.
 	used := map[string]bool{}
-	var visit func(pkg string)
-	visit = func(pkg string) {
+	var visit func(pkg string) error
+	visit = func(pkg string) error {
 		if used[pkg] {
-			return
+			return nil
 		}
 		used[pkg] = true
-		for _, mod := range byPackage[pkg] {
+		if err := parseWhole(byPackage[pkg]); err != nil {
+			return err
+		}
+		for _, name := range byPackage[pkg] {
+			mod := modules[name]
 			var refs []ast.Ref
 			for _, imp := range mod.Imports {
 				if r, ok := imp.Path.Value.(ast.Ref); ok {
@@ -381,24 +460,60 @@ func routedPolicies(metas []Metadata, modules map[string]*ast.Module, kinds []Ki
 				if !r.HasPrefix(ast.DefaultRootRef) {
 					continue
 				}
-				for other, mods := range byPackage {
+				for other, names := range byPackage {
 					// data.mesh.lib.k8s.subject uses data.mesh.lib.k8s; data.mesh.lib uses all below it.
-					if p := mods[0].Package.Path; r.HasPrefix(p) || p.HasPrefix(r) {
-						visit(other)
+					if p := modules[names[0]].Package.Path; r.HasPrefix(p) || p.HasPrefix(r) {
+						if err := visit(other); err != nil {
+							return err
+						}
 					}
 				}
 			}
 		}
+		return nil
 	}
 	for pkg := range roots {
-		visit(pkg)
+		if err := visit(pkg); err != nil {
+			return nil, err
+		}
 	}
 	for name, mod := range modules {
 		if !used[mod.Package.Path.String()] {
 			delete(modules, name)
 		}
 	}
-	return kept
+	return kept, nil
+}
+
+// parseHeader parses a built-in policy down to its package line: its
+// METADATA and package. ok is false for the helpers (their package is
+// data.mesh.lib), which are always parsed whole, and when the header does
+// not parse or carries no package METADATA: the whole file says why.
+func parseHeader(src Source) (*ast.Module, bool) {
+	start := 0
+	if !strings.HasPrefix(src.Text, "package ") {
+		i := strings.Index(src.Text, "\npackage ")
+		if i < 0 {
+			return nil, false
+		}
+		start = i + 1
+	}
+	end := strings.IndexByte(src.Text[start:], '\n')
+	if end < 0 {
+		return nil, false
+	}
+	mod, err := ParseModule(Source{Name: src.Name, Text: src.Text[:start+end+1]})
+	if err != nil {
+		return nil, false
+	}
+	pkg := mod.Package.Path.String()
+	if pkg == libraryPackage || strings.HasPrefix(pkg, libraryPackage+".") {
+		return nil, false
+	}
+	if !slices.ContainsFunc(mod.Annotations, func(a *ast.Annotations) bool { return a.Scope == "package" }) {
+		return nil, false
+	}
+	return mod, true
 }
 
 // checkViolationRule insists on `violation contains ... if ...`: a partial set,

@@ -17,7 +17,7 @@ const maxJSONDepth = 10000
 // written (an int64 does not pass through float64); of duplicate keys the
 // last wins, as with encoding/json.
 func ParseJSONObject(data []byte) (ast.Object, error) {
-	p := jsonParser{data: data}
+	p := jsonParser{data: data, text: string(data)}
 	p.space()
 	if p.pos >= len(p.data) || p.data[p.pos] != '{' {
 		return nil, p.errorf("want a JSON object")
@@ -32,9 +32,24 @@ func ParseJSONObject(data []byte) (ast.Object, error) {
 	return v.(ast.Object), nil
 }
 
+// Most of what parsing costs is allocating: strings are sliced from one
+// copy of the input (text), and terms are allocated a slab at a time.
 type jsonParser struct {
-	data []byte
-	pos  int
+	data  []byte
+	text  string // data, as one string that values slice
+	pos   int
+	terms []ast.Term
+}
+
+// term returns a new term of v from the current slab.
+func (p *jsonParser) term(v ast.Value) *ast.Term {
+	if len(p.terms) == 0 {
+		p.terms = make([]ast.Term, 64)
+	}
+	t := &p.terms[0]
+	p.terms = p.terms[1:]
+	t.Value = v
+	return t
 }
 
 func (p *jsonParser) errorf(format string, args ...any) error {
@@ -111,7 +126,7 @@ func (p *jsonParser) object(depth int) (ast.Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		obj.Insert(ast.InternedTerm(key), ast.NewTerm(v))
+		obj.Insert(ast.InternedTerm(key), p.term(v))
 		if done, err := p.next('}'); done || err != nil {
 			return obj, err
 		}
@@ -131,7 +146,7 @@ func (p *jsonParser) array(depth int) (ast.Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		terms = append(terms, ast.NewTerm(v))
+		terms = append(terms, p.term(v))
 		if done, err := p.next(']'); done || err != nil {
 			return ast.NewArray(terms...), err
 		}
@@ -166,7 +181,7 @@ func (p *jsonParser) str() (string, error) {
 			p.pos++
 			raw := p.data[start:p.pos]
 			if plain && utf8.Valid(raw) {
-				return string(raw[1 : len(raw)-1]), nil
+				return p.text[start+1 : p.pos-1], nil
 			}
 			var s string
 			if err := json.Unmarshal(raw, &s); err != nil {

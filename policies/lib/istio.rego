@@ -13,21 +13,20 @@ cluster_domain := "svc.cluster.local"
 
 # fqdn resolves a host the way Istio does: a name without dots is a short
 # name in the rule's namespace; anything with a dot is taken as written.
-fqdn(host, _) := host if contains(host, ".")
+# One else-chain: OPA evaluates every body of a multi-body function.
+fqdn(host, ns) := host if contains(host, ".")
+else := "*" if host == "*"
+else := sprintf("%s.%s.%s", [host, ns, cluster_domain])
 
-fqdn("*", _) := "*"
-
-fqdn(host, ns) := sprintf("%s.%s.%s", [host, ns, cluster_domain]) if {
-	host != "*"
-	not contains(host, ".")
-}
+# ".svc.cluster.local": what a Kubernetes service FQDN ends with.
+kube_suffix := concat(".", ["", cluster_domain])
 
 # The Kubernetes Service a FQDN names; undefined when there is none.
 service_for_fqdn(name) := svc if {
+	endswith(name, kube_suffix)
 	parts := split(name, ".")
 	count(parts) == 5
-	concat(".", array.slice(parts, 2, 5)) == cluster_domain
-	svc := k8s.service(parts[1], parts[0])
+	svc := data.inventory.namespace[parts[1]].v1.Service[parts[0]] # k8s.service, without a call
 }
 
 service_entries := k8s.all_namespaced("networking.istio.io", "ServiceEntry")
@@ -37,24 +36,24 @@ service_entry_hosts := index.service_entry_hosts
 
 # host_matches is Istio's host match: equal, or covered by a wildcard.
 host_matches(pattern, host) if pattern == host
-
-host_matches(pattern, host) if {
+else if pattern == "*"
+else if {
 	startswith(pattern, "*")
 	endswith(host, substring(pattern, 1, -1))
 }
 
-host_matches("*", _)
-
-# A host is known when a Service or a ServiceEntry defines it.
-known_host(host, ns) if service_for_fqdn(fqdn(host, ns))
-
-known_host(host, ns) if {
+# A host is known when a Service or a ServiceEntry defines it. One
+# else-chain, cheapest first: OPA evaluates every body of a multi-body
+# function, and the hosts of every ServiceEntry in the inventory are walked
+# only for a host that no Service and no ServiceEntry names exactly.
+# Wildcard hosts stand for many services; nothing to look up.
+known_host(host, ns) if contains(host, "*")
+else if service_for_fqdn(fqdn(host, ns))
+else if fqdn(host, ns) in service_entry_hosts
+else if {
 	some se_host in service_entry_hosts
 	host_matches(se_host, fqdn(host, ns))
 }
-
-# Wildcard hosts stand for many services; nothing to look up.
-known_host(host, _) if contains(host, "*")
 
 # DestinationRules whose host resolves to the same FQDN.
 destination_rules_for(name) := [dr |

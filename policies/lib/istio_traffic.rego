@@ -26,8 +26,7 @@ gateways(vs) := g if {
 # A VirtualService applies to sidecars (the reserved "mesh" gateway) when it
 # lists no gateway or lists "mesh".
 mesh_bound(vs) if count(gateways(vs)) == 0
-
-mesh_bound(vs) if "mesh" in gateways(vs)
+else if "mesh" in gateways(vs)
 
 # Bound to sidecars only: no gateway, or "mesh" and nothing else.
 mesh_only(vs) if {
@@ -63,9 +62,8 @@ mirror_destinations(vs) := {d |
 # what policies need per distinct host from this, and build paths with
 # destinations(vs) only for what is reported.
 subject_destinations contains dest if {
-	some kind in ["http", "tls", "tcp"]
-	some route in object.get(k8s.subject, ["spec", kind], [])
-	some r in object.get(route, "route", [])
+	some routes in route_lists
+	some r in routes
 	dest := r.destination
 	_ = dest.host # defined, whatever its value, as in destinations(vs)
 }
@@ -83,6 +81,13 @@ subject_destinations contains dest if {
 	_ = dest.host # defined, whatever its value, as in destinations(vs)
 }
 
+# The distinct destination lists of the routes: a route table repeats the
+# same destinations on many routes, so each list is read once.
+route_lists contains object.get(route, "route", []) if {
+	some kind in ["http", "tls", "tcp"]
+	some route in object.get(k8s.subject, ["spec", kind], [])
+}
+
 destination(dest, path) := {
 	"host": dest.host,
 	"subset": object.get(dest, "subset", ""),
@@ -96,17 +101,13 @@ destination(dest, path) := {
 gateway_ref(ref, ns) := {"namespace": ns, "name": ref} if {
 	not contains(ref, "/")
 	not contains(ref, ".")
-}
-
-gateway_ref(ref, _) := {"namespace": parts[1], "name": parts[0]} if {
+} else := {"namespace": parts[1], "name": parts[0]} if {
 	not contains(ref, "/")
 	contains(ref, ".")
 	parts := split(ref, ".")
-}
-
-gateway_ref(ref, ns) := {"namespace": ns, "name": substring(ref, 2, -1)} if startswith(ref, "./")
-
-gateway_ref(ref, _) := {"namespace": substring(ref, 0, i), "name": substring(ref, i + 1, -1)} if {
+} else := {"namespace": ns, "name": substring(ref, 2, -1)} if {
+	startswith(ref, "./")
+} else := {"namespace": substring(ref, 0, i), "name": substring(ref, i + 1, -1)} if {
 	not startswith(ref, "./")
 	i := indexof(ref, "/")
 	i >= 0
@@ -121,17 +122,13 @@ export_to(obj) := e if {
 # The scopes a VirtualService's hosts are exported to, as istioctl's
 # analyzers key them: {"*"} for every namespace (no exportTo, or "*"), else
 # the namespaces listed, "." being the object's own. "~" exports nowhere.
-export_scopes(obj, _) := {"*"} if count(export_to(obj)) == 0
-
-export_scopes(obj, _) := {"*"} if "*" in export_to(obj)
-
-export_scopes(obj, ns) := {s |
+# One else-chain: OPA evaluates every body of a multi-body function.
+export_scopes(obj, ns) := {"*"} if count(export_to(obj)) == 0
+else := {"*"} if "*" in export_to(obj)
+else := {s |
 	some e in export_to(obj)
 	e != "~"
 	s := scope(e, ns)
-} if {
-	count(export_to(obj)) > 0
-	not "*" in export_to(obj)
 }
 
 scope(".", ns) := ns
@@ -154,12 +151,10 @@ else if {
 
 # For a Kubernetes FQDN name.ns.svc.cluster.local: [name, ns]; undefined otherwise.
 kube_name(name) := [parts[0], parts[1]] if {
-	endswith(name, kube_suffix)
+	endswith(name, istio.kube_suffix)
 	parts := split(name, ".")
 	count(parts) == 5
 }
-
-kube_suffix := concat(".", ["", istio.cluster_domain])
 
 # ServiceEntries that declare exactly this FQDN (short hosts resolved in the
 # ServiceEntry's namespace), as {"namespace", "name", "object"}. Walks the
@@ -199,9 +194,7 @@ selects_any_workload(selector) if {
 	some ns, _ in index.pod_label_sets_by_label
 	some l in object.get(index.pod_label_sets_by_label, [ns, pair], set())
 	k8s.labels_match(selector, l)
-}
-
-selects_any_workload(selector) if {
+} else if {
 	some ns, api_version, name
 	we := data.inventory.namespace[ns][api_version].WorkloadEntry[name]
 	k8s.labels_match(selector, object.get(we, ["spec", "labels"], {}))
@@ -219,8 +212,9 @@ service_ports(fqdn) := {"what": sprintf("Service %s/%s", [ref[1], ref[0]]), "por
 	ports := {p.port | some p in object.get(svc, ["spec", "ports"], [])}
 }
 
-service_ports(fqdn) := {"what": what, "ports": ports} if {
-	not service_for(fqdn)
+# One else-chain: OPA evaluates every body of a multi-body function, and a
+# Service's ports need no walk over the ServiceEntries.
+else := {"what": what, "ports": ports} if {
 	ses := service_entries_for(fqdn)
 	count(ses) > 0
 	what := concat(", ", sort({sprintf("ServiceEntry %s/%s", [se.namespace, se.name]) | some se in ses}))

@@ -24,9 +24,7 @@ namespace := subject.metadata.namespace if {
 # group_of("networking.istio.io/v1") is "networking.istio.io"; group_of("v1") is "".
 group_of(api_version) := g if {
 	[g, _] := split(api_version, "/")
-}
-
-group_of(api_version) := "" if not contains(api_version, "/")
+} else := "" if not contains(api_version, "/")
 
 # Objects of group/kind in namespace ns, whatever their API version. An
 # array: a set would hash every whole object on every call.
@@ -87,27 +85,20 @@ selector_matches(selector, labels) if {
 expression_matches(expr, labels) if {
 	expr.operator == "In"
 	labels[expr.key] in expr.values
-}
-
-expression_matches(expr, labels) if {
+} else if {
 	expr.operator == "NotIn"
 	not labels[expr.key] in expr.values
-}
-
-expression_matches(expr, labels) if {
+} else if {
 	expr.operator == "Exists"
 	labels[expr.key]
-}
-
-expression_matches(expr, labels) if {
+} else if {
 	expr.operator == "DoesNotExist"
 	not labels[expr.key]
 }
 
 # Parses "8080" and 8080 alike; undefined for named ports.
 port_number(p) := p if is_number(p)
-
-port_number(p) := to_number(p) if {
+else := to_number(p) if {
 	is_string(p)
 	regex.match(`^[0-9]+$`, p)
 }

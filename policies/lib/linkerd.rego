@@ -35,8 +35,7 @@ namespace_injected(ns) if {
 }
 
 webhook_excluded(ns) if ns in {"kube-system", "cert-manager"}
-
-webhook_excluded(ns) if k8s.namespace_object(ns).metadata.labels["config.linkerd.io/admission-webhooks"] == "disabled"
+else if k8s.namespace_object(ns).metadata.labels["config.linkerd.io/admission-webhooks"] == "disabled"
 
 # Kinds that run pods, by group, with where their pod template is.
 template_paths := {
@@ -64,9 +63,7 @@ pod_template(obj) := t if {
 		"annotations": object.get(obj, array.concat(path, ["metadata", "annotations"]), {}),
 		"spec": object.get(obj, array.concat(path, ["spec"]), {}),
 	}
-}
-
-pod_template(obj) := t if {
+} else := t if {
 	obj.apiVersion == "v1"
 	obj.kind == "Pod"
 	t := {
@@ -79,8 +76,7 @@ pod_template(obj) := t if {
 
 # "spec.template.metadata.annotations" for a Deployment, "metadata.annotations" for a Pod.
 annotations_path(t) := "metadata.annotations" if t.path == ""
-
-annotations_path(t) := concat(".", [t.path, "metadata.annotations"]) if t.path != ""
+else := concat(".", [t.path, "metadata.annotations"]) if t.path != ""
 
 # True when another object (a ReplicaSet, a Job, a CronJob...) controls obj;
 # the controller's own template is what users write and what is checked.
@@ -143,20 +139,17 @@ port_ranges(value, spec) := ranges if {
 	ranges := {r | some e in entries; some r in entry_ranges(e, spec)}
 }
 
-entry_ranges(e, _) := {[n, n]} if {
+# One else-chain: OPA evaluates every body of a multi-body function.
+entry_ranges(e, spec) := {[n, n]} if {
 	regex.match(`^[0-9]+$`, e)
 	n := to_number(e)
-}
-
-entry_ranges(e, _) := {[lo, hi]} if {
+} else := {[lo, hi]} if {
 	regex.match(`^[0-9]+\s*-\s*[0-9]+$`, e)
 	parts := split(e, "-")
 	lo := to_number(trim_space(parts[0]))
 	hi := to_number(trim_space(parts[1]))
 	lo <= hi
-}
-
-entry_ranges(e, spec) := {[p, p] | some p in named_ports(spec, e)} if not regex.match(`^[0-9\s-]+$`, e)
+} else := {[p, p] | some p in named_ports(spec, e)} if not regex.match(`^[0-9\s-]+$`, e)
 
 in_ranges(port, ranges) if {
 	some r in ranges

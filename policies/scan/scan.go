@@ -65,50 +65,85 @@ type Checked struct {
 func Run(ctx context.Context, engine *policies.Engine, objects []manifest.Object, opts Options) Result {
 	ns := cmp.Or(opts.DefaultNamespace, "default")
 	var res Result
-	var reviewable []manifest.Object
-	var values []ast.Value        // of reviewable: one conversion per object, for its review and the inventory
-	var checked []manifest.Object // reviewable and the objects no policy reads, in input order
-	inv := policies.NewInventory()
-	for _, obj := range objects {
+	workers := cmp.Or(opts.Workers, runtime.GOMAXPROCS(0))
+	type item struct {
+		obj     manifest.Object
+		err     error     // an unknown kind, or the conversion's
+		convert bool      // a kind some policy reads
+		value   ast.Value // converted
+	}
+	items := make([]item, len(objects))
+	for i, obj := range objects {
+		items[i].obj = obj
 		group, _ := splitGroup(obj.APIVersion())
 		if manifest.UnknownMeshKind(group, obj.Kind()) {
-			res.Errors = append(res.Errors, &policies.LocatedError{File: obj.Source.File, Line: obj.Source.Line,
-				Err: fmt.Errorf("unknown kind %s in %s: no policy checks it", obj.Kind(), obj.APIVersion())})
+			items[i].err = &policies.LocatedError{File: obj.Source.File, Line: obj.Source.Line,
+				Err: fmt.Errorf("unknown kind %s in %s: no policy checks it", obj.Kind(), obj.APIVersion())}
 			continue
 		}
 		if obj.Namespace() == "" && !manifest.ClusterScoped(group, obj.Kind()) {
 			obj.SetNamespace(ns)
 		}
-		if opts.Kinds != nil && !slices.ContainsFunc(opts.Kinds, func(k policies.Kind) bool { return k.Matches(group, obj.Kind()) }) {
-			checked = append(checked, obj)
+		items[i].convert = opts.Kinds == nil || slices.ContainsFunc(opts.Kinds, func(k policies.Kind) bool { return k.Matches(group, obj.Kind()) })
+	}
+	// Each object is converted once, for its review and the inventory, on
+	// every core as reading does.
+	next := make(chan int)
+	var converters sync.WaitGroup
+	for range workers {
+		converters.Go(func() {
+			for i := range next {
+				items[i].value, items[i].err = policies.ToValue(items[i].obj.Content)
+			}
+		})
+	}
+	for i := range items {
+		if items[i].convert && items[i].err == nil {
+			next <- i
+		}
+	}
+	close(next)
+	converters.Wait()
+	// Only the reviews and what is reported are kept: once the inventory is
+	// set, the decoded objects are garbage, and a check of thousands of
+	// objects reviews them with a heap half as large for the collector to walk.
+	var reviews []*policies.Review
+	inv := policies.NewInventory()
+	for _, it := range items {
+		obj := it.obj
+		if it.err != nil {
+			if it.convert {
+				it.err = &policies.LocatedError{File: obj.Source.File, Line: obj.Source.Line, Err: it.err}
+			}
+			res.Errors = append(res.Errors, it.err)
 			continue
 		}
-		value, err := policies.ToValue(obj.Content)
-		if err != nil {
-			res.Errors = append(res.Errors, &policies.LocatedError{File: obj.Source.File, Line: obj.Source.Line, Err: err})
-			continue
+		if it.convert {
+			inv.AddValue(obj.Content, it.value)
+			reviews = append(reviews, policies.NewReview(it.value, source(obj)))
 		}
-		checked = append(checked, obj)
-		inv.AddValue(obj.Content, value)
-		reviewable = append(reviewable, obj)
-		values = append(values, value)
+		// Objects of kinds no policy reads are counted as checked all the same.
+		res.Checked = append(res.Checked, Checked{
+			Resource: policies.Resource{APIVersion: obj.APIVersion(), Kind: obj.Kind(), Namespace: obj.Namespace(), Name: obj.Name()},
+			Source:   source(obj),
+		})
 	}
 	for _, obj := range opts.Inventory {
 		inv.Add(obj.Content)
 	}
 	if err := engine.SetInventory(ctx, inv); err != nil {
 		res.Errors = append(res.Errors, fmt.Errorf("setting the inventory: %w", err))
+		res.Checked = nil // nothing was reviewed
 		return res
 	}
 
-	workers := cmp.Or(opts.Workers, runtime.GOMAXPROCS(0))
-	jobs := make(chan int)
+	jobs := make(chan *policies.Review)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			for i := range jobs {
-				findings, err := engine.Review(ctx, policies.NewReview(values[i], source(reviewable[i])))
+			for r := range jobs {
+				findings, err := engine.Review(ctx, r)
 				mu.Lock()
 				res.Findings = append(res.Findings, findings...)
 				if err != nil {
@@ -118,20 +153,14 @@ func Run(ctx context.Context, engine *policies.Engine, objects []manifest.Object
 			}
 		})
 	}
-	for i := range reviewable {
+	for _, r := range reviews {
 		if ctx.Err() != nil {
 			break
 		}
-		jobs <- i
+		jobs <- r
 	}
 	close(jobs)
 	wg.Wait()
-	for _, obj := range checked {
-		res.Checked = append(res.Checked, Checked{
-			Resource: policies.Resource{APIVersion: obj.APIVersion(), Kind: obj.Kind(), Namespace: obj.Namespace(), Name: obj.Name()},
-			Source:   source(obj),
-		})
-	}
 	if err := ctx.Err(); err != nil {
 		res.Errors = append(res.Errors, err)
 	}

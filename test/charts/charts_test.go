@@ -10,6 +10,7 @@ import (
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	release "helm.sh/helm/v4/pkg/release/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
@@ -163,6 +164,55 @@ func keys(m map[string]string) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// The injector's webhook is Linkerd's (a Service, the chart's own CA,
+// failurePolicy Ignore) unless the stand-in's url and caBundle are given,
+// and linkerd-config carries the proxy images without the issuer's key.
+func TestControlPlaneRendersProxyInjector(t *testing.T) {
+	webhook := func(t *testing.T, values map[string]any) admissionregistrationv1.MutatingWebhook {
+		t.Helper()
+		manifest, err := render(t, "linkerd-control-plane", values)
+		if err != nil {
+			t.Fatalf("rendering: %v", err)
+		}
+		var mwc admissionregistrationv1.MutatingWebhookConfiguration
+		if err := yaml.UnmarshalStrict([]byte(docs(t, manifest)["MutatingWebhookConfiguration/linkerd-proxy-injector-webhook-config"]), &mwc); err != nil || len(mwc.Webhooks) != 1 {
+			t.Fatalf("the injector's webhook configuration: %v %+v", err, mwc)
+		}
+		return mwc.Webhooks[0]
+	}
+	wh := webhook(t, identityValues())
+	if s := wh.ClientConfig.Service; s == nil || s.Name != "linkerd-proxy-injector" || wh.ClientConfig.URL != nil || len(wh.ClientConfig.CABundle) == 0 {
+		t.Errorf("default clientConfig %+v, want the Service and the chart's CA", wh.ClientConfig)
+	}
+	if *wh.FailurePolicy != admissionregistrationv1.Ignore {
+		t.Errorf("failurePolicy %s, want Linkerd's default Ignore", *wh.FailurePolicy)
+	}
+
+	v := identityValues()
+	v["proxyInjector"] = map[string]any{"url": "https://127.0.0.1:1/linkerd/linkerd/inject", "externalSecret": true, "caBundle": anchor}
+	wh = webhook(t, v)
+	if u := wh.ClientConfig.URL; u == nil || *u != "https://127.0.0.1:1/linkerd/linkerd/inject" || wh.ClientConfig.Service != nil {
+		t.Errorf("clientConfig with url %+v, want the url alone", wh.ClientConfig)
+	}
+	if string(wh.ClientConfig.CABundle) != strings.TrimSpace(anchor) {
+		t.Errorf("caBundle %q, want the given one", wh.ClientConfig.CABundle)
+	}
+
+	manifest, err := render(t, "linkerd-control-plane", identityValues())
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := docs(t, manifest)["ConfigMap/linkerd-config"]
+	for _, want := range []string{"linkerdVersion: edge-26.1.1", "name: cr.l5d.io/linkerd/proxy\n"} {
+		if !strings.Contains(config, want) {
+			t.Errorf("linkerd-config lacks %q:\n%s", want, config)
+		}
+	}
+	if strings.Contains(config, "PRIVATE KEY") {
+		t.Errorf("linkerd-config holds the issuer's key:\n%s", config)
+	}
 }
 
 // The add-ons' stand-ins refuse what the real charts would render

@@ -255,6 +255,36 @@ func BenchmarkCheckVsIstioctl5000(b *testing.B) {
 	compare(b, mesh, istioctlAnalyze(istioctl, file), nil)
 }
 
+// BenchmarkCheckFloorVsIstioctl5000 is the floor of the comparison above:
+// the same reading, conversion, inventory and index, with one trivial
+// policy (a custom one reviewing every kind, finding nothing) instead of
+// the library, against istioctl in the same run. What check costs above
+// this is the library's policies.
+func BenchmarkCheckFloorVsIstioctl5000(b *testing.B) {
+	istioctl := tool(b, "istioctl")
+	file := meshgenFile(b)
+	dir := b.TempDir()
+	floor := `# METADATA
+# title: Floor
+# description: Reviews every object and finds nothing.
+# custom:
+#   id: FLOOR001
+#   severity: warning
+#   enforcement: warn
+#   kinds: ["*"]
+package floor
+
+import rego.v1
+
+violation contains {"msg": "found"} if input.review.object.metadata.absent_field
+`
+	if err := os.WriteFile(filepath.Join(dir, "floor.rego"), []byte(floor), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	mesh := command{name: "floor", argv: []string{meshBinary(b), "check", "-f", file, "--policy-dir", dir, "--policy", "FLOOR001", "-o", "json"}, exit: []int{0}}
+	compare(b, mesh, istioctlAnalyze(istioctl, file), nil)
+}
+
 // BenchmarkCheckVsIstioctlOneObject compares the same commands over a file
 // of one VirtualService: what a call costs before any object (compiling,
 // starting up). Target: wall time at most istioctl's.
@@ -263,6 +293,17 @@ func BenchmarkCheckVsIstioctlOneObject(b *testing.B) {
 	file := oneObjectFile(b)
 	mesh := command{name: "mesh", argv: []string{meshBinary(b), "check", "-f", file, "-o", "json"}, exit: []int{0, meshViolation}}
 	compare(b, mesh, istioctlAnalyze(istioctl, file), nil)
+}
+
+// BenchmarkCheckFloorVsIstioctlOneObject is the floor of the one-object
+// comparison: starting kubectl-mesh and printing its version, which reads
+// no file and compiles no policy, against istioctl analyze of the one
+// object in the same run.
+func BenchmarkCheckFloorVsIstioctlOneObject(b *testing.B) {
+	istioctl := tool(b, "istioctl")
+	file := oneObjectFile(b)
+	start := command{name: "start", argv: []string{meshBinary(b), "version", "--client"}, exit: []int{0}}
+	compare(b, start, istioctlAnalyze(istioctl, file), nil)
 }
 
 // BenchmarkCheckVsGator5000 compares `kubectl mesh check --policy MESH1115`

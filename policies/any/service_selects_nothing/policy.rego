@@ -35,16 +35,12 @@ selects(ns, selector, key, value) if {
 	some pod in data.inventory.namespace[ns].v1.Pod
 	pod.metadata.labels[key] == value
 	k8s.labels_match(selector, pod.metadata.labels)
-}
-
-selects(ns, selector, key, value) if {
+} else if {
 	some kind in template_kinds
 	some obj in data.inventory.namespace[ns][_][kind]
 	obj.spec.template.metadata.labels[key] == value
 	k8s.labels_match(selector, obj.spec.template.metadata.labels)
-}
-
-selects(ns, selector, key, value) if {
+} else if {
 	some cron_job in data.inventory.namespace[ns][_].CronJob
 	labels := cron_job.spec.jobTemplate.spec.template.metadata.labels
 	labels[key] == value
@@ -53,8 +49,7 @@ selects(ns, selector, key, value) if {
 
 # The namespace's workloads are known: it has at least one Pod or workload.
 workloads_known(ns) if count(data.inventory.namespace[ns].v1.Pod) > 0
-
-workloads_known(ns) if {
+else if {
 	some kind in array.concat(template_kinds, ["CronJob"])
 	count(data.inventory.namespace[ns][_][kind]) > 0
 }

@@ -54,11 +54,7 @@ selects(labels, sets) if {
 # Labels that endpoints get from their node or from sidecar injection, which
 # pod templates do not show.
 added_label(k) if k == "kubernetes.io/hostname"
-
-added_label(k) if {
-	some prefix in ["topology.kubernetes.io/", "topology.istio.io/", "failure-domain.beta.kubernetes.io/", "security.istio.io/", "service.istio.io/"]
-	startswith(k, prefix)
-}
+else if strings.any_prefix_match(k, ["topology.kubernetes.io/", "topology.istio.io/", "failure-domain.beta.kubernetes.io/", "security.istio.io/", "service.istio.io/"])
 
 judged_labels(labels) := {k: v | some k, v in labels; not added_label(k)}
 
@@ -70,12 +66,11 @@ carried(labels, sets) := sprintf(" (they carry %s)", [concat(", ", sort(values))
 
 # Where the endpoints of an FQDN come from, as {"what", "label_sets"}. An
 # empty label_sets means "not in view": nothing is judged then.
+# One else-chain: OPA evaluates every body of a multi-body function.
 backends(name) := {service_backend(svc, ref[1])} if {
 	ref := traffic.kube_name(name)
 	svc := k8s.service(ref[1], ref[0])
-}
-
-backends(name) := {entry_backend(se) | some se in traffic.service_entries_for(name)} if not traffic.service_for(name)
+} else := {entry_backend(se) | some se in traffic.service_entries_for(name)}
 
 service_backend(svc, ns) := {"what": sprintf("Service %s/%s", [ns, svc.metadata.name]), "label_sets": label_sets} if {
 	selector := object.get(svc, ["spec", "selector"], {})

@@ -29,9 +29,7 @@ import rego.v1
 # to workloads in every namespace.
 root_namespace := "istio-system"
 
-claim_header(key) if startswith(lower(key), "@request.auth.claims.")
-
-claim_header(key) if startswith(lower(key), "@request.auth.claims[")
+claim_header(key) if strings.any_prefix_match(lower(key), ["@request.auth.claims.", "@request.auth.claims["])
 
 # [i, j, field, key, gateway refs] for every claim header in a match;
 # the path is built only when reported.
@@ -39,8 +37,9 @@ claim_matches contains [i, j, field, key, refs] if {
 	vs := k8s.subject
 	some i, route in object.get(vs, ["spec", "http"], [])
 	some j, match in object.get(route, "match", [])
-	some field in ["headers", "withoutHeaders"]
-	some key, _ in object.get(match, field, {})
+	some field, headers in object.filter(match, ["headers", "withoutHeaders"])
+	some key, _ in headers
+	startswith(key, "@") # lower() keeps "@": most header matches stop here
 	claim_header(key)
 	refs := match_gateways(vs, match)
 }
@@ -54,17 +53,13 @@ match_gateways(vs, match) := object.get(vs, ["spec", "gateways"], ["mesh"]) if {
 
 # A gateway reference: "ns/name", a short name in the VirtualService's
 # namespace, or the deprecated "name.ns.svc.cluster.local".
-gateway_ref(ref, _) := [parts[0], parts[1]] if {
+gateway_ref(ref, ns) := [parts[0], parts[1]] if {
 	parts := split(ref, "/")
 	count(parts) == 2
-}
-
-gateway_ref(ref, ns) := [ns, ref] if {
+} else := [ns, ref] if {
 	not contains(ref, "/")
 	not contains(ref, ".")
-}
-
-gateway_ref(ref, _) := [labels[1], labels[0]] if {
+} else := [labels[1], labels[0]] if {
 	not contains(ref, "/")
 	labels := split(ref, ".")
 	count(labels) > 1

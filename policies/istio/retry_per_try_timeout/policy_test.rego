@@ -67,3 +67,13 @@ test_unparsable_durations_are_left_alone if {
 		"retries": {"attempts": 3, "perTryTimeout": "1s", "retryOn": "5xx"},
 	})])
 }
+
+test_routes_with_the_same_retries_each_reported if {
+	# Routes are tested once per distinct retry policy, reported each.
+	same := {"timeout": "2s", "retries": {"attempts": 2, "perTryTimeout": "2s", "retryOn": "5xx"}}
+	v := retry_per_try_timeout.violation with input as review([route(same), route({"timeout": "1s"}), route(same)])
+	v == {
+		{"msg": "spec.http[0].retries.perTryTimeout 2s is not below the route timeout 2s; an attempt that hangs uses the whole timeout and is never retried"},
+		{"msg": "spec.http[2].retries.perTryTimeout 2s is not below the route timeout 2s; an attempt that hangs uses the whole timeout and is never retried"},
+	}
+}

@@ -60,3 +60,18 @@ test_negative_weights_summing_to_zero_reported_once_each if {
 	v := route_weights.violation with input as review({"http": [{"route": [dest("v1", 10), dest("v2", -10)]}]})
 	v == {{"msg": `spec.http[0].route[1].weight is -10; weights must not be negative`}}
 }
+
+test_routes_with_the_same_destinations_each_reported if {
+	# Each distinct destination list is tested once; every route is reported.
+	v := route_weights.violation with input as review({
+		"http": [{"route": [dest("v1", -1)]}, {"route": [dest("v1", 100)]}, {"route": [dest("v1", -1)]}],
+		"tcp": [{"route": [unweighted("v1"), unweighted("v2")]}],
+		"tls": [{"route": [unweighted("v1"), unweighted("v2")]}],
+	})
+	v == {
+		{"msg": `spec.http[0].route[0].weight is -1; weights must not be negative`},
+		{"msg": `spec.http[2].route[0].weight is -1; weights must not be negative`},
+		{"msg": `spec.tcp[0].route has 2 destinations and their weights sum to 0 (an unset weight is 0); istiod rejects it with "total destination weight = 0"`},
+		{"msg": `spec.tls[0].route has 2 destinations and their weights sum to 0 (an unset weight is 0); istiod rejects it with "total destination weight = 0"`},
+	}
+}

@@ -41,8 +41,7 @@ well_known_ports := {25, 53, 3306, 27017}
 system_namespaces := {"kube-system", "kube-public", "kube-node-lease", "local-path-storage"}
 
 istio_control_plane(svc) if svc.metadata.labels.istio
-
-istio_control_plane(svc) if svc.metadata.labels.release == "istio"
+else if svc.metadata.labels.release == "istio"
 
 namespace_labels := object.get(k8s.namespace_object(k8s.namespace), ["metadata", "labels"], {})
 
@@ -69,18 +68,19 @@ has_app_protocol(port) if {
 	port.appProtocol != ""
 }
 
-named_for_protocol(name) if startswith(lower(name), "grpc-web")
-
 named_for_protocol(name) if lower(split(name, "-")[0]) in protocols
+else if startswith(lower(name), "grpc-web")
 
+# The port tests first: most ports are named for their protocol, and
+# whether Istio runs here takes lookups.
 violation contains {"msg": msg} if {
-	checked
 	some i, port in object.get(k8s.subject, ["spec", "ports"], [])
 	upper(object.get(port, "protocol", "TCP")) == "TCP"
 	not has_app_protocol(port)
 	not port.port in well_known_ports
 	name := object.get(port, "name", "")
 	not named_for_protocol(name)
+	checked
 	msg := describe(i, port.port, name)
 }
 

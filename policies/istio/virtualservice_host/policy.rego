@@ -17,14 +17,14 @@
 package mesh.istio.virtualservice_host
 
 import data.mesh.lib.istio
+import data.mesh.lib.istio_traffic as traffic
 import data.mesh.lib.k8s
 import rego.v1
 
 # Hosts of a VirtualService bound to gateways are often external names the
 # gateway serves; only mesh-internal routing must name a known host.
 bound_to_mesh(vs) if not vs.spec.gateways
-
-bound_to_mesh(vs) if "mesh" in vs.spec.gateways
+else if "mesh" in vs.spec.gateways
 
 violation contains {"msg": msg} if {
 	vs := k8s.subject
@@ -34,14 +34,12 @@ violation contains {"msg": msg} if {
 	msg := sprintf("host %q matches no Service or ServiceEntry (resolved as %q)", [host, istio.fqdn(host, k8s.namespace)])
 }
 
-# Each distinct route destination host is looked up once, however many
-# routes name it; paths are built only for the hosts reported.
+# Each distinct destination host is looked up once, however many routes
+# name it (traffic.subject_destinations, shared with the other policies of
+# the review, has mirrors too: the violation reports route destinations
+# only); paths are built only for the hosts reported.
 unknown_destination_hosts contains host if {
-	some host in {dest.destination.host |
-		some kind in ["http", "tls", "tcp"]
-		some route in object.get(k8s.subject, ["spec", kind], [])
-		some dest in object.get(route, "route", [])
-	}
+	some host in {dest.host | some dest in traffic.subject_destinations}
 	not istio.known_host(host, k8s.namespace)
 }
 

@@ -62,3 +62,16 @@ test_gateway_only_hosts_not_checked if {
 	count(virtualservice_host.violation) == 0 with input as review({"hosts": ["www.example.com"], "gateways": ["public"]})
 		with data.inventory as inventory
 }
+
+test_every_way_a_host_is_known if {
+	# istio.known_host: a wildcard, a Service, a ServiceEntry host exactly,
+	# a ServiceEntry wildcard; and a host none of them knows.
+	se_inventory := object.union(inventory, {"namespace": {"shop": {"networking.istio.io/v1": {"ServiceEntry": {"ext": {
+		"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry",
+		"metadata": {"name": "ext", "namespace": "shop"},
+		"spec": {"hosts": ["db.example.org", "*.example.com"]},
+	}}}}}})
+	v := virtualservice_host.violation with input as review({"hosts": ["*.shop.svc.cluster.local", "reviews", "db.example.org", "api.example.com", "db.example.net"]})
+		with data.inventory as se_inventory
+	v == {{"msg": `host "db.example.net" matches no Service or ServiceEntry (resolved as "db.example.net")`}}
+}

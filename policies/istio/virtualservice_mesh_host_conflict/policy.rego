@@ -29,9 +29,11 @@ violation contains {"msg": msg} if {
 	vs := k8s.subject
 	traffic.mesh_bound(vs)
 	ns := k8s.namespace
-	scopes := traffic.export_scopes(vs, ns)
 	some i, host in traffic.hosts(vs)
 	name := traffic.fqdn(host, ns)
+	# Cheapest test first: most hosts have no VirtualService but this one.
+	count(object.get(index.virtual_services_by_host, name, set()) - {[ns, vs.apiVersion, vs.metadata.name]}) > 0
+	scopes := traffic.export_scopes(vs, ns)
 	others := {sprintf("%s/%s", [o.namespace, o.name]) |
 		some o in candidates(name)
 		not same_object(o, ns, vs.metadata.name)

@@ -55,10 +55,7 @@ violation contains {"msg": msg} if {
 root_namespace := "istio-system"
 
 lookup_namespaces(name) := {k8s.namespace, root_namespace, ref[1]} if ref := traffic.kube_name(name)
-
-lookup_namespaces(name) := {k8s.namespace, root_namespace} | {se.namespace | some se in traffic.service_entries_for(name)} if {
-	not traffic.kube_name(name)
-}
+else := {k8s.namespace, root_namespace} | {se.namespace | some se in traffic.service_entries_for(name)}
 
 # Subsets of the DestinationRules in the lookup namespaces whose host is
 # the FQDN, written in full or short, or a wildcard that covers it; the

@@ -35,6 +35,7 @@
 #     replace the Service annotation.
 package mesh.linkerd.opaque_ports_conflict
 
+import data.mesh.lib.index
 import data.mesh.lib.k8s
 import data.mesh.lib.linkerd
 import rego.v1
@@ -61,8 +62,21 @@ service_ranges := linkerd.port_ranges(service_source.value, {})
 
 opaque_app_protocols := {"linkerd.io/opaque", "linkerd.io/tcp"}
 
+# Cheapest test first: a conflict needs opaque ports on the workloads'
+# side, from their namespace or from a pod template the Service may
+# select (found by one label of its selector, as selected_pod_sources
+# finds them).
+workload_side_set if ns_value
+
+workload_side_set if {
+	[k, v] := linkerd.first_label(svc.spec.selector)
+	some [api_version, kind, name] in object.get(index.pod_sources_by_label, [k8s.namespace, concat("=", [k, v])], set())
+	linkerd.pod_template(data.inventory.namespace[k8s.namespace][api_version][kind][name]).annotations[linkerd.opaque_ports_annotation]
+}
+
 # Workloads the Service selects, each with where its opaque ports come from.
 selected contains [s, src] if {
+	workload_side_set
 	selector := svc.spec.selector
 	count(selector) > 0
 	some s in linkerd.selected_pod_sources(k8s.namespace, {"matchLabels": selector})
@@ -72,9 +86,7 @@ selected contains [s, src] if {
 
 workload_source(s) := {"value": v, "desc": sprintf("%s %q", [template_field(s), v])} if {
 	v := s.template.annotations[linkerd.opaque_ports_annotation]
-}
-
-workload_source(s) := {"value": ns_value, "desc": sprintf("namespace %q's %s %q", [k8s.namespace, linkerd.opaque_ports_annotation, ns_value])} if {
+} else := {"value": ns_value, "desc": sprintf("namespace %q's %s %q", [k8s.namespace, linkerd.opaque_ports_annotation, ns_value])} if {
 	not s.template.annotations[linkerd.opaque_ports_annotation]
 }
 

@@ -41,8 +41,8 @@ template := t if {
 ns_value := linkerd.namespace_inject(k8s.namespace)
 
 violation contains {"msg": msg} if {
+	template.annotations[linkerd.inject_annotation] == "disabled" # cheapest test first
 	linkerd.namespace_injected(k8s.namespace)
-	template.annotations[linkerd.inject_annotation] == "disabled"
 	msg := sprintf("%s[%q] is \"disabled\" while namespace %q has linkerd.io/inject: %s: its pods run without the Linkerd proxy", [
 		linkerd.annotations_path(template), linkerd.inject_annotation, k8s.namespace, ns_value,
 	])
