@@ -332,7 +332,8 @@ func newCmdAddonUninstall(streams genericiooptions.IOStreams, f cmdutil.Factory)
 		Long: templates.LongDesc(`
 			Remove the add-on's Helm release and the objects it made, waiting until
 			they are gone; its namespace and everything else stay. The release is
-			looked for in -n, else wherever addon install put it.`),
+			looked for in -n, else wherever addon install put it; a release of the
+			same name that addon install did not make is left alone.`),
 		Example: templates.Examples(`
 			kubectl mesh addon uninstall grafana`),
 		Args:      cobra.ExactArgs(1),
@@ -367,29 +368,30 @@ func (o *AddonUninstallOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ns := o.namespace
-	if ns == "" {
-		installed, err := helm.List(ctx, map[string]string{addon.LabelAddon: o.addon.Name})
-		if err != nil {
-			return err
-		}
-		var where []string
-		for _, r := range installed {
-			if r.Status != "uninstalled" {
-				where = append(where, r.Namespace)
-			}
-		}
-		switch len(where) {
-		case 0:
-			fmt.Fprintf(o.Out, "%s is not installed\n", o.addon.Name)
-			return nil
-		case 1:
-			ns = where[0]
-		default:
-			slices.Sort(where)
-			return fmt.Errorf("%s is installed in namespaces %s: choose one with -n", o.addon.Name, strings.Join(where, ", "))
+	// Only a release addon install made: a helm release of the same name
+	// that someone else installed is not ours to remove.
+	installed, err := helm.List(ctx, map[string]string{addon.LabelAddon: o.addon.Name})
+	if err != nil {
+		return err
+	}
+	var where []string
+	for _, r := range installed {
+		if r.Status != "uninstalled" && (o.namespace == "" || r.Namespace == o.namespace) {
+			where = append(where, r.Namespace)
 		}
 	}
+	slices.Sort(where)
+	switch {
+	case len(where) == 0 && o.namespace != "":
+		fmt.Fprintf(o.Out, "%s is not installed in namespace %s\n", o.addon.Name, o.namespace)
+		return nil
+	case len(where) == 0:
+		fmt.Fprintf(o.Out, "%s is not installed\n", o.addon.Name)
+		return nil
+	case len(where) > 1:
+		return fmt.Errorf("%s is installed in namespaces %s: choose one with -n", o.addon.Name, strings.Join(where, ", "))
+	}
+	ns := where[0]
 	existed, err := helm.Uninstall(ctx, o.addon.Name, ns, o.Timeout)
 	if err != nil {
 		return err

@@ -206,6 +206,12 @@ func TestAddonUninstall(t *testing.T) {
 	if err != nil || out != "jaeger is not installed\n" || len(f.Releases.Uninstalled) != 1 {
 		t.Errorf("uninstall of what is not installed: %v %q, uninstalled %v", err, out, f.Releases.Uninstalled)
 	}
+	// Last: -n stays set on the factory's flags.
+	f.Releases.Installed = append(f.Releases.Installed, lifecycle.ReleaseInfo{Name: "kiali", Namespace: "theirs", Status: "deployed"})
+	out, _, err = run(t, f, "uninstall", "kiali", "-n", "theirs")
+	if err != nil || out != "kiali is not installed in namespace theirs\n" || len(f.Releases.Uninstalled) != 1 {
+		t.Errorf("uninstall of a release addon install did not make: %v %q, uninstalled %v", err, out, f.Releases.Uninstalled)
+	}
 }
 
 func TestAddonStatus(t *testing.T) {
