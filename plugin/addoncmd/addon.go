@@ -272,10 +272,11 @@ func (o *AddonInstallOptions) Run(ctx context.Context) error {
 		opts.MeshNamespace, opts.MeshVersion = st.Namespace, st.Version
 	}
 	// Grafana and Kiali read the prometheus add-on where it is installed.
-	installed, err := helm.List(ctx, map[string]string{addon.LabelAddon: "prometheus"})
+	installed, err := helm.List(ctx, map[string]string{addon.LabelAddon: "prometheus", addon.LabelMesh: meshName})
 	if err != nil {
 		return err
 	}
+	installed = slices.DeleteFunc(installed, func(r lifecycle.ReleaseInfo) bool { return r.Status == "uninstalled" })
 	if len(installed) == 1 {
 		opts.PrometheusNamespace = installed[0].Namespace
 	}
