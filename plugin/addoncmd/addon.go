@@ -264,13 +264,6 @@ func (o *AddonInstallOptions) Run(ctx context.Context) error {
 	}
 	meshName := m.Name()
 	opts := o.planOptions(meshName)
-	// Kiali and Linkerd's extensions name the control plane's namespace,
-	// which need not be the mesh's default.
-	if st, err := m.Status(ctx, *cluster); err != nil {
-		fmt.Fprintf(o.ErrOut, "warning: reading the status of %s: %v; assuming its control plane is in its default namespace\n", meshName, err)
-	} else if st.Installed {
-		opts.MeshNamespace, opts.MeshVersion = st.Namespace, st.Version
-	}
 	// Grafana and Kiali read the prometheus add-on where it is installed.
 	installed, err := helm.List(ctx, map[string]string{addon.LabelAddon: "prometheus", addon.LabelMesh: meshName})
 	if err != nil {
@@ -279,6 +272,13 @@ func (o *AddonInstallOptions) Run(ctx context.Context) error {
 	installed = slices.DeleteFunc(installed, func(r lifecycle.ReleaseInfo) bool { return r.Status == "uninstalled" })
 	if len(installed) == 1 {
 		opts.PrometheusNamespace = installed[0].Namespace
+	}
+	// Kiali and Linkerd's extensions name the control plane's namespace,
+	// which need not be the mesh's default.
+	if st, err := m.Status(ctx, *cluster); err != nil {
+		fmt.Fprintf(o.ErrOut, "warning: reading the status of %s: %v; assuming its control plane is in its default namespace\n", meshName, err)
+	} else if st.Installed {
+		opts.MeshNamespace, opts.MeshVersion = st.Namespace, st.Version
 	}
 	rels, err := o.addon.Plan(ctx, opts)
 	if err != nil {
