@@ -284,6 +284,9 @@ func (o *AddonInstallOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := refuseForeign(ctx, helm, rels[0]); err != nil {
+		return err
+	}
 	results, err := helm.Apply(ctx, rels, lifecycle.Options{Wait: o.Wait, Timeout: o.Timeout, Progress: o.ErrOut})
 	for _, r := range results {
 		fmt.Fprintf(o.Out, "%s %s in namespace %s (revision %d) for %s: %s\n", r.Release, r.Action, r.Namespace, r.Revision, meshName, o.addon.URL(r.Namespace))
@@ -293,6 +296,21 @@ func (o *AddonInstallOptions) Run(ctx context.Context) error {
 	}
 	if !o.Wait {
 		fmt.Fprintln(o.Out, "Not waiting for readiness: check with kubectl mesh addon status")
+	}
+	return nil
+}
+
+// refuseForeign refuses to upgrade a release of the add-on's name that
+// addon install did not make (someone's own helm install grafana).
+func refuseForeign(ctx context.Context, helm cmdutil.Releases, rel lifecycle.Release) error {
+	all, err := helm.List(ctx, nil)
+	if err != nil {
+		return err
+	}
+	for _, r := range all {
+		if r.Name == rel.Name && r.Namespace == rel.Namespace && r.Status != "uninstalled" && !addon.IsAddon(r) {
+			return fmt.Errorf("namespace %s holds a Helm release %s that kubectl mesh addon install did not make: install into another namespace with -n", r.Namespace, r.Name)
+		}
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -83,13 +84,21 @@ func TestAddonErrors(t *testing.T) {
 		{"unreachable repository", nil, nil, []string{"install", "grafana", "--mesh", "istio", "--repo", "http://127.0.0.1:1/charts"},
 			"pulling chart grafana: fetching the chart index from http://127.0.0.1:1/charts/index.yaml: connection refused; check --repo or the network"},
 		{"uninstall in two namespaces", nil, twice, []string{"uninstall", "grafana"}, "grafana is installed in namespaces a, b: choose one with -n"},
+		{"someone else's release", nil, []lifecycle.ReleaseInfo{{Name: "grafana", Namespace: "istio-system", Status: "deployed"}},
+			[]string{"install", "grafana", "--mesh", "istio", "--repo", "REPO"},
+			"namespace istio-system holds a Helm release grafana that kubectl mesh addon install did not make: install into another namespace with -n"},
 		{"bad timeout", nil, nil, []string{"uninstall", "grafana", "--timeout", "0s"}, "--timeout: 0s is not a positive duration"},
 	}
+	repo := serve(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := cmdtesting.NewFactory(t, tt.objects...)
 			f.Releases.Installed = tt.installed
-			_, _, err := run(t, f, tt.args...)
+			args := slices.Clone(tt.args)
+			if i := slices.Index(args, "REPO"); i >= 0 {
+				args[i] = repo
+			}
+			_, _, err := run(t, f, args...)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %v, want %q", err, tt.want)
 			}
