@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/addoncmd"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/appcmd"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/all"
@@ -84,6 +85,7 @@ func NewCmdRoot(streams genericiooptions.IOStreams) *cobra.Command {
 				meshcmd.NewCmdRevision(streams, f),
 				meshcmd.NewCmdInject(streams, f),
 				appcmd.NewCmdApp(streams, f),
+				addoncmd.NewCmdAddon(streams, f),
 			},
 		},
 		{

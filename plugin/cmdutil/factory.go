@@ -48,6 +48,8 @@ type Factory interface {
 type Releases interface {
 	Apply(ctx context.Context, rels []lifecycle.Release, opts lifecycle.Options) ([]lifecycle.Result, error)
 	Uninstall(ctx context.Context, name, namespace string, timeout time.Duration) (bool, error)
+	// List is the latest revision of every release whose labels include sel.
+	List(ctx context.Context, sel map[string]string) ([]lifecycle.ReleaseInfo, error)
 }
 
 // WebhookReleases are the webhook commands' actions (webhookinstall.Client).

@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/addon"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil/cmdtesting"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
@@ -132,13 +133,22 @@ func TestStatusCommand(t *testing.T) {
 		Revisions: []mesh.Revision{{Name: "default", Version: "1.2.3", Components: []mesh.Component{{Name: "control-plane", Ready: true, Replicas: "1/1"}}}},
 		Warnings:  []string{"something to act on"}}}
 	beta := &fakeMesh{name: "beta"}
+	addons := []lifecycle.ReleaseInfo{
+		{Name: "grafana", Namespace: "alpha-system", ChartVersion: "9.2.2", Status: "deployed", Labels: map[string]string{addon.LabelAddon: "grafana", addon.LabelMesh: "alpha"}},
+		{Name: "prometheus", Namespace: "beta-system", ChartVersion: "28.13.0", Status: "deployed", Labels: map[string]string{addon.LabelAddon: "prometheus", addon.LabelMesh: "beta"}},
+		{Name: "alpha-cp", Namespace: "alpha-system", Status: "deployed", Labels: map[string]string{"kubectl-mesh.io/mesh": "alpha"}},
+	}
 	tests := []struct {
-		name    string
-		meshes  []mesh.Mesh
-		args    []string
-		wantOut []string // lines stdout must hold, in order
-		wantErr string
+		name      string
+		meshes    []mesh.Mesh
+		installed []lifecycle.ReleaseInfo
+		args      []string
+		wantOut   []string // lines stdout must hold, in order
+		notOut    string
+		wantErr   string
 	}{
+		{name: "the add-ons of the meshes shown", meshes: []mesh.Mesh{alpha, beta}, installed: addons, args: []string{"alpha"},
+			wantOut: []string{"Alpha 1.2.3 in alpha-system", "ADD-ON", "grafana   alpha-system   alpha   9.2.2     yes     http://grafana.alpha-system:3000"}, notOut: "prometheus"},
 		{name: "every mesh, one installed", meshes: []mesh.Mesh{alpha, beta},
 			wantOut: []string{"Alpha 1.2.3 in alpha-system", "REVISION", "default", "control-plane", "Warning: something to act on"}},
 		{name: "none installed", meshes: []mesh.Mesh{beta, &fakeMesh{name: "gamma"}}, wantOut: []string{"No mesh installed (looked for beta, gamma)."}},
@@ -152,7 +162,9 @@ func TestStatusCommand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, _, err := newFactory(t, tt.meshes...).Run(t, "", append([]string{"status"}, tt.args...), NewCmdStatus)
+			f := newFactory(t, tt.meshes...)
+			f.Releases.Installed = tt.installed
+			out, _, err := f.Run(t, "", append([]string{"status"}, tt.args...), NewCmdStatus)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v, want %q", err, tt.wantErr)
@@ -169,6 +181,9 @@ func TestStatusCommand(t *testing.T) {
 					t.Fatalf("stdout lacks %q (in order):\n%s", want, out)
 				}
 				rest = rest[i+len(want):]
+			}
+			if tt.notOut != "" && strings.Contains(out, tt.notOut) {
+				t.Errorf("stdout holds %q:\n%s", tt.notOut, out)
 			}
 		})
 	}

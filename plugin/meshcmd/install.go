@@ -122,7 +122,7 @@ func newCmdMeshInstall(streams genericiooptions.IOStreams, factory cmdutil.Facto
 	cmdutil.AddDryRunFlag(cmd, &o.DryRun, `Must be "none" or "client" (print the manifests instead of installing; no cluster needed). There is no server dry run: each component needs the CRDs of the one before it in the cluster`)
 	f.StringVarP(&o.Output, "output", "o", "", "With --dry-run=client: yaml (the default)")
 	f.StringVar(&o.KubeVersion, "kube-version", "", "Kubernetes version the templates see with --dry-run=client (default: the version kubectl mesh is built for)")
-	addChartPullFlags(cmd, &o.Pull)
+	cmdutil.AddChartPullFlags(cmd, &o.Pull)
 	return cmd
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/addon"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/table"
@@ -82,7 +84,7 @@ func (o *MeshStatusOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	cluster, _, err := o.factory.MeshCluster(io.Discard)
+	cluster, helm, err := o.factory.MeshCluster(io.Discard)
 	if err != nil {
 		return err
 	}
@@ -108,7 +110,32 @@ func (o *MeshStatusOptions) Run(ctx context.Context) error {
 		return err
 	}
 	printStatuses(o.Out, statuses, time.Now())
-	return nil
+	return o.printAddons(ctx, cluster, helm)
+}
+
+// printAddons lists the add-ons installed for the meshes shown (kubectl
+// mesh addon status has the details); -o json|yaml keeps to the meshes.
+func (o *MeshStatusOptions) printAddons(ctx context.Context, cluster *mesh.Cluster, helm cmdutil.Releases) error {
+	rels, err := helm.List(ctx, nil)
+	if err != nil {
+		return err
+	}
+	var rows [][]string
+	for _, rel := range rels {
+		if !addon.IsAddon(rel) || rel.Status == "uninstalled" || !slices.ContainsFunc(o.meshes, func(m mesh.Mesh) bool { return m.Name() == rel.Labels[addon.LabelMesh] }) {
+			continue
+		}
+		st, err := addon.ReadStatus(ctx, cluster.Clientset, rel)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, []string{st.Name, st.Namespace, st.Mesh, st.Version, table.YesNo(st.Ready), st.URL})
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	fmt.Fprintln(o.Out)
+	return table.Print(o.Out, []string{"ADD-ON", "NAMESPACE", "MESH", "VERSION", "READY", "URL"}, rows, table.Width)
 }
 
 func printStatuses(out io.Writer, statuses []*mesh.Status, now time.Time) {

@@ -214,3 +214,57 @@ func TestControlPlaneRendersProxyInjector(t *testing.T) {
 		t.Errorf("linkerd-config holds the issuer's key:\n%s", config)
 	}
 }
+
+// The add-ons' stand-ins refuse what the real charts would render
+// differently from them, so a change in kubectl mesh's values shows here.
+func TestAddonStandInsRefuse(t *testing.T) {
+	tests := []struct {
+		chart  string
+		values map[string]any
+		want   string
+	}{
+		{"prometheus", nil, "the stand-in renders the server only"},
+		{"grafana", map[string]any{"dashboards": map[string]any{"istio": map[string]any{"mesh": map[string]any{"revision": 1}}}}, "dashboard istio/mesh: give gnetId, url or json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.chart, func(t *testing.T) {
+			_, err := render(t, tt.chart, tt.values)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// Each add-on stand-in renders its Deployments and Services under the
+// official chart's names.
+func TestAddonStandInsRender(t *testing.T) {
+	off := map[string]any{"enabled": false}
+	tests := []struct {
+		chart  string
+		values map[string]any
+		want   []string
+	}{
+		{"prometheus", map[string]any{"alertmanager": off, "prometheus-pushgateway": off, "kube-state-metrics": off, "prometheus-node-exporter": off},
+			[]string{"Deployment/prometheus-server", "Service/prometheus-server", "ConfigMap/prometheus-server"}},
+		{"grafana", nil, []string{"Deployment/grafana", "Service/grafana"}},
+		{"jaeger", nil, []string{"Deployment/jaeger", "Service/jaeger"}},
+		{"kiali-server", nil, []string{"Deployment/kiali", "Service/kiali", "ConfigMap/kiali"}},
+		{"linkerd-viz", nil, []string{"Deployment/web", "Service/web", "Deployment/metrics-api"}},
+		{"linkerd-jaeger", nil, []string{"Deployment/collector", "Deployment/jaeger", "Service/jaeger"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.chart, func(t *testing.T) {
+			manifest, err := render(t, tt.chart, tt.values)
+			if err != nil {
+				t.Fatal(err)
+			}
+			objs := docs(t, manifest)
+			for _, w := range tt.want {
+				if _, ok := objs[w]; !ok {
+					t.Errorf("%s not rendered; got %v", w, keys(objs))
+				}
+			}
+		})
+	}
+}

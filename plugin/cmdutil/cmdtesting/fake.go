@@ -163,7 +163,9 @@ type Releases struct {
 	Applied     []lifecycle.Release
 	Uninstalled []string
 	Missing     map[string]bool // releases Uninstall finds gone already
-	Err         error
+	// Installed are what List finds, by their labels.
+	Installed []lifecycle.ReleaseInfo
+	Err       error
 }
 
 func (h *Releases) Apply(_ context.Context, rels []lifecycle.Release, _ lifecycle.Options) ([]lifecycle.Result, error) {
@@ -178,6 +180,20 @@ func (h *Releases) Apply(_ context.Context, rels []lifecycle.Release, _ lifecycl
 func (h *Releases) Uninstall(_ context.Context, name, _ string, _ time.Duration) (bool, error) {
 	h.Uninstalled = append(h.Uninstalled, name)
 	return !h.Missing[name], h.Err
+}
+
+func (h *Releases) List(_ context.Context, sel map[string]string) ([]lifecycle.ReleaseInfo, error) {
+	var out []lifecycle.ReleaseInfo
+	for _, r := range h.Installed {
+		match := true
+		for k, v := range sel {
+			match = match && r.Labels[k] == v
+		}
+		if match {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 // NewCmd is a command's constructor.

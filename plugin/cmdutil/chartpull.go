@@ -1,4 +1,4 @@
-package meshcmd
+package cmdutil
 
 import (
 	"errors"
@@ -16,10 +16,10 @@ import (
 // the same name, as helm's do.
 const shadowsKubectl = "; on this command it is helm pull's flag, not kubectl's: the cluster's comes from the kubeconfig"
 
-// addChartPullFlags adds helm pull's flags for reaching a chart repository
+// AddChartPullFlags adds helm pull's flags for reaching a chart repository
 // or OCI registry, with helm's names, defaults and wording. They go with
 // --repo, and not with --offline, which pulls nothing.
-func addChartPullFlags(cmd *cobra.Command, o *lifecycle.PullOptions) {
+func AddChartPullFlags(cmd *cobra.Command, o *lifecycle.PullOptions) {
 	f := cmd.Flags()
 	f.StringVar(&o.Username, "username", "", "Chart repository username where to locate the requested chart"+shadowsKubectl)
 	f.StringVar(&o.Password, "password", "", "Chart repository password where to locate the requested chart"+shadowsKubectl)
