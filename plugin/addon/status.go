@@ -65,7 +65,7 @@ func ReadStatus(ctx context.Context, cs kubernetes.Interface, rel lifecycle.Rele
 		case "StatefulSet":
 			var s *appsv1.StatefulSet
 			if s, err = cs.AppsV1().StatefulSets(ns).Get(ctx, ref.name, metav1.GetOptions{}); err == nil {
-				w.Ready, w.Replicas, w.Message = statefulSetReadiness(s)
+				w.Ready, w.Replicas, w.Message = mesh.StatefulSetReadiness(s)
 			}
 		}
 		switch {
@@ -78,26 +78,6 @@ func ReadStatus(ctx context.Context, cs kubernetes.Interface, rel lifecycle.Rele
 		st.Workloads = append(st.Workloads, w)
 	}
 	return st, nil
-}
-
-// statefulSetReadiness is kstatus's rule for a StatefulSet, as
-// DeploymentReadiness is for a Deployment.
-func statefulSetReadiness(s *appsv1.StatefulSet) (ready bool, replicas, message string) {
-	want := int32(1)
-	if s.Spec.Replicas != nil {
-		want = *s.Spec.Replicas
-	}
-	st := s.Status
-	replicas = fmt.Sprintf("%d/%d", st.ReadyReplicas, want)
-	switch {
-	case st.ObservedGeneration < s.Generation:
-		return false, replicas, "rollout not yet observed"
-	case st.ReadyReplicas < want:
-		return false, replicas, fmt.Sprintf("%d of %d replicas ready", st.ReadyReplicas, want)
-	case st.UpdatedReplicas < want:
-		return false, replicas, fmt.Sprintf("%d of %d replicas updated", st.UpdatedReplicas, want)
-	}
-	return true, replicas, ""
 }
 
 type workloadRef struct{ kind, name, namespace string }

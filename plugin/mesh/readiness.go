@@ -36,3 +36,23 @@ func DeploymentReadiness(d *appsv1.Deployment) (ready bool, replicas, message st
 	}
 	return true, replicas, ""
 }
+
+// StatefulSetReadiness is kstatus's rule for a StatefulSet, as
+// DeploymentReadiness is for a Deployment.
+func StatefulSetReadiness(s *appsv1.StatefulSet) (ready bool, replicas, message string) {
+	want := int32(1)
+	if s.Spec.Replicas != nil {
+		want = *s.Spec.Replicas
+	}
+	st := s.Status
+	replicas = fmt.Sprintf("%d/%d", st.ReadyReplicas, want)
+	switch {
+	case st.ObservedGeneration < s.Generation:
+		return false, replicas, "rollout not yet observed"
+	case st.ReadyReplicas < want:
+		return false, replicas, fmt.Sprintf("%d of %d replicas ready", st.ReadyReplicas, want)
+	case st.UpdatedReplicas < want:
+		return false, replicas, fmt.Sprintf("%d of %d replicas updated", st.UpdatedReplicas, want)
+	}
+	return true, replicas, ""
+}
