@@ -33,7 +33,8 @@ type Factory interface {
 	Namespace() (namespace string, explicit bool, err error)
 	KubernetesClientSet() (kubernetes.Interface, error)
 	DynamicClient() (dynamic.Interface, error)
-	// ApplyClient applies, diffs, lists and deletes pattern apply sets.
+	// ApplyClient applies, diffs, lists and deletes apply sets (patterns,
+	// apps).
 	ApplyClient() (*apply.Client, error)
 	// Meshes is the one list of meshes: --mesh values, completion, errors.
 	Meshes() mesh.Registry
