@@ -1,0 +1,212 @@
+// Package promserver runs a real Prometheus server on loopback for tests:
+// Debian's prometheus package (installed by `make prometheus`, part of
+// `make test`), started with a generated configuration that scrapes the
+// targets a test gives every second, and stopped when the test ends. It is
+// the real server, not a stand-in; what it scrapes in the telemetry tests is
+// the stand-in exporter of test/meshmetrics.
+package promserver
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Path is where Debian's package puts the binary; PROMETHEUS overrides it.
+const Path = "/usr/bin/prometheus"
+
+// ScrapeInterval is short so that a test sees a scrape within seconds.
+const ScrapeInterval = time.Second
+
+// Target is one scrape target: host:port on loopback, with labels the
+// server adds to every series scraped from it.
+type Target struct {
+	Addr   string
+	Labels map[string]string
+}
+
+// Server is a running Prometheus.
+type Server struct {
+	// URL is its HTTP API's base, http://127.0.0.1:PORT.
+	URL string
+
+	cmd    *exec.Cmd
+	exited chan struct{}
+	logs   *syncBuffer
+}
+
+// Binary returns the prometheus binary, or skips the test (fails it under
+// CI, where `make test` installs it) when there is none.
+func Binary(t testing.TB) string {
+	t.Helper()
+	path := os.Getenv("PROMETHEUS")
+	if path == "" {
+		path = Path
+	}
+	if _, err := os.Stat(path); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s: %v: install Debian's prometheus package (make prometheus)", path, err)
+		}
+		t.Skipf("%s not found: install Debian's prometheus package (make prometheus) to run this test", path)
+	}
+	return path
+}
+
+// Start runs Prometheus scraping targets every ScrapeInterval, waits until
+// it is ready, and stops it when the test ends.
+func Start(t testing.TB, targets ...Target) *Server {
+	t.Helper()
+	bin := Binary(t)
+	dir := t.TempDir()
+	config, err := Config(targets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	configPath := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(configPath, config, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Prometheus cannot report a port it picked, so the test picks one; a
+	// port taken in between fails the start, which is retried.
+	var lastErr error
+	for range 3 {
+		addr, err := freePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := start(bin, configPath, filepath.Join(dir, "data"), addr)
+		if err == nil {
+			t.Cleanup(s.stop)
+			return s
+		}
+		lastErr = err
+	}
+	t.Fatalf("starting prometheus: %v", lastErr)
+	return nil
+}
+
+// Config is the prometheus.yml for targets: one job, "mesh", scraped every
+// ScrapeInterval.
+func Config(targets []Target) ([]byte, error) {
+	type staticConfig struct {
+		Targets []string          `json:"targets"`
+		Labels  map[string]string `json:"labels,omitempty"`
+	}
+	statics := make([]staticConfig, 0, len(targets))
+	for _, target := range targets {
+		statics = append(statics, staticConfig{Targets: []string{target.Addr}, Labels: target.Labels})
+	}
+	interval := ScrapeInterval.String()
+	return yaml.Marshal(map[string]any{
+		"global": map[string]any{"scrape_interval": interval, "evaluation_interval": interval},
+		"scrape_configs": []map[string]any{{
+			"job_name":        "mesh",
+			"scrape_interval": interval,
+			"scrape_timeout":  interval,
+			"static_configs":  statics,
+		}},
+	})
+}
+
+func start(bin, config, data, addr string) (*Server, error) {
+	logs := &syncBuffer{}
+	cmd := exec.Command(bin,
+		"--config.file="+config,
+		"--storage.tsdb.path="+data,
+		"--web.listen-address="+addr,
+		"--log.level=warn",
+	)
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	s := &Server{URL: "http://" + addr, cmd: cmd, exited: exited, logs: logs}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		if ready(ctx, s.URL) {
+			return s, nil
+		}
+		select {
+		case <-exited:
+			return nil, fmt.Errorf("prometheus exited: %s", lastLines(logs.String(), 10))
+		case <-ctx.Done():
+			_ = cmd.Process.Kill()
+			<-exited
+			return nil, fmt.Errorf("prometheus not ready after 30s: %s", lastLines(logs.String(), 10))
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func ready(ctx context.Context, url string) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/-/ready", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	_ = resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// Logs returns what the server printed.
+func (s *Server) Logs() string { return s.logs.String() }
+
+func (s *Server) stop() {
+	_ = s.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-s.exited:
+	case <-time.After(10 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+	}
+}
+
+func freePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	addr := l.Addr().String()
+	return addr, l.Close()
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
