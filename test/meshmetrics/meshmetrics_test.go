@@ -17,7 +17,7 @@ func TestServerRecordsWhatItServes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer s.Close()
+			t.Cleanup(func() { _ = s.Close() })
 			codes := map[int]int{}
 			for range 8 {
 				resp, err := http.Get("http://" + s.Addr + "/get")
