@@ -112,4 +112,3 @@ func matches(m *dto.Metric, want map[string]string) bool {
 	}
 	return true
 }
-

@@ -67,4 +67,3 @@ func TestConfig(t *testing.T) {
 		}
 	}
 }
-
