@@ -38,10 +38,10 @@ type ConnectOptions struct {
 	CAFile          string
 	Insecure        bool
 
-	// RESTConfig and Client reach svc/ targets and find the Prometheus;
-	// a URL needs neither.
-	RESTConfig *rest.Config
+	// Client finds the Prometheus and, with RESTConfig, reaches svc/
+	// targets; a URL needs neither.
 	Client     kubernetes.Interface
+	RESTConfig func() (*rest.Config, error)
 }
 
 // Location is a Service a Prometheus may be behind.
@@ -134,7 +134,11 @@ func forward(ctx context.Context, o ConnectOptions, namespace string, t portforw
 	if o.Client == nil || o.RESTConfig == nil {
 		return nil, fmt.Errorf("reaching %s needs a cluster", t)
 	}
-	fw, err := portforward.Open(ctx, o.RESTConfig, o.Client, namespace, t)
+	cfg, err := o.RESTConfig()
+	if err != nil {
+		return nil, fmt.Errorf("reaching %s: %w", t, err)
+	}
+	fw, err := portforward.Open(ctx, cfg, o.Client, namespace, t)
 	if err != nil {
 		return nil, fmt.Errorf("reaching the Prometheus at %s in %s: %w", t, namespace, err)
 	}
