@@ -157,4 +157,3 @@ func waitForScrapes(t *testing.T, url, query string, n int) {
 	}
 	t.Fatalf("fewer than %d scrapes of %s after 30s", n, query)
 }
-
