@@ -103,7 +103,8 @@ chromium: ## Install Debian's chromium (headless report tests) when it is missin
 # The telemetry tests run a real Prometheus (test/promserver): Debian's
 # package (2.42), 8.5 s to install cold (19 MB, no recommends), where a
 # build of github.com/prometheus/prometheus v0.316.0 from the Go module proxy
-# with a fresh build cache was measured at BUILDTIME on 2 busy cores (issue 18).
+# with a fresh build cache had not finished after 10 minutes (niced, 2 busy
+# cores) and was stopped (issue 18).
 .PHONY: prometheus
 prometheus: ## Install Debian's prometheus (telemetry tests) when it is missing.
 	@command -v prometheus >/dev/null || { echo "Installing Debian's prometheus for the telemetry tests..."; \
