@@ -161,7 +161,7 @@ func send(t *testing.T, s *meshmetrics.Server, n int) {
 	wg.Wait()
 }
 
-func newAPI(t *testing.T, url string) v1.API {
+func newAPI(t testing.TB, url string) v1.API {
 	t.Helper()
 	client, err := api.NewClient(api.Config{Address: url})
 	if err != nil {
@@ -171,7 +171,7 @@ func newAPI(t *testing.T, url string) v1.API {
 }
 
 // waitFor waits until query returns a sample.
-func waitFor(t *testing.T, prom v1.API, query string) {
+func waitFor(t testing.TB, prom v1.API, query string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"sigs.k8s.io/yaml"
 )
 
@@ -66,9 +67,16 @@ func Binary(t testing.TB) string {
 // it is ready, and stops it when the test ends.
 func Start(t testing.TB, targets ...Target) *Server {
 	t.Helper()
+	return StartInterval(t, ScrapeInterval, targets...)
+}
+
+// StartInterval is Start with another scrape interval, for targets too
+// large to scrape every second on a busy machine.
+func StartInterval(t testing.TB, interval time.Duration, targets ...Target) *Server {
+	t.Helper()
 	bin := Binary(t)
 	dir := t.TempDir()
-	config, err := Config(targets)
+	config, err := Config(interval, targets)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,8 +104,8 @@ func Start(t testing.TB, targets ...Target) *Server {
 }
 
 // Config is the prometheus.yml for targets: one job, "mesh", scraped every
-// ScrapeInterval.
-func Config(targets []Target) ([]byte, error) {
+// interval.
+func Config(interval time.Duration, targets []Target) ([]byte, error) {
 	type staticConfig struct {
 		Targets []string          `json:"targets"`
 		Labels  map[string]string `json:"labels,omitempty"`
@@ -106,13 +114,13 @@ func Config(targets []Target) ([]byte, error) {
 	for _, target := range targets {
 		statics = append(statics, staticConfig{Targets: []string{target.Addr}, Labels: target.Labels})
 	}
-	interval := ScrapeInterval.String()
+	every := model.Duration(interval).String()
 	return yaml.Marshal(map[string]any{
-		"global": map[string]any{"scrape_interval": interval, "evaluation_interval": interval},
+		"global": map[string]any{"scrape_interval": every, "evaluation_interval": every},
 		"scrape_configs": []map[string]any{{
 			"job_name":        "mesh",
-			"scrape_interval": interval,
-			"scrape_timeout":  interval,
+			"scrape_interval": every,
+			"scrape_timeout":  every,
 			"static_configs":  statics,
 		}},
 	})

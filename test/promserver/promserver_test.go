@@ -57,7 +57,7 @@ func TestScrape(t *testing.T) {
 }
 
 func TestConfig(t *testing.T) {
-	got, err := promserver.Config([]promserver.Target{{Addr: "127.0.0.1:1", Labels: map[string]string{"a": "b"}}})
+	got, err := promserver.Config(time.Second, []promserver.Target{{Addr: "127.0.0.1:1", Labels: map[string]string{"a": "b"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
