@@ -2,7 +2,10 @@ package cmdutil
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,6 +21,8 @@ type PrometheusFlags struct {
 	TokenFile  string
 	CAFile     string
 	Insecure   bool
+	// Timeout bounds the connection and the queries together.
+	Timeout time.Duration
 }
 
 // AddPrometheusFlags adds --prometheus and its connection options.
@@ -33,6 +38,32 @@ func AddPrometheusFlags(cmd *cobra.Command, p *PrometheusFlags) {
 	f.StringVar(&p.TokenFile, "prometheus-token-file", "", "File holding the bearer token for the Prometheus")
 	f.StringVar(&p.CAFile, "prometheus-ca-file", "", "CA certificate that signs the Prometheus's HTTPS certificate")
 	f.BoolVar(&p.Insecure, "prometheus-insecure-skip-tls-verify", false, "Do not verify the Prometheus's HTTPS certificate")
+	f.DurationVar(&p.Timeout, "prometheus-timeout", 30*time.Second, "How long to wait for the Prometheus: the port-forward and the queries together")
+}
+
+// WithTimeout bounds ctx by --prometheus-timeout; TimeoutError turns what
+// its end did to an error into one line that names the flag.
+func (p *PrometheusFlags) WithTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if p.Timeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeoutCause(ctx, p.Timeout, errPrometheusTimeout)
+}
+
+var errPrometheusTimeout = errors.New("timed out")
+
+// TimedOut reports whether ctx ended by --prometheus-timeout.
+func (p *PrometheusFlags) TimedOut(ctx context.Context) bool {
+	return errors.Is(context.Cause(ctx), errPrometheusTimeout)
+}
+
+// TimeoutError is err, or when ctx ended by --prometheus-timeout, a line
+// that says so.
+func (p *PrometheusFlags) TimeoutError(ctx context.Context, err error) error {
+	if err != nil && p.TimedOut(ctx) {
+		return fmt.Errorf("no answer within %s (--prometheus-timeout)", p.Timeout)
+	}
+	return err
 }
 
 // Connect opens the connection: a URL needs no cluster; a Service, given

@@ -144,15 +144,20 @@ type MetricsResult struct {
 
 // Run connects, queries and prints.
 func (o *MetricsOptions) Run(ctx context.Context) error {
+	ctx, cancel := o.Prometheus.WithTimeout(ctx)
+	defer cancel()
 	conn, err := o.Prometheus.Connect(ctx, o.factory, o.sel.Namespace)
 	if err != nil {
+		if o.Prometheus.TimedOut(ctx) {
+			return fmt.Errorf("reaching the Prometheus: %w", o.Prometheus.TimeoutError(ctx, err))
+		}
 		return err
 	}
 	defer conn.Close()
 	end := o.now()
 	w := telemetry.Window{Start: end.Add(-o.Since), End: end}
 	signals, err := telemetry.Query(ctx, conn.API, o.meshes, o.sel, w)
-	if err != nil {
+	if err := o.Prometheus.TimeoutError(ctx, err); err != nil {
 		return fmt.Errorf("reading the mesh's metrics from the Prometheus at %s: %w", conn.Address, err)
 	}
 	if o.Output == "json" || o.Output == "yaml" {
