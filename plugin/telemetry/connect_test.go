@@ -2,6 +2,7 @@ package telemetry_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/telemetry"
+	"github.com/kubectl-mesh/kubectl-mesh/test/promserver"
 )
 
 func TestCandidates(t *testing.T) {
@@ -99,5 +101,31 @@ func TestBearerToken(t *testing.T) {
 	}
 	if len(got) != 2 || !got["Bearer inline"] || !got["Bearer from-file"] {
 		t.Errorf("Authorization headers %v", got)
+	}
+}
+
+// TestConnectHTTPS reaches a real Prometheus serving HTTPS with a CA of its
+// own: trusted through --prometheus-ca-file or not verified, and refused
+// without either.
+func TestConnectHTTPS(t *testing.T) {
+	prom := promserver.StartHTTPS(t)
+	query := func(o telemetry.ConnectOptions) error {
+		o.Prometheus = prom.URL
+		conn, err := telemetry.Connect(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = telemetry.Query(context.Background(), conn.API, nil, telemetry.Selector{}, telemetry.Window{Start: time.Now().Add(-time.Minute), End: time.Now()})
+		return err
+	}
+	var noData *telemetry.NoDataError
+	if err := query(telemetry.ConnectOptions{CAFile: prom.CAFile}); !errors.As(err, &noData) {
+		t.Errorf("with the CA: %v, want an answer (no mesh metrics)", err)
+	}
+	if err := query(telemetry.ConnectOptions{Insecure: true}); !errors.As(err, &noData) {
+		t.Errorf("insecure: %v, want an answer (no mesh metrics)", err)
+	}
+	if err := query(telemetry.ConnectOptions{}); err == nil || !strings.Contains(err.Error(), "certificate signed by unknown authority") {
+		t.Errorf("without the CA: %v, want the certificate refused", err)
 	}
 }

@@ -8,6 +8,8 @@ package promserver
 
 import (
 	"context"
+	cryptotls "crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
@@ -21,6 +23,8 @@ import (
 
 	"github.com/prometheus/common/model"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-mesh/kubectl-mesh/webhook/certs"
 )
 
 // Path is where Debian's package puts the binary; PROMETHEUS overrides it.
@@ -38,8 +42,10 @@ type Target struct {
 
 // Server is a running Prometheus.
 type Server struct {
-	// URL is its HTTP API's base, http://127.0.0.1:PORT.
+	// URL is its HTTP API's base, http(s)://127.0.0.1:PORT.
 	URL string
+	// CAFile signs its certificate (StartHTTPS only).
+	CAFile string
 
 	cmd    *exec.Cmd
 	exited chan struct{}
@@ -74,6 +80,38 @@ func Start(t testing.TB, targets ...Target) *Server {
 // large to scrape every second on a busy machine.
 func StartInterval(t testing.TB, interval time.Duration, targets ...Target) *Server {
 	t.Helper()
+	return startWith(t, interval, nil, targets)
+}
+
+// StartHTTPS is Start serving HTTPS only, with a certificate for 127.0.0.1
+// from a CA of its own, whose certificate is the Server's CAFile.
+func StartHTTPS(t testing.TB, targets ...Target) *Server {
+	t.Helper()
+	ca, err := certs.NewCA("kubectl-mesh test Prometheus", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serving, err := ca.IssueServing([]string{"localhost"}, []net.IP{net.IPv4(127, 0, 0, 1)}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	files := map[string][]byte{"ca.crt": ca.CertPEM, "tls.crt": serving.CertPEM, "tls.key": serving.KeyPEM}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return startWith(t, ScrapeInterval, &tlsFiles{dir: dir, caPEM: ca.CertPEM}, targets)
+}
+
+type tlsFiles struct {
+	dir   string
+	caPEM []byte
+}
+
+func startWith(t testing.TB, interval time.Duration, tls *tlsFiles, targets []Target) *Server {
+	t.Helper()
 	bin := Binary(t)
 	dir := t.TempDir()
 	config, err := Config(interval, targets)
@@ -84,6 +122,24 @@ func StartInterval(t testing.TB, interval time.Duration, targets ...Target) *Ser
 	if err := os.WriteFile(configPath, config, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	scheme, client, extra := "http", http.DefaultClient, []string(nil)
+	if tls != nil {
+		// Prometheus's web configuration file (--web.config.file).
+		web, err := yaml.Marshal(map[string]any{"tls_server_config": map[string]string{
+			"cert_file": filepath.Join(tls.dir, "tls.crt"), "key_file": filepath.Join(tls.dir, "tls.key"),
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		webPath := filepath.Join(dir, "web.yml")
+		if err := os.WriteFile(webPath, web, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(tls.caPEM)
+		scheme, extra = "https", []string{"--web.config.file=" + webPath}
+		client = &http.Client{Transport: &http.Transport{TLSClientConfig: &cryptotls.Config{RootCAs: pool, MinVersion: cryptotls.VersionTLS12}}}
+	}
 	// Prometheus cannot report a port it picked, so the test picks one; a
 	// port taken in between fails the start, which is retried.
 	var lastErr error
@@ -92,8 +148,11 @@ func StartInterval(t testing.TB, interval time.Duration, targets ...Target) *Ser
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := start(bin, configPath, filepath.Join(dir, "data"), addr)
+		s, err := start(bin, configPath, filepath.Join(dir, "data"), addr, scheme, client, extra)
 		if err == nil {
+			if tls != nil {
+				s.CAFile = filepath.Join(tls.dir, "ca.crt")
+			}
 			t.Cleanup(s.stop)
 			return s
 		}
@@ -126,25 +185,25 @@ func Config(interval time.Duration, targets []Target) ([]byte, error) {
 	})
 }
 
-func start(bin, config, data, addr string) (*Server, error) {
+func start(bin, config, data, addr, scheme string, client *http.Client, extra []string) (*Server, error) {
 	logs := &syncBuffer{}
-	cmd := exec.Command(bin,
-		"--config.file="+config,
-		"--storage.tsdb.path="+data,
-		"--web.listen-address="+addr,
+	cmd := exec.Command(bin, append([]string{
+		"--config.file=" + config,
+		"--storage.tsdb.path=" + data,
+		"--web.listen-address=" + addr,
 		"--log.level=warn",
-	)
+	}, extra...)...)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
-	s := &Server{URL: "http://" + addr, cmd: cmd, exited: exited, logs: logs}
+	s := &Server{URL: scheme + "://" + addr, cmd: cmd, exited: exited, logs: logs}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for {
-		if ready(ctx, s.URL) {
+		if ready(ctx, client, s.URL) {
 			return s, nil
 		}
 		select {
@@ -159,12 +218,12 @@ func start(bin, config, data, addr string) (*Server, error) {
 	}
 }
 
-func ready(ctx context.Context, url string) bool {
+func ready(ctx context.Context, client *http.Client, url string) bool {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/-/ready", nil)
 	if err != nil {
 		return false
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return false
 	}
