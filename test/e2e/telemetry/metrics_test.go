@@ -153,6 +153,22 @@ func TestMetricsReportsTheLoad(t *testing.T) {
 	if !strings.Contains(r.Stdout, "httpbin") || !strings.Contains(r.Stdout, "web") || !strings.Contains(r.Stdout, "LATENCY_P99") {
 		t.Errorf("table:\n%s", r.Stdout)
 	}
+
+	// The Prometheus named, one mesh, one workload.
+	r = harness.Must(t, harness.Mesh(t, "metrics", "deploy/httpbin", "-n", ns, "--mesh", "istio", "--since", since.String(),
+		"--prometheus", "svc/prometheus", "--prometheus-namespace", "istio-system", "-o", "json"))
+	var one telemetrycmd.MetricsResult
+	if err := json.Unmarshal([]byte(r.Stdout), &one); err != nil {
+		t.Fatalf("%v\n%s", err, r.Stdout)
+	}
+	if one.Prometheus != "svc/prometheus in istio-system" || len(one.Workloads) != 1 || one.Workloads[0].Workload != "httpbin" {
+		t.Errorf("deploy/httpbin: %s", r.Stdout)
+	}
+	// A namespace without traffic: one line that says why.
+	r = harness.Mesh(t, "metrics", "-n", "istio-system", "--since", since.String())
+	if r.Code != 1 || !strings.Contains(r.Stderr, "no requests in the last 20s: the Prometheus has istio_requests_total") {
+		t.Errorf("istio-system: %s", r)
+	}
 }
 
 // checkSignals compares what the mesh reported with the load the exporter
