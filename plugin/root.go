@@ -17,6 +17,7 @@ import (
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/patterncmd"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/perfcmd"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/policycmd"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/telemetrycmd"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/webhookcmd"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -102,6 +103,7 @@ func NewCmdRoot(streams genericiooptions.IOStreams) *cobra.Command {
 			Message: "Performance Commands:",
 			Commands: []*cobra.Command{
 				perfcmd.NewCmdPerf(streams, f),
+				telemetrycmd.NewCmdMetrics(streams, f),
 			},
 		},
 		{
