@@ -17,13 +17,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/common/model"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kubectl-mesh/kubectl-mesh/test/cmdrun"
 	"github.com/kubectl-mesh/kubectl-mesh/webhook/certs"
 )
 
@@ -49,7 +49,7 @@ type Server struct {
 
 	cmd    *exec.Cmd
 	exited chan struct{}
-	logs   *syncBuffer
+	logs   *cmdrun.SyncBuffer
 }
 
 // Binary returns the prometheus binary, or skips the test (fails it under
@@ -186,7 +186,7 @@ func Config(interval time.Duration, targets []Target) ([]byte, error) {
 }
 
 func start(bin, config, data, addr, scheme string, client *http.Client, extra []string) (*Server, error) {
-	logs := &syncBuffer{}
+	logs := &cmdrun.SyncBuffer{}
 	cmd := exec.Command(bin, append([]string{
 		"--config.file=" + config,
 		"--storage.tsdb.path=" + data,
@@ -259,21 +259,4 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
