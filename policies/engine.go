@@ -76,7 +76,10 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		overrides: opts.Enforcement,
 	}
 	if opts.Kinds != nil {
-		e.kinds = (&kindsOnce{f: opts.Kinds}).get
+		// Called once, then let go (sync.OnceValue drops it): check's
+		// holds every object it has read, which must not live as long as
+		// the engine.
+		e.kinds = sync.OnceValue(opts.Kinds)
 	}
 	if err := e.LoadCustom(ctx, opts.Custom); err != nil {
 		return nil, err
@@ -85,23 +88,6 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	return e, nil
-}
-
-// kindsOnce calls Options.Kinds once and then lets it go: check's reads
-// every object it has read, which must not live as long as the engine.
-type kindsOnce struct {
-	mu    sync.Mutex
-	f     func() []Kind
-	kinds []Kind
-}
-
-func (k *kindsOnce) get() []Kind {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.f != nil {
-		k.kinds, k.f = k.f(), nil
-	}
-	return k.kinds
 }
 
 // LoadCustom compiles the library with a new set of custom policies and

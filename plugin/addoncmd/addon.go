@@ -317,15 +317,10 @@ func refuseForeign(ctx context.Context, helm cmdutil.Releases, rel lifecycle.Rel
 
 // mesh is --mesh's adapter, or the mesh installed in the cluster.
 func (o *AddonInstallOptions) mesh(ctx context.Context, c mesh.Cluster) (mesh.Mesh, error) {
-	if o.Mesh != "" {
-		return cmdutil.MeshFlag(o.factory, o.Mesh)
-	}
-	m, err := o.factory.Meshes().Detect(ctx, c)
-	if errors.Is(err, mesh.ErrNoMeshInstalled) {
-		return nil, fmt.Errorf("%w: install one with kubectl mesh install, or name the mesh to set %s up for with --mesh", err, o.addon.Name)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: choose with --mesh", err)
+	m, err := cmdutil.MeshOrDetected(ctx, o.factory, c, o.Mesh,
+		"install one with kubectl mesh install, or name the mesh to set "+o.addon.Name+" up for with --mesh")
+	if err != nil || o.Mesh != "" {
+		return m, err
 	}
 	if !o.addon.Supports(m.Name()) {
 		return nil, fmt.Errorf("%s is not an add-on of %s, the mesh in the cluster (it is of %s)", o.addon.Name, m.Name(), strings.Join(o.addon.Meshes, ", "))

@@ -304,24 +304,19 @@ func (o *AppDeployOptions) Run(ctx context.Context) error {
 // mesh is --mesh's adapter, or the one installed in the cluster; nil for
 // --mesh none.
 func (o *AppDeployOptions) mesh(ctx context.Context, c mesh.Cluster) (mesh.Mesh, error) {
-	switch o.Mesh {
-	case app.MeshNone:
+	if o.Mesh == app.MeshNone {
 		return nil, nil
-	case "":
-		m, err := o.factory.Meshes().Detect(ctx, c)
-		if errors.Is(err, mesh.ErrNoMeshInstalled) {
-			return nil, fmt.Errorf("%w: install one with kubectl mesh install, or deploy without a mesh with --mesh none", err)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%w: choose with --mesh", err)
-		}
-		if !slices.Contains(o.app.Meshes(), m.Name()) {
-			return nil, fmt.Errorf("%s does not run on %s, the mesh in the cluster (it supports %s): --mesh none deploys it without one",
-				o.app.Name(), m.Name(), strings.Join(o.app.Meshes(), ", "))
-		}
-		return m, nil
 	}
-	return cmdutil.MeshFlag(o.factory, o.Mesh)
+	m, err := cmdutil.MeshOrDetected(ctx, o.factory, c, o.Mesh,
+		"install one with kubectl mesh install, or deploy without a mesh with --mesh none")
+	if err != nil || o.Mesh != "" {
+		return m, err
+	}
+	if !slices.Contains(o.app.Meshes(), m.Name()) {
+		return nil, fmt.Errorf("%s does not run on %s, the mesh in the cluster (it supports %s): --mesh none deploys it without one",
+			o.app.Name(), m.Name(), strings.Join(o.app.Meshes(), ", "))
+	}
+	return m, nil
 }
 
 // checkNamespace reports whether the namespace exists, and refuses one

@@ -2,6 +2,7 @@ package cmdutil
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -175,6 +176,23 @@ func (f *factory) MeshCluster(log io.Writer) (*mesh.Cluster, Releases, error) {
 
 func (f *factory) Webhook(namespace string, log io.Writer) (WebhookReleases, error) {
 	return webhookinstall.New(f, namespace, log)
+}
+
+// MeshOrDetected is the mesh --mesh names, else the one installed in the
+// cluster; install says what to do when none is (after "no mesh is
+// installed in the cluster: ").
+func MeshOrDetected(ctx context.Context, f Factory, c mesh.Cluster, name, install string) (mesh.Mesh, error) {
+	if name != "" {
+		return MeshFlag(f, name)
+	}
+	m, err := f.Meshes().Detect(ctx, c)
+	if errors.Is(err, mesh.ErrNoMeshInstalled) {
+		return nil, fmt.Errorf("%w: %s", err, install)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: choose with --mesh", err)
+	}
+	return m, nil
 }
 
 // MeshFlag is the mesh --mesh names, from the factory's registry.
