@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -72,9 +73,10 @@ var Quantiles = []float64{0.5, 0.95, 0.99}
 type Selector struct {
 	// Namespace is empty for all namespaces.
 	Namespace string
-	// Name is empty for every workload; Kind chooses Linkerd's label
-	// (LinkerdWorkloadLabels; empty is deployment).
-	Kind, Name string
+	// Names are the workloads (empty: every workload); Kind chooses
+	// Linkerd's label (LinkerdWorkloadLabels; empty is deployment).
+	Kind  string
+	Names []string
 }
 
 // Window is the time range the signals are read over.
@@ -239,13 +241,26 @@ func (f family) matchers(sel Selector) string {
 		m = append(m, f.namespace+"="+strconv.Quote(sel.Namespace))
 	}
 	workload := f.workloadLabel(sel)
-	if sel.Name != "" {
-		m = append(m, workload+"="+strconv.Quote(sel.Name))
-	} else {
+	switch len(sel.Names) {
+	case 0:
 		// Series of other kinds of workload lack the label.
 		m = append(m, workload+`!=""`)
+	case 1:
+		m = append(m, workload+"="+strconv.Quote(sel.Names[0]))
+	default:
+		m = append(m, workload+"=~"+strconv.Quote(anyOf(sel.Names)))
 	}
 	return strings.Join(m, ",")
+}
+
+// anyOf is a regular expression matching exactly one of names (PromQL
+// anchors it).
+func anyOf(names []string) string {
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = regexp.QuoteMeta(n)
+	}
+	return strings.Join(quoted, "|")
 }
 
 func (f family) by(sel Selector, extra ...string) string {

@@ -72,7 +72,7 @@ func TestQuery(t *testing.T) {
 
 	// One workload by name, one mesh.
 	one, err := telemetry.Query(context.Background(), promAPI, []telemetry.Mesh{telemetry.Linkerd},
-		telemetry.Selector{Namespace: "emojivoto", Kind: "deployment", Name: "web"}, telemetry.Window{Start: start.Add(-time.Second), End: end})
+		telemetry.Selector{Namespace: "emojivoto", Kind: "deployment", Names: []string{"web"}}, telemetry.Window{Start: start.Add(-time.Second), End: end})
 	if err != nil || len(one) != 1 || one[0].Workload != "web" {
 		t.Fatalf("web: %+v, %v", one, err)
 	}

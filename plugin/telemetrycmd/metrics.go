@@ -98,7 +98,7 @@ func (o *MetricsOptions) Complete(f cmdutil.Factory, _ *cobra.Command, args []st
 		if strings.Contains(args[0], "/") && name == "" {
 			return fmt.Errorf("%q: the name is empty", args[0])
 		}
-		o.sel.Kind, o.sel.Name = k, name
+		o.sel.Kind, o.sel.Names = k, []string{name}
 	}
 	ns, _, err := f.Namespace()
 	if err != nil {
@@ -128,7 +128,7 @@ func (o *MetricsOptions) Validate() error {
 	if o.Since < time.Second {
 		return fmt.Errorf("--since=%s: give a window of at least 1s", o.Since)
 	}
-	if o.AllNamespaces && o.sel.Name != "" {
+	if o.AllNamespaces && len(o.sel.Names) > 0 {
 		return errors.New("a workload cannot be named across all namespaces (-A): give -n NAMESPACE")
 	}
 	return nil
