@@ -44,6 +44,9 @@ type Mesh interface {
 	// reading less than Status: commands pick the mesh with it when the
 	// user names none.
 	Detect(ctx context.Context, c Cluster) (bool, error)
+	// ControlPlaneSelector is the label selector of the control plane's
+	// pods in its namespace (perf run reads their CPU and memory).
+	ControlPlaneSelector() string
 
 	Injector
 	Uninstaller
@@ -64,6 +67,9 @@ type Injector interface {
 	// HasProxy reports whether the pod runs the mesh's proxy, as a
 	// container or a native sidecar.
 	HasProxy(pod *corev1.Pod) bool
+	// ProxyContainer is the proxy's container name, as cAdvisor's series
+	// label it.
+	ProxyContainer() string
 	// JobPodMarks are the pod labels and annotations that mesh a Job's pod
 	// (kubectl mesh perf's load generator): the proxy is a native sidecar,
 	// ready before the job's container starts and stopped once it exits,

@@ -50,6 +50,12 @@ func (*Istio) HasProxy(pod *corev1.Pod) bool {
 	return ok
 }
 
+// ProxyContainer is istio-proxy.
+func (*Istio) ProxyContainer() string { return proxyContainer }
+
+// ControlPlaneSelector finds istiod's pods, of every revision.
+func (*Istio) ControlPlaneSelector() string { return IstiodSelector }
+
 // JobPodMarks ask for a native sidecar, which takes precedence over
 // istiod's ENABLE_NATIVE_SIDECARS, and hold the job until it is ready.
 func (*Istio) JobPodMarks() (labels, annotations map[string]string) {

@@ -57,6 +57,13 @@ func (*Linkerd) HasProxy(pod *corev1.Pod) bool {
 	return ok
 }
 
+// ProxyContainer is linkerd-proxy.
+func (*Linkerd) ProxyContainer() string { return ProxyContainer }
+
+// ControlPlaneSelector finds the pods of every control-plane component
+// (destination, identity, proxy injector).
+func (*Linkerd) ControlPlaneSelector() string { return "linkerd.io/control-plane-component" }
+
 // JobPodMarks ask for a native sidecar: beta is the annotation's current
 // name, alpha is what 2.15-2.16 read.
 func (*Linkerd) JobPodMarks() (labels, annotations map[string]string) {

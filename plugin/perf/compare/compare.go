@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"fmt"
 	"math"
 	"time"
 
@@ -57,7 +58,13 @@ func Compare(a, b *smp.Result, th []Threshold) *Comparison {
 		limits[t.Metric] = t
 	}
 	for _, m := range metrics() {
-		row := Row{Metric: m.name, Unit: unit(m.kind), A: m.value(a), B: m.value(b), kind: m.kind}
+		if !m.present(a) || !m.present(b) {
+			if t, ok := limits[m.name]; ok {
+				c.Notes = append(c.Notes, fmt.Sprintf("%s is not checked: %s", t, absent(m, a, b)))
+			}
+			continue
+		}
+		row := Row{Metric: m.name, Unit: m.unitName(), A: m.value(a), B: m.value(b), kind: m.kind}
 		row.Delta = row.B - row.A
 		if row.A != 0 && m.kind != ErrorRate {
 			ch := 100 * row.Delta / row.A
@@ -83,8 +90,22 @@ func (c *Comparison) Regressed() bool {
 	return false
 }
 
-func unit(k Kind) string {
-	switch k {
+// absent says which side lacks m.
+func absent(m metric, a, b *smp.Result) string {
+	switch {
+	case !m.present(a) && !m.present(b):
+		return "neither run has the mesh's telemetry of it"
+	case !m.present(a):
+		return fmt.Sprintf("A (%s) has no mesh telemetry of it", a.Name)
+	}
+	return fmt.Sprintf("B (%s) has no mesh telemetry of it", b.Name)
+}
+
+func (m metric) unitName() string {
+	if m.unit != "" {
+		return m.unit
+	}
+	switch m.kind {
 	case Rate:
 		return "qps"
 	case ErrorRate:

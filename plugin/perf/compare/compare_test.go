@@ -81,13 +81,30 @@ func TestCompareRegressions(t *testing.T) {
 	}
 }
 
+// withTelemetry adds what the mesh measured: server-side p99 and success,
+// proxy and control-plane CPU and memory.
+func withTelemetry(r *smp.Result, p99, success float64, proxyCPU int32) *smp.Result {
+	r.Telemetry = &smp.Telemetry{Format: smp.TelemetryFormat, Server: &smp.ServerSignals{
+		Requests: r.Requests, SuccessRate: success, LatenciesMs: smp.ServerLatencies{P50: &p99, P95: &p99, P99: &p99},
+	}}
+	r.Mesh = &smp.MeshConfig{Type: "ISTIO",
+		Sidecar:      &smp.Resources{Count: 1, CPUMCores: proxyCPU, MemMB: 40},
+		ControlPlane: &smp.Resources{Count: 1, CPUMCores: 5, MemMB: 100}}
+	return r
+}
+
 func TestCompareRowValues(t *testing.T) {
-	a := result("a", lat(10), 1000, 1000, 10)
-	b := result("b", lat(12), 800, 2000, 40)
+	a := withTelemetry(result("a", lat(10), 1000, 1000, 10), 8, 0.75, 100)
+	b := withTelemetry(result("b", lat(12), 800, 2000, 40), 9, 0.5, 120)
 	a.Latencies.Min = 0
-	c := Compare(a, b, []Threshold{{Metric: "p99", Percent: 10}})
+	c := Compare(a, b, []Threshold{{Metric: "p99", Percent: 10}, {Metric: "proxy_cpu", Percent: 10}})
 	f := func(v float64) *float64 { return &v }
 	want := map[string]Row{
+		"server_p99":    {Metric: "server_p99", Unit: "ms", A: 8, B: 9, Delta: 1, ChangePercent: f(12.5), kind: Latency},
+		"server_errors": {Metric: "server_errors", Unit: "%", A: 25, B: 50, Delta: 25, kind: ErrorRate},
+		"proxy_cpu": {Metric: "proxy_cpu", Unit: "mCores", A: 100, B: 120, Delta: 20, ChangePercent: f(20),
+			Threshold: &Threshold{Metric: "proxy_cpu", Percent: 10}, Regressed: true, kind: Usage},
+		"control_plane_mem": {Metric: "control_plane_mem", Unit: "MB", A: 100, B: 100, Delta: 0, ChangePercent: f(0), kind: Usage},
 		"min":    {Metric: "min", Unit: "ms", A: 0, B: 1, Delta: 1, kind: Latency},
 		"p99":    {Metric: "p99", Unit: "ms", A: 10, B: 12, Delta: 2, ChangePercent: f(20), Threshold: &Threshold{Metric: "p99", Percent: 10}, Regressed: true, kind: Latency},
 		"qps":    {Metric: "qps", Unit: "qps", A: 1000, B: 800, Delta: -200, ChangePercent: f(-20), kind: Rate},
@@ -106,6 +123,25 @@ func TestCompareRowValues(t *testing.T) {
 	}
 	if c.A != (Run{Name: "a", Target: "svc/echo:8080", StartTime: a.StartTime}) {
 		t.Errorf("A = %+v", c.A)
+	}
+}
+
+// A run without the mesh's telemetry compares on the client's figures; a
+// limit on a mesh figure it lacks is a note, not a pass or a failure.
+func TestCompareWithoutTelemetry(t *testing.T) {
+	a := result("a", lat(10), 1000, 1000, 10)
+	b := withTelemetry(result("b", lat(10), 1000, 1000, 10), 9, 1, 120)
+	th, err := ParseThresholds("p99=10%,proxy_cpu=10%")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Compare(a, b, th)
+	if len(c.Rows) != 9 || c.Regressed() {
+		t.Errorf("rows %d (want the client's 9), regressed %v", len(c.Rows), c.Regressed())
+	}
+	want := "proxy_cpu=10% is not checked: A (a) has no mesh telemetry of it"
+	if len(c.Notes) != 1 || c.Notes[0] != want {
+		t.Errorf("notes %q, want [%q]", c.Notes, want)
 	}
 }
 

@@ -23,7 +23,7 @@ func (c *Comparison) PrintTable(w io.Writer) error {
 			result = "REGRESSION"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Metric,
-			value(r.kind, r.A, false), value(r.kind, r.B, false), value(r.kind, r.Delta, true),
+			r.value(r.A, false), r.value(r.B, false), r.value(r.Delta, true),
 			change(r.ChangePercent), limit(r.kind, r.Threshold), result)
 	}
 	return tw.Flush()
@@ -46,10 +46,12 @@ func header(side, name string) string {
 	return side + " (" + name + ")"
 }
 
-// value formats v in the metric's unit; signed adds "+" to positive values.
-func value(k Kind, v float64, signed bool) string {
+// value formats v in the row's unit; signed adds "+" to positive values.
+func (r Row) value(v float64, signed bool) string {
 	var s string
-	switch k {
+	switch r.kind {
+	case Usage:
+		s = strconv.FormatFloat(v, 'f', 0, 64) + " " + r.Unit
 	case Rate:
 		s = strconv.FormatFloat(v, 'f', 1, 64)
 	case ErrorRate:

@@ -43,8 +43,8 @@ func TestParseThresholdsErrors(t *testing.T) {
 	tests := []struct {
 		name, in, want string
 	}{
-		{"unknown metric", "p98=10%", `--max-regression "p98=10%": unknown metric p98 (want one of min, avg, p50, p90, p99, p99.9, max, qps, errors)`},
-		{"bad item among good", "p99=10%,latency=1%", `--max-regression "latency=1%": unknown metric latency (want one of min, avg, p50, p90, p99, p99.9, max, qps, errors)`},
+		{"unknown metric", "p98=10%", `--max-regression "p98=10%": unknown metric p98 (want one of min, avg, p50, p90, p99, p99.9, max, qps, errors, server_p50, server_p95, server_p99, server_errors, proxy_cpu, proxy_mem, control_plane_cpu, control_plane_mem)`},
+		{"bad item among good", "p99=10%,latency=1%", `--max-regression "latency=1%": unknown metric latency (want one of min, avg, p50, p90, p99, p99.9, max, qps, errors, server_p50, server_p95, server_p99, server_errors, proxy_cpu, proxy_mem, control_plane_cpu, control_plane_mem)`},
 		{"no value", "p99", `--max-regression "p99": want METRIC=VALUE, like p99=10%`},
 		{"duration for qps", "qps=5ms", `--max-regression "qps=5ms": want a percentage for qps, like qps=5%`},
 		{"duration for errors", "errors=1ms", `--max-regression "errors=1ms": want a percentage for errors, like errors=5%`},
@@ -53,6 +53,7 @@ func TestParseThresholdsErrors(t *testing.T) {
 		{"negative percent", "p99=-1%", `--max-regression "p99=-1%": -1%: the limit cannot be negative`},
 		{"negative duration", "p99=-2ms", `--max-regression "p99=-2ms": -2ms: the limit must be positive`},
 		{"bare number", "p99=10", `--max-regression "p99=10": want a percentage or a duration for p99, like p99=10% or p99=2ms`},
+		{"duration for proxy_cpu", "proxy_cpu=5ms", `--max-regression "proxy_cpu=5ms": want a percentage for proxy_cpu, like proxy_cpu=5%`},
 		{"twice", "p99=10%,p99=5%", `--max-regression "p99=5%": p99 is given more than once`},
 	}
 	for _, tt := range tests {

@@ -41,6 +41,9 @@ type Result struct {
 	Mesh        *MeshConfig      `json:"mesh_config,omitempty"`
 	Env         *Environment     `json:"env,omitempty"`
 	Histogram   Histogram        `json:"histogram"`
+	// Telemetry is what the mesh measured of the target: this project's
+	// extension of SMP (telemetry.go).
+	Telemetry *Telemetry `json:"kubectl_mesh_telemetry,omitempty"`
 }
 
 // Latencies are in milliseconds (SMP's latencies_ms, plus p99.9).
@@ -107,6 +110,20 @@ type MeshConfig struct {
 	// Injected tells whether the load generator's pod was meshed
 	// (in-cluster runs only).
 	Injected *bool `json:"injected,omitempty"`
+	// Sidecar and ControlPlane are what the target's proxies and the
+	// mesh's control plane used during the run, read from the mesh's
+	// Prometheus (SMP's ServiceMeshConfig.sidecar and .mesh_control_plane).
+	Sidecar      *Resources `json:"sidecar,omitempty"`
+	ControlPlane *Resources `json:"mesh_control_plane,omitempty"`
+}
+
+// Resources are the fields of SMP's Sidecar and MeshControlPlane messages
+// a run measures, in SMP's integer units.
+type Resources struct {
+	// Count is the number of containers (proxies, control-plane containers).
+	Count     int32 `json:"count"`
+	CPUMCores int32 `json:"cpu_mCores"`
+	MemMB     int32 `json:"mem_mb"`
 }
 
 // Environment is SMP's EnvironmentConfig.
