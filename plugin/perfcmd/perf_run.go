@@ -97,6 +97,8 @@ type PerfRunOptions struct {
 	MaxRegression string
 	NoSave        bool
 	Output        string
+	NoTelemetry   bool
+	Prometheus    cmdutil.PrometheusFlags
 
 	spec       *load.Spec
 	thresholds []compare.Threshold
@@ -153,6 +155,8 @@ func NewCmdPerfRun(streams genericiooptions.IOStreams, factory cmdutil.Factory, 
 	f.StringVar(&o.CompareTo, "compare-to", "", "Compare the result with this baseline (kubectl mesh perf baseline set), result or result file")
 	f.StringVar(&o.MaxRegression, "max-regression", "", "Regression limits for --compare-to and --ab, e.g. p99=10%,qps=5%,errors=0.1%")
 	f.BoolVar(&o.NoSave, "no-save", false, "Do not store the result")
+	f.BoolVar(&o.NoTelemetry, "no-telemetry", false, "Do not read what the mesh measured of the run from its Prometheus")
+	cmdutil.AddPrometheusFlags(cmd, &o.Prometheus)
 	f.StringVarP(&o.Output, "output", "o", "", "Print the result as json or yaml instead of the summary")
 	return cmd
 }
@@ -270,6 +274,10 @@ func (o *PerfRunOptions) Run(ctx context.Context) error {
 		}
 	}
 
+	facts := o.clusterFacts(ctx)
+	tele := o.openTelemetry(ctx, facts, namespace)
+	defer tele.Close()
+
 	var unmeshed *smp.Result
 	if o.ABTarget != "" {
 		abNamespace := o.ABNamespace
@@ -277,7 +285,7 @@ func (o *PerfRunOptions) Run(ctx context.Context) error {
 			abNamespace = namespace
 		}
 		fmt.Fprintf(o.ErrOut, "Unmeshed: %s\n", o.ABTarget)
-		if unmeshed, err = o.runOne(ctx, o.ABTarget, abNamespace, "unmeshed"); err != nil {
+		if unmeshed, err = o.runOne(ctx, facts, tele, o.ABTarget, abNamespace, "unmeshed"); err != nil {
 			return err
 		}
 		if unmeshed.Interrupted {
@@ -285,7 +293,7 @@ func (o *PerfRunOptions) Run(ctx context.Context) error {
 		}
 		fmt.Fprintf(o.ErrOut, "Meshed: %s\n", o.Target)
 	}
-	result, err := o.runOne(ctx, o.Target, namespace, "meshed")
+	result, err := o.runOne(ctx, facts, tele, o.Target, namespace, "meshed")
 	if err != nil {
 		return err
 	}
@@ -303,9 +311,9 @@ func (o *PerfRunOptions) Run(ctx context.Context) error {
 	return o.finish(store, results, gate)
 }
 
-// runOne runs the load against one target; role names the result of an
-// --ab pair.
-func (o *PerfRunOptions) runOne(ctx context.Context, target, namespace, role string) (*smp.Result, error) {
+// runOne runs the load against one target and joins what the mesh measured
+// of it; role names the result of an --ab pair.
+func (o *PerfRunOptions) runOne(ctx context.Context, facts *clusterFacts, tele *telemetryJoin, target, namespace, role string) (*smp.Result, error) {
 	spec := *o.spec
 	spec.Target = target
 	if o.ABTarget != "" {
@@ -314,34 +322,42 @@ func (o *PerfRunOptions) runOne(ctx context.Context, target, namespace, role str
 			spec.Name += "-" + role
 		}
 	}
-	facts := o.clusterFacts(ctx)
 	id := newResultID()
 
 	run := o.runLocal
 	if o.InCluster {
 		run = o.runInCluster
 	}
-	result, err := run(ctx, &spec, target, namespace, facts, id)
+	result, forwarded, err := run(ctx, &spec, target, namespace, facts, id)
 	if err != nil {
 		return nil, err
 	}
-	result.Mesh, result.Env = facts.mesh, facts.env
+	result.Env = facts.env
+	if facts.mesh != nil {
+		m := *facts.mesh // each run its own: telemetry adds its figures
+		result.Mesh = &m
+	}
+	if !result.Interrupted {
+		tele.join(ctx, result, namespace, target, forwarded)
+	}
 	return result, nil
 }
 
-func (o *PerfRunOptions) runLocal(ctx context.Context, spec *load.Spec, target, namespace string, facts *clusterFacts, id string) (*smp.Result, error) {
+// runLocal runs the load from this machine; forwarded is the pod a svc/
+// target was port-forwarded to.
+func (o *PerfRunOptions) runLocal(ctx context.Context, spec *load.Spec, target, namespace string, facts *clusterFacts, id string) (result *smp.Result, forwarded string, err error) {
 	spec.URL = target
 	var fwd *portforward.Forward
 	if isClusterTarget(target) {
 		if facts.err != nil {
-			return nil, fmt.Errorf("target %s needs the cluster: %w", target, facts.err)
+			return nil, "", fmt.Errorf("target %s needs the cluster: %w", target, facts.err)
 		}
 		t, err := portforward.ParseTarget(target)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if fwd, err = portforward.Open(ctx, facts.config, facts.client, namespace, t); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		defer fwd.Close()
 		// A lost port-forward ends the run; what was measured is kept.
@@ -369,28 +385,29 @@ func (o *PerfRunOptions) runLocal(ctx context.Context, spec *load.Spec, target, 
 	}
 	out, err := runner.Run(ctx, spec, opts)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	result := out.Result(spec, id)
+	result = out.Result(spec, id)
 	if fwd != nil {
+		forwarded = fwd.Pod()
 		if ferr := fwd.Err(); ferr != nil {
 			// Every later request would be a socket error: say why instead.
 			fmt.Fprintf(o.ErrOut, "Warning: %v\n", ferr)
 			result.Interrupted = true
 		}
 	}
-	return result, nil
+	return result, forwarded, nil
 }
 
-func (o *PerfRunOptions) runInCluster(ctx context.Context, spec *load.Spec, target, namespace string, facts *clusterFacts, id string) (*smp.Result, error) {
+func (o *PerfRunOptions) runInCluster(ctx context.Context, spec *load.Spec, target, namespace string, facts *clusterFacts, id string) (*smp.Result, string, error) {
 	if facts.err != nil {
-		return nil, fmt.Errorf("--in-cluster needs the cluster: %w", facts.err)
+		return nil, "", fmt.Errorf("--in-cluster needs the cluster: %w", facts.err)
 	}
 	spec.URL = target
 	if isClusterTarget(target) {
 		u, err := serviceURL(ctx, facts.client, namespace, target, o.Path)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		spec.URL = u
 	}
@@ -400,7 +417,7 @@ func (o *PerfRunOptions) runInCluster(ctx context.Context, spec *load.Spec, targ
 		spec.Resolution = inClusterResolution
 	}
 	if err := spec.Validate(); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	opts := incluster.Options{Namespace: namespace, Image: o.Image, KeepJob: o.KeepJob, Log: o.ErrOut}
 	if o.injectMesh != nil {
@@ -408,9 +425,9 @@ func (o *PerfRunOptions) runInCluster(ctx context.Context, spec *load.Spec, targ
 	}
 	res, _, err := incluster.Run(ctx, facts.client, spec, opts)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return smp.FromFortio(res, spec.TestConfig(id, true)), nil
+	return smp.FromFortio(res, spec.TestConfig(id, true)), "", nil
 }
 
 // finish stores and prints the results and applies the gate.

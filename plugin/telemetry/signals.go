@@ -229,7 +229,12 @@ func instant(ctx context.Context, prom v1.API, query string, at time.Time) (mode
 
 func (f family) workloadLabel(sel Selector) string {
 	if f.mesh == Linkerd && sel.Kind != "" {
-		return LinkerdWorkloadLabels[sel.Kind]
+		if label, ok := LinkerdWorkloadLabels[sel.Kind]; ok {
+			return label
+		}
+		// Linkerd viz's scrape names the label after the owner's kind
+		// (replicaset, job), or pod for a pod of its own.
+		return sel.Kind
 	}
 	return f.workload
 }

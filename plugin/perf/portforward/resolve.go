@@ -180,6 +180,16 @@ func containerPortByName(pod *corev1.Pod, name string) (int32, bool) {
 // ready the longest (kubectl's ActivePods order), then the oldest, then by
 // name so that the choice is stable.
 func pickPod(ctx context.Context, client kubernetes.Interface, svc *corev1.Service) (*corev1.Pod, error) {
+	ready, err := ReadyPods(ctx, client, svc)
+	if err != nil {
+		return nil, err
+	}
+	return ready[0], nil
+}
+
+// ReadyPods are the running, ready pods svc selects, in pickPod's order;
+// none is an error that says why.
+func ReadyPods(ctx context.Context, client kubernetes.Interface, svc *corev1.Service) ([]*corev1.Pod, error) {
 	ref := svc.Namespace + "/" + svc.Name
 	if len(svc.Spec.Selector) == 0 {
 		return nil, fmt.Errorf("service %s has no selector: port-forward needs the pods it selects; name a pod instead, as in pod/NAME:PORT", ref)
@@ -213,7 +223,7 @@ func pickPod(ctx context.Context, client kubernetes.Interface, svc *corev1.Servi
 		}
 		return ready[i].Name < ready[j].Name
 	})
-	return ready[0], nil
+	return ready, nil
 }
 
 // usable is true for a pod that is running, ready and not being deleted.

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/json"
 	"math"
 	"time"
 
@@ -131,5 +132,40 @@ func hostileResult() *smp.Result {
 	r.Name = `<script>alert("name")</script>`
 	r.Config.Clients[0].Target = `http://127.0.0.1:8080/?q=<script>alert('x')</script>&a="b"`
 	r.Mesh = &smp.MeshConfig{Type: "ISTIO", Build: `1.31"><img src=x onerror=alert(1)>`}
+	return r
+}
+
+// meshedResult is istioResult with what the mesh measured of it.
+func meshedResult() *smp.Result {
+	r := istioResult()
+	r.Name = "meshed"
+	p50, p95, p99 := 0.9, 2.4, 4.8
+	r.Telemetry = &smp.Telemetry{Format: smp.TelemetryFormat, Prometheus: "svc/prometheus in istio-system", ScrapeInterval: "15s",
+		Workloads: []string{"echo"}, Server: &smp.ServerSignals{Requests: 3000, RPS: 100, SuccessRate: 2990.0 / 3000, MTLSShare: 1,
+			LatenciesMs: smp.ServerLatencies{P50: &p50, P95: &p95, P99: &p99}}}
+	r.Mesh.Sidecar = &smp.Resources{Count: 1, CPUMCores: 38, MemMB: 52}
+	r.Mesh.ControlPlane = &smp.Resources{Count: 1, CPUMCores: 6, MemMB: 97}
+	return r
+}
+
+// unmeshedResult is the other side of --ab: no proxy, nothing the mesh
+// counted.
+func unmeshedResult() *smp.Result {
+	r := istioResult()
+	r.Name = "unmeshed"
+	r.Telemetry = &smp.Telemetry{Format: smp.TelemetryFormat, Prometheus: "svc/prometheus in istio-system", ScrapeInterval: "15s",
+		Workloads: []string{"echo"}, Missing: []string{"server side: the mesh counted no request of echo in plain (not meshed, or its proxies are not scraped)"}}
+	r.Mesh.Sidecar = &smp.Resources{}
+	r.Mesh.ControlPlane = &smp.Resources{Count: 1, CPUMCores: 5, MemMB: 97}
+	return r
+}
+
+// foreignResult has telemetry another version of kubectl-mesh wrote.
+func foreignResult() *smp.Result {
+	r := narrowResult()
+	r.Name = "from-v2"
+	if err := json.Unmarshal([]byte(`{"format":"kubectl-mesh.io/telemetry/v2","server":{"rps":"many"}}`), &r.Telemetry); err != nil {
+		panic(err)
+	}
 	return r
 }

@@ -23,6 +23,7 @@ func TestText(t *testing.T) {
 		{"compare", []*smp.Result{istioResult(), linkerdResult(), narrowResult()}},
 		{"empty", []*smp.Result{emptyResult()}},
 		{"empty-and-one", []*smp.Result{narrowResult(), emptyResult()}},
+		{"telemetry", []*smp.Result{unmeshedResult(), meshedResult(), foreignResult()}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -44,6 +45,7 @@ func TestHTML(t *testing.T) {
 		{"compare", []*smp.Result{istioResult(), linkerdResult()}, Options{Title: "Istio vs Linkerd", Now: now}},
 		{"narrow", []*smp.Result{narrowResult()}, Options{Now: now}},
 		{"empty", []*smp.Result{emptyResult()}, Options{Now: now}},
+		{"telemetry", []*smp.Result{unmeshedResult(), meshedResult()}, Options{Title: "The mesh's overhead", Now: now}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

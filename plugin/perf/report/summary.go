@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,20 +27,27 @@ type summary struct {
 	Fields []field
 	// Latency holds min, avg, p50, p90, p99, p99.9 and max in ms.
 	Latency []field
+	// Missing says what the mesh's telemetry lacks and why, one line each.
+	Missing []string
 }
 
 var latencyLabels = []string{"min", "avg", "p50", "p90", "p99", "p99.9", "max"}
 
 func summaries(results []*smp.Result) []summary {
 	names := displayNames(results)
+	// The mesh's figures appear when a result has them; every summary
+	// then has their fields, so that the comparison lines up.
+	withTelemetry := slices.ContainsFunc(results, func(r *smp.Result) bool {
+		return r.Telemetry != nil || (r.Mesh != nil && (r.Mesh.Sidecar != nil || r.Mesh.ControlPlane != nil))
+	})
 	out := make([]summary, len(results))
 	for i, r := range results {
-		out[i] = summarise(r, names[i], colour(i))
+		out[i] = summarise(r, names[i], colour(i), withTelemetry)
 	}
 	return out
 }
 
-func summarise(r *smp.Result, name, col string) summary {
+func summarise(r *smp.Result, name, col string, withTelemetry bool) summary {
 	s := summary{Name: name, Colour: col, Empty: r.Histogram.Count == 0}
 	var client smp.Client
 	if len(r.Config.Clients) > 0 {
@@ -57,6 +65,10 @@ func summarise(r *smp.Result, name, col string) summary {
 		{"Status codes", statusCodes(r)},
 		{"Mesh", mesh(r.Mesh)},
 		{"Kubernetes", kubernetes(r.Env)},
+	}
+	if withTelemetry {
+		s.Fields = append(s.Fields, telemetryFields(r)...)
+		s.Missing = missing(r)
 	}
 	l := r.Latencies
 	for i, v := range []float64{l.Min, l.Average, l.P50, l.P90, l.P99, l.P999, l.Max} {
@@ -145,4 +157,79 @@ func ms(v float64) string {
 	dec := 2 - int(math.Floor(math.Log10(math.Abs(v))))
 	dec = max(0, min(dec, 4))
 	return strconv.FormatFloat(v, 'f', dec, 64)
+}
+
+// telemetryFields are what the mesh measured of the run, "-" where the
+// result has none.
+func telemetryFields(r *smp.Result) []field {
+	server, latency, source := "-", "-", "-"
+	t := r.ReadableTelemetry()
+	switch {
+	case r.Telemetry != nil && t == nil:
+		source = "unreadable (format " + r.Telemetry.Format + ")"
+	case t != nil && t.Prometheus == "":
+		source = "unavailable"
+	case t != nil:
+		source = t.Prometheus
+		if t.ScrapeInterval != "" {
+			source += ", scraped every " + t.ScrapeInterval
+		}
+	}
+	if t != nil && t.Server != nil {
+		v := t.Server
+		server = fmt.Sprintf("%d requests, %s/s, %s success, %s mTLS", v.Requests, strconv.FormatFloat(v.RPS, 'f', 1, 64),
+			percent(v.SuccessRate), percent(v.MTLSShare))
+		var ps []string
+		for _, p := range []struct {
+			name string
+			v    *float64
+		}{{"p50", v.LatenciesMs.P50}, {"p95", v.LatenciesMs.P95}, {"p99", v.LatenciesMs.P99}} {
+			if p.v != nil {
+				ps = append(ps, p.name+" "+ms(*p.v))
+			}
+		}
+		if len(ps) > 0 {
+			latency = strings.Join(ps, ", ")
+		}
+	}
+	var proxies, controlPlane *smp.Resources
+	if r.Mesh != nil {
+		proxies, controlPlane = r.Mesh.Sidecar, r.Mesh.ControlPlane
+	}
+	return []field{
+		{"Telemetry", source},
+		{"Server side", server},
+		{"Server latency (ms)", latency},
+		{"Proxies", usage(proxies)},
+		{"Control plane", usage(controlPlane)},
+	}
+}
+
+// missing is why the result lacks telemetry it could have had.
+func missing(r *smp.Result) []string {
+	if line := r.Telemetry.Unreadable(); line != "" {
+		return []string{line}
+	}
+	if t := r.ReadableTelemetry(); t != nil {
+		return t.Missing
+	}
+	return nil
+}
+
+func usage(u *smp.Resources) string {
+	switch {
+	case u == nil:
+		return "-"
+	case u.Count == 0:
+		return "none"
+	}
+	containers := "containers"
+	if u.Count == 1 {
+		containers = "container"
+	}
+	return fmt.Sprintf("%d %s, %d mCores, %d MB", u.Count, containers, u.CPUMCores, u.MemMB)
+}
+
+func percent(f float64) string {
+	return strconv.FormatFloat(100*f, 'f', 2, 64) + "%"
 }

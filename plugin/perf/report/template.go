@@ -67,6 +67,7 @@ svg.plot path.series { stroke-width: 2; stroke-linejoin: round; }
 <h3><svg class="swatch" width="12" height="12"><rect width="12" height="12" fill="{{.Colour}}"/></svg>{{.Name}}</h3>
 <dl>
 {{range .Fields}}<dt>{{.Label}}</dt><dd>{{.Value}}</dd>
+{{end}}{{range .Missing}}<dt>Missing</dt><dd>{{.}}</dd>
 {{end}}</dl>
 {{if .Empty}}<p class="empty">no requests</p>
 {{else}}<table class="latency">

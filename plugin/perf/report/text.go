@@ -25,6 +25,9 @@ func Text(w io.Writer, results []*smp.Result) error {
 		for _, f := range s.Fields {
 			fmt.Fprintf(tw, "%s:\t%s\n", f.Label, f.Value)
 		}
+		for _, m := range s.Missing {
+			fmt.Fprintf(tw, "Missing:\t%s\n", m)
+		}
 		// The latency table gets its own column widths.
 		if err := tw.Flush(); err != nil {
 			return fmt.Errorf("writing summary: %w", err)
