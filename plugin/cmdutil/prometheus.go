@@ -68,7 +68,8 @@ func (p *PrometheusFlags) TimeoutError(ctx context.Context, err error) error {
 
 // Connect opens the connection: a URL needs no cluster; a Service, given
 // or found, is reached through a port-forward in namespace unless
-// --prometheus-namespace names another.
+// --prometheus-namespace names another. --prometheus-timeout bounds the
+// setup; the connection lasts until it is closed or ctx ends.
 func (p *PrometheusFlags) Connect(ctx context.Context, f Factory, namespace string) (*telemetry.Conn, error) {
 	o := telemetry.ConnectOptions{
 		Prometheus: p.Prometheus, Namespace: namespace,
@@ -84,5 +85,26 @@ func (p *PrometheusFlags) Connect(ctx context.Context, f Factory, namespace stri
 		}
 		o.Client, o.RESTConfig = client, f.ToRESTConfig
 	}
-	return telemetry.Connect(ctx, o)
+	// A port-forward lives as long as the context it was opened with: the
+	// timeout ends the setup only.
+	life, end := context.WithCancelCause(ctx)
+	timedOut := func() bool { return false }
+	if p.Timeout > 0 {
+		timer := time.AfterFunc(p.Timeout, func() { end(errPrometheusTimeout) })
+		timedOut = func() bool { return !timer.Stop() }
+	}
+	conn, err := telemetry.Connect(life, o)
+	if timedOut() {
+		if conn != nil {
+			conn.Close()
+		}
+		end(nil)
+		return nil, fmt.Errorf("no answer within %s (--prometheus-timeout)", p.Timeout)
+	}
+	if err != nil {
+		end(nil)
+		return nil, err
+	}
+	conn.OnClose(func() { end(nil) })
+	return conn, nil
 }

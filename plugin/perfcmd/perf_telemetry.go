@@ -53,11 +53,9 @@ func (o *PerfRunOptions) openTelemetry(ctx context.Context, facts *clusterFacts,
 	} else if o.Prometheus.Prometheus == "" {
 		return nil
 	}
-	ctx, cancel := o.Prometheus.WithTimeout(ctx)
-	defer cancel()
 	conn, err := o.Prometheus.Connect(ctx, o.factory, namespace)
 	if err != nil {
-		j.fail(o.Prometheus.TimeoutError(ctx, err))
+		j.fail(err)
 		return j
 	}
 	j.conn = conn
@@ -86,13 +84,13 @@ func (j *telemetryJoin) join(ctx context.Context, r *smp.Result, namespace, targ
 	}
 	r.Telemetry = &smp.Telemetry{Format: smp.TelemetryFormat}
 	if j.err != nil {
-		r.Telemetry.Missing = []string{j.err.Error()}
+		r.Telemetry.Error = j.err.Error()
 		return
 	}
 	r.Telemetry.Prometheus = j.conn.Address
 	if err := j.query(ctx, r, namespace, target, forwarded); err != nil {
 		j.fail(err)
-		r.Telemetry.Missing = []string{err.Error()}
+		r.Telemetry.Error = err.Error()
 	}
 }
 

@@ -82,6 +82,7 @@ type Conn struct {
 	// svc/NAME in NAMESPACE (through a port-forward).
 	Address string
 	forward *portforward.Forward
+	onClose []func()
 }
 
 // Close ends the port-forward, if any.
@@ -89,7 +90,13 @@ func (c *Conn) Close() {
 	if c.forward != nil {
 		c.forward.Close()
 	}
+	for _, f := range c.onClose {
+		f()
+	}
 }
+
+// OnClose has Close call f too.
+func (c *Conn) OnClose(f func()) { c.onClose = append(c.onClose, f) }
 
 // Connect opens the connection o describes. ctx bounds the port-forward's
 // setup and, for a forward, its life.

@@ -167,7 +167,7 @@ func telemetryFields(r *smp.Result) []field {
 	switch {
 	case r.Telemetry != nil && t == nil:
 		source = "unreadable (format " + r.Telemetry.Format + ")"
-	case t != nil && t.Prometheus == "":
+	case t != nil && t.Error != "":
 		source = "unavailable"
 	case t != nil:
 		source = t.Prometheus
@@ -210,10 +210,14 @@ func missing(r *smp.Result) []string {
 	if line := r.Telemetry.Unreadable(); line != "" {
 		return []string{line}
 	}
-	if t := r.ReadableTelemetry(); t != nil {
-		return t.Missing
+	t := r.ReadableTelemetry()
+	switch {
+	case t == nil:
+		return nil
+	case t.Error != "":
+		return append([]string{t.Error}, t.Missing...)
 	}
-	return nil
+	return t.Missing
 }
 
 func usage(u *smp.Resources) string {

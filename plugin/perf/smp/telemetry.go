@@ -24,9 +24,11 @@ type Telemetry struct {
 	Workloads []string `json:"workloads,omitempty"`
 	// Server is nil when the mesh recorded no request of the target.
 	Server *ServerSignals `json:"server,omitempty"`
-	// Missing says what the run has no telemetry of, and why: the query
-	// failed (then nothing else is set), the run was too short for CPU
-	// rates, the Prometheus has no series of the target.
+	// Error is why the run has no telemetry at all: the Prometheus could
+	// not be reached or queried.
+	Error string `json:"error,omitempty"`
+	// Missing says what the run has no telemetry of, and why: the run was
+	// too short for CPU rates, the Prometheus has no series of the target.
 	Missing []string `json:"missing,omitempty"`
 
 	// foreign holds an extension in another format as read, so that saving
