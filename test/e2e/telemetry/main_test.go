@@ -1,18 +1,28 @@
-// Package telemetry tests kubectl mesh metrics end to end against a sandbox
-// cluster of its own: a real Prometheus (test/promserver) scrapes the
-// stand-in proxies' metrics (test/meshmetrics, on loopback), kubectl mesh
-// finds it as the Service istio-system/prometheus and reaches it through a
-// real port-forward (kwok forwards the simulated pod's port to it), and the
-// load is kubectl mesh perf run through the workloads' Services.
+// Package telemetry tests kubectl mesh metrics and perf run's join with
+// what the mesh measured, end to end against a sandbox cluster of its own:
+// a real Prometheus (test/promserver) scrapes the stand-in proxies' metrics
+// (test/meshmetrics, on loopback) and a stand-in kubelet's cAdvisor series;
+// kubectl mesh finds it as a Service and reaches it through a real
+// port-forward (kwok forwards the simulated pod's port to it); the load is
+// kubectl mesh perf run through the workloads' Services; perf run's mesh is
+// Istio installed from its charts, the stand-in injector (test/injector)
+// giving the workload's pod its istio-proxy.
 package telemetry
 
 import (
 	"os"
 	"testing"
 
+	"github.com/go-logr/logr"
+	crlog "sigs.k8s.io/controller-runtime/pkg/log"
+
 	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 )
 
 func TestMain(m *testing.M) {
+	// The stand-in injector answers through controller-runtime's admission
+	// webhook, which logs through its global logger; the tests read their
+	// own output.
+	crlog.SetLogger(logr.Discard())
 	os.Exit(harness.Main(m, harness.Options{}))
 }
