@@ -158,8 +158,8 @@ docs: ## Regenerate docs/policies.md from the policies' METADATA.
 
 ##@ Run
 .PHONY: demo
-demo: app-manifests sandbox-bin build ## A tour of kubectl mesh on a throwaway sandbox cluster.
-	$(GO) build -o $(BIN)/ ./test/echoserver ./test/helmrepo/cmd/istio-standin-repo ./test/injector/cmd/mesh-injector
+demo: app-manifests sandbox-bin build prometheus ## A tour of kubectl mesh on a throwaway sandbox cluster.
+	$(GO) build -o $(BIN)/ ./test/helmrepo/cmd/istio-standin-repo ./test/injector/cmd/mesh-injector ./test/meshmetrics/cmd/mesh-metrics
 	$(BIN)/mesh-sandbox -- hack/demo.sh
 
 .PHONY: sandbox

@@ -208,40 +208,89 @@ saw '^drift: VirtualService reviews' "the drift"
 expect 0 "" kubectl mesh apply -f "$root/examples/patterns/reviews-canary.yaml" -n canary --force-conflicts
 saw 'virtualservice.networking.istio.io/reviews configured' "that apply restores the pattern"
 
-step "Load tests: bookinfo's productpage through its Service, as kubectl port-forward reaches it"
+step "Load tests: bookinfo's productpage through its Service, joined with what the mesh measured"
 cat <<'TXT'
-Stand-in: productpage's pod is simulated by kwok, which forwards its port to an
-echo server on loopback (fortio's echo handler; ?delay= adds latency): the
-answers come from that stand-in, not from productpage.
+Stand-ins: productpage's pod is simulated by kwok, which forwards its port to
+mesh-metrics on loopback. It answers as fortio's echo handler does (?delay=
+adds latency) and counts each answer in Istio's standard metrics, as
+productpage's istio-proxy would; its stand-in kubelet reports that proxy's and
+istiod's CPU and memory as cAdvisor does (1 ms of CPU a request). The
+Prometheus is real (Debian's), scraping both every second, reached as the
+Service istio-system/prometheus whose simulated pod kwok forwards to it.
 TXT
-echoserver >"$work/echo.log" 2>&1 &
-background+=($!)
-until grep -q "listening on" "$work/echo.log"; do sleep 0.1; done
-echo_port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$work/echo.log")
 productpage=$(kubectl get pod -n bookinfo -l app=productpage -o jsonpath='{.items[0].metadata.name}')
-kubectl apply -n bookinfo -f - >/dev/null <<YAML
+istiod=$(kubectl get pod -n istio-system -l app=istiod -o jsonpath='{.items[0].metadata.name}')
+mesh-metrics -workload bookinfo/productpage-v1 -pod "$productpage" -control-plane "istio-system/$istiod/discovery" \
+  >"$work/mesh-metrics.out" 2>"$work/mesh-metrics.log" &
+background+=($!)
+for _ in $(seq 100); do grep -q '^kubelet ' "$work/mesh-metrics.out" 2>/dev/null && break; sleep 0.1; done
+proxy_addr=$(awk '$1 == "proxy" { print $2 }' "$work/mesh-metrics.out")
+kubelet_addr=$(awk '$1 == "kubelet" { print $2 }' "$work/mesh-metrics.out")
+[ -n "$kubelet_addr" ] || { cat "$work/mesh-metrics.log" >&2; exit 1; }
+cat >"$work/prometheus.yml" <<YAML
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+scrape_configs:
+- job_name: stand-ins
+  static_configs: [{targets: ["$proxy_addr", "$kubelet_addr"]}]
+YAML
+# The sandbox has a network namespace of its own: the port is free.
+prometheus_port=9090
+prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/prometheus" \
+  --web.listen-address="127.0.0.1:$prometheus_port" --log.level=warn >"$work/prometheus.log" 2>&1 &
+background+=($!)
+for _ in $(seq 300); do curl -sf "http://127.0.0.1:$prometheus_port/-/ready" >/dev/null && break; sleep 0.1; done
+kubectl apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Service
+metadata: {name: prometheus, namespace: istio-system}
+spec:
+  selector: {app: prometheus}
+  ports: [{name: http, port: 9090}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: prometheus-0, namespace: istio-system, labels: {app: prometheus}}
+spec:
+  containers: [{name: prometheus, image: prom/prometheus:v3.5.0, ports: [{containerPort: 9090}]}]
+---
 apiVersion: kwok.x-k8s.io/v1alpha1
 kind: PortForward
-metadata: {name: $productpage}
+metadata: {name: prometheus-0, namespace: istio-system}
 spec:
-  forwards: [{ports: [9080], target: {address: 127.0.0.1, port: $echo_port}}]
+  forwards: [{ports: [9090], target: {address: 127.0.0.1, port: $prometheus_port}}]
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: PortForward
+metadata: {name: $productpage, namespace: bookinfo}
+spec:
+  forwards: [{ports: [9080], target: {address: 127.0.0.1, port: ${proxy_addr##*:}}}]
 YAML
+kubectl wait -n istio-system --for=condition=Ready pod/prometheus-0 --timeout=60s >/dev/null
 export KUBECTL_MESH_PERF_DIR="$work/perf"
 # kwok serves a PortForward a moment after it is created.
 for _ in $(seq 60); do
-  kubectl mesh perf run svc/productpage:http -n bookinfo --requests 2 -c 1 --no-save -o json >/dev/null 2>&1 && break
+  kubectl mesh perf run svc/productpage:http -n bookinfo --requests 2 -c 1 --no-save --no-telemetry -o json >/dev/null 2>&1 && break
   sleep 0.5
 done
-run kubectl mesh perf run svc/productpage:http -n bookinfo --qps 500 -c 48 -t 3s --path "/?delay=1ms" --name before
+expect 0 "" kubectl mesh perf run svc/productpage:http -n bookinfo --qps 500 -c 48 -t 3s --path "/?delay=1ms" --name before
+saw '^Telemetry: +svc/prometheus in istio-system, scraped every 1s' "that perf run found the Prometheus"
+saw '^Server side: +[0-9]+ requests' "the requests the mesh counted"
+saw '^Proxies: +1 container, [0-9]+ mCores, 48 MB' "the proxy's CPU and memory"
+no_warnings
 run kubectl mesh perf baseline set main before
 
 step "The same load against a version 5 ms slower, gated on the baseline (exit code 3)"
 # p50 and p90 are what a 3-second run measures robustly; its p99 rests on
 # 15 of 1,500 requests.
 expect 3 "a regression, CI stops here" kubectl mesh perf run svc/productpage:http -n bookinfo --qps 500 -c 48 -t 3s \
-  --path "/?delay=6ms" --name after --compare-to main --max-regression p50=50%,p90=50%
+  --path "/?delay=6ms" --name after --compare-to main --max-regression p50=50%,p90=50%,server_p50=50%
 saw '^p50 .*REGRESSION' "a regression of p50"
+saw '^server_p50 .*REGRESSION' "that the mesh measured the regression too"
 no_warnings
+
+step "The mesh's own view of the workloads: kubectl mesh metrics (linkerd viz stat for both meshes)"
+expect 0 "" kubectl mesh metrics -n bookinfo --since 1m
+saw '^productpage-v1 ' "productpage's row"
 run kubectl mesh perf list -o wide
 run kubectl mesh perf report before after -o "$work/perf-report.html"
 echo "The report is self-contained: open $work/perf-report.html in a browser."

@@ -179,7 +179,8 @@ type Options struct {
 }
 
 // Server answers requests for one workload and records them: any path but
-// /metrics is traffic, /metrics is the scrape.
+// /metrics is traffic (?delay=DURATION delays the answer, as fortio's echo
+// handler does), /metrics is the scrape.
 type Server struct {
 	Exporter *Exporter
 	Workload Workload
@@ -208,7 +209,7 @@ func Start(mesh Mesh, w Workload, opts Options) (*Server, error) {
 	return s, nil
 }
 
-func (s *Server) serve(w http.ResponseWriter, _ *http.Request) {
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	n := s.served.Add(1)
 	code := http.StatusOK
@@ -216,8 +217,13 @@ func (s *Server) serve(w http.ResponseWriter, _ *http.Request) {
 		code = http.StatusServiceUnavailable
 		s.failed.Add(1)
 	}
-	if s.Options.Delay > 0 {
-		time.Sleep(s.Options.Delay)
+	delay := s.Options.Delay
+	// ?delay=5ms asks for more, as fortio's echo handler takes it.
+	if d, err := time.ParseDuration(r.URL.Query().Get("delay")); err == nil && d > 0 && d <= 10*time.Second {
+		delay = d
+	}
+	if delay > 0 {
+		time.Sleep(delay)
 	}
 	// Recorded before the answer, so that a client that has its answers
 	// can count on the series.

@@ -18,6 +18,9 @@ type page struct {
 	Compare      [][]string
 	Distribution *plot
 	Percentiles  *plot
+	// MeshLatency and MeshCPU are nil when no result has the mesh's figures.
+	MeshLatency *plot
+	MeshCPU     *plot
 }
 
 // HTML writes one self-contained page: inline CSS and SVG, no script and
@@ -52,6 +55,8 @@ func HTML(w io.Writer, results []*smp.Result, opts Options) error {
 		Compare:      comparisonRows(sums),
 		Distribution: distributionPlot(results, names, colours),
 		Percentiles:  percentilePlot(results, names, colours),
+		MeshLatency:  meshLatencyPlot(results, names, colours),
+		MeshCPU:      meshCPUPlot(results, names, colours),
 	}
 	bw := bufio.NewWriter(w)
 	if err := tmpl.Execute(bw, pg); err != nil {

@@ -60,7 +60,17 @@ svg.plot path.series { stroke-width: 2; stroke-linejoin: round; }
 <h2>{{.Percentiles.Title}}</h2>
 {{template "plot" .Percentiles}}
 </section>
-
+{{with .MeshLatency}}
+<section id="mesh-latency">
+<h2>{{.Title}}</h2>
+{{template "plot" .}}
+</section>
+{{end}}{{with .MeshCPU}}
+<section id="mesh-cpu">
+<h2>{{.Title}}</h2>
+{{template "plot" .}}
+</section>
+{{end}}
 <section id="results">
 <h2>Results</h2>
 {{range .Summaries}}<article class="result">
