@@ -266,6 +266,13 @@ spec:
   forwards: [{ports: [9080], target: {address: 127.0.0.1, port: ${proxy_addr##*:}}}]
 YAML
 kubectl wait -n istio-system --for=condition=Ready pod/prometheus-0 --timeout=60s >/dev/null
+# Both stand-ins scraped before the first run.
+for _ in $(seq 100); do
+  curl -sf "http://127.0.0.1:$prometheus_port/api/v1/query" --data-urlencode 'query=count(up == 1) == 2' | grep -q '"value"' && break
+  sleep 0.1
+done
+curl -sf "http://127.0.0.1:$prometheus_port/api/v1/query" --data-urlencode 'query=count(up == 1) == 2' | grep -q '"value"' ||
+  fail "Prometheus does not scrape the stand-ins: $(curl -s "http://127.0.0.1:$prometheus_port/api/v1/targets")"
 export KUBECTL_MESH_PERF_DIR="$work/perf"
 # kwok serves a PortForward a moment after it is created.
 for _ in $(seq 60); do
@@ -288,12 +295,12 @@ saw '^p50 .*REGRESSION' "a regression of p50"
 saw '^server_p50 .*REGRESSION' "that the mesh measured the regression too"
 no_warnings
 
-step "The mesh's own view of the workloads: kubectl mesh metrics (linkerd viz stat for both meshes)"
-expect 0 "" kubectl mesh metrics -n bookinfo --since 1m
-saw '^productpage-v1 ' "productpage's row"
 run kubectl mesh perf list -o wide
 run kubectl mesh perf report before after -o "$work/perf-report.html"
 echo "The report is self-contained: open $work/perf-report.html in a browser."
+step "The mesh's own view of the workloads: kubectl mesh metrics (linkerd viz stat for both meshes)"
+expect 0 "" kubectl mesh metrics -n bookinfo --since 1m
+saw '^productpage-v1 ' "productpage's row"
 
 step "What comes next"
 cat <<'TXT'

@@ -105,3 +105,54 @@ func TestQueryRun(t *testing.T) {
 		t.Errorf("unmeshed: %+v", unmeshed)
 	}
 }
+
+// BenchmarkRunJoin: what perf run's telemetry join costs beyond the wait
+// for the covering scrape (ScrapeInterval, then QueryRun's queries at
+// once), against one PromQL round trip, the floor (issue 18: at most 1 s).
+func BenchmarkRunJoin(b *testing.B) {
+	istio, err := meshmetrics.Start(meshmetrics.Istio, meshmetrics.Workload{Name: "httpbin", Namespace: "demo", MTLS: true}, meshmetrics.Options{ErrorEvery: 4})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = istio.Close() })
+	kubelet, err := meshmetrics.StartKubelet()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = kubelet.Close() })
+	kubelet.Add(meshmetrics.Container{Namespace: "demo", Pod: "httpbin-0", Name: "istio-proxy"}, istio.ProxyUsage(time.Millisecond, 40<<20))
+	kubelet.Add(meshmetrics.Container{Namespace: "istio-system", Pod: "istiod-0", Name: "discovery"}, meshmetrics.Steady(20, 80<<20))
+	prom := promserver.Start(b, promserver.Target{Addr: istio.Addr}, promserver.Target{Addr: kubelet.Addr})
+	promAPI := newAPI(b, prom.URL)
+	waitFor(b, promAPI, `count(container_memory_working_set_bytes) == 2`)
+	start := time.Now()
+	for range 3 {
+		send(b, istio, 100)
+		time.Sleep(time.Second)
+	}
+	end := time.Now()
+	time.Sleep(promserver.ScrapeInterval + 200*time.Millisecond)
+	target := telemetry.RunTarget{Mesh: telemetry.Istio, Namespace: "demo", Kind: "deployment", Workloads: []string{"httpbin"},
+		Pods: []string{"httpbin-0"}, ProxyContainer: "istio-proxy", ControlPlaneNamespace: "istio-system", ControlPlanePods: []string{"istiod-0"}}
+	ctx := context.Background()
+
+	b.Run("join", func(b *testing.B) {
+		for b.Loop() {
+			interval, err := telemetry.ScrapeInterval(ctx, promAPI, target)
+			if err != nil {
+				b.Fatal(err)
+			}
+			s, err := telemetry.QueryRun(ctx, promAPI, target, telemetry.Window{Start: start, End: end}, interval, time.Now())
+			if err != nil || s.Server == nil || s.Proxies == nil || s.ControlPlane == nil {
+				b.Fatalf("%+v, %v", s, err)
+			}
+		}
+	})
+	b.Run("one-query", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := promAPI.Query(ctx, `count(istio_requests_total)`, time.Now()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

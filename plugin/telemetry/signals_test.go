@@ -138,7 +138,7 @@ func startExporter(t *testing.T, mesh meshmetrics.Mesh, w meshmetrics.Workload) 
 }
 
 // send sends n requests, 8 at a time.
-func send(t *testing.T, s *meshmetrics.Server, n int) {
+func send(t testing.TB, s *meshmetrics.Server, n int) {
 	t.Helper()
 	var wg sync.WaitGroup
 	next := make(chan struct{})
