@@ -105,10 +105,10 @@ func TestCompareRowValues(t *testing.T) {
 		"proxy_cpu": {Metric: "proxy_cpu", Unit: "mCores", A: 100, B: 120, Delta: 20, ChangePercent: f(20),
 			Threshold: &Threshold{Metric: "proxy_cpu", Percent: 10}, Regressed: true, kind: Usage},
 		"control_plane_mem": {Metric: "control_plane_mem", Unit: "MB", A: 100, B: 100, Delta: 0, ChangePercent: f(0), kind: Usage},
-		"min":    {Metric: "min", Unit: "ms", A: 0, B: 1, Delta: 1, kind: Latency},
-		"p99":    {Metric: "p99", Unit: "ms", A: 10, B: 12, Delta: 2, ChangePercent: f(20), Threshold: &Threshold{Metric: "p99", Percent: 10}, Regressed: true, kind: Latency},
-		"qps":    {Metric: "qps", Unit: "qps", A: 1000, B: 800, Delta: -200, ChangePercent: f(-20), kind: Rate},
-		"errors": {Metric: "errors", Unit: "%", A: 1, B: 2, Delta: 1, kind: ErrorRate},
+		"min":               {Metric: "min", Unit: "ms", A: 0, B: 1, Delta: 1, kind: Latency},
+		"p99":               {Metric: "p99", Unit: "ms", A: 10, B: 12, Delta: 2, ChangePercent: f(20), Threshold: &Threshold{Metric: "p99", Percent: 10}, Regressed: true, kind: Latency},
+		"qps":               {Metric: "qps", Unit: "qps", A: 1000, B: 800, Delta: -200, ChangePercent: f(-20), kind: Rate},
+		"errors":            {Metric: "errors", Unit: "%", A: 1, B: 2, Delta: 1, kind: ErrorRate},
 	}
 	if len(c.Rows) != len(MetricNames()) {
 		t.Fatalf("got %d rows, want one per metric (%d)", len(c.Rows), len(MetricNames()))
