@@ -255,7 +255,7 @@ func checkJoined(t *testing.T, r *smp.Result, served, failed int64) {
 	if p := r.Mesh.Sidecar; p == nil || p.Count != 1 || p.MemMB != proxyMemory>>20 || float64(p.CPUMCores) < 0.65*wantCPU || float64(p.CPUMCores) > 1.35*wantCPU {
 		t.Errorf("proxies %+v, want 1 container, %d MB, about %.0f mCores", p, proxyMemory>>20, wantCPU)
 	}
-	if c := r.Mesh.ControlPlane; c == nil || c.Count < 1 || c.MemMB != int32(c.Count)*istiodMemory>>20 || c.CPUMCores < 14*c.Count || c.CPUMCores > 26*c.Count {
+	if c := r.Mesh.ControlPlane; c == nil || c.Count < 1 || c.MemMB != c.Count*istiodMemory>>20 || c.CPUMCores < 14*c.Count || c.CPUMCores > 26*c.Count {
 		t.Errorf("control plane %+v, want %d mCores and %d MB a container", c, istiodMCores, istiodMemory>>20)
 	}
 	if len(tel.Missing) != 0 {

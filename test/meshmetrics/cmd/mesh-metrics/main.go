@@ -51,12 +51,12 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	defer server.Close()
+	defer func() { _ = server.Close() }()
 	kubelet, err := meshmetrics.StartKubelet()
 	if err != nil {
 		return err
 	}
-	defer kubelet.Close()
+	defer func() { _ = kubelet.Close() }()
 	kubelet.Add(meshmetrics.Container{Namespace: ns, Pod: *pod, Name: *proxy}, server.ProxyUsage(*cpu, 48<<20))
 	for _, c := range strings.Split(*controlPlane, ",") {
 		if c == "" {
