@@ -35,7 +35,7 @@ func manyWorkloads(tb testing.TB, n int) (v1.API, telemetry.Window) {
 		for _, e := range exporters {
 			for i := range n {
 				w := meshmetrics.Workload{Name: fmt.Sprintf("app-%d", i), Namespace: fmt.Sprintf("ns-%d", i%10), MTLS: true}
-				e.Record(w, 200, 5*time.Millisecond)
+				e.Record(w, "", 200, 5*time.Millisecond)
 			}
 		}
 	}

@@ -23,6 +23,17 @@ const (
 	Linkerd Mesh = "linkerd"
 )
 
+// Title is the mesh's name as its project writes it.
+func (m Mesh) Title() string {
+	switch m {
+	case Istio:
+		return "Istio"
+	case Linkerd:
+		return "Linkerd"
+	}
+	return string(m)
+}
+
 // Meshes are the families Query knows, in the order it tries them.
 var Meshes = []Mesh{Istio, Linkerd}
 
@@ -38,6 +49,9 @@ type family struct {
 	// classify reads success and mTLS from them.
 	group    []string
 	classify func(model.Metric) (success, mtls bool)
+	// route is the label that names the route, for a family counted per
+	// route ("" for per-workload families).
+	route string
 }
 
 var families = map[Mesh]family{
@@ -60,6 +74,18 @@ var families = map[Mesh]family{
 	},
 }
 
+// linkerdRoutes is Linkerd's per-route family: the inbound requests of the
+// routes a ServiceProfile defines (what linkerd viz routes shows). Route
+// series carry no TLS label. Istio's standard metrics name no route.
+var linkerdRoutes = family{
+	mesh: Linkerd, requests: "route_response_total", latency: "route_response_latency_ms_bucket",
+	workload: "deployment", namespace: "namespace", serverSide: `direction="inbound"`,
+	group: []string{"classification", "rt_route"}, route: "rt_route",
+	classify: func(m model.Metric) (bool, bool) {
+		return m["classification"] == "success", false
+	},
+}
+
 // LinkerdWorkloadLabels are the labels Linkerd viz's Prometheus puts the
 // owning workload's name in, by kind.
 var LinkerdWorkloadLabels = map[string]string{
@@ -77,6 +103,9 @@ type Selector struct {
 	// Linkerd's label (LinkerdWorkloadLabels; empty is deployment).
 	Kind  string
 	Names []string
+	// ByRoute reports each route of a workload on its own row, from the
+	// meshes that name routes (Linkerd's ServiceProfile routes).
+	ByRoute bool
 }
 
 // Window is the time range the signals are read over.
@@ -93,6 +122,8 @@ type Signals struct {
 	Mesh      Mesh   `json:"mesh"`
 	Namespace string `json:"namespace"`
 	Workload  string `json:"workload"`
+	// Route is set with Selector.ByRoute.
+	Route string `json:"route,omitempty"`
 	// Requests is how many responses the proxies counted in the window.
 	Requests float64 `json:"requests"`
 	// RPS is Requests over the window's length.
@@ -121,7 +152,10 @@ type Latency struct {
 // and mTLS) and one per quantile, all sent at once. When no family has
 // data it returns a *NoDataError.
 func Query(ctx context.Context, prom v1.API, meshes []Mesh, sel Selector, w Window) ([]Signals, error) {
-	if len(meshes) == 0 {
+	switch {
+	case len(meshes) == 0 && sel.ByRoute:
+		meshes = []Mesh{Linkerd} // the one that names routes
+	case len(meshes) == 0:
 		meshes = Meshes
 	}
 	if w.Duration() <= 0 {
@@ -135,11 +169,13 @@ func Query(ctx context.Context, prom v1.API, meshes []Mesh, sel Selector, w Wind
 		err      error
 	}
 	var jobs []*job
+	var used []family
 	for _, m := range meshes {
-		f, ok := families[m]
-		if !ok {
-			return nil, fmt.Errorf("unknown mesh %q", m)
+		f, err := familyOf(m, sel.ByRoute)
+		if err != nil {
+			return nil, err
 		}
+		used = append(used, f)
 		jobs = append(jobs, &job{f: f, query: f.requestQuery(sel, w)})
 		for _, q := range Quantiles {
 			jobs = append(jobs, &job{f: f, quantile: q, query: f.latencyQuery(sel, w, q)})
@@ -150,11 +186,14 @@ func Query(ctx context.Context, prom v1.API, meshes []Mesh, sel Selector, w Wind
 		wg.Go(func() { j.result, j.err = instant(ctx, prom, j.query, w.End) })
 	}
 	wg.Wait()
-	rows := map[[3]string]*Signals{}
+	rows := map[[4]string]*Signals{}
 	row := func(f family, m model.Metric) *Signals {
-		key := [3]string{string(f.mesh), string(m[model.LabelName(f.namespace)]), string(m[model.LabelName(f.workloadLabel(sel))])}
+		key := [4]string{string(f.mesh), string(m[model.LabelName(f.namespace)]), string(m[model.LabelName(f.workloadLabel(sel))])}
+		if f.route != "" {
+			key[3] = string(m[model.LabelName(f.route)])
+		}
 		if rows[key] == nil {
-			rows[key] = &Signals{Mesh: f.mesh, Namespace: key[1], Workload: key[2]}
+			rows[key] = &Signals{Mesh: f.mesh, Namespace: key[1], Workload: key[2], Route: key[3]}
 		}
 		return rows[key]
 	}
@@ -201,16 +240,20 @@ func Query(ctx context.Context, prom v1.API, meshes []Mesh, sel Selector, w Wind
 	for _, r := range rows {
 		r.RPS = r.Requests / w.Duration().Seconds()
 		if c := tally[r]; c != nil && r.Requests > 0 {
-			success, mtls := c.ok/r.Requests, c.mtls/r.Requests
-			r.SuccessRate, r.MTLSShare = &success, &mtls
+			success := c.ok / r.Requests
+			r.SuccessRate = &success
+			if r.Route == "" {
+				mtls := c.mtls / r.Requests
+				r.MTLSShare = &mtls
+			}
 		}
 		out = append(out, *r)
 	}
 	slices.SortFunc(out, func(a, b Signals) int {
-		return strings.Compare(string(a.Mesh)+"\x00"+a.Namespace+"\x00"+a.Workload, string(b.Mesh)+"\x00"+b.Namespace+"\x00"+b.Workload)
+		return strings.Compare(string(a.Mesh)+"\x00"+a.Namespace+"\x00"+a.Workload+"\x00"+a.Route, string(b.Mesh)+"\x00"+b.Namespace+"\x00"+b.Workload+"\x00"+b.Route)
 	})
 	if len(out) == 0 {
-		return nil, noData(ctx, prom, meshes, w)
+		return nil, noData(ctx, prom, used, w)
 	}
 	return out, nil
 }
@@ -277,8 +320,26 @@ func (f family) requestQuery(sel Selector, w Window) string {
 }
 
 func (f family) latencyQuery(sel Selector, w Window, q float64) string {
+	by := []string{"le"}
+	if f.route != "" {
+		by = append(by, f.route)
+	}
 	return fmt.Sprintf("histogram_quantile(%s, sum by (%s) (rate(%s{%s}[%s])))",
-		strconv.FormatFloat(q, 'f', -1, 64), f.by(sel, "le"), f.latency, f.matchers(sel), promDuration(w.Duration()))
+		strconv.FormatFloat(q, 'f', -1, 64), f.by(sel, by...), f.latency, f.matchers(sel), promDuration(w.Duration()))
+}
+
+// familyOf is the family Query reads for mesh: per workload, or per route.
+func familyOf(mesh Mesh, byRoute bool) (family, error) {
+	f, ok := families[mesh]
+	switch {
+	case !ok:
+		return family{}, fmt.Errorf("unknown mesh %q", mesh)
+	case !byRoute:
+		return f, nil
+	case mesh == Linkerd:
+		return linkerdRoutes, nil
+	}
+	return family{}, fmt.Errorf("%s's standard metrics name no route: per-route rows are Linkerd's (the routes of its ServiceProfiles)", mesh.Title())
 }
 
 // promDuration is d in PromQL, to the millisecond.
@@ -293,6 +354,8 @@ type NoDataError struct {
 	// Scraped: whether the Prometheus has those metrics at all.
 	Scraped bool
 	Window  time.Duration
+	// Routes: the per-route metrics were looked for.
+	Routes bool
 }
 
 func (e *NoDataError) Error() string {
@@ -300,17 +363,19 @@ func (e *NoDataError) Error() string {
 	if e.Scraped {
 		return fmt.Sprintf("no requests in the last %s: the Prometheus has %s, but no series for these workloads in the window (no traffic, or another namespace or name)", promDuration(e.Window), names)
 	}
+	if e.Routes {
+		return fmt.Sprintf("no route metrics: looked for %s and the Prometheus has none of them: Linkerd counts routes only for the services a ServiceProfile describes (linkerd viz profile)", names)
+	}
 	return fmt.Sprintf("no mesh metrics: looked for %s and the Prometheus has none of them: it does not scrape the mesh's proxies, or it is not the mesh's Prometheus", names)
 }
 
 // noData tells the two reasons apart with one more query.
-func noData(ctx context.Context, prom v1.API, meshes []Mesh, w Window) error {
+func noData(ctx context.Context, prom v1.API, used []family, w Window) error {
 	var names []string
-	for _, m := range meshes {
-		f := families[m]
+	for _, f := range used {
 		names = append(names, f.requests, f.latency)
 	}
-	e := &NoDataError{Metrics: names, Window: w.Duration()}
+	e := &NoDataError{Metrics: names, Window: w.Duration(), Routes: len(used) > 0 && used[0].route != ""}
 	vector, err := instant(ctx, prom, fmt.Sprintf(`count({__name__=~%q})`, strings.Join(names, "|")), w.End)
 	if err != nil {
 		return err

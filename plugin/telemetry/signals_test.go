@@ -196,3 +196,61 @@ func (c *countingAPI) Query(ctx context.Context, query string, ts time.Time, opt
 	c.n.Add(1)
 	return c.API.Query(ctx, query, ts, opts...)
 }
+
+// TestQueryByRoute: Linkerd's per-route series, each route its own row
+// with its own count; Istio names no route and says so.
+func TestQueryByRoute(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for scrapes")
+	}
+	linkerd := startExporter(t, meshmetrics.Linkerd, meshmetrics.Workload{Name: "books", Namespace: "booksapp", MTLS: true, Routes: true})
+	prom := promserver.Start(t, promserver.Target{Addr: linkerd.Addr})
+	promAPI := newAPI(t, prom.URL)
+	get := func(path string, n int) {
+		for range n {
+			resp, err := http.Get("http://" + linkerd.Addr + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = resp.Body.Close()
+		}
+	}
+	// Warm up each series, then the load.
+	get("/books", 4)
+	get("/authors", 4)
+	waitFor(t, promAPI, `count(route_response_total) >= 4`)
+	start := time.Now()
+	get("/books", 40)
+	get("/authors", 20)
+	time.Sleep(2500 * time.Millisecond)
+	w := telemetry.Window{Start: start.Add(-time.Second), End: time.Now()}
+
+	got, err := telemetry.Query(context.Background(), promAPI, nil, telemetry.Selector{Namespace: "booksapp", ByRoute: true}, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Route != "GET /authors" || got[1].Route != "GET /books" {
+		t.Fatalf("routes: %+v", got)
+	}
+	for _, r := range got {
+		want := 40.0
+		if r.Route == "GET /authors" {
+			want = 20
+		}
+		// increase() extrapolates to the window's edges.
+		if r.Workload != "books" || r.Requests < 0.9*want || r.Requests > 1.4*want || r.SuccessRate == nil || r.MTLSShare != nil || r.LatencyMs == nil || r.LatencyMs.P50 == nil {
+			t.Errorf("%s: %+v (want about %v requests, a success rate, no mTLS share, a p50)", r.Route, r, want)
+		}
+	}
+	_, err = telemetry.Query(context.Background(), promAPI, []telemetry.Mesh{telemetry.Istio}, telemetry.Selector{ByRoute: true}, w)
+	if err == nil || !strings.Contains(err.Error(), "Istio's standard metrics name no route") {
+		t.Errorf("istio by route: %v", err)
+	}
+	// A Prometheus without route series: the reason is the ServiceProfile.
+	empty := promserver.Start(t)
+	_, err = telemetry.Query(context.Background(), newAPI(t, empty.URL), nil, telemetry.Selector{ByRoute: true}, w)
+	if err == nil || !strings.Contains(err.Error(), "no route metrics: looked for route_response_total, route_response_latency_ms_bucket") ||
+		!strings.Contains(err.Error(), "ServiceProfile") {
+		t.Errorf("no route series: %v", err)
+	}
+}

@@ -19,6 +19,7 @@ import (
 // MetricsOptions holds the flags of `kubectl mesh metrics`.
 type MetricsOptions struct {
 	AllNamespaces bool
+	Routes        bool
 	Since         time.Duration
 	Output        string
 	Mesh          string
@@ -64,7 +65,12 @@ func NewCmdMetrics(streams genericiooptions.IOStreams, f cmdutil.Factory) *cobra
 			installs it, then istio-system/prometheus, then linkerd-viz/prometheus.
 
 			TYPE is deploy, sts or ds (Linkerd labels each kind apart; Istio
-			names the workload only).`),
+			names the workload only).
+
+			--routes shows each route of a workload on its own row, as linkerd viz
+			routes does: Linkerd counts the routes of the services a ServiceProfile
+			describes (route_response_total, route_response_latency_ms; no mTLS
+			label). Istio's standard metrics name no route.`),
 		Example: templates.Examples(`
 			# Every workload in the current namespace, over the last minute
 			kubectl mesh metrics
@@ -73,12 +79,16 @@ func NewCmdMetrics(streams genericiooptions.IOStreams, f cmdutil.Factory) *cobra
 			kubectl mesh metrics deploy/reviews-v1 -n bookinfo --since 5m -o wide
 
 			# Every namespace, from a Prometheus given by URL, as JSON
-			kubectl mesh metrics -A --prometheus http://localhost:9090 -o json`),
+			kubectl mesh metrics -A --prometheus http://localhost:9090 -o json
+
+			# The routes of a Linkerd workload
+			kubectl mesh metrics deploy/books -n booksapp --routes`),
 		Args: cobra.MaximumNArgs(1),
 		RunE: cmdutil.RunOptions(f, o),
 	}
 	flags := cmd.Flags()
 	flags.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Show the workloads of every namespace")
+	flags.BoolVar(&o.Routes, "routes", false, "One row per route of each workload (Linkerd's ServiceProfile routes)")
 	flags.DurationVar(&o.Since, "since", o.Since, "The window: the last DURATION (as 30s, 1m, 1h)")
 	flags.StringVarP(&o.Output, "output", "o", "table", "Output format: table, wide, json or yaml")
 	cmdutil.AddMeshFlag(cmd, &o.Mesh, meshes, "Read this mesh's metrics only (default: every mesh's)")
@@ -110,6 +120,7 @@ func (o *MetricsOptions) Complete(f cmdutil.Factory, _ *cobra.Command, args []st
 	if o.Mesh != "" {
 		o.meshes = []telemetry.Mesh{telemetry.Mesh(o.Mesh)}
 	}
+	o.sel.ByRoute = o.Routes
 	return nil
 }
 
@@ -127,6 +138,9 @@ func (o *MetricsOptions) Validate() error {
 	}
 	if o.Since < time.Second {
 		return fmt.Errorf("--since=%s: give a window of at least 1s", o.Since)
+	}
+	if o.Routes && telemetry.Mesh(o.Mesh) == telemetry.Istio {
+		return errors.New("--routes: Istio's standard metrics name no route; per-route rows are Linkerd's (the routes of its ServiceProfiles)")
 	}
 	if o.AllNamespaces && len(o.sel.Names) > 0 {
 		return errors.New("a workload cannot be named across all namespaces (-A): give -n NAMESPACE")
@@ -167,7 +181,11 @@ func (o *MetricsOptions) Run(ctx context.Context) error {
 	if o.AllNamespaces {
 		header = append(header, "NAMESPACE")
 	}
-	header = append(header, "NAME", "SUCCESS", "RPS", "LATENCY_P50", "LATENCY_P95", "LATENCY_P99", "MTLS")
+	header = append(header, "NAME")
+	if o.Routes {
+		header = append(header, "ROUTE")
+	}
+	header = append(header, "SUCCESS", "RPS", "LATENCY_P50", "LATENCY_P95", "LATENCY_P99", "MTLS")
 	wide := o.Output == "wide"
 	if wide {
 		header = append(header, "MESH", "REQUESTS")
@@ -182,7 +200,11 @@ func (o *MetricsOptions) Run(ctx context.Context) error {
 		if s.LatencyMs != nil {
 			p50, p95, p99 = s.LatencyMs.P50, s.LatencyMs.P95, s.LatencyMs.P99
 		}
-		row = append(row, s.Workload, percent(s.SuccessRate), fmt.Sprintf("%.1frps", s.RPS), ms(p50), ms(p95), ms(p99), percent(s.MTLSShare))
+		row = append(row, s.Workload)
+		if o.Routes {
+			row = append(row, s.Route)
+		}
+		row = append(row, percent(s.SuccessRate), fmt.Sprintf("%.1frps", s.RPS), ms(p50), ms(p95), ms(p99), percent(s.MTLSShare))
 		if wide {
 			row = append(row, string(s.Mesh), fmt.Sprintf("%.0f", s.Requests))
 		}

@@ -30,6 +30,7 @@ func TestMetricsFlagErrors(t *testing.T) {
 		{[]string{"metrics", "svc/web"}, `"svc/web": unsupported workload type "svc" (allowed: deploy, sts, ds)`},
 		{[]string{"metrics", "deploy/"}, `"deploy/": the name is empty`},
 		{[]string{"metrics", "a", "b"}, "accepts at most 1 arg(s), received 2"},
+		{[]string{"metrics", "--routes", "--mesh", "istio"}, "--routes: Istio's standard metrics name no route"},
 		{[]string{"metrics", "--prometheus", "deploy/prometheus"}, `--prometheus: invalid target "deploy/prometheus"`},
 		{[]string{"metrics", "--prometheus", "http://x", "--prometheus-token", "a", "--prometheus-token-file", "b"}, "give one"},
 	} {
@@ -183,5 +184,43 @@ func TestMetricsTimeout(t *testing.T) {
 	want := "reading the mesh's metrics from the Prometheus at " + url + ": no answer within 500ms (--prometheus-timeout)"
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v\nwant  %s", err, want)
+	}
+}
+
+// TestMetricsRoutes: --routes prints a ROUTE column, one row a route, from
+// Linkerd's per-route series.
+func TestMetricsRoutes(t *testing.T) {
+	exporter, err := meshmetrics.Start(meshmetrics.Linkerd, meshmetrics.Workload{Name: "books", Namespace: "booksapp", MTLS: true, Routes: true}, meshmetrics.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = exporter.Close() })
+	prom := promserver.Start(t, promserver.Target{Addr: exporter.Addr})
+	get := func(path string, n int) {
+		for range n {
+			resp, err := http.Get("http://" + exporter.Addr + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = resp.Body.Close()
+		}
+	}
+	get("/books", 1)
+	get("/authors", 1)
+	waitForScrapes(t, prom.URL, `route_response_total`, 1)
+	get("/books", 10)
+	get("/authors", 10)
+	waitForScrapes(t, prom.URL, `route_response_total`, 4)
+
+	f := cmdtesting.NewFactory(t)
+	out, _, err := f.Run(t, "", []string{"metrics", "deploy/books", "-n", "booksapp", "--routes", "--prometheus", prom.URL, "--since", "30s"}, NewCmdMetrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || strings.Join(strings.Fields(lines[0]), " ") != "NAME ROUTE SUCCESS RPS LATENCY_P50 LATENCY_P95 LATENCY_P99 MTLS" ||
+		!strings.HasPrefix(strings.Join(strings.Fields(lines[1]), " "), "books GET /authors 100.00%") ||
+		!strings.HasPrefix(strings.Join(strings.Fields(lines[2]), " "), "books GET /books 100.00%") {
+		t.Errorf("table:\n%s", out)
 	}
 }

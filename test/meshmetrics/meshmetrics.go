@@ -65,6 +65,9 @@ type Workload struct {
 	// MTLS records the requests as mutual TLS (Istio's
 	// connection_security_policy="mutual_tls", Linkerd's tls="true").
 	MTLS bool
+	// Routes also counts each request in Linkerd's per-route series, as a
+	// ServiceProfile whose routes are "METHOD PATH" would (Linkerd only).
+	Routes bool
 }
 
 // Exporter records requests in one mesh's metric families.
@@ -78,7 +81,15 @@ type Exporter struct {
 	linkerdRequests  *prometheus.CounterVec
 	linkerdResponses *prometheus.CounterVec
 	linkerdLatency   *prometheus.HistogramVec
+
+	routeResponses *prometheus.CounterVec
+	routeLatency   *prometheus.HistogramVec
 }
+
+// Linkerd's inbound per-route labels (a ServiceProfile's routes), then the
+// ones Linkerd viz's scrape adds from the pod.
+var linkerdRouteLabels = []string{"direction", "dst", "rt_route", "classification", "status_code",
+	"namespace", "pod", "deployment", "pod_template_hash", "control_plane_ns"}
 
 // NewExporter returns an exporter of mesh's metric families.
 func NewExporter(mesh Mesh) *Exporter {
@@ -103,15 +114,23 @@ func NewExporter(mesh Mesh) *Exporter {
 			Name: "response_latency_ms", Help: "Elapsed times between a request's headers being received and its response stream completing.",
 			Buckets: linkerdBuckets,
 		}, linkerdResponseLabels)
-		e.registry.MustRegister(e.linkerdRequests, e.linkerdResponses, e.linkerdLatency)
+		e.routeResponses = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "route_response_total", Help: "Total count of HTTP responses by route.",
+		}, linkerdRouteLabels)
+		e.routeLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "route_response_latency_ms", Help: "Elapsed times between a request's headers being received and its response stream completing, by route.",
+			Buckets: linkerdBuckets,
+		}, linkerdRouteLabels)
+		e.registry.MustRegister(e.linkerdRequests, e.linkerdResponses, e.linkerdLatency, e.routeResponses, e.routeLatency)
 	default:
 		panic("meshmetrics: unknown mesh " + string(mesh))
 	}
 	return e
 }
 
-// Record counts one request served by w with status code after elapsed.
-func (e *Exporter) Record(w Workload, code int, elapsed time.Duration) {
+// Record counts one request served by w with status code after elapsed;
+// route names it in Linkerd's per-route series when w.Routes.
+func (e *Exporter) Record(w Workload, route string, code int, elapsed time.Duration) {
 	ms := float64(elapsed) / float64(time.Millisecond)
 	switch e.mesh {
 	case Istio:
@@ -162,6 +181,16 @@ func (e *Exporter) Record(w Workload, code int, elapsed time.Duration) {
 		}
 		e.linkerdResponses.With(labels).Inc()
 		e.linkerdLatency.With(labels).Observe(ms)
+		if w.Routes {
+			routeLabels := prometheus.Labels{
+				"direction": "inbound", "dst": labels["authority"], "rt_route": route,
+				"classification": labels["classification"], "status_code": labels["status_code"],
+				"namespace": w.Namespace, "pod": labels["pod"], "deployment": w.Name,
+				"pod_template_hash": labels["pod_template_hash"], "control_plane_ns": "linkerd",
+			}
+			e.routeResponses.With(routeLabels).Inc()
+			e.routeLatency.With(routeLabels).Observe(ms)
+		}
 	}
 }
 
@@ -227,7 +256,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	// Recorded before the answer, so that a client that has its answers
 	// can count on the series.
-	s.Exporter.Record(s.Workload, code, time.Since(start))
+	s.Exporter.Record(s.Workload, r.Method+" "+r.URL.Path, code, time.Since(start))
 	w.WriteHeader(code)
 }
 
