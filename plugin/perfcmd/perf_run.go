@@ -45,7 +45,16 @@ var (
 		histogram's resolution is fitted to the latency measured before the run.
 
 		Ctrl-C stops the run and keeps the partial result. --compare-to gates the
-		run against a baseline: exit code 3 on a regression beyond --max-regression.`)
+		run against a baseline: exit code 3 on a regression beyond --max-regression.
+
+		With a mesh installed (or --prometheus given), a svc/ or pod/ target's run
+		is joined with what the mesh itself measured, read from its Prometheus
+		after the scrape that covers the end of the run: the target's server-side
+		requests, success rate and p50/p95/p99 latency, and the CPU and memory of
+		its proxies and of the control plane (server_*, proxy_* and
+		control_plane_* for --max-regression). If the Prometheus cannot be read,
+		one line says why and the result is saved without it; --no-telemetry
+		skips it.`)
 
 	perfRunExample = templates.Examples(`
 		# 1,000 requests/s for 30s through a port-forward to the reviews Service
@@ -61,7 +70,10 @@ var (
 		kubectl mesh perf run svc/reviews -n bookinfo --compare-to main --max-regression p99=10%,qps=5%
 
 		# The mesh's overhead: the same load against a meshed and an unmeshed copy
-		kubectl mesh perf run svc/reviews -n bookinfo --ab svc/reviews -n bookinfo-plain`)
+		kubectl mesh perf run svc/reviews -n bookinfo --ab svc/reviews --ab-namespace bookinfo-plain
+
+		# Gate on the proxy's CPU and the server-side p99 the mesh measured
+		kubectl mesh perf run svc/reviews -n bookinfo --compare-to main --max-regression proxy_cpu=10%,server_p99=2ms`)
 )
 
 // PerfRunOptions holds the flags of kubectl mesh perf run.

@@ -133,7 +133,7 @@ func Connect(ctx context.Context, o ConnectOptions) (*Conn, error) {
 		}
 		return forward(ctx, o, l.Namespace, portforward.Target{Kind: portforward.KindService, Name: l.Service}, rt)
 	}
-	return nil, fmt.Errorf("no Prometheus found: looked for the Services %s; install one (kubectl mesh addon install prometheus) or give --prometheus URL|svc/NAME -n NAMESPACE",
+	return nil, fmt.Errorf("no Prometheus found: looked for the Services %s; install one (kubectl mesh addon install prometheus) or give --prometheus URL|svc/NAME --prometheus-namespace NAMESPACE",
 		strings.Join(looked, ", "))
 }
 
