@@ -2,11 +2,14 @@ package inventory
 
 import (
 	"context"
+	"errors"
+	"io"
 	"fmt"
 	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
@@ -40,6 +43,7 @@ func (inv *Inventory) newCache() (cache.Cache, error) {
 		// Objects are read, never modified: listing them for a rebuild must
 		// not copy the whole cluster each time.
 		DefaultUnsafeDisableDeepCopy: ptr.To(true),
+		DefaultWatchErrorHandler:     inv.watchError,
 		ByObject: map[client.Object]cache.ByObject{
 			&corev1.Secret{}: {Namespaces: secretNamespaces(inv.opts.Secrets)},
 		},
@@ -48,6 +52,21 @@ func (inv *Inventory) newCache() (cache.Cache, error) {
 		return nil, fmt.Errorf("creating the inventory cache: %w", err)
 	}
 	return c, nil
+}
+
+// watchError logs why a kind's watch ended, in the webhook's log rather
+// than client-go's. The informer lists the kind again after an expired
+// watch (410 Gone: the apiserver no longer has the events since the last
+// resourceVersion, after a restart or a compaction) and retries the others
+// with a backoff; the inventory is rebuilt from what the list brings.
+func (inv *Inventory) watchError(_ context.Context, r *toolscache.Reflector, err error) {
+	switch {
+	case apierrors.IsResourceExpired(err) || apierrors.IsGone(err):
+		inv.log.Info("watch expired; listing the kind again", "reflector", r.TypeDescription(), "error", err.Error())
+	case errors.Is(err, io.EOF):
+	default:
+		inv.log.V(1).Info("watch failed; retrying", "reflector", r.TypeDescription(), "error", err.Error())
+	}
 }
 
 // secretNamespaces restricts the Secret informers to the named Secrets: one
@@ -109,8 +128,12 @@ func (inv *Inventory) syncKinds(ctx context.Context, list resourceLister) {
 		inv.log.Error(err, "discovering the served kinds; keeping the kinds watched so far")
 		return
 	}
-	if err != nil {
-		// Some aggregated API is down; what was discovered is still good.
+	var undiscovered map[schema.GroupVersion]error
+	if failed := (*discovery.ErrGroupDiscoveryFailed)(nil); errors.As(err, &failed) {
+		// Some API group did not answer (an aggregated API down, or the
+		// apiserver still starting after a restart); what was discovered is
+		// still good, and the kinds of the others are kept, not dropped.
+		undiscovered = failed.Groups
 		inv.log.V(1).Info("some API groups could not be discovered", "error", err.Error())
 	}
 	served, missing := resolveKinds(lists, wantedKinds(inv.opts.Engine.Policies()))
@@ -127,7 +150,7 @@ func (inv *Inventory) syncKinds(ctx context.Context, list resourceLister) {
 	inv.mu.Lock()
 	var stale []*watch
 	for gk, w := range inv.watched {
-		if gvk, ok := served[gk]; !ok || gvk != w.gvk {
+		if !keepWatching(w.gvk, served, undiscovered) {
 			stale = append(stale, w)
 			delete(inv.watched, gk)
 		}
@@ -154,6 +177,19 @@ func (inv *Inventory) syncKinds(ctx context.Context, list resourceLister) {
 	if len(stale) > 0 || len(started) > 0 {
 		inv.rebuildEverything()
 	}
+}
+
+// keepWatching tells whether a watched kind stays watched after a
+// discovery: it is still served at the same version, or its group version
+// could not be discovered this time. Dropping a kind whose group did not
+// answer would empty its part of the inventory, and every policy that
+// looks it up would report objects that exist as missing.
+func keepWatching(gvk schema.GroupVersionKind, served map[schema.GroupKind]schema.GroupVersionKind, undiscovered map[schema.GroupVersion]error) bool {
+	if now, ok := served[gvk.GroupKind()]; ok {
+		return now == gvk
+	}
+	_, unknown := undiscovered[gvk.GroupVersion()]
+	return unknown
 }
 
 // start creates the informers of gvks and waits, within SyncTimeout, for
