@@ -3,8 +3,8 @@ package inventory
 import (
 	"context"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
