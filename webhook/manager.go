@@ -73,6 +73,9 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (*Webhook, error) {
 		LeaderElection:          o.LeaderElection,
 		LeaderElectionID:        "mesh-webhook-audit",
 		LeaderElectionNamespace: o.Namespace,
+		// A stopping leader hands the audit over at once rather than after
+		// the lease expires (15 s): the process exits when the manager does.
+		LeaderElectionReleaseOnCancel: true,
 		// Admission keeps being served while a stopping replica drains.
 		GracefulShutdownTimeout: ptr.To(30 * time.Second),
 	})

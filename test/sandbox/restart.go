@@ -31,7 +31,7 @@ const (
 
 // stopGrace is how long a stopped component may take to exit on SIGTERM
 // before it is killed.
-const stopGrace = 30 * time.Second
+const stopGrace = 15 * time.Second
 
 // component is a running process of the cluster, as kwokctl started it.
 type component struct {

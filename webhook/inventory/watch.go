@@ -7,9 +7,9 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
@@ -54,19 +54,15 @@ func (inv *Inventory) newCache() (cache.Cache, error) {
 	return c, nil
 }
 
-// watchError logs why a kind's watch ended, in the webhook's log rather
-// than client-go's. The informer lists the kind again after an expired
-// watch (410 Gone: the apiserver no longer has the events since the last
-// resourceVersion, after a restart or a compaction) and retries the others
-// with a backoff; the inventory is rebuilt from what the list brings.
+// watchError logs, in the webhook's log rather than client-go's, why a
+// kind's list and watch failed; the informer retries with a backoff (and
+// lists again at once after a watch expired, 410 Gone, without calling
+// this).
 func (inv *Inventory) watchError(_ context.Context, r *toolscache.Reflector, err error) {
-	switch {
-	case apierrors.IsResourceExpired(err) || apierrors.IsGone(err):
-		inv.log.Info("watch expired; listing the kind again", "reflector", r.TypeDescription(), "error", err.Error())
-	case errors.Is(err, io.EOF):
-	default:
-		inv.log.V(1).Info("watch failed; retrying", "reflector", r.TypeDescription(), "error", err.Error())
+	if errors.Is(err, io.EOF) {
+		return
 	}
+	inv.log.V(1).Info("list and watch failed; retrying", "reflector", r.TypeDescription(), "error", err.Error())
 }
 
 // secretNamespaces restricts the Secret informers to the named Secrets: one
@@ -114,9 +110,83 @@ func (inv *Inventory) rediscoverLoop(ctx context.Context, list resourceLister) {
 			return
 		case <-ticker.C():
 		case <-inv.resync:
+		case <-inv.lag:
+			inv.relistLagging(ctx)
+			continue
 		}
 		inv.syncKinds(ctx, list)
 	}
+}
+
+// relistEvery is the least time between two relists of one kind for lag.
+const relistEvery = 5 * time.Second
+
+// lagged asks for kinds to be listed again: their cache is behind the
+// apiserver that answered a list just now.
+func (inv *Inventory) lagged(kinds []schema.GroupKind) {
+	inv.lagMu.Lock()
+	for _, gk := range kinds {
+		inv.lagKinds[gk] = true
+	}
+	inv.lagMu.Unlock()
+	signal(inv.lag)
+}
+
+// relistLagging starts again the informers of the kinds whose cache lags
+// (lagged): a new informer lists at once, where the old one may sleep in
+// its backoff for a minute after an apiserver outage. It runs in the
+// rediscovery loop, never beside syncKinds.
+func (inv *Inventory) relistLagging(ctx context.Context) {
+	now := inv.opts.clock.Now()
+	inv.lagMu.Lock()
+	var gks []schema.GroupKind
+	for gk := range inv.lagKinds {
+		if now.Sub(inv.relisted[gk]) >= relistEvery {
+			gks = append(gks, gk)
+			inv.relisted[gk] = now
+		}
+	}
+	clear(inv.lagKinds)
+	inv.lagMu.Unlock()
+
+	// No rebuild may run while a kind is between its two informers: it
+	// would hand the engine an inventory without the kind's objects.
+	select {
+	case inv.rebuilding <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	defer func() { <-inv.rebuilding }()
+	inv.mu.Lock()
+	var stale []*watch
+	for _, gk := range gks {
+		if w, ok := inv.watched[gk]; ok {
+			stale = append(stale, w)
+			delete(inv.watched, gk)
+		}
+	}
+	inv.mu.Unlock()
+	if len(stale) == 0 {
+		return
+	}
+	gvks := make([]schema.GroupVersionKind, len(stale))
+	for i, w := range stale {
+		inv.stop(ctx, w)
+		gvks[i] = w.gvk
+	}
+	inv.log.Info("the cache lags behind the apiserver (a watch backing off after an outage?); listing again", "kinds", fmt.Sprint(gvks))
+	started := inv.start(ctx, gvks)
+	inv.mu.Lock()
+	for _, w := range started {
+		inv.watched[w.gvk.GroupKind()] = w
+	}
+	inv.mu.Unlock()
+	inv.changesMu.Lock()
+	for _, w := range started {
+		inv.changedKinds[w.gvk.GroupKind()] = true
+	}
+	inv.changesMu.Unlock()
+	signal(inv.dirty)
 }
 
 // syncKinds starts informers for the wanted kinds the cluster now serves
