@@ -170,6 +170,14 @@ func (c *Cluster) RESTConfig() (*rest.Config, error) {
 	return clientcmd.BuildConfigFromFlags("", c.Kubeconfig)
 }
 
+func (c *Cluster) client() (kubernetes.Interface, error) {
+	cfg, err := c.RESTConfig()
+	if err != nil {
+		return nil, err
+	}
+	return kubernetes.NewForConfig(cfg)
+}
+
 // kwokctl runs kwokctl on this cluster with its state kept in c.Dir. Its
 // output is shown only when it fails.
 func (c *Cluster) kwokctl(ctx context.Context, args ...string) error {
@@ -187,11 +195,7 @@ func (c *Cluster) kwokctl(ctx context.Context, args ...string) error {
 // waitReady waits for the nodes to be Ready and for the default
 // ServiceAccount, without which pods cannot be created.
 func (c *Cluster) waitReady(ctx context.Context, nodes int) error {
-	cfg, err := c.RESTConfig()
-	if err != nil {
-		return err
-	}
-	client, err := kubernetes.NewForConfig(cfg)
+	client, err := c.client()
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/kubernetes"
 )
 
 // Control-plane components as kwokctl names their pid and log files.
@@ -184,11 +183,7 @@ func processLive(pid int) bool {
 
 // waitServing waits until the apiserver answers /readyz.
 func (c *Cluster) waitServing(ctx context.Context) error {
-	cfg, err := c.RESTConfig()
-	if err != nil {
-		return err
-	}
-	client, err := kubernetes.NewForConfig(cfg)
+	client, err := c.client()
 	if err != nil {
 		return err
 	}

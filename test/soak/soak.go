@@ -121,11 +121,12 @@ func (w Window) String() string {
 // slow apiserver delayed.
 func (l *Load) Run(ctx context.Context, qps float64, d time.Duration) Window {
 	stop := periodic.NewAborter()
+	stopped := stop.StopChan // Abort closes it, then clears the field
 	go func() {
 		select {
 		case <-ctx.Done():
 			stop.Abort(false)
-		case <-stop.StopChan:
+		case <-stopped:
 		}
 	}()
 	pr := periodic.NewPeriodicRunner(&periodic.RunnerOptions{
@@ -149,18 +150,18 @@ func (l *Load) Run(ctx context.Context, qps float64, d time.Duration) Window {
 			w.P99 = p.Value
 		}
 	}
+	var wrong, failed []string
 	for _, r := range l.runners {
 		w.Admitted += r.admitted
 		w.Denied += r.denied
 		w.Failed += r.failed
 		w.Wrong += r.wrong
-		for _, e := range r.examples {
-			if len(w.Examples) < 10 {
-				w.Examples = append(w.Examples, e)
-			}
-		}
-		r.admitted, r.denied, r.failed, r.wrong, r.examples = 0, 0, 0, 0, nil
+		wrong = append(wrong, r.wrongExamples...)
+		failed = append(failed, r.examples...)
+		r.admitted, r.denied, r.failed, r.wrong, r.examples, r.wrongExamples = 0, 0, 0, 0, nil, nil
 	}
+	// Wrong verdicts first: they say more than failures.
+	w.Examples = append(wrong, failed...)[:min(10, len(wrong)+len(failed))]
 	w.Requests = w.Admitted + w.Denied + w.Failed + w.Wrong
 	return w
 }
@@ -242,7 +243,7 @@ type runner struct {
 	step    int // compliant requests sent: the place in the cycle
 
 	admitted, denied, failed, wrong int
-	examples                        []string
+	examples, wrongExamples         []string
 }
 
 // warnings records the warnings of one thread's requests: the thread sends
@@ -301,6 +302,11 @@ func (r *runner) request(set string, kind int, violating bool, n int) (schema.Gr
 		key string
 		obj *unstructured.Unstructured
 	)
+	if r.objects["svc/"+set] == nil {
+		// Routes are compliant only to a Service that exists: one whose
+		// creation failed is created first.
+		kind = 0
+	}
 	switch kind {
 	case 0:
 		gvr, key, obj = services, "svc/"+set, service(r.cfg.Namespace, "svc-"+set, fmt.Sprint(n))
@@ -324,8 +330,11 @@ func (r *runner) judge(key, resource string, violating bool, got *unstructured.U
 	bad := func(counter *int, format string, args ...any) (bool, string) {
 		*counter++
 		msg := fmt.Sprintf("%s %s: ", resource, key) + fmt.Sprintf(format, args...)
-		if len(r.examples) < 3 {
-			r.examples = append(r.examples, msg)
+		switch {
+		case counter == &r.wrong && len(r.wrongExamples) < 3:
+			r.wrongExamples = append(r.wrongExamples, "wrong: "+msg)
+		case counter == &r.failed && len(r.examples) < 3:
+			r.examples = append(r.examples, "failed: "+msg)
 		}
 		return false, msg
 	}

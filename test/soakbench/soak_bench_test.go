@@ -16,11 +16,8 @@ import (
 	"testing"
 	"time"
 
-	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
-
 	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 	"github.com/kubectl-mesh/kubectl-mesh/test/soak"
-	"github.com/kubectl-mesh/kubectl-mesh/webhook/certs"
 )
 
 // maxGrowth is the most goroutines and RSS may grow from minute 2 to the
@@ -52,27 +49,7 @@ func BenchmarkSoak(b *testing.B) {
 }
 
 func soakRun(b *testing.B, minutes int) {
-	const ns = "soak"
-	harness.Namespace(b, ns)
-	ca, err := certs.NewCA("soakbench-ca", time.Hour)
-	if err != nil {
-		b.Fatal(err)
-	}
-	wh := harness.StartWebhook(b, harness.WebhookOptions{CA: ca, Args: []string{"--namespace=soak-system", "--audit-interval=1m"}})
-	url := wh.URL()
-	rc := harness.RESTConfig(b)
-	unregister, err := soak.Register(b.Context(), rc, "soak", ns, admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: ca.CertPEM})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(unregister)
-	if err := soak.WaitCalled(b.Context(), rc, ns, 30*time.Second); err != nil {
-		b.Fatal(err)
-	}
-	load, err := soak.New(soak.Config{RESTConfig: rc, Namespace: ns})
-	if err != nil {
-		b.Fatal(err)
-	}
+	load, wh := soak.Start(b, "soak", "--namespace=soak-system", "--audit-interval=1m")
 	capacity := load.Run(b.Context(), -1, 10*time.Second)
 	rate := capacity.QPS / 2
 	b.Logf("capacity %s\nsoak at %.1f requests/s for %d minutes", capacity, rate, minutes)

@@ -451,7 +451,7 @@ func TestCatchUpAfterARebuildSinceTheEvaluation(t *testing.T) {
 
 // A cache that stays behind the apiserver (an informer whose watch backs
 // off after an apiserver outage) is asked to list again once CatchUp has
-// waited lagPatience; one that catches up in time is not.
+// waited half its time; one that catches up before is not.
 func TestCatchUpReportsALaggingKind(t *testing.T) {
 	engine, err := policies.New(t.Context(), policies.Options{})
 	if err != nil {
@@ -460,7 +460,7 @@ func TestCatchUpReportsALaggingKind(t *testing.T) {
 	c := newFakeCluster()
 	c.create(serviceGVK, reviewsService())
 	c.sync()
-	f := newConfirmFixture(t, engine, c, 4*lagPatience) // CatchUp gets half
+	f := newConfirmFixture(t, engine, c, time.Second) // CatchUp gets about 500ms, and waits 250ms
 	c.create(ruleGVK, reviewsRule())                    // never synced: the informer is stuck
 
 	f.handler.Handle(t.Context(), reviewsRoute(t))
@@ -482,7 +482,7 @@ func TestCatchUpReportsALaggingKind(t *testing.T) {
 	f.inv.lagMu.Unlock()
 	c.create(ruleGVK, map[string]any{"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
 		"metadata": map[string]any{"name": "other", "namespace": "bookinfo"}, "spec": map[string]any{"host": "other"}})
-	go func() { time.Sleep(lagPatience / 5); c.sync() }() // catches up in time
+	go func() { time.Sleep(50 * time.Millisecond); c.sync() }() // catches up in time
 	f.handler.Handle(t.Context(), reviewsRoute(t))
 	select {
 	case <-f.inv.lag:

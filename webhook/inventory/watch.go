@@ -30,6 +30,8 @@ type watch struct {
 	gvk          schema.GroupVersionKind
 	informer     cache.Informer
 	registration toolscache.ResourceEventHandlerRegistration
+	// restarting: relistLagging replaces the informer; guarded by inv.mu.
+	restarting bool
 }
 
 // resourceLister returns the server's preferred resources.
@@ -157,12 +159,15 @@ func (inv *Inventory) relistLagging(ctx context.Context) {
 		return
 	}
 	defer func() { <-inv.rebuilding }()
+	// The kinds stay listed as watched, restarting, so that CatchUp keeps
+	// confirming against them (and waits for the new informer) rather
+	// than skip them.
 	inv.mu.Lock()
 	var stale []*watch
 	for _, gk := range gks {
 		if w, ok := inv.watched[gk]; ok {
 			stale = append(stale, w)
-			delete(inv.watched, gk)
+			w.restarting = true
 		}
 	}
 	inv.mu.Unlock()
@@ -177,6 +182,9 @@ func (inv *Inventory) relistLagging(ctx context.Context) {
 	inv.log.Info("the cache lags behind the apiserver (a watch backing off after an outage?); listing again", "kinds", fmt.Sprint(gvks))
 	started := inv.start(ctx, gvks)
 	inv.mu.Lock()
+	for _, w := range stale {
+		delete(inv.watched, w.gvk.GroupKind()) // one that did not sync is tried again at the next discovery
+	}
 	for _, w := range started {
 		inv.watched[w.gvk.GroupKind()] = w
 	}

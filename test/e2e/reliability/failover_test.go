@@ -80,7 +80,13 @@ func TestReplicaFailover(t *testing.T) {
 		if t.Failed() {
 			t.Logf("node log:\n%s", nodeLog.String())
 			for name, l := range logs.all() {
-				t.Logf("pod %s log (tail):\n%s", name, tail(l.String(), 25))
+				var notable []string
+				for line := range strings.Lines(l.String()) {
+					if strings.Contains(line, `"level":"error"`) || strings.Contains(line, "listing again") || strings.Contains(line, "inventory synced") {
+						notable = append(notable, line)
+					}
+				}
+				t.Logf("pod %s log, errors and inventory:\n%s", name, strings.Join(notable[max(0, len(notable)-15):], ""))
 			}
 		}
 	})
@@ -101,6 +107,7 @@ func TestReplicaFailover(t *testing.T) {
 		w := underLoad(t, load, rate, func() {
 			harness.Must(t, harness.Kubectl(t, "rollout", "restart", "deployment/"+failoverRelease, "-n", failoverSystem))
 			harness.Must(t, harness.Kubectl(t, "rollout", "status", "deployment/"+failoverRelease, "-n", failoverSystem, "--timeout=3m"))
+			failoverWaitSettled(t, kube)
 		})
 		if w.Failed > 0 || w.Wrong > 0 {
 			t.Errorf("%d failed admissions, %d wrong verdicts: %v", w.Failed, w.Wrong, w.Examples)
@@ -116,7 +123,7 @@ func TestReplicaFailover(t *testing.T) {
 			if err := kube.PolicyV1().Evictions(failoverSystem).Evict(ctx, eviction); err != nil {
 				t.Fatalf("evicting %s: %v", leader, err)
 			}
-			failoverWaitReady(t, kube, leader)
+			failoverWaitSettled(t, kube)
 		})
 		if w.Failed > 0 || w.Wrong > 0 {
 			t.Errorf("%d failed admissions, %d wrong verdicts: %v", w.Failed, w.Wrong, w.Examples)
@@ -215,22 +222,29 @@ func failoverPods(t *testing.T, kube kubernetes.Interface) []corev1.Pod {
 	return out
 }
 
-// failoverWaitReady waits until two Pods, none of them gone, are Ready.
-func failoverWaitReady(t *testing.T, kube kubernetes.Interface, gone string) {
+// failoverWaitSettled waits until the webhook has two Pods, both Ready,
+// and none terminating: the replicas that were stopped have exited, so the
+// load ran across their whole shutdown.
+func failoverWaitSettled(t *testing.T, kube kubernetes.Interface) {
 	t.Helper()
-	err := wait.PollUntilContextTimeout(t.Context(), 250*time.Millisecond, 3*time.Minute, true, func(context.Context) (bool, error) {
-		ready := 0
-		for _, p := range failoverPods(t, kube) {
+	err := wait.PollUntilContextTimeout(t.Context(), 250*time.Millisecond, 3*time.Minute, true, func(ctx context.Context) (bool, error) {
+		list, err := kube.CoreV1().Pods(failoverSystem).List(ctx, metav1.ListOptions{})
+		if err != nil || len(list.Items) != 2 {
+			return false, nil
+		}
+		for _, p := range list.Items {
+			ready := false
 			for _, c := range p.Status.Conditions {
-				if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue && p.Name != gone {
-					ready++
-				}
+				ready = ready || (c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue)
+			}
+			if !ready || p.DeletionTimestamp != nil {
+				return false, nil
 			}
 		}
-		return ready == 2, nil
+		return true, nil
 	})
 	if err != nil {
-		t.Fatalf("two ready replicas never came back: %v", err)
+		t.Fatalf("the webhook never settled on two ready replicas: %v", err)
 	}
 }
 
@@ -390,9 +404,4 @@ func (p *podLogs) all() map[string]*cmdrun.SyncBuffer {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return maps.Clone(p.logs)
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }

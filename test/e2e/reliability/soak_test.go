@@ -4,11 +4,7 @@ import (
 	"testing"
 	"time"
 
-	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
-
-	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 	"github.com/kubectl-mesh/kubectl-mesh/test/soak"
-	"github.com/kubectl-mesh/kubectl-mesh/webhook/certs"
 )
 
 // The soak's correctness half (issue 20, item 2): a minute of mixed CREATE
@@ -20,28 +16,7 @@ import (
 // no violating one admitted. Figures per minute over ten minutes are
 // `make soak`'s (test/soakbench).
 func TestSoakCorrectness(t *testing.T) {
-	const ns = "soak"
-	harness.Namespace(t, ns)
-	ca, err := certs.NewCA("reliability-soak-ca", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wh := harness.StartWebhook(t, harness.WebhookOptions{CA: ca, Args: []string{"--namespace=soak-system", "--audit-interval=10s"}})
-	url := wh.URL()
-	rc := harness.RESTConfig(t)
-	unregister, err := soak.Register(t.Context(), rc, "soak", ns, admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: ca.CertPEM})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(unregister)
-	if err := soak.WaitCalled(t.Context(), rc, ns, 30*time.Second); err != nil {
-		t.Fatal(err)
-	}
-
-	load, err := soak.New(soak.Config{RESTConfig: rc, Namespace: ns})
-	if err != nil {
-		t.Fatal(err)
-	}
+	load, wh := soak.Start(t, "soak", "--namespace=soak-system", "--audit-interval=10s")
 	capacity := load.Run(t.Context(), -1, 5*time.Second)
 	t.Logf("capacity: %s", capacity)
 	if capacity.QPS <= 0 {
