@@ -42,6 +42,10 @@ import (
 	"github.com/kubectl-mesh/kubectl-mesh/test/sandbox"
 )
 
+// plegPeriod is how long the kubelet takes at most to see that a
+// container exited: its pod lifecycle event generator relists every second.
+const plegPeriod = time.Second
+
 // Label is set to "true" on the Node, for a nodeSelector that puts Pods on
 // it and nowhere else.
 const Label = "kubectl-mesh.io/procnode"
@@ -322,11 +326,24 @@ func (n *Node) supervise(ctx context.Context, p *pod) {
 		p.mu.Lock()
 		terminating := p.terminating
 		p.restarts++
+		restarts := p.restarts
 		p.mu.Unlock()
 		if terminating {
 			return
 		}
-		n.logf("pod %s: the process exited; restarting it", p.name)
+		// The kubelet sees a container exit at its next PLEG relist (every
+		// second), reports it not ready then, and ready again only once the
+		// readiness probe passes on the new one.
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(plegPeriod):
+		}
+		err := n.setStatus(ctx, p, func(s *corev1.PodStatus) { setReady(s, &p.spec, false, restarts) })
+		if err != nil && ctx.Err() == nil {
+			n.logf("pod %s: reporting the exit: %v", p.name, err)
+		}
+		n.logf("pod %s: the process exited; ready=false; restarting it", p.name)
 		select {
 		case <-ctx.Done():
 			return
@@ -335,18 +352,6 @@ func (n *Node) supervise(ctx context.Context, p *pod) {
 		if err := n.startProcess(p); err != nil {
 			n.logf("pod %s: %v", p.name, err)
 			return
-		}
-		p.mu.Lock()
-		restarts := p.restarts
-		p.mu.Unlock()
-		err := n.setStatus(ctx, p, func(s *corev1.PodStatus) {
-			for i := range s.ContainerStatuses {
-				s.ContainerStatuses[i].RestartCount = restarts
-				s.ContainerStatuses[i].State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}}
-			}
-		})
-		if err != nil && ctx.Err() == nil {
-			n.logf("pod %s: reporting the restart: %v", p.name, err)
 		}
 	}
 }
@@ -358,7 +363,7 @@ func (n *Node) probe(ctx context.Context, p *pod) {
 	c := p.spec.Spec.Containers[0]
 	rp := c.ReadinessProbe
 	if rp == nil || rp.HTTPGet == nil {
-		_ = n.setStatus(ctx, p, func(s *corev1.PodStatus) { setReady(s, &p.spec, true, p.restarts) })
+		_ = n.setStatus(ctx, p, func(s *corev1.PodStatus) { setReady(s, &p.spec, true, 0) })
 		return
 	}
 	period := time.Duration(max(rp.PeriodSeconds, 1)) * time.Second
@@ -375,10 +380,17 @@ func (n *Node) probe(ctx context.Context, p *pod) {
 	}
 	url := "http://" + net.JoinHostPort(p.ip.String(), strconv.Itoa(port)) + rp.HTTPGet.Path
 	client := http.Client{Timeout: timeout}
-	ready, failed := false, 0
+	ready, failed, seen := false, 0, int32(0)
 	tick := time.NewTicker(period)
 	defer tick.Stop()
 	for {
+		p.mu.Lock()
+		restarts := p.restarts
+		p.mu.Unlock()
+		if restarts != seen {
+			// A new process: not ready (supervise said so) until it passes.
+			ready, failed, seen = false, 0, restarts
+		}
 		ok := false
 		if resp, err := client.Get(url); err == nil {
 			ok = resp.StatusCode >= 200 && resp.StatusCode < 400
@@ -392,9 +404,6 @@ func (n *Node) probe(ctx context.Context, p *pod) {
 		}
 		if next := ok || (ready && failed < failures); next != ready {
 			ready = next
-			p.mu.Lock()
-			restarts := p.restarts
-			p.mu.Unlock()
 			if err := n.setStatus(ctx, p, func(s *corev1.PodStatus) { setReady(s, &p.spec, ready, restarts) }); err != nil && ctx.Err() == nil {
 				n.logf("pod %s: reporting readiness: %v", p.name, err)
 			}
