@@ -130,7 +130,7 @@ func (c *Cluster) startComponent(comp *component) error {
 	if err != nil {
 		return fmt.Errorf("starting %s: %w", comp.name, err)
 	}
-	defer logFile.Close()
+	defer func() { _ = logFile.Close() }() // the child holds its own descriptor
 	cmd := exec.Command(comp.args[0], comp.args[1:]...)
 	cmd.Env, cmd.Dir = comp.env, comp.dir
 	cmd.Stdout, cmd.Stderr = logFile, logFile

@@ -461,7 +461,7 @@ func TestCatchUpReportsALaggingKind(t *testing.T) {
 	c.create(serviceGVK, reviewsService())
 	c.sync()
 	f := newConfirmFixture(t, engine, c, time.Second) // CatchUp gets about 500ms, and waits 250ms
-	c.create(ruleGVK, reviewsRule())                    // never synced: the informer is stuck
+	c.create(ruleGVK, reviewsRule())                  // never synced: the informer is stuck
 
 	f.handler.Handle(t.Context(), reviewsRoute(t))
 	select {
