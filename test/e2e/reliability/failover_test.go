@@ -52,9 +52,9 @@ const (
 //     preStop sleep, then SIGTERM) fail no admission, and the audit's
 //     leadership moves to the survivor at once, which writes the report
 //     afterwards, with no duplicate and nothing stale;
-//   - a SIGKILL of one replica fails at most the requests sent to it until
-//     its readiness probe takes it out of the Service, plus those in
-//     flight: counted and bounded.
+//   - a SIGKILL of one replica's process, or a SIGTERM that no Pod deletion
+//     announced, fails at most the requests sent to it until its endpoint
+//     leaves the Service, plus those in flight: counted and bounded.
 func TestReplicaFailover(t *testing.T) {
 	ctx := t.Context()
 	kube := harness.KubeClient(t)
@@ -165,29 +165,38 @@ func TestReplicaFailover(t *testing.T) {
 		}
 	})
 
-	t.Run("SIGKILL of a replica fails only what reached it before its endpoint left", func(t *testing.T) {
-		pods := failoverPods(t, kube)
-		victim := pods[0].Name
-		probe := pods[0].Spec.Containers[0].ReadinessProbe
-		window := time.Duration(probe.PeriodSeconds*max(probe.FailureThreshold, 1))*time.Second + 2*time.Second
-		var killed time.Time
-		w := underLoad(t, load, rate, func() {
-			killed = time.Now()
-			if err := node.Kill(victim, syscall.SIGKILL); err != nil {
-				t.Fatal(err)
+	// A process that dies, or stops on a SIGTERM that no Pod deletion
+	// announced (nothing took its endpoint out first), fails what the
+	// apiserver sends it until the kubelet sees the exit and the endpoint
+	// leaves; the Pod stays, and the kubelet starts the process again.
+	for name, sig := range map[string]syscall.Signal{"SIGKILL": syscall.SIGKILL, "SIGTERM": syscall.SIGTERM} {
+		t.Run(name+" of a replica's process fails only what reached it before its endpoint left", func(t *testing.T) {
+			pods := failoverPods(t, kube)
+			victim := pods[0].Name
+			restarts := failoverRestarts(t, kube, victim)
+			probe := pods[0].Spec.Containers[0].ReadinessProbe
+			window := time.Duration(probe.PeriodSeconds*max(probe.FailureThreshold, 1))*time.Second + 2*time.Second
+			var killed time.Time
+			w := underLoad(t, load, rate, func() {
+				killed = time.Now()
+				if err := node.Kill(victim, sig); err != nil {
+					t.Fatal(err)
+				}
+				failoverWaitRestarted(t, kube, victim, restarts)
+			})
+			// The apiserver picks one of the two endpoints at random and
+			// does not retry: about half of what it sends while the dead
+			// endpoint is listed fails. Bounded by all of it over the
+			// readiness window (the longest a dead endpoint stays listed),
+			// plus one in flight per thread.
+			bound := int(rate*window.Seconds()) + 8
+			t.Logf("%s of %s: %d failed admissions (bound %d: %.1f/s for the readiness window of %s, plus 8 in flight); back in %s",
+				name, victim, w.Failed, bound, rate, window, time.Since(killed).Round(100*time.Millisecond))
+			if w.Failed > bound || w.Wrong > 0 {
+				t.Errorf("%d failed admissions (bound %d), %d wrong verdicts: %v", w.Failed, bound, w.Wrong, w.Examples)
 			}
-			failoverWaitRestarted(t, kube, victim)
 		})
-		// The apiserver picks one of the two endpoints at random and does
-		// not retry: about half of what it sends while the dead endpoint is
-		// listed fails. Bounded by all of it, plus one in flight per thread.
-		bound := int(rate*window.Seconds()) + 8
-		t.Logf("SIGKILL of %s: %d failed admissions (bound %d: %.1f/s for the readiness window of %s, plus 8 in flight); recovered in %s",
-			victim, w.Failed, bound, rate, window, time.Since(killed).Round(100*time.Millisecond))
-		if w.Failed > bound || w.Wrong > 0 {
-			t.Errorf("%d failed admissions (bound %d), %d wrong verdicts: %v", w.Failed, bound, w.Wrong, w.Examples)
-		}
-	})
+	}
 }
 
 // underLoad runs the load at rate while fault runs, and two seconds more.
@@ -248,13 +257,26 @@ func failoverWaitSettled(t *testing.T, kube kubernetes.Interface) {
 	}
 }
 
+// failoverRestarts is how often the named Pod's process was restarted.
+func failoverRestarts(t *testing.T, kube kubernetes.Interface, name string) int32 {
+	t.Helper()
+	p, err := kube.CoreV1().Pods(failoverSystem).Get(t.Context(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Status.ContainerStatuses) == 0 {
+		return 0
+	}
+	return p.Status.ContainerStatuses[0].RestartCount
+}
+
 // failoverWaitRestarted waits until the Node restarted the process of the
-// named Pod and the new process is ready.
-func failoverWaitRestarted(t *testing.T, kube kubernetes.Interface, name string) {
+// named Pod (more than restarts times) and the new process is ready.
+func failoverWaitRestarted(t *testing.T, kube kubernetes.Interface, name string, restarts int32) {
 	t.Helper()
 	err := wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
 		p, err := kube.CoreV1().Pods(failoverSystem).Get(ctx, name, metav1.GetOptions{})
-		if err != nil || len(p.Status.ContainerStatuses) == 0 || p.Status.ContainerStatuses[0].RestartCount == 0 {
+		if err != nil || len(p.Status.ContainerStatuses) == 0 || p.Status.ContainerStatuses[0].RestartCount <= restarts {
 			return false, nil
 		}
 		c := http.Client{Timeout: time.Second}
