@@ -48,13 +48,14 @@ const (
 // Pods' IPs and readiness (the sandbox's apiserver routes webhook calls to
 // endpoints, --enable-aggregator-routing), failurePolicy Fail, under the
 // soak's load at half capacity:
-//   - a rolling restart and the eviction of one replica (the kubelet's
-//     preStop sleep, then SIGTERM) fail no admission, and the audit's
+//   - a rolling restart, the eviction of one replica and a SIGTERM of one
+//     replica's process fail no admission (the webhook serves on, not
+//     ready, for --shutdown-delay), and after the eviction the audit's
 //     leadership moves to the survivor at once, which writes the report
 //     afterwards, with no duplicate and nothing stale;
-//   - a SIGKILL of one replica's process, or a SIGTERM that no Pod deletion
-//     announced, fails at most the requests sent to it until its endpoint
-//     leaves the Service, plus those in flight: counted and bounded.
+//   - a SIGKILL of one replica's process fails at most the requests sent
+//     to it until its endpoint leaves the Service, plus those in flight:
+//     counted and bounded.
 func TestReplicaFailover(t *testing.T) {
 	ctx := t.Context()
 	kube := harness.KubeClient(t)
@@ -133,17 +134,17 @@ func TestReplicaFailover(t *testing.T) {
 			t.Fatalf("%s still leads after its eviction", leader)
 		}
 		// The stopping leader releases the lease (ReleaseOnCancel): the
-		// survivor takes it once the preStop sleep and SIGTERM are over,
-		// not a lease duration (15 s) later.
+		// survivor takes it once the shutdown delay is over, not a lease
+		// duration (15 s) later.
 		lease, err := kube.CoordinationV1().Leases(failoverSystem).Get(ctx, "mesh-webhook-audit", metav1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		shutdownDelay := time.Duration(failoverPreStop(t, kube)) * time.Second
+		shutdownDelay := failoverShutdownDelay(t, kube)
 		took := lease.Spec.AcquireTime.Sub(evicted)
-		t.Logf("%s took the audit over %s after %s was evicted (preStop sleep %s)", survivor, took.Round(100*time.Millisecond), leader, shutdownDelay)
+		t.Logf("%s took the audit over %s after %s was evicted (shutdown delay %s)", survivor, took.Round(100*time.Millisecond), leader, shutdownDelay)
 		if took > shutdownDelay+5*time.Second {
-			t.Errorf("the audit moved %s after the eviction, want within the preStop sleep (%s) and 5 s", took, shutdownDelay)
+			t.Errorf("the audit moved %s after the eviction, want within the shutdown delay (%s) and 5 s", took, shutdownDelay)
 		}
 		// The survivor reports what changed after the move, once: the
 		// fixed violation leaves the report, the new one enters it.
@@ -165,38 +166,54 @@ func TestReplicaFailover(t *testing.T) {
 		}
 	})
 
-	// A process that dies, or stops on a SIGTERM that no Pod deletion
-	// announced (nothing took its endpoint out first), fails what the
-	// apiserver sends it until the kubelet sees the exit and the endpoint
-	// leaves; the Pod stays, and the kubelet starts the process again.
-	for name, sig := range map[string]syscall.Signal{"SIGKILL": syscall.SIGKILL, "SIGTERM": syscall.SIGTERM} {
-		t.Run(name+" of a replica's process fails only what reached it before its endpoint left", func(t *testing.T) {
-			pods := failoverPods(t, kube)
-			victim := pods[0].Name
-			restarts := failoverRestarts(t, kube, victim)
-			probe := pods[0].Spec.Containers[0].ReadinessProbe
-			window := time.Duration(probe.PeriodSeconds*max(probe.FailureThreshold, 1))*time.Second + 2*time.Second
-			var killed time.Time
-			w := underLoad(t, load, rate, func() {
-				killed = time.Now()
-				if err := node.Kill(victim, sig); err != nil {
-					t.Fatal(err)
-				}
-				failoverWaitRestarted(t, kube, victim, restarts)
-			})
-			// The apiserver picks one of the two endpoints at random and
-			// does not retry: about half of what it sends while the dead
-			// endpoint is listed fails. Bounded by all of it over the
-			// readiness window (the longest a dead endpoint stays listed),
-			// plus one in flight per thread.
-			bound := int(rate*window.Seconds()) + 8
-			t.Logf("%s of %s: %d failed admissions (bound %d: %.1f/s for the readiness window of %s, plus 8 in flight); back in %s",
-				name, victim, w.Failed, bound, rate, window, time.Since(killed).Round(100*time.Millisecond))
-			if w.Failed > bound || w.Wrong > 0 {
-				t.Errorf("%d failed admissions (bound %d), %d wrong verdicts: %v", w.Failed, bound, w.Wrong, w.Examples)
+	// A SIGTERM that no Pod deletion announced (a signal to the process,
+	// a container runtime stopping it): the webhook reports not ready at
+	// once and serves on for --shutdown-delay, so its endpoint leaves the
+	// Service before it refuses connections; the Pod stays, and the Node
+	// starts the process again.
+	t.Run("SIGTERM of a replica's process fails no admission", func(t *testing.T) {
+		victim := failoverPods(t, kube)[0].Name
+		restarts := failoverRestarts(t, kube, victim)
+		w := underLoad(t, load, rate, func() {
+			if err := node.Kill(victim, syscall.SIGTERM); err != nil {
+				t.Fatal(err)
 			}
+			failoverWaitRestarted(t, kube, victim, restarts)
 		})
-	}
+		if w.Failed > 0 || w.Wrong > 0 {
+			t.Errorf("%d failed admissions, %d wrong verdicts: %v", w.Failed, w.Wrong, w.Examples)
+		}
+	})
+
+	// A process that dies fails what the apiserver sends it until the
+	// kubelet sees the exit and the endpoint leaves; the Pod stays, and
+	// the Node starts the process again.
+	t.Run("SIGKILL of a replica's process fails only what reached it before its endpoint left", func(t *testing.T) {
+		pods := failoverPods(t, kube)
+		victim := pods[0].Name
+		restarts := failoverRestarts(t, kube, victim)
+		probe := pods[0].Spec.Containers[0].ReadinessProbe
+		window := time.Duration(probe.PeriodSeconds*max(probe.FailureThreshold, 1))*time.Second + 2*time.Second
+		var killed time.Time
+		w := underLoad(t, load, rate, func() {
+			killed = time.Now()
+			if err := node.Kill(victim, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			failoverWaitRestarted(t, kube, victim, restarts)
+		})
+		// The apiserver picks one of the two endpoints at random and does
+		// not retry: about half of what it sends while the dead endpoint is
+		// listed fails. Bounded by all of it over the readiness window
+		// (the longest a dead endpoint stays listed), plus one in flight
+		// per thread.
+		bound := int(rate*window.Seconds()) + 8
+		t.Logf("SIGKILL of %s: %d failed admissions (bound %d: %.1f/s for the readiness window of %s, plus 8 in flight); back in %s",
+			victim, w.Failed, bound, rate, window, time.Since(killed).Round(100*time.Millisecond))
+		if w.Failed > bound || w.Wrong > 0 {
+			t.Errorf("%d failed admissions (bound %d), %d wrong verdicts: %v", w.Failed, bound, w.Wrong, w.Examples)
+		}
+	})
 }
 
 // underLoad runs the load at rate while fault runs, and two seconds more.
@@ -292,15 +309,21 @@ func failoverWaitRestarted(t *testing.T, kube kubernetes.Interface, name string,
 	}
 }
 
-// failoverPreStop is the preStop sleep of the chart's Pods, in seconds.
-func failoverPreStop(t *testing.T, kube kubernetes.Interface) int64 {
+// failoverShutdownDelay is the --shutdown-delay the chart gives its Pods.
+func failoverShutdownDelay(t *testing.T, kube kubernetes.Interface) time.Duration {
 	t.Helper()
 	pods := failoverPods(t, kube)
 	if len(pods) == 0 {
 		t.Fatal("no webhook Pod")
 	}
-	if lc := pods[0].Spec.Containers[0].Lifecycle; lc != nil && lc.PreStop != nil && lc.PreStop.Sleep != nil {
-		return lc.PreStop.Sleep.Seconds
+	for _, a := range pods[0].Spec.Containers[0].Args {
+		if v, ok := strings.CutPrefix(a, "--shutdown-delay="); ok {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				t.Fatalf("the chart's %s: %v", a, err)
+			}
+			return d
+		}
 	}
 	return 0
 }
