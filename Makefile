@@ -125,10 +125,18 @@ $(BIN)/golangci-lint: $(TOOLS)/golangci-lint/go.mod $(TOOLS)/golangci-lint/go.su
 	cd $(TOOLS)/golangci-lint && nice -n 10 $(GO) build -ldflags '-s -w' -o $(BIN)/golangci-lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint
 
 BENCH_COUNT ?= 5
+# The soak runs for minutes: `make soak`, not `make bench`.
+SOAK_PKG   := $(PKG)/test/soakbench
+BENCH_PKGS = $(filter-out $(SOAK_PKG),$(UNIT_PKGS))
 
 .PHONY: bench
 bench: chart-crds app-manifests sandbox-bin bench-tools ## Run the benchmarks and print the ratios against their baselines.
-	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) $(UNIT_PKGS) | hack/bench-summary.sh
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) $(BENCH_PKGS) | hack/bench-summary.sh
+
+# SOAK_MINUTES (default 10) sets the length.
+.PHONY: soak
+soak: chart-crds app-manifests sandbox-bin ## Soak the webhook: mixed admission load through a sandbox's apiserver at half capacity, per-minute failures, latency, goroutines and RSS.
+	$(GO) test -run '^$$' -bench BenchmarkSoak -benchtime 1x -timeout 60m -v ./test/soakbench
 
 # The peers check and the webhook are compared with (test/checkbench,
 # test/webhookbench), each pinned by a module of its own under test/tools so

@@ -2,7 +2,10 @@ package webhook
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -37,6 +40,9 @@ type Webhook struct {
 	Manager ctrl.Manager
 	Engine  *policies.Engine
 	rotator *certrotate.Rotator
+	// stopping is set at SIGTERM, ShutdownDelay before the manager stops.
+	stopping      atomic.Bool
+	shutdownDelay time.Duration
 }
 
 // New compiles the policy library and assembles the webhook on a new
@@ -73,13 +79,16 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (*Webhook, error) {
 		LeaderElection:          o.LeaderElection,
 		LeaderElectionID:        "mesh-webhook-audit",
 		LeaderElectionNamespace: o.Namespace,
+		// A stopping leader hands the audit over at once rather than after
+		// the lease expires (15 s): the process exits when the manager does.
+		LeaderElectionReleaseOnCancel: true,
 		// Admission keeps being served while a stopping replica drains.
 		GracefulShutdownTimeout: ptr.To(30 * time.Second),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
 	}
-	w := &Webhook{Manager: mgr, Engine: engine}
+	w := &Webhook{Manager: mgr, Engine: engine, shutdownDelay: o.ShutdownDelay}
 	if err := w.setup(o); err != nil {
 		return nil, err
 	}
@@ -148,6 +157,14 @@ func (w *Webhook) setup(o Options) error {
 		"webhook":         mgr.GetWebhookServer().StartedChecker(),
 		"inventory":       inv.ReadyCheck(),
 		"custom-policies": loader.ReadyCheck(),
+		// Not ready from SIGTERM on, so that the endpoint leaves the
+		// Service while the webhook still serves (ShutdownDelay).
+		"shutdown": func(*http.Request) error {
+			if w.stopping.Load() {
+				return errors.New("shutting down")
+			}
+			return nil
+		},
 	}
 	if o.CertMode == CertModeSelf {
 		// Uncached: the manager's client is not usable before Start, and
@@ -196,5 +213,29 @@ func (w *Webhook) Start(ctx context.Context) error {
 			return fmt.Errorf("writing the serving certificate: %w", err)
 		}
 	}
-	return w.Manager.Start(ctx)
+	run, stop := delayedCancel(ctx, w.shutdownDelay, func() { w.stopping.Store(true) })
+	defer stop()
+	return w.Manager.Start(run)
+}
+
+// delayedCancel returns a context that ends delay after ctx ends; onEnd
+// runs when ctx ends. stop releases it early.
+func delayedCancel(ctx context.Context, delay time.Duration, onEnd func()) (context.Context, context.CancelFunc) {
+	run, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	go func() {
+		select {
+		case <-run.Done():
+			return
+		case <-ctx.Done():
+		}
+		onEnd()
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-run.Done():
+		case <-t.C:
+		}
+		cancel()
+	}()
+	return run, cancel
 }

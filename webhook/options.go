@@ -61,6 +61,10 @@ type Options struct {
 	CertSecretName string
 	// LeaderElection makes one replica at a time write audit reports.
 	LeaderElection bool
+	// ShutdownDelay is how long the webhook keeps serving after SIGTERM,
+	// not ready, before it stops accepting connections: long enough for
+	// its endpoint to leave the Service whoever sent the signal.
+	ShutdownDelay time.Duration
 }
 
 // Certificate modes.
@@ -133,6 +137,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	})
 	fs.StringVar(&o.CertSecretName, "cert-secret-name", o.CertSecretName, "Secret in --namespace through which the replicas share their CA and serving certificate (--cert-mode=self).")
 	fs.BoolVar(&o.LeaderElection, "leader-elect", o.LeaderElection, "Elect one replica to write audit reports; every replica still answers admission requests.")
+	fs.DurationVar(&o.ShutdownDelay, "shutdown-delay", o.ShutdownDelay, "How long to keep serving after SIGTERM, reporting not ready, before refusing new connections and draining: longer than the readiness probe takes to fail plus the endpoint's removal. 0 drains at once.")
 }
 
 // Validate checks values that flag parsing cannot.
@@ -151,6 +156,9 @@ func (o *Options) Validate() error {
 	}
 	if o.MaxConcurrentReviews < 1 {
 		return fmt.Errorf("--max-concurrent-reviews: %d, want at least 1", o.MaxConcurrentReviews)
+	}
+	if o.ShutdownDelay < 0 {
+		return fmt.Errorf("--shutdown-delay: %s is negative; 0 drains at once", o.ShutdownDelay)
 	}
 	if o.AuditInterval < 0 {
 		return fmt.Errorf("--audit-interval: %s is negative; 0 turns the audit off", o.AuditInterval)

@@ -61,6 +61,7 @@ func TestOptionsValidate(t *testing.T) {
 		{name: "zero timeout", mutate: func(o *Options) { o.EvaluationTimeout = 0 }, wantErr: "--evaluation-timeout"},
 		{name: "no concurrency", mutate: func(o *Options) { o.MaxConcurrentReviews = 0 }, wantErr: "--max-concurrent-reviews"},
 		{name: "negative audit interval", mutate: func(o *Options) { o.AuditInterval = -time.Second }, wantErr: "--audit-interval"},
+		{name: "negative shutdown delay", mutate: func(o *Options) { o.ShutdownDelay = -time.Second }, wantErr: "--shutdown-delay"},
 		{name: "unknown cert mode", mutate: func(o *Options) { o.CertMode = "vault" }, wantErr: `--cert-mode: "vault"`},
 		{name: "self mode without a webhook configuration", mutate: func(o *Options) { o.CertMode = CertModeSelf; o.WebhookConfigName = "" }, wantErr: "--webhook-config-name"},
 	}

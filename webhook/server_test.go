@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -116,4 +117,31 @@ func TestBusyConnsIgnoresStaleNewConnections(t *testing.T) {
 	if got := b.owed(time.Now()); got != 0 {
 		t.Errorf("owed %d after they were answered, want 0", got)
 	}
+}
+
+// The manager's context outlives SIGTERM by the shutdown delay, and the
+// webhook reports not ready from the signal on.
+func TestDelayedCancel(t *testing.T) {
+	parent, signal := context.WithCancel(t.Context())
+	var ended atomic.Bool
+	const delay = 200 * time.Millisecond
+	run, stop := delayedCancel(parent, delay, func() { ended.Store(true) })
+	defer stop()
+	signalled := time.Now()
+	signal()
+	time.Sleep(delay / 4)
+	if !ended.Load() {
+		t.Error("onEnd did not run when the parent ended")
+	}
+	if run.Err() != nil {
+		t.Fatal("the context ended with its parent, want it to last the delay")
+	}
+	<-run.Done()
+	if took := time.Since(signalled); took < delay {
+		t.Errorf("ended %s after the parent, want at least %s", took, delay)
+	}
+
+	_, stop2 := delayedCancel(t.Context(), time.Hour, func() { t.Error("onEnd ran without the parent ending") })
+	stop2() // released early: the goroutine ends without calling onEnd
+	time.Sleep(10 * time.Millisecond)
 }

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -35,6 +36,9 @@ type Options struct {
 	StartTimeout time.Duration
 	// Log receives progress and errors. Default os.Stderr.
 	Log io.Writer
+	// ExtraArgs are more component flags, as kwokctl's --extra-args
+	// (COMPONENT=KEY=VALUE), after the sandbox's own, which they override.
+	ExtraArgs []string
 }
 
 func (o *Options) setDefaults() {
@@ -92,7 +96,7 @@ func Start(ctx context.Context, opts Options, dir string) (*Cluster, error) {
 
 	started := time.Now()
 	bin := func(name string) string { return filepath.Join(c.BinDir, name) }
-	err := c.kwokctl(ctx, "create", "cluster",
+	args := []string{"create", "cluster",
 		"--runtime", "binary",
 		"--kubeconfig", c.Kubeconfig,
 		"--kube-apiserver-binary", bin("kube-apiserver"),
@@ -100,17 +104,22 @@ func Start(ctx context.Context, opts Options, dir string) (*Cluster, error) {
 		"--kube-scheduler-binary", bin("kube-scheduler"),
 		"--etcd-binary", bin("etcd"),
 		"--kwok-controller-binary", bin("kwok"),
-		// Loopback is the only address there is. The apiserver refuses to
-		// publish a loopback address in the kubernetes Service's endpoints,
-		// which nothing in the sandbox needs, so that reconciler is off.
-		"--extra-args", "kube-apiserver=advertise-address=127.0.0.1",
-		"--extra-args", "kube-apiserver=endpoint-reconciler-type=none",
 		// Simulated pods get logs and port-forwards from kwok's CRDs: a
 		// test points them at a file or at a server it runs on loopback.
 		"--enable-crds", "Logs,ClusterLogs,PortForward,ClusterPortForward",
 		"--wait", opts.StartTimeout.String(),
-	)
-	if err != nil {
+	}
+	extra := append([]string{
+		// Loopback is the only address there is. The apiserver refuses to
+		// publish a loopback address in the kubernetes Service's endpoints,
+		// which nothing in the sandbox needs, so that reconciler is off.
+		"kube-apiserver=advertise-address=127.0.0.1",
+		"kube-apiserver=endpoint-reconciler-type=none",
+	}, opts.ExtraArgs...)
+	for _, a := range kwokctlOrder(extra) {
+		args = append(args, "--extra-args", a)
+	}
+	if err := c.kwokctl(ctx, args...); err != nil {
 		return nil, fmt.Errorf("creating the cluster: %w", err)
 	}
 	if err := c.kwokctl(ctx, "scale", "node", "--replicas", strconv.Itoa(opts.Nodes)); err != nil {
@@ -123,6 +132,27 @@ func Start(ctx context.Context, opts Options, dir string) (*Cluster, error) {
 	}
 	fmt.Fprintf(c.log, "sandbox: cluster ready with %d nodes in %s (kubeconfig %s)\n", opts.Nodes, time.Since(started).Round(100*time.Millisecond), c.Kubeconfig)
 	return c, nil
+}
+
+// kwokctlOrder puts the first flag of each component before any second
+// one, keeping each component's flags in their order (the last wins).
+// kwokctl v0.8.0 files a component's flags under the position of its first
+// one among all --extra-args and indexes its list of components with it:
+// a component whose first flag comes after another component's second
+// flag panics kwokctl (index out of range).
+func kwokctlOrder(extra []string) []string {
+	var firsts, rest []string
+	seen := map[string]bool{}
+	for _, a := range extra {
+		component, _, _ := strings.Cut(a, "=")
+		if seen[component] {
+			rest = append(rest, a)
+			continue
+		}
+		seen[component] = true
+		firsts = append(firsts, a)
+	}
+	return append(firsts, rest...)
 }
 
 // Stop deletes the cluster and stops its processes.
@@ -138,6 +168,14 @@ func (c *Cluster) Stop(ctx context.Context) error {
 // RESTConfig returns a client configuration for the cluster.
 func (c *Cluster) RESTConfig() (*rest.Config, error) {
 	return clientcmd.BuildConfigFromFlags("", c.Kubeconfig)
+}
+
+func (c *Cluster) client() (kubernetes.Interface, error) {
+	cfg, err := c.RESTConfig()
+	if err != nil {
+		return nil, err
+	}
+	return kubernetes.NewForConfig(cfg)
 }
 
 // kwokctl runs kwokctl on this cluster with its state kept in c.Dir. Its
@@ -157,11 +195,7 @@ func (c *Cluster) kwokctl(ctx context.Context, args ...string) error {
 // waitReady waits for the nodes to be Ready and for the default
 // ServiceAccount, without which pods cannot be created.
 func (c *Cluster) waitReady(ctx context.Context, nodes int) error {
-	cfg, err := c.RESTConfig()
-	if err != nil {
-		return err
-	}
-	client, err := kubernetes.NewForConfig(cfg)
+	client, err := c.client()
 	if err != nil {
 		return err
 	}

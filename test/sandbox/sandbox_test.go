@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -158,5 +159,13 @@ func TestModuleRootFromASubdirectory(t *testing.T) {
 	t.Chdir("../tools/etcd")
 	if root, err := moduleRoot(); err != nil || root != want {
 		t.Errorf("from test/tools/etcd: moduleRoot() = %s, %v; want %s", root, err, want)
+	}
+}
+
+func TestKwokctlOrder(t *testing.T) {
+	got := kwokctlOrder([]string{"kube-apiserver=a=1", "kube-apiserver=b=2", "kwok-controller=c=3", "kube-apiserver=d=4", "kwok-controller=e=5"})
+	want := []string{"kube-apiserver=a=1", "kwok-controller=c=3", "kube-apiserver=b=2", "kube-apiserver=d=4", "kwok-controller=e=5"}
+	if !slices.Equal(got, want) {
+		t.Errorf("kwokctlOrder = %q, want %q", got, want)
 	}
 }

@@ -22,6 +22,15 @@ import (
 // apiserver listed: informers trail the apiserver by milliseconds.
 const catchUpPoll = 5 * time.Millisecond
 
+// lagPatience is the longest CatchUp waits for the cache before it takes
+// the kind for stuck, and it waits half its time at most, so that a new
+// informer has the other half to list: after an apiserver outage
+// client-go's reflector retries its watch with a backoff that grows to
+// 30 s (full jitter: up to a minute), and the cache holds nothing new
+// meanwhile, though the apiserver answers again. The kind is then listed
+// again at once (relistLagging).
+const lagPatience = time.Second
+
 // snapshot is the last inventory handed to the engine: its objects, and
 // the resourceVersion of each by kind, which CatchUp compares with the
 // apiserver's.
@@ -119,14 +128,24 @@ func (inv *Inventory) CatchUp(ctx context.Context, seen uint64, ids []string) (b
 		// A rebuild may have come between the caller's evaluation and the list.
 		return cur.generation != seen, nil
 	}
+	patient := lagPatience
+	if deadline, ok := ctx.Deadline(); ok {
+		patient = min(patient, time.Until(deadline)/2)
+	}
+	patience := time.Now().Add(patient)
 	err = wait.PollUntilContextCancel(ctx, catchUpPoll, true, func(ctx context.Context) (bool, error) {
+		var lagging []schema.GroupKind
 		for _, l := range behind {
 			cached, err := inv.cachedVersions(ctx, l.gvk)
 			if err != nil || !l.covers(cached) {
-				return false, nil // the kind may be restarting: look again
+				lagging = append(lagging, l.gvk.GroupKind())
 			}
 		}
-		return true, nil
+		if len(lagging) > 0 && time.Now().After(patience) {
+			inv.lagged(lagging)
+			patience = time.Now().Add(time.Hour) // asked once per call
+		}
+		return len(lagging) == 0, nil // a kind may be restarting: look again
 	})
 	if err != nil {
 		return false, fmt.Errorf("waiting for the cache to catch up with the apiserver on %s: %w", kindNames(behind), err)
@@ -239,6 +258,8 @@ func (inv *Inventory) cachedVersions(ctx context.Context, gvk schema.GroupVersio
 	// Listing a kind the cache no longer watches would start its informer again.
 	if w, ok := inv.watched[gvk.GroupKind()]; !ok || w.gvk != gvk {
 		return nil, fmt.Errorf("%s is no longer watched", gvk.String())
+	} else if w.restarting {
+		return nil, fmt.Errorf("%s is being listed again", gvk.String())
 	}
 	list := &unstructured.UnstructuredList{}
 	list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))

@@ -448,3 +448,45 @@ func TestCatchUpAfterARebuildSinceTheEvaluation(t *testing.T) {
 		t.Errorf("%d rebuilds, want none: the inventory was current", n)
 	}
 }
+
+// A cache that stays behind the apiserver (an informer whose watch backs
+// off after an apiserver outage) is asked to list again once CatchUp has
+// waited half its time; one that catches up before is not.
+func TestCatchUpReportsALaggingKind(t *testing.T) {
+	engine, err := policies.New(t.Context(), policies.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newFakeCluster()
+	c.create(serviceGVK, reviewsService())
+	c.sync()
+	f := newConfirmFixture(t, engine, c, time.Second) // CatchUp gets about 500ms, and waits 250ms
+	c.create(ruleGVK, reviewsRule())                  // never synced: the informer is stuck
+
+	f.handler.Handle(t.Context(), reviewsRoute(t))
+	select {
+	case <-f.inv.lag:
+	default:
+		t.Fatal("a cache behind for the whole review was not reported as lagging")
+	}
+	f.inv.lagMu.Lock()
+	got := f.inv.lagKinds
+	f.inv.lagMu.Unlock()
+	if len(got) != 1 || !got[ruleGVK.GroupKind()] {
+		t.Errorf("lagging kinds %v, want only %s", got, ruleGVK.GroupKind())
+	}
+
+	c.sync()
+	f.inv.lagMu.Lock()
+	clear(f.inv.lagKinds)
+	f.inv.lagMu.Unlock()
+	c.create(ruleGVK, map[string]any{"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
+		"metadata": map[string]any{"name": "other", "namespace": "bookinfo"}, "spec": map[string]any{"host": "other"}})
+	go func() { time.Sleep(50 * time.Millisecond); c.sync() }() // catches up in time
+	f.handler.Handle(t.Context(), reviewsRoute(t))
+	select {
+	case <-f.inv.lag:
+		t.Error("a cache that caught up within lagPatience was reported as lagging")
+	default:
+	}
+}

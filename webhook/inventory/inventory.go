@@ -105,6 +105,14 @@ type Inventory struct {
 
 	dirty  chan struct{} // a cached object changed; cap 1, coalescing
 	resync chan struct{} // check the served kinds now; cap 1
+	lag    chan struct{} // lagKinds has kinds to list again; cap 1
+
+	lagMu sync.Mutex
+	// lagKinds are kinds whose cache CatchUp found behind the apiserver
+	// for longer than lagPatience; relisted the last time each was listed
+	// again for that reason. Only the rediscovery loop relists.
+	lagKinds map[schema.GroupKind]bool
+	relisted map[schema.GroupKind]time.Time
 
 	mu      sync.Mutex // guards watched
 	cache   cache.Cache
@@ -149,6 +157,9 @@ func New(opts Options) (*Inventory, error) {
 		log:        opts.Log,
 		dirty:      make(chan struct{}, 1),
 		resync:     make(chan struct{}, 1),
+		lag:        make(chan struct{}, 1),
+		lagKinds:   map[schema.GroupKind]bool{},
+		relisted:   map[schema.GroupKind]time.Time{},
 		rebuilding: make(chan struct{}, 1),
 		watched:    map[schema.GroupKind]*watch{},
 

@@ -2,9 +2,12 @@ package inventory
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -27,6 +30,8 @@ type watch struct {
 	gvk          schema.GroupVersionKind
 	informer     cache.Informer
 	registration toolscache.ResourceEventHandlerRegistration
+	// restarting: relistLagging replaces the informer; guarded by inv.mu.
+	restarting bool
 }
 
 // resourceLister returns the server's preferred resources.
@@ -40,6 +45,7 @@ func (inv *Inventory) newCache() (cache.Cache, error) {
 		// Objects are read, never modified: listing them for a rebuild must
 		// not copy the whole cluster each time.
 		DefaultUnsafeDisableDeepCopy: ptr.To(true),
+		DefaultWatchErrorHandler:     inv.watchError,
 		ByObject: map[client.Object]cache.ByObject{
 			&corev1.Secret{}: {Namespaces: secretNamespaces(inv.opts.Secrets)},
 		},
@@ -48,6 +54,17 @@ func (inv *Inventory) newCache() (cache.Cache, error) {
 		return nil, fmt.Errorf("creating the inventory cache: %w", err)
 	}
 	return c, nil
+}
+
+// watchError logs, in the webhook's log rather than client-go's, why a
+// kind's list and watch failed; the informer retries with a backoff (and
+// lists again at once after a watch expired, 410 Gone, without calling
+// this).
+func (inv *Inventory) watchError(_ context.Context, r *toolscache.Reflector, err error) {
+	if errors.Is(err, io.EOF) {
+		return
+	}
+	inv.log.V(1).Info("list and watch failed; retrying", "reflector", r.TypeDescription(), "error", err.Error())
 }
 
 // secretNamespaces restricts the Secret informers to the named Secrets: one
@@ -95,9 +112,89 @@ func (inv *Inventory) rediscoverLoop(ctx context.Context, list resourceLister) {
 			return
 		case <-ticker.C():
 		case <-inv.resync:
+		case <-inv.lag:
+			inv.relistLagging(ctx)
+			continue
 		}
 		inv.syncKinds(ctx, list)
 	}
+}
+
+// relistEvery is the least time between two relists of one kind for lag.
+const relistEvery = 5 * time.Second
+
+// lagged asks for kinds to be listed again: their cache is behind the
+// apiserver that answered a list just now.
+func (inv *Inventory) lagged(kinds []schema.GroupKind) {
+	inv.lagMu.Lock()
+	for _, gk := range kinds {
+		inv.lagKinds[gk] = true
+	}
+	inv.lagMu.Unlock()
+	signal(inv.lag)
+}
+
+// relistLagging starts again the informers of the kinds whose cache lags
+// (lagged): a new informer lists at once, where the old one may sleep in
+// its backoff for a minute after an apiserver outage. It runs in the
+// rediscovery loop, never beside syncKinds.
+func (inv *Inventory) relistLagging(ctx context.Context) {
+	now := inv.opts.clock.Now()
+	inv.lagMu.Lock()
+	var gks []schema.GroupKind
+	for gk := range inv.lagKinds {
+		if now.Sub(inv.relisted[gk]) >= relistEvery {
+			gks = append(gks, gk)
+			inv.relisted[gk] = now
+		}
+	}
+	clear(inv.lagKinds)
+	inv.lagMu.Unlock()
+
+	// No rebuild may run while a kind is between its two informers: it
+	// would hand the engine an inventory without the kind's objects.
+	select {
+	case inv.rebuilding <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	defer func() { <-inv.rebuilding }()
+	// The kinds stay listed as watched, restarting, so that CatchUp keeps
+	// confirming against them (and waits for the new informer) rather
+	// than skip them.
+	inv.mu.Lock()
+	var stale []*watch
+	for _, gk := range gks {
+		if w, ok := inv.watched[gk]; ok {
+			stale = append(stale, w)
+			w.restarting = true
+		}
+	}
+	inv.mu.Unlock()
+	if len(stale) == 0 {
+		return
+	}
+	gvks := make([]schema.GroupVersionKind, len(stale))
+	for i, w := range stale {
+		inv.stop(ctx, w)
+		gvks[i] = w.gvk
+	}
+	inv.log.Info("the cache lags behind the apiserver (a watch backing off after an outage?); listing again", "kinds", fmt.Sprint(gvks))
+	started := inv.start(ctx, gvks)
+	inv.mu.Lock()
+	for _, w := range stale {
+		delete(inv.watched, w.gvk.GroupKind()) // one that did not sync is tried again at the next discovery
+	}
+	for _, w := range started {
+		inv.watched[w.gvk.GroupKind()] = w
+	}
+	inv.mu.Unlock()
+	inv.changesMu.Lock()
+	for _, w := range started {
+		inv.changedKinds[w.gvk.GroupKind()] = true
+	}
+	inv.changesMu.Unlock()
+	signal(inv.dirty)
 }
 
 // syncKinds starts informers for the wanted kinds the cluster now serves
@@ -109,8 +206,12 @@ func (inv *Inventory) syncKinds(ctx context.Context, list resourceLister) {
 		inv.log.Error(err, "discovering the served kinds; keeping the kinds watched so far")
 		return
 	}
-	if err != nil {
-		// Some aggregated API is down; what was discovered is still good.
+	var undiscovered map[schema.GroupVersion]error
+	if failed := (*discovery.ErrGroupDiscoveryFailed)(nil); errors.As(err, &failed) {
+		// Some API group did not answer (an aggregated API down, or the
+		// apiserver still starting after a restart); what was discovered is
+		// still good, and the kinds of the others are kept, not dropped.
+		undiscovered = failed.Groups
 		inv.log.V(1).Info("some API groups could not be discovered", "error", err.Error())
 	}
 	served, missing := resolveKinds(lists, wantedKinds(inv.opts.Engine.Policies()))
@@ -127,7 +228,7 @@ func (inv *Inventory) syncKinds(ctx context.Context, list resourceLister) {
 	inv.mu.Lock()
 	var stale []*watch
 	for gk, w := range inv.watched {
-		if gvk, ok := served[gk]; !ok || gvk != w.gvk {
+		if !keepWatching(w.gvk, served, undiscovered) {
 			stale = append(stale, w)
 			delete(inv.watched, gk)
 		}
@@ -154,6 +255,19 @@ func (inv *Inventory) syncKinds(ctx context.Context, list resourceLister) {
 	if len(stale) > 0 || len(started) > 0 {
 		inv.rebuildEverything()
 	}
+}
+
+// keepWatching tells whether a watched kind stays watched after a
+// discovery: it is still served at the same version, or its group version
+// could not be discovered this time. Dropping a kind whose group did not
+// answer would empty its part of the inventory, and every policy that
+// looks it up would report objects that exist as missing.
+func keepWatching(gvk schema.GroupVersionKind, served map[schema.GroupKind]schema.GroupVersionKind, undiscovered map[schema.GroupVersion]error) bool {
+	if now, ok := served[gvk.GroupKind()]; ok {
+		return now == gvk
+	}
+	_, unknown := undiscovered[gvk.GroupVersion()]
+	return unknown
 }
 
 // start creates the informers of gvks and waits, within SyncTimeout, for

@@ -20,6 +20,7 @@ documents each flag.
 - {{ printf "--service-name=%s" (include "mesh-webhook.fullname" .) | quote }}
 - {{ printf "--cert-secret-name=%s" (include "mesh-webhook.certSecretName" .) | quote }}
 - {{ printf "--leader-elect=%t" .Values.leaderElection.enabled | quote }}
+- {{ printf "--shutdown-delay=%vs" .Values.shutdownDelaySeconds | quote }}
 - {{ printf "--zap-log-level=%v" .Values.logLevel | quote }}
 {{- range .Values.extraArgs }}
 - {{ . | quote }}
