@@ -44,8 +44,12 @@ const ViolationRule = "violation"
 // libraryPackage is where the shared helpers live; no policy may claim it.
 const libraryPackage = "data.mesh.lib"
 
-// Builtins a policy must not call: admission must not wait on the network.
-var unsafeBuiltins = []string{"http.send", "net.lookup_ip_addr", "opa.runtime"}
+// Builtins a policy must not call, for they reach outside the process:
+// admission must not wait on the network, and a policy from a ConfigMap must
+// read neither the webhook's files nor its environment. The JSON schema
+// builtins follow a schema's "$ref" to file:// and http:// URLs.
+// TestNoBuiltinReachesOutside holds this list against OPA's whole list.
+var unsafeBuiltins = []string{"http.send", "json.match_schema", "json.verify_schema", "net.lookup_ip_addr", "opa.runtime"}
 
 // NewCompiler returns the compiler every policy goes through, production and
 // tests alike: Rego v1, strict mode, no network builtins.
