@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -118,6 +119,9 @@ type Set struct {
 type combinedQuery struct {
 	query    *rego.PreparedEvalQuery
 	policies []*Policy
+	// slow is set once one of policies ran past its deadline alone: the
+	// route's policies are evaluated alone from then on.
+	slow *atomic.Bool
 }
 
 type routeKey struct{ group, kind, operation string }
@@ -374,7 +378,7 @@ func compileSet(ctx context.Context, store storage.Store, library, custom []Sour
 			if err != nil {
 				return nil, fmt.Errorf("preparing the query for %s: %w", k, err)
 			}
-			set.combined[routeKey{k.Group, k.Kind, op}] = combinedQuery{query: &pq, policies: candidates}
+			set.combined[routeKey{k.Group, k.Kind, op}] = combinedQuery{query: &pq, policies: candidates, slow: new(atomic.Bool)}
 		}
 	}
 	return set, nil

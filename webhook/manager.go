@@ -45,7 +45,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (*Webhook, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	engine, err := policies.New(ctx, policies.Options{Enforcement: o.EnforcementOverrides})
+	engine, err := policies.New(ctx, policies.Options{Enforcement: o.EnforcementOverrides, PolicyTimeout: o.PolicyDeadline()})
 	if err != nil {
 		return nil, err
 	}

@@ -205,18 +205,23 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) outcome {
 	if ids := enforced(findings); len(ids) > 0 && h.confirmer != nil && ctx.Err() == nil {
 		findings, err = h.confirm(ctx, review, generation, ids, findings, err)
 	}
-	var failed []string
+	var failed failures
 	if err != nil {
 		if ctx.Err() != nil {
 			return h.errored("timeout", fmt.Errorf("reviewing %s: no verdict within %s: %w", describe(review), h.timeout, err))
 		}
 		var unexpected error
-		failed, unexpected = failedPolicies(err)
+		failed, unexpected = policyFailures(err)
 		if unexpected != nil {
 			return h.errored("review", fmt.Errorf("reviewing %s: %w", describe(review), unexpected))
 		}
-		h.metrics.AdmissionErrors.WithLabelValues("policy").Inc()
-		h.log.Error(err, "policies failed at run time; the verdict rests on the others", "policies", failed)
+		for _, id := range failed.cut {
+			h.metrics.PolicyTimeouts.WithLabelValues(id).Inc()
+		}
+		if len(failed.failed) > 0 {
+			h.metrics.AdmissionErrors.WithLabelValues("policy").Inc()
+		}
+		h.log.Error(err, "policies failed or ran past their deadline; the verdict rests on the others", "object", describe(review), "failed", failed.failed, "cutOff", failed.cut)
 	}
 	for _, f := range findings {
 		h.metrics.Violations.WithLabelValues(f.PolicyID, f.Severity.String(), "admission").Inc()

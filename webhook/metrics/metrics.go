@@ -26,6 +26,9 @@ type Metrics struct {
 	// review was evaluated again) or failed (the findings stand
 	// unconfirmed).
 	AdmissionConfirmations *prometheus.CounterVec
+	// PolicyTimeouts counts policies cut off at their deadline on
+	// admission, by policy: each was not enforced on that review.
+	PolicyTimeouts *prometheus.CounterVec
 	// Violations counts findings by policy, severity and where they were
 	// found (admission or audit).
 	Violations *prometheus.CounterVec
@@ -67,6 +70,10 @@ func New() *Metrics {
 			Name: "kubectl_mesh_admission_confirmations_total",
 			Help: "Admission reviews whose warn or deny findings were confirmed before they were reported, by result: current (the inventory was up to date, or the policies look nothing up), caught-up (it was behind the apiserver; evaluated again), failed (reported unconfirmed).",
 		}, []string{"result"}),
+		PolicyTimeouts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kubectl_mesh_policy_timeouts_total",
+			Help: "Policies cut off at their deadline (--policy-timeout) on admission, by policy; each was not enforced on that review.",
+		}, []string{"policy"}),
 		Violations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kubectl_mesh_violations_total",
 			Help: "Policy violations found, by policy, severity and source (admission, audit).",
@@ -97,7 +104,7 @@ func New() *Metrics {
 
 func (m *Metrics) collectors() []prometheus.Collector {
 	return []prometheus.Collector{
-		m.AdmissionRequests, m.AdmissionLatency, m.AdmissionErrors, m.AdmissionConfirmations, m.Violations,
+		m.AdmissionRequests, m.AdmissionLatency, m.AdmissionErrors, m.AdmissionConfirmations, m.PolicyTimeouts, m.Violations,
 		m.PolicyLoads, m.PoliciesLoaded, m.AuditDuration, m.AuditLastRun, m.AuditViolations,
 	}
 }
