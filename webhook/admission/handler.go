@@ -83,7 +83,8 @@ type Config struct {
 }
 
 // Handler is the controller-runtime admission.Handler that enforces the
-// policies. It never panics: an internal error answers 500 and is counted.
+// policies. It never panics: an object it cannot decode answers 400, an
+// internal error 500, and both are counted.
 type Handler struct {
 	engine          Reviewer
 	confirmer       Confirmer
@@ -195,7 +196,7 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) outcome {
 
 	review, err := reviewFromRequest(req)
 	if err != nil {
-		return h.errored("decode", err)
+		return h.undecodable(err)
 	}
 	var generation uint64
 	if h.confirmer != nil {
@@ -298,6 +299,12 @@ func (h *Handler) isExcluded(req admission.Request) bool {
 // errored answers 500: the request could not be reviewed.
 func (h *Handler) errored(reason string, err error) outcome {
 	return outcome{resp: admission.Errored(http.StatusInternalServerError, err), verdict: verdictError, reason: reason, err: err}
+}
+
+// undecodable answers 400: what the request carries is not an object. The
+// fault is the request's, not the webhook's.
+func (h *Handler) undecodable(err error) outcome {
+	return outcome{resp: admission.Errored(http.StatusBadRequest, err), verdict: verdictError, reason: "decode", err: err}
 }
 
 // record counts the request and logs it: at V(1), or always when it was

@@ -16,8 +16,9 @@ type Metrics struct {
 	// AdmissionLatency is the handler's time per review, in seconds, from
 	// 100 µs: a review of a small object takes well under a millisecond.
 	AdmissionLatency *prometheus.HistogramVec
-	// AdmissionErrors counts reviews that met an internal error: answered
-	// 500, or (reason "policy") a policy failing while the others decided.
+	// AdmissionErrors counts reviews that met an error: answered 400
+	// (reason "decode") or 500, or (reason "policy") a policy failing while
+	// the others decided.
 	AdmissionErrors *prometheus.CounterVec
 	// AdmissionConfirmations counts reviews whose warn or deny findings
 	// were confirmed before they were reported, by result: current (the
@@ -64,7 +65,7 @@ func New() *Metrics {
 		}, []string{"operation"}),
 		AdmissionErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kubectl_mesh_admission_errors_total",
-			Help: "Admission reviews that met an internal error, by reason: answered 500 (decode, review, panic, overloaded, timeout) or a policy failing at run time (policy; the other policies still decide).",
+			Help: "Admission reviews that met an internal error, by reason: answered 400 (decode: the request carries no object) or 500 (review, panic, overloaded, timeout) or a policy failing at run time (policy; the other policies still decide).",
 		}, []string{"reason"}),
 		AdmissionConfirmations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kubectl_mesh_admission_confirmations_total",
