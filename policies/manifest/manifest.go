@@ -17,7 +17,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -200,7 +199,7 @@ func readDocument(name string, text []byte, offset int) ([]Object, []error) {
 			err := syntaxError(name, err, offset)
 			if err.Line == 0 {
 				// The reader's errors (control characters, bad UTF-8) carry no line.
-				err.Line = offset + 1 + unreadableLine(text)
+				err.Line = offset + 1 + inputlimit.UnreadableLine(text)
 			}
 			// Errors at the end of a document point past it; point at its last line.
 			if last := offset + bytes.Count(bytes.TrimRight(text, "\n"), []byte("\n")) + 1; err.Line > last {
@@ -353,19 +352,6 @@ func scalar(n *yaml.Node) (any, error) {
 		return f, nil
 	}
 	return n.Value, nil // strings, timestamps, binary: as written
-}
-
-// unreadableLine is the line (from 0) of the first character YAML's reader
-// refuses: a control character or invalid UTF-8; 0 when there is none.
-func unreadableLine(text []byte) int {
-	for i := 0; i < len(text); {
-		r, size := utf8.DecodeRune(text[i:])
-		if (r == utf8.RuneError && size == 1) || (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7f {
-			return bytes.Count(text[:i], []byte("\n"))
-		}
-		i += size
-	}
-	return 0
 }
 
 var parserError = regexp.MustCompile(`^did not find expected (<|'|node content|key)`)
