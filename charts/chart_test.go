@@ -267,6 +267,16 @@ func TestRBACLeastPrivilege(t *testing.T) {
 	if !allows(role.Rules, "", "secrets", "get", "create", "update") || !allows(role.Rules, "coordination.k8s.io", "leases", "get", "create", "update") {
 		t.Errorf("the Role does not cover the certificate Secret and the leader-election Lease: %+v", role.Rules)
 	}
+	// Only create goes without a name: reading or changing another Secret
+	// or Lease of the namespace is not the webhook's business.
+	for _, r := range role.Rules {
+		if len(r.ResourceNames) == 0 && !slices.Equal(r.Verbs, []string{"create"}) {
+			t.Errorf("the Role grants %v on every %v of the namespace, want them on the webhook's own by name", r.Verbs, r.Resources)
+		}
+		if slices.Contains(r.Resources, "secrets") && len(r.ResourceNames) > 0 && !slices.Equal(r.ResourceNames, []string{"mesh-webhook-certs"}) {
+			t.Errorf("the Role names Secrets %v, want the certificate Secret mesh-webhook-certs", r.ResourceNames)
+		}
+	}
 
 	crb := decode[rbacv1.ClusterRoleBinding](t, objs.one(t, "ClusterRoleBinding"))
 	rb := decode[rbacv1.RoleBinding](t, objs.one(t, "RoleBinding"))

@@ -71,7 +71,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (*Webhook, error) {
 		HealthProbeBindAddress:  o.HealthProbeBindAddress,
 		PprofBindAddress:        o.PprofBindAddress,
 		LeaderElection:          o.LeaderElection,
-		LeaderElectionID:        "mesh-webhook-audit",
+		LeaderElectionID:        "mesh-webhook-audit", // the chart's Role grants this Lease by name
 		LeaderElectionNamespace: o.Namespace,
 		// Admission keeps being served while a stopping replica drains.
 		GracefulShutdownTimeout: ptr.To(30 * time.Second),
