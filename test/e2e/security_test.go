@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -230,7 +231,8 @@ func runSelfModeWebhookAs(t *testing.T, kubeconfig string, args ...string) strin
 		"--metrics-bind-address", loopback(freePort(t)),
 		"--health-probe-bind-address", loopback(healthPort),
 	}, args...)...)
-	cmd.Stdout, cmd.Stderr = log, log
+	out := io.MultiWriter(log, &runLog) // TestMain looks for keys in every log
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -377,7 +377,8 @@ func startWebhook(t *testing.T, ca *certs.CA, args ...string) *webhookProcess {
 		"--metrics-bind-address", loopback(wh.metricsPort),
 		"--health-probe-bind-address", loopback(healthPort),
 	}, args...)...)
-	wh.cmd.Stdout, wh.cmd.Stderr = wh.log, wh.log
+	out := io.MultiWriter(wh.log, &runLog) // TestMain looks for keys in every log
+	wh.cmd.Stdout, wh.cmd.Stderr = out, out
 	if err := wh.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
