@@ -85,7 +85,7 @@ func TestServesTLS12AndNewerOnly(t *testing.T) {
 				if err != nil {
 					t.Fatalf("handshake refused: %v", err)
 				}
-				defer conn.Close()
+				defer func() { _ = conn.Close() }()
 				if got := conn.ConnectionState().Version; got != tc.version {
 					t.Errorf("negotiated %s, want %s", tls.VersionName(got), tls.VersionName(tc.version))
 				}

@@ -52,24 +52,21 @@ func FuzzConfigMap(f *testing.F) {
 	})
 }
 
-// locatedFiles lists the files of the located errors in err.
+// locatedFiles lists the files of the located errors in err: each error
+// of a joined one (errors.As would find the first only).
 func locatedFiles(err error) []string {
-	var out []string
-	var walk func(error)
-	walk = func(e error) {
-		if le, ok := e.(*policies.LocatedError); ok && le.File != "" {
-			out = append(out, le.File)
-		}
-		if joined, ok := e.(interface{ Unwrap() []error }); ok {
-			for _, inner := range joined.Unwrap() {
-				walk(inner)
-			}
-		} else if inner := errors.Unwrap(e); inner != nil {
-			walk(inner)
-		}
+	if err == nil {
+		return nil
 	}
-	if err != nil {
-		walk(err)
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []string
+		for _, inner := range joined.Unwrap() {
+			out = append(out, locatedFiles(inner)...)
+		}
+		return out
 	}
-	return out
+	if le, ok := errors.AsType[*policies.LocatedError](err); ok && le.File != "" {
+		return []string{le.File}
+	}
+	return nil
 }
