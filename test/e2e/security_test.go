@@ -1,13 +1,9 @@
 package e2e
 
 import (
-	"context"
 	"encoding/base64"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,7 +13,6 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kubectl-mesh/kubectl-mesh/test/cmdrun"
@@ -37,18 +32,7 @@ const (
 // with the checked-in expectation. A chart change that widens the
 // account's rights shows up as a diff to review (go test -update).
 func TestWebhookServiceAccountPermissions(t *testing.T) {
-	values := filepath.Join(t.TempDir(), "values.yaml")
-	if err := os.WriteFile(values, []byte(strings.ReplaceAll(chartValues, chartFullname, rbacFullname)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if out, err := chartRunIn(t, rbacNamespace, "uninstall"); err != nil {
-			t.Logf("cleanup: %v\n%s", err, out)
-		}
-	})
-	if out, err := chartRunIn(t, rbacNamespace, "install", "-f", values); err != nil {
-		t.Fatalf("install: %v\n%s", err, out)
-	}
+	installRBACChart(t)
 	as := "system:serviceaccount:" + rbacNamespace + ":" + rbacFullname
 	var got strings.Builder
 	for _, ns := range []string{rbacNamespace, "default"} {
@@ -83,18 +67,7 @@ func TestWebhookServiceAccountPermissions(t *testing.T) {
 // leader election, its certificate Secret and its Lease written.
 func TestWebhookRunsAsItsServiceAccount(t *testing.T) {
 	ctx := t.Context()
-	values := filepath.Join(t.TempDir(), "values.yaml")
-	if err := os.WriteFile(values, []byte(strings.ReplaceAll(chartValues, chartFullname, rbacFullname)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if out, err := chartRunIn(t, rbacNamespace, "uninstall"); err != nil {
-			t.Logf("cleanup: %v\n%s", err, out)
-		}
-	})
-	if out, err := chartRunIn(t, rbacNamespace, "install", "-f", values); err != nil {
-		t.Fatalf("install: %v\n%s", err, out)
-	}
+	installRBACChart(t)
 	cfg, err := clientcmd.LoadFromFile(harness.Kubeconfig())
 	if err != nil {
 		t.Fatal(err)
@@ -123,6 +96,24 @@ func TestWebhookRunsAsItsServiceAccount(t *testing.T) {
 	}
 	if strings.Contains(log, "forbidden") {
 		t.Errorf("the webhook was refused something as its ServiceAccount:\n%s", webhookTail(log, 40))
+	}
+}
+
+// installRBACChart installs the webhook's chart in rbacNamespace, as
+// rbacFullname, until the test ends.
+func installRBACChart(t *testing.T) {
+	t.Helper()
+	values := filepath.Join(t.TempDir(), "values.yaml")
+	if err := os.WriteFile(values, []byte(strings.ReplaceAll(chartValues, chartFullname, rbacFullname)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if out, err := chartRunIn(t, rbacNamespace, "uninstall"); err != nil {
+			t.Logf("cleanup: %v\n%s", err, out)
+		}
+	})
+	if out, err := chartRunIn(t, rbacNamespace, "install", "-f", values); err != nil {
+		t.Fatalf("install: %v\n%s", err, out)
 	}
 }
 
@@ -221,35 +212,8 @@ func runSelfModeWebhook(t *testing.T, args ...string) string {
 // runSelfModeWebhookAs is runSelfModeWebhook with another kubeconfig.
 func runSelfModeWebhookAs(t *testing.T, kubeconfig string, args ...string) string {
 	t.Helper()
-	log := &cmdrun.SyncBuffer{}
-	healthPort := freePort(t)
-	cmd := exec.Command(harness.Bin("mesh-webhook"), append([]string{
-		"--kubeconfig", kubeconfig,
-		"--cert-dir", t.TempDir(),
-		"--host", "127.0.0.1",
-		"--port", fmt.Sprint(freePort(t)),
-		"--metrics-bind-address", loopback(freePort(t)),
-		"--health-probe-bind-address", loopback(healthPort),
-	}, args...)...)
-	out := io.MultiWriter(log, &runLog) // TestMain looks for keys in every log
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	wh := &webhookProcess{cmd: cmd, log: log}
-	t.Cleanup(func() { wh.stop(t) })
-	err := wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, time.Minute, true, func(context.Context) (bool, error) {
-		resp, err := http.Get("http://" + loopback(healthPort) + "/readyz")
-		if err != nil {
-			return false, nil
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK, nil
-	})
-	if err != nil {
-		t.Fatalf("webhook not ready: %v\n%s", err, log.String())
-	}
+	wh := launchWebhook(t, kubeconfig, t.TempDir(), args...)
 	time.Sleep(3 * time.Second) // a few audits and certificate checks
 	wh.stop(t)
-	return log.String()
+	return wh.log.String()
 }
