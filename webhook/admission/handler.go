@@ -217,7 +217,7 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) outcome {
 			return h.errored("review", fmt.Errorf("reviewing %s: %w", describe(review), unexpected))
 		}
 		for _, id := range failed.cut {
-			h.metrics.PolicyTimeouts.WithLabelValues(id).Inc()
+			h.metrics.PolicyTimeouts.WithLabelValues(id, "admission").Inc()
 		}
 		if len(failed.failed) > 0 {
 			h.metrics.AdmissionErrors.WithLabelValues("policy").Inc()

@@ -180,7 +180,7 @@ func TestPolicyDeadlineWarnsAndTheOthersDecide(t *testing.T) {
 			t.Errorf("warnings %q, want %q", resp.Warnings, want)
 		}
 	}
-	if got := testutil.ToFloat64(m.PolicyTimeouts.WithLabelValues("ACME900")); got != 2 {
+	if got := testutil.ToFloat64(m.PolicyTimeouts.WithLabelValues("ACME900", "admission")); got != 2 {
 		t.Errorf("policy timeouts{ACME900} = %v, want 2", got)
 	}
 	if got := testutil.CollectAndCount(m.AdmissionErrors); got != 0 {

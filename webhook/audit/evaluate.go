@@ -95,6 +95,7 @@ func (a *Auditor) evaluate(ctx context.Context, objects []map[string]any) (*eval
 		review.UserInfo = policies.UserInfo{Username: "kubectl-mesh-audit"}
 		findings, err := a.cfg.Engine.Review(ctx, review)
 		failed := failedPolicies(err, candidates)
+		a.countTimeouts(err)
 		silenced := suppressed(obj)
 		s := ev.scope(ref.Namespace)
 		for _, p := range candidates {
@@ -147,6 +148,23 @@ func findingsOf(findings []policies.Finding, id string) []policies.Finding {
 		}
 	}
 	return out
+}
+
+// countTimeouts counts the policies of err cut off at their deadline.
+func (a *Auditor) countTimeouts(err error) {
+	if err == nil || a.cfg.Metrics == nil {
+		return
+	}
+	errs := []error{err}
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = joined.Unwrap()
+	}
+	for _, e := range errs {
+		pe, ok := errors.AsType[*policies.PolicyError](e)
+		if _, cut := errors.AsType[*policies.DeadlineError](e); ok && cut {
+			a.cfg.Metrics.PolicyTimeouts.WithLabelValues(pe.PolicyID, "audit").Inc()
+		}
+	}
 }
 
 // failedPolicies maps the candidates whose evaluation failed to the error.

@@ -27,8 +27,9 @@ type Metrics struct {
 	// review was evaluated again) or failed (the findings stand
 	// unconfirmed).
 	AdmissionConfirmations *prometheus.CounterVec
-	// PolicyTimeouts counts policies cut off at their deadline on
-	// admission, by policy: each was not enforced on that review.
+	// PolicyTimeouts counts policies cut off at their deadline, by policy
+	// and where (admission: not enforced on that request; audit: reported
+	// as an error result).
 	PolicyTimeouts *prometheus.CounterVec
 	// Violations counts findings by policy, severity and where they were
 	// found (admission or audit).
@@ -73,8 +74,8 @@ func New() *Metrics {
 		}, []string{"result"}),
 		PolicyTimeouts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kubectl_mesh_policy_timeouts_total",
-			Help: "Policies cut off at their deadline (--policy-timeout) on admission, by policy; each was not enforced on that review.",
-		}, []string{"policy"}),
+			Help: "Policies cut off at their deadline (--policy-timeout), by policy and source (admission: not enforced on that request; audit: an error result in the report).",
+		}, []string{"policy", "source"}),
 		Violations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kubectl_mesh_violations_total",
 			Help: "Policy violations found, by policy, severity and source (admission, audit).",
