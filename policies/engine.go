@@ -15,6 +15,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
 // Options configure an Engine.
@@ -294,10 +295,16 @@ func (s *Set) evaluate(ctx context.Context, timeout time.Duration, key routeKey,
 		if timeout <= 0 {
 			return q.Eval(ctx, rego.EvalParsedInput(input))
 		}
-		pctx, cancel := context.WithTimeout(ctx, timeout)
-		defer cancel()
-		rs, err := q.Eval(pctx, rego.EvalParsedInput(input))
-		if err != nil && ctx.Err() == nil && errors.Is(pctx.Err(), context.DeadlineExceeded) {
+		// OPA's cancellation, driven by a timer and by ctx: no goroutine
+		// per evaluation, where a context of its own would cost OPA's.
+		cancel := topdown.NewCancel()
+		var cut atomic.Bool
+		timer := time.AfterFunc(timeout, func() { cut.Store(true); cancel.Cancel() })
+		stop := context.AfterFunc(ctx, cancel.Cancel)
+		rs, err := q.Eval(ctx, rego.EvalParsedInput(input), rego.EvalExternalCancel(cancel))
+		timer.Stop()
+		stop()
+		if err != nil && cut.Load() && ctx.Err() == nil {
 			return nil, &DeadlineError{Timeout: timeout}
 		}
 		return rs, err
