@@ -61,6 +61,11 @@ func TestPolicyDeadline(t *testing.T) {
 				if want := "evaluating ACME002 on ConfigMap ns/cm: ran past its deadline of 50ms and was cut off"; err.Error() != want {
 					t.Errorf("round %d: error = %q, want %q", round, err, want)
 				}
+				// The first cut off alone leaves the route's combined query
+				// out: the slow policy then costs one deadline, not two.
+				if got, want := CombinedIsSlow(e, "", "ConfigMap", "CREATE"), tc.kinds == "ConfigMap"; got != want {
+					t.Errorf("round %d: combined query left out: %v, want %v", round, got, want)
+				}
 			}
 		})
 	}
