@@ -45,7 +45,7 @@ const maxLine = 64 << 10
 func (s *keyScanner) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	data := append(s.partial, p...)
+	data := slices.Concat(s.partial, p)
 	for {
 		i := bytes.IndexByte(data, '\n')
 		if i < 0 {
