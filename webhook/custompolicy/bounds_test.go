@@ -127,3 +127,23 @@ func TestLoaderBoundsKeepLastGood(t *testing.T) {
 		t.Errorf("policies %q, want acme's last good version beside base", got)
 	}
 }
+
+// One compile of the custom policies runs at a time: an admission that
+// finds one running waits, and gives up with its deadline.
+func TestOneCompileAtATime(t *testing.T) {
+	f := newLoaderFixture(t)
+	release, err := f.loader.compileSlot(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	cm := policyConfigMap("acme", "", map[string]string{"p.rego": regoPolicy("ACME001", "acme.p")})
+	if err := f.loader.Validate(ctx, &cm); err == nil || !strings.Contains(err.Error(), "validating configmap/acme/: another compile of the custom policies is running") {
+		t.Errorf("Validate while a compile runs = %v, want it to wait and give up", err)
+	}
+	release()
+	if err := f.loader.Validate(t.Context(), &cm); err != nil {
+		t.Errorf("Validate once the compile is done: %v", err)
+	}
+}

@@ -69,6 +69,10 @@ type Loader struct {
 	log     logr.Logger
 	trigger chan struct{}
 	ready   atomic.Bool
+	// compiling lets one compile of the custom policies run at a time,
+	// load or admission alike: each may take a hundred MB or more
+	// (bounds.go), and admission requests arrive concurrently.
+	compiling chan struct{}
 
 	mu sync.Mutex
 	// inForce are the sources of each ConfigMap in the engine now, by name:
@@ -96,11 +100,12 @@ func New(opts Options) (*Loader, error) {
 
 func newLoader(opts Options) *Loader {
 	return &Loader{
-		opts:    opts,
-		log:     opts.Log,
-		trigger: make(chan struct{}, 1),
-		inForce: map[string][]policies.Source{},
-		noted:   map[string]string{},
+		opts:      opts,
+		log:       opts.Log,
+		trigger:   make(chan struct{}, 1),
+		compiling: make(chan struct{}, 1),
+		inForce:   map[string][]policies.Source{},
+		noted:     map[string]string{},
 	}
 }
 
@@ -197,6 +202,11 @@ func (l *Loader) Validate(ctx context.Context, cm *corev1.ConfigMap) error {
 	if total.add(sources); !total.fits() {
 		return &overBoundsError{name: cm.Name, total: total}
 	}
+	release, err := l.compileSlot(ctx)
+	if err != nil {
+		return fmt.Errorf("validating %s: %w", SourceName(cm.Name, ""), err)
+	}
+	defer release()
 	return l.opts.Engine.ValidateCustom(ctx, sources)
 }
 
@@ -274,6 +284,11 @@ func (l *Loader) swap(ctx context.Context, names []string, sources map[string][]
 	for _, name := range names {
 		all = append(all, sources[name]...)
 	}
+	release, err := l.compileSlot(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	if err := l.opts.Engine.LoadCustom(ctx, all); err != nil {
 		return err
 	}
@@ -352,6 +367,16 @@ func truncate(s string, n int) string {
 		cut--
 	}
 	return s[:cut] + mark
+}
+
+// compileSlot waits for the one compile allowed at a time, until ctx is done.
+func (l *Loader) compileSlot(ctx context.Context) (release func(), err error) {
+	select {
+	case l.compiling <- struct{}{}:
+		return func() { <-l.compiling }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("another compile of the custom policies is running: %w; retry", ctx.Err())
+	}
 }
 
 func signal(ch chan struct{}) {
