@@ -3,12 +3,16 @@ package custompolicy
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/kubectl-mesh/kubectl-mesh/policies"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -39,8 +43,8 @@ func smallPolicies(prefix string, n, perConfigMap int) []corev1.ConfigMap {
 	return cms
 }
 
-// densePolicy is one policy of about size bytes of rules, as much Rego as
-// a ConfigMap holds when size is close to 1 MiB.
+// densePolicy is one policy of about size bytes of rules; close to 1 MiB,
+// as much Rego as a ConfigMap holds.
 func densePolicy(id, pkg string, size int) string {
 	var b strings.Builder
 	b.WriteString(regoPolicy(id, pkg))
@@ -51,8 +55,9 @@ func densePolicy(id, pkg string, size int) string {
 }
 
 // Many policy ConfigMaps are loaded or refused within stated bounds: 1,000
-// policies load; 10 MiB of Rego loads what fits the bound and refuses the
-// rest before parsing it, at the cost of what fits alone.
+// policies load; Rego at the byte bound loads; 10 MiB in ten full
+// ConfigMaps is refused before it is parsed, and does not hold back a
+// small ConfigMap beside it.
 func TestLoaderBounds(t *testing.T) {
 	ctx := context.Background()
 
@@ -82,36 +87,45 @@ func TestLoaderBounds(t *testing.T) {
 	f = newLoaderFixture(t)
 	atBound := []corev1.ConfigMap{policyConfigMap("big00", "1", map[string]string{"p.rego": densePolicy("BIG0000", "big.p0", MaxRegoBytes-1024)})}
 	boundAlloc, took := allocated(func() { f.loader.Load(ctx, atBound) })
-	t.Logf("1 MiB of Rego: %d MB allocated, %s", boundAlloc>>20, took)
+	t.Logf("%d KiB of Rego: %d MB allocated, %s", MaxRegoBytes>>10, boundAlloc>>20, took)
 	if !slices.Equal(f.ids(), []string{"BIG0000"}) {
 		t.Fatalf("policies %q, want the one at the bound", f.ids())
 	}
 
-	// 10 MiB in ten ConfigMaps: the first loads, the other nine are
-	// refused before they are parsed, each with an Event naming the bound.
+	// 10 MiB in ten full ConfigMaps beside a small one: the ten are
+	// refused before they are parsed, each with an Event naming the
+	// bound; the small one loads, at the cost of itself alone.
 	f = newLoaderFixture(t)
-	var tenMiB []corev1.ConfigMap
-	for c := range 10 {
-		tenMiB = append(tenMiB, policyConfigMap(fmt.Sprintf("big%02d", c), "1",
-			map[string]string{"p.rego": densePolicy(fmt.Sprintf("BIG%04d", c), fmt.Sprintf("big.p%d", c), MaxRegoBytes-1024)}))
+	tenMiB := fullConfigMaps(10)
+	small := policyConfigMap("small", "1", map[string]string{"p.rego": regoPolicy("SMALL001", "small.p")})
+	alloc, took = allocated(func() { f.loader.Load(ctx, append(tenMiB, small)) })
+	t.Logf("10 MiB of Rego in 10 ConfigMaps and a small one: %d MB allocated, %s", alloc>>20, took)
+	if !slices.Equal(f.ids(), []string{"SMALL001"}) {
+		t.Errorf("policies %q, want the small ConfigMap's only", f.ids())
 	}
-	alloc, took = allocated(func() { f.loader.Load(ctx, tenMiB) })
-	t.Logf("10 MiB of Rego in 10 ConfigMaps: %d MB allocated, %s", alloc>>20, took)
-	if !slices.Equal(f.ids(), []string{"BIG0000"}) {
-		t.Errorf("policies %q, want the first ConfigMap's only", f.ids())
-	}
-	if alloc > boundAlloc+32<<20 {
-		t.Errorf("10 MiB allocated %d MB, the 1 MiB that fits %d MB: the rest was not refused before compiling", alloc>>20, boundAlloc>>20)
+	if alloc > 32<<20 {
+		t.Errorf("refusing 10 MiB allocated %d MB: it was not refused before compiling", alloc>>20)
 	}
 	var refused []string
 	for _, e := range f.recorder.take() {
-		if e.reason == ReasonRefused && strings.Contains(e.note, "over the webhook's bound of 1048576 bytes (1 MiB) and 1000 files") {
+		if e.reason == ReasonRefused && strings.Contains(e.note, "over the webhook's bound of 512 KiB and 1000 files") {
 			refused = append(refused, e.object)
 		}
 	}
-	if len(refused) != 9 || refused[0] != "big01" {
-		t.Errorf("refused %q, want big01 to big09 with the bound named", refused)
+	if len(refused) != 10 || refused[0] != "full00" {
+		t.Errorf("refused %q, want full00 to full09 with the bound named", refused)
 	}
+}
+
+// fullConfigMaps are n policy ConfigMaps holding 1 MiB of Rego each, as
+// much as the apiserver lets one ConfigMap hold.
+func fullConfigMaps(n int) []corev1.ConfigMap {
+	var cms []corev1.ConfigMap
+	for c := range n {
+		cms = append(cms, policyConfigMap(fmt.Sprintf("full%02d", c), "1",
+			map[string]string{"p.rego": densePolicy(fmt.Sprintf("FULL%04d", c), fmt.Sprintf("full.p%d", c), 1<<20-1024)}))
+	}
+	return cms
 }
 
 // A ConfigMap over the bound keeps its last good version when that fits.
@@ -145,5 +159,50 @@ func TestOneCompileAtATime(t *testing.T) {
 	release()
 	if err := f.loader.Validate(t.Context(), &cm); err != nil {
 		t.Errorf("Validate once the compile is done: %v", err)
+	}
+}
+
+// loaderChildEnv runs TestLoaderPeakMemoryChild, in a process of its own.
+const loaderChildEnv = "KUBECTL_MESH_LOADER_PEAK_CHILD"
+
+// The webhook stays well under the chart's memory limit (256 MiB) loading
+// policy ConfigMaps: a process with the whole library loads 1,000
+// policies, then Rego at the byte bound beside 10 MiB in ten full
+// ConfigMaps, and the kernel's max RSS of that process stays under 200 MB,
+// leaving the webhook's caches room.
+func TestLoaderPeakMemory(t *testing.T) {
+	if os.Getenv(loaderChildEnv) == "1" {
+		t.Skip("the child runs TestLoaderPeakMemoryChild")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLoaderPeakMemoryChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), loaderChildEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10 // KiB on Linux
+	t.Logf("max RSS %d MB loading 1,000 policies, then the bound's Rego and 10 MiB more, beside the library", rss>>20)
+	if rss > 200<<20 {
+		t.Errorf("max RSS %d MB, over 200 MB", rss>>20)
+	}
+}
+
+func TestLoaderPeakMemoryChild(t *testing.T) {
+	if os.Getenv(loaderChildEnv) != "1" {
+		t.Skip("run by TestLoaderPeakMemory")
+	}
+	engine, err := policies.New(t.Context(), policies.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newLoader(Options{Namespace: "mesh", Engine: engine, Recorder: &fakeRecorder{}})
+	l.Load(t.Context(), smallPolicies("team", MaxRegoFiles, 100))
+	if got := len(engine.Policies()); got < MaxRegoFiles {
+		t.Fatalf("%d policies in force, want the 1,000 and the library's", got)
+	}
+	atBound := policyConfigMap("big00", "1", map[string]string{"p.rego": densePolicy("BIG0000", "big.p0", MaxRegoBytes-1024)})
+	l.Load(t.Context(), append(fullConfigMaps(10), atBound))
+	if !slices.ContainsFunc(engine.Policies(), func(m policies.Metadata) bool { return m.ID == "BIG0000" }) {
+		t.Fatal("the ConfigMap that fits the bound was not loaded")
 	}
 }
