@@ -215,6 +215,9 @@ func (e *DeadlineError) Error() string {
 func (e *Engine) Review(ctx context.Context, r *Review) ([]Finding, error) {
 	set := e.set.Load()
 	candidates := set.route(r.Group, r.Kind, r.Operation)
+	if len(r.Skip) > 0 {
+		candidates = slices.DeleteFunc(candidates, func(p *Policy) bool { return slices.Contains(r.Skip, p.ID) })
+	}
 	if !e.noPrefilter {
 		// custom.requires, checked in Go: most objects never carry what,
 		// say, the pattern-drift policies need.
