@@ -84,7 +84,7 @@ dist: chart-crds app-manifests ## Build release archives for Krew and dist/krew.
 
 ##@ Test
 .PHONY: test
-test: lint test-unit test-e2e ## Run everything CI runs: lint, unit tests, end-to-end tests.
+test: lint test-unit test-fuzz test-e2e ## Run everything CI runs: lint, unit tests, a short fuzz run, end-to-end tests.
 
 .PHONY: test-unit
 test-unit: chart-crds app-manifests chromium prometheus ## Run the unit tests (no cluster).
@@ -93,6 +93,19 @@ test-unit: chart-crds app-manifests chromium prometheus ## Run the unit tests (n
 .PHONY: test-e2e
 test-e2e: chart-crds app-manifests sandbox-bin build prometheus ## Run the end-to-end tests against sandbox clusters.
 	$(GO) test -count=1 -timeout 30m ./test/e2e/...
+
+# Every fuzz target (hack/fuzz.sh finds them) for FUZZTIME each; a failing
+# input lands in the package's testdata/fuzz as a regression seed, which
+# `go test` then runs like any test. test-fuzz is the short run CI makes.
+FUZZTIME ?= 60s
+
+.PHONY: fuzz
+fuzz: chart-crds app-manifests ## Fuzz every target for FUZZTIME (default 60s) each.
+	GO=$(GO) FUZZTIME=$(FUZZTIME) hack/fuzz.sh
+
+.PHONY: test-fuzz
+test-fuzz: chart-crds app-manifests ## Fuzz every target for 3 seconds each (part of make test).
+	GO=$(GO) FUZZTIME=3s hack/fuzz.sh
 
 # The HTML report test renders pages in headless Chromium, Debian's package.
 .PHONY: chromium

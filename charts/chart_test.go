@@ -105,6 +105,9 @@ func TestDefaultRender(t *testing.T) {
 	if env := c.Env; len(env) == 0 || env[0].Name != "POD_NAMESPACE" || env[0].ValueFrom == nil || env[0].ValueFrom.FieldRef.FieldPath != "metadata.namespace" {
 		t.Errorf("env %+v: want POD_NAMESPACE from the downward API", env)
 	}
+	if env := c.Env; len(env) < 2 || env[1].Name != "GOMEMLIMIT" || env[1].ValueFrom == nil || env[1].ValueFrom.ResourceFieldRef == nil || env[1].ValueFrom.ResourceFieldRef.Resource != "limits.memory" {
+		t.Errorf("env %+v: want GOMEMLIMIT from the container's memory limit", env)
+	}
 	anti := d.Spec.Template.Spec.Affinity.PodAntiAffinity
 	if anti == nil || len(anti.PreferredDuringSchedulingIgnoredDuringExecution) != 1 ||
 		anti.PreferredDuringSchedulingIgnoredDuringExecution[0].PodAffinityTerm.TopologyKey != "kubernetes.io/hostname" {
@@ -267,6 +270,16 @@ func TestRBACLeastPrivilege(t *testing.T) {
 	if !allows(role.Rules, "", "secrets", "get", "create", "update") || !allows(role.Rules, "coordination.k8s.io", "leases", "get", "create", "update") {
 		t.Errorf("the Role does not cover the certificate Secret and the leader-election Lease: %+v", role.Rules)
 	}
+	// Only create goes without a name: reading or changing another Secret
+	// or Lease of the namespace is not the webhook's business.
+	for _, r := range role.Rules {
+		if len(r.ResourceNames) == 0 && !slices.Equal(r.Verbs, []string{"create"}) {
+			t.Errorf("the Role grants %v on every %v of the namespace, want them on the webhook's own by name", r.Verbs, r.Resources)
+		}
+		if slices.Contains(r.Resources, "secrets") && len(r.ResourceNames) > 0 && !slices.Equal(r.ResourceNames, []string{"mesh-webhook-certs"}) {
+			t.Errorf("the Role names Secrets %v, want the certificate Secret mesh-webhook-certs", r.ResourceNames)
+		}
+	}
 
 	crb := decode[rbacv1.ClusterRoleBinding](t, objs.one(t, "ClusterRoleBinding"))
 	rb := decode[rbacv1.RoleBinding](t, objs.one(t, "RoleBinding"))
@@ -275,6 +288,22 @@ func TestRBACLeastPrivilege(t *testing.T) {
 	for _, subjects := range [][]rbacv1.Subject{crb.Subjects, rb.Subjects} {
 		if len(subjects) != 1 || subjects[0].Name != sa.Name || subjects[0].Namespace != namespace || d.Spec.Template.Spec.ServiceAccountName != sa.Name {
 			t.Errorf("bindings %+v, Pods run as %q: want both to be ServiceAccount %s/%s", subjects, d.Spec.Template.Spec.ServiceAccountName, namespace, sa.Name)
+		}
+	}
+}
+
+// Without a memory limit (null removes the default) there is no
+// GOMEMLIMIT to set.
+func TestNoMemoryLimit(t *testing.T) {
+	for name, resources := range map[string]any{
+		"no memory limit": map[string]any{"limits": map[string]any{"memory": nil}},
+		"no limits":       map[string]any{"limits": nil},
+	} {
+		d := render(t, map[string]any{"resources": resources}).deployment(t)
+		for _, e := range d.Spec.Template.Spec.Containers[0].Env {
+			if e.Name == "GOMEMLIMIT" {
+				t.Errorf("%s: GOMEMLIMIT set: %+v", name, e)
+			}
 		}
 	}
 }

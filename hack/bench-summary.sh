@@ -28,6 +28,7 @@ function ratio(label, a, b, target,   x, y) {
 END {
 	print "\n== ratios (medians; target in the last column) =="
 	ratio("policy engine review / rego.New().Eval per call", "BenchmarkReview/engine", "BenchmarkReview/rego.New-Eval-per-call", "<= 0.100")
+	ratio("review under --policy-timeout / without (CPU)", "BenchmarkReview/engine-policy-deadline/op-cpu-us", "BenchmarkReview/engine/op-cpu-us", "<= 1.050")
 	ratio("100 policies (10 for the kind) / 10 policies", "BenchmarkRouting/policies=100", "BenchmarkRouting/policies=10", "<= 1.200")
 	ratio("metrics -A, 1,000 workloads a mesh / same PromQL, client alone", "BenchmarkQuery1000Workloads/query", "BenchmarkQuery1000Workloads/client-alone", "<= 1.500")
 	c = median("BenchmarkRunJoin/join")

@@ -9,11 +9,13 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
 // Options configure an Engine.
@@ -36,6 +38,11 @@ type Options struct {
 	// find nothing. Policies still lists every policy. Compiling waits for
 	// Kinds, parsing does not.
 	Kinds func() []Kind
+	// PolicyTimeout, when positive, cuts off the evaluation of one policy
+	// on one review (a large comprehension or walk in a custom policy): the
+	// policy fails with a *DeadlineError and the others still decide.
+	// Zero leaves only the caller's context.
+	PolicyTimeout time.Duration
 }
 
 // Engine evaluates policies. Policies are compiled once; the request path
@@ -47,6 +54,7 @@ type Engine struct {
 	only      []string
 	kinds     func() []Kind
 	overrides map[string]Enforcement
+	timeout   time.Duration
 	set       atomic.Pointer[Set]
 	values    valueCache
 	// inventoryMu serialises inventory writes; index is the inventory in
@@ -74,6 +82,10 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		library:   library,
 		only:      opts.Only,
 		overrides: opts.Enforcement,
+		timeout:   opts.PolicyTimeout,
+	}
+	if opts.PolicyTimeout < 0 {
+		return nil, fmt.Errorf("creating the policy engine: PolicyTimeout is %s, want 0 (none) or more", opts.PolicyTimeout)
 	}
 	if opts.Kinds != nil {
 		// Called once, then let go (sync.OnceValue drops it): check's
@@ -190,12 +202,22 @@ func (e *PolicyError) Error() string {
 
 func (e *PolicyError) Unwrap() error { return e.Err }
 
+// DeadlineError is a policy cut off at Options.PolicyTimeout.
+type DeadlineError struct{ Timeout time.Duration }
+
+func (e *DeadlineError) Error() string {
+	return fmt.Sprintf("ran past its deadline of %s and was cut off", e.Timeout)
+}
+
 // Review evaluates every policy that routes to the review's kind and
 // operation and is not suppressed on the object. Policies that fail at run
 // time are reported in the error; the findings of the others are still returned.
 func (e *Engine) Review(ctx context.Context, r *Review) ([]Finding, error) {
 	set := e.set.Load()
 	candidates := set.route(r.Group, r.Kind, r.Operation)
+	if len(r.Skip) > 0 {
+		candidates = slices.DeleteFunc(candidates, func(p *Policy) bool { return slices.Contains(r.Skip, p.ID) })
+	}
 	if !e.noPrefilter {
 		// custom.requires, checked in Go: most objects never carry what,
 		// say, the pattern-drift policies need.
@@ -220,7 +242,7 @@ func (e *Engine) Review(ctx context.Context, r *Review) ([]Finding, error) {
 	if len(silenced) > 0 && !slices.ContainsFunc(candidates, func(p *Policy) bool { return !skip(p) }) {
 		return nil, nil
 	}
-	results, errs := set.evaluate(ctx, routeKey{r.Group, r.Kind, r.Operation}, candidates, r.input())
+	results, errs := set.evaluate(ctx, e.timeout, routeKey{r.Group, r.Kind, r.Operation}, candidates, r.input())
 
 	resource := Resource{APIVersion: joinAPIVersion(r.Group, r.Version), Kind: r.Kind, Namespace: r.Namespace, Name: r.Name}
 	if resource.Name == "" {
@@ -263,12 +285,36 @@ func (e *Engine) enforcement(p *Policy) Enforcement {
 // prepared query; the others, the candidates of kinds only wildcards route,
 // and all of them when the combined query fails, are evaluated alone, so
 // that one policy's run-time error costs only its own findings.
-func (s *Set) evaluate(ctx context.Context, key routeKey, candidates []*Policy, input ast.Value) ([][]string, []error) {
+//
+// A positive timeout bounds each evaluation (the combined query's too):
+// a policy cut off alone fails with a *DeadlineError. Once one has, the
+// combined query of its route is left out of the set's later reviews, so
+// that the slow policy costs its deadline once per review, not twice.
+func (s *Set) evaluate(ctx context.Context, timeout time.Duration, key routeKey, candidates []*Policy, input ast.Value) ([][]string, []error) {
 	results := make([][]string, len(candidates))
 	errs := make([]error, len(candidates))
 	done := make([]bool, len(candidates))
-	if combined, ok := s.combined[key]; ok {
-		rs, err := combined.query.Eval(ctx, rego.EvalParsedInput(input))
+	eval := func(q *rego.PreparedEvalQuery) (rego.ResultSet, error) {
+		if timeout <= 0 {
+			return q.Eval(ctx, rego.EvalParsedInput(input))
+		}
+		// OPA's cancellation, driven by a timer and by ctx: no goroutine
+		// per evaluation, where a context of its own would cost OPA's.
+		cancel := topdown.NewCancel()
+		var cut atomic.Bool
+		timer := time.AfterFunc(timeout, func() { cut.Store(true); cancel.Cancel() })
+		stop := context.AfterFunc(ctx, cancel.Cancel)
+		rs, err := q.Eval(ctx, rego.EvalParsedInput(input), rego.EvalExternalCancel(cancel))
+		timer.Stop()
+		stop()
+		if err != nil && cut.Load() && ctx.Err() == nil {
+			return nil, &DeadlineError{Timeout: timeout}
+		}
+		return rs, err
+	}
+	combined, ok := s.combined[key]
+	if ok && !combined.slow.Load() {
+		rs, err := eval(combined.query)
 		if err == nil && len(rs) == 1 && len(rs[0].Expressions) == 1 {
 			if sets, ok := rs[0].Expressions[0].Value.([]any); ok && len(sets) == len(combined.policies) {
 				for j, p := range combined.policies {
@@ -284,9 +330,12 @@ func (s *Set) evaluate(ctx context.Context, key routeKey, candidates []*Policy, 
 		if done[i] {
 			continue
 		}
-		rs, err := p.query.Eval(ctx, rego.EvalParsedInput(input))
+		rs, err := eval(&p.query)
 		if err != nil {
 			errs[i] = err
+			if _, cut := errors.AsType[*DeadlineError](err); cut && ok {
+				combined.slow.Store(true)
+			}
 			continue
 		}
 		if len(rs) > 0 && len(rs[0].Expressions) > 0 {

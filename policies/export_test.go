@@ -56,3 +56,10 @@ func IndexBothWays(library []Source) (func(ctx context.Context, inv *Inventory) 
 		return fromGo, fromRego, nil
 	}, nil
 }
+
+// CombinedIsSlow reports whether the combined query of a route was left
+// out after one of its policies ran past its deadline alone.
+func CombinedIsSlow(e *Engine, group, kind, operation string) bool {
+	c, ok := e.set.Load().combined[routeKey{group, kind, operation}]
+	return ok && c.slow.Load()
+}

@@ -234,5 +234,12 @@ func (p *jsonParser) number() (ast.Value, error) {
 			return nil, p.errorf("invalid number")
 		}
 	}
-	return ast.Number(p.data[start:p.pos]), nil
+	// OPA refuses exponents whose big.Float takes seconds to print
+	// (golang/go#11068); so does this, as its own JSON decoding does.
+	n, err := ast.NumberChecked(p.text[start:p.pos])
+	if err != nil {
+		p.pos = start
+		return nil, p.errorf("%v", err)
+	}
+	return n, nil
 }

@@ -44,6 +44,10 @@ type Review struct {
 	Options ast.Value
 	// Source locates Object in a file; nil for objects from the cluster.
 	Source *Location
+	// Skip names policies (by ID) not to evaluate on this review: the
+	// audit leaves out, for the rest of a run, a policy cut off at its
+	// deadline again and again.
+	Skip []string
 }
 
 // NewReview builds the review check uses for an object it did not receive

@@ -51,7 +51,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (*Webhook, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	engine, err := policies.New(ctx, policies.Options{Enforcement: o.EnforcementOverrides})
+	engine, err := policies.New(ctx, policies.Options{Enforcement: o.EnforcementOverrides, PolicyTimeout: o.PolicyDeadline()})
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func New(ctx context.Context, cfg *rest.Config, o Options) (*Webhook, error) {
 		HealthProbeBindAddress:  o.HealthProbeBindAddress,
 		PprofBindAddress:        o.PprofBindAddress,
 		LeaderElection:          o.LeaderElection,
-		LeaderElectionID:        "mesh-webhook-audit",
+		LeaderElectionID:        "mesh-webhook-audit", // the chart's Role grants this Lease by name
 		LeaderElectionNamespace: o.Namespace,
 		// A stopping leader hands the audit over at once rather than after
 		// the lease expires (15 s): the process exits when the manager does.

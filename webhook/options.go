@@ -37,6 +37,10 @@ type Options struct {
 	// EvaluationTimeout bounds one review; keep it below the webhook
 	// configuration's timeoutSeconds so the apiserver gets an answer.
 	EvaluationTimeout time.Duration
+	// PolicyTimeout bounds one policy on one review; a policy cut off is
+	// reported as a warning naming it while the others decide. Zero means
+	// a third of EvaluationTimeout (PolicyDeadline).
+	PolicyTimeout time.Duration
 	// MaxConcurrentReviews bounds the reviews evaluated at once.
 	MaxConcurrentReviews int
 	// AuditInterval is the period of the background audit; 0 turns it off.
@@ -111,6 +115,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		return nil
 	})
 	fs.DurationVar(&o.EvaluationTimeout, "evaluation-timeout", o.EvaluationTimeout, "Deadline of one review; keep it below the webhook configuration's timeoutSeconds.")
+	fs.DurationVar(&o.PolicyTimeout, "policy-timeout", o.PolicyTimeout, "Deadline of one policy on one review; a policy cut off is not enforced, the others still decide, and the answer warns about it. Below --evaluation-timeout; 0 means a third of it.")
 	fs.IntVar(&o.MaxConcurrentReviews, "max-concurrent-reviews", o.MaxConcurrentReviews, "Reviews evaluated at once; more wait, until their deadline.")
 	fs.DurationVar(&o.AuditInterval, "audit-interval", o.AuditInterval, "Period of the background audit of existing resources; 0 turns the audit off.")
 	fs.Func("enforcement-override", "Change a policy's enforcement, as ID=deny|warn|audit (for example MESH1301=warn); repeat the flag for several policies.", func(v string) error {
@@ -154,6 +159,9 @@ func (o *Options) Validate() error {
 	if o.EvaluationTimeout <= 0 {
 		return fmt.Errorf("--evaluation-timeout: %s is not a positive duration", o.EvaluationTimeout)
 	}
+	if o.PolicyTimeout < 0 || o.PolicyTimeout >= o.EvaluationTimeout {
+		return fmt.Errorf("--policy-timeout: %s, want a duration below --evaluation-timeout (%s), so that the other policies still decide; 0 means a third of it", o.PolicyTimeout, o.EvaluationTimeout)
+	}
 	if o.MaxConcurrentReviews < 1 {
 		return fmt.Errorf("--max-concurrent-reviews: %d, want at least 1", o.MaxConcurrentReviews)
 	}
@@ -182,6 +190,14 @@ func (o *Options) tlsOptions() []func(*tls.Config) {
 		opts = append(opts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
 	}
 	return opts
+}
+
+// PolicyDeadline is the deadline of one policy on one review.
+func (o *Options) PolicyDeadline() time.Duration {
+	if o.PolicyTimeout > 0 {
+		return o.PolicyTimeout
+	}
+	return o.EvaluationTimeout / 3
 }
 
 // Excluded lists the namespaces never reviewed: the configured ones and the

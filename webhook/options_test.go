@@ -47,6 +47,17 @@ func TestOptionsFlags(t *testing.T) {
 	})
 }
 
+func TestPolicyDeadline(t *testing.T) {
+	o := DefaultOptions()
+	if got := o.PolicyDeadline(); got != time.Second {
+		t.Errorf("default policy deadline %s, want a third of the review's 3s", got)
+	}
+	o.PolicyTimeout = 250 * time.Millisecond
+	if got := o.PolicyDeadline(); got != o.PolicyTimeout {
+		t.Errorf("policy deadline %s, want --policy-timeout's %s", got, o.PolicyTimeout)
+	}
+}
+
 func TestOptionsValidate(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -59,6 +70,8 @@ func TestOptionsValidate(t *testing.T) {
 		{name: "no cert dir", mutate: func(o *Options) { o.CertDir = "" }, wantErr: "--cert-dir"},
 		{name: "no namespace", mutate: func(o *Options) { o.Namespace = "" }, wantErr: "--namespace"},
 		{name: "zero timeout", mutate: func(o *Options) { o.EvaluationTimeout = 0 }, wantErr: "--evaluation-timeout"},
+		{name: "negative policy timeout", mutate: func(o *Options) { o.PolicyTimeout = -time.Second }, wantErr: "--policy-timeout: -1s, want a duration below --evaluation-timeout (3s)"},
+		{name: "policy timeout as long as the review's", mutate: func(o *Options) { o.PolicyTimeout = o.EvaluationTimeout }, wantErr: "--policy-timeout: 3s"},
 		{name: "no concurrency", mutate: func(o *Options) { o.MaxConcurrentReviews = 0 }, wantErr: "--max-concurrent-reviews"},
 		{name: "negative audit interval", mutate: func(o *Options) { o.AuditInterval = -time.Second }, wantErr: "--audit-interval"},
 		{name: "negative shutdown delay", mutate: func(o *Options) { o.ShutdownDelay = -time.Second }, wantErr: "--shutdown-delay"},

@@ -8,8 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -17,33 +15,13 @@ import (
 	"time"
 
 	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
-
-	"github.com/kubectl-mesh/kubectl-mesh/webhook/certs"
 )
 
 // A request in flight when shutdown begins is answered; a connection
 // attempted after it is refused.
 func TestDrainingServerAnswersWhatItAccepted(t *testing.T) {
-	ca, err := certs.NewCA("drain-test", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serving, err := ca.IssueServing(nil, []net.IP{net.ParseIP("127.0.0.1")}, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	for name, data := range map[string][]byte{"tls.crt": serving.CertPEM, "tls.key": serving.KeyPEM} {
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	ca, dir := servingCert(t)
+	port := freePort(t)
 
 	s := newDrainingServer(crwebhook.Options{Host: "127.0.0.1", Port: port, CertDir: dir, CertName: "tls.crt", KeyName: "tls.key"})
 	entered, release := make(chan struct{}), make(chan struct{})

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -116,6 +117,20 @@ func CheckYAML(file string, data []byte) error {
 			return err
 		}
 	}
+}
+
+// UnreadableLine is the line (from 0) of the first character YAML's reader
+// refuses, a control character or invalid UTF-8, for its errors that carry
+// no line; 0 when there is none.
+func UnreadableLine(text []byte) int {
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRune(text[i:])
+		if (r == utf8.RuneError && size == 1) || (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7f {
+			return bytes.Count(text[:i], []byte("\n"))
+		}
+		i += size
+	}
+	return 0
 }
 
 // CheckYAMLFiles runs CheckYAML on each file. "-" (stdin) is skipped: it

@@ -11,11 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 	"helm.sh/helm/v4/pkg/cli/values"
-	"helm.sh/helm/v4/pkg/getter"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
 
-	"github.com/kubectl-mesh/kubectl-mesh/internal/inputlimit"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/addon"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
@@ -202,11 +200,8 @@ func (o *AddonInstallOptions) Complete(f cmdutil.Factory, _ *cobra.Command, args
 	if o.dryRun, err = cmdutil.ParseDryRun(o.DryRun, o.ErrOut, "kubectl mesh addon install", cmdutil.DryRunNone, cmdutil.DryRunClient); err != nil {
 		return err
 	}
-	if err := inputlimit.CheckYAMLFiles(o.Values.ValueFiles); err != nil {
-		return fmt.Errorf("reading values: %w", err)
-	}
-	if o.vals, err = o.Values.MergeValues(getter.Providers{}); err != nil {
-		return fmt.Errorf("reading values: %w", err)
+	if o.vals, err = cmdutil.ReadValues(&o.Values); err != nil {
+		return err
 	}
 	return nil
 }

@@ -12,10 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"helm.sh/helm/v4/pkg/cli/values"
-	"helm.sh/helm/v4/pkg/getter"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/kubectl-mesh/kubectl-mesh/internal/inputlimit"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/lifecycle"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh"
@@ -141,12 +139,9 @@ func (o *MeshInstallOptions) Complete(f cmdutil.Factory, _ *cobra.Command, args 
 	}
 	o.mesh, o.factory = m, f
 	o.namespace = cmdutil.NamespaceOverride(f)
-	if err := inputlimit.CheckYAMLFiles(o.Values.ValueFiles); err != nil {
-		return fmt.Errorf("reading values: %w", err)
-	}
-	vals, err := o.Values.MergeValues(getter.Providers{})
+	vals, err := cmdutil.ReadValues(&o.Values)
 	if err != nil {
-		return fmt.Errorf("reading values: %w", err)
+		return err
 	}
 	o.vals = vals
 	if o.dryRun == cmdutil.DryRunClient && o.Output == "" {

@@ -51,7 +51,12 @@ func Load(r io.Reader, filename string, opts LoadOptions) ([]*Pattern, error) {
 		}
 		if err != nil {
 			// The parser cannot go on after a syntax error.
-			return nil, append(errs, syntaxError(filename, err)).err()
+			se := syntaxError(filename, err)
+			if se.Pos.Line == 0 {
+				// The reader's errors (control characters, bad UTF-8) carry no line.
+				se.Pos.Line = 1 + inputlimit.UnreadableLine(data)
+			}
+			return nil, append(errs, se).err()
 		}
 		// The decoders below expand aliases: bound what that costs first.
 		if err := inputlimit.CheckNode(filename, &doc, 0); err != nil {
@@ -102,6 +107,7 @@ func loadDocument(doc *yaml.Node, filename string, opts LoadOptions) (*Pattern, 
 			what, Kind, APIVersion, Kind)
 	}
 	d := newDecoder(filename)
+	d.mark(root, "") // a field that is missing is reported at its document
 	p := &Pattern{}
 	d.decode(root, reflect.ValueOf(p).Elem(), "")
 	if len(d.errs) > 0 {

@@ -14,13 +14,11 @@ import (
 	"github.com/spf13/cobra"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/cli/values"
-	"helm.sh/helm/v4/pkg/getter"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/kubectl/pkg/util/templates"
 
 	"github.com/kubectl-mesh/kubectl-mesh/charts"
 	"github.com/kubectl-mesh/kubectl-mesh/internal/buildinfo"
-	"github.com/kubectl-mesh/kubectl-mesh/internal/inputlimit"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/webhookinstall"
 )
@@ -195,12 +193,9 @@ func (o *WebhookInstallOptions) Complete(f cmdutil.Factory, _ *cobra.Command, _ 
 	if o.dryRun, err = cmdutil.ParseDryRun(o.DryRun, o.ErrOut, "kubectl mesh webhook install", cmdutil.DryRunNone, cmdutil.DryRunClient, cmdutil.DryRunServer); err != nil {
 		return err
 	}
-	if err := inputlimit.CheckYAMLFiles(o.Values.ValueFiles); err != nil {
-		return fmt.Errorf("reading values: %w", err)
-	}
-	vals, err := o.Values.MergeValues(getter.Providers{})
+	vals, err := cmdutil.ReadValues(&o.Values)
 	if err != nil {
-		return fmt.Errorf("reading values: %w", err)
+		return err
 	}
 	o.vals = vals
 	if o.Output == "" && o.dryRun != cmdutil.DryRunNone {

@@ -197,6 +197,10 @@ func readDocument(name string, text []byte, offset int) ([]Object, []error) {
 		if err != nil {
 			// The decoder cannot resynchronise inside a document.
 			err := syntaxError(name, err, offset)
+			if err.Line == 0 {
+				// The reader's errors (control characters, bad UTF-8) carry no line.
+				err.Line = offset + 1 + inputlimit.UnreadableLine(text)
+			}
 			// Errors at the end of a document point past it; point at its last line.
 			if last := offset + bytes.Count(bytes.TrimRight(text, "\n"), []byte("\n")) + 1; err.Line > last {
 				err.Line = last

@@ -197,10 +197,16 @@ func TestChartInstallStatusUninstall(t *testing.T) {
 // against the sandbox and returns its standard output.
 func chartRun(t *testing.T, args ...string) (string, error) {
 	t.Helper()
+	return chartRunIn(t, chartNamespace, args...)
+}
+
+// chartRunIn is chartRun in another namespace.
+func chartRunIn(t *testing.T, namespace string, args ...string) (string, error) {
+	t.Helper()
 	var out bytes.Buffer
 	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: io.Discard}
 	configFlags := genericclioptions.NewConfigFlags(true)
-	kubeconfig, namespace := harness.Kubeconfig(), chartNamespace
+	kubeconfig := harness.Kubeconfig()
 	configFlags.KubeConfig, configFlags.Namespace = &kubeconfig, &namespace
 	cmd := webhookcmd.NewCmdWebhook(streams, cmdutil.NewFactory(configFlags, all.Registry()))
 	cmd.SetArgs(args)

@@ -367,33 +367,7 @@ func startWebhook(t *testing.T, ca *certs.CA, args ...string) *webhookProcess {
 			t.Fatal(err)
 		}
 	}
-	wh := &webhookProcess{log: &cmdrun.SyncBuffer{}, port: freePort(t), metricsPort: freePort(t)}
-	healthPort := freePort(t)
-	wh.cmd = exec.Command(harness.Bin("mesh-webhook"), append([]string{
-		"--kubeconfig", harness.Kubeconfig(),
-		"--cert-dir", certDir,
-		"--host", "127.0.0.1",
-		"--port", fmt.Sprint(wh.port),
-		"--metrics-bind-address", loopback(wh.metricsPort),
-		"--health-probe-bind-address", loopback(healthPort),
-	}, args...)...)
-	wh.cmd.Stdout, wh.cmd.Stderr = wh.log, wh.log
-	if err := wh.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { wh.stop(t) })
-
-	err = wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		resp, err := http.Get("http://" + loopback(healthPort) + "/readyz")
-		if err != nil {
-			return false, nil
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK, nil
-	})
-	if err != nil {
-		t.Fatalf("webhook not ready: %v\n%s", err, wh.log.String())
-	}
+	wh := launchWebhook(t, harness.Kubeconfig(), certDir, args...)
 	// TLS 1.2 or newer with the certificate it was given, and no HTTP/2.
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(ca.CertPEM)
@@ -407,6 +381,42 @@ func startWebhook(t *testing.T, ca *certs.CA, args ...string) *webhookProcess {
 	_ = conn.Close()
 	if _, err := tls.Dial("tcp", loopback(wh.port), &tls.Config{RootCAs: roots, MaxVersion: tls.VersionTLS11}); err == nil {
 		t.Errorf("webhook accepted TLS 1.1")
+	}
+	return wh
+}
+
+// launchWebhook runs the mesh-webhook binary with kubeconfig and certDir
+// on free loopback ports, its output in its log and in runLog, and waits
+// until it is ready.
+func launchWebhook(t *testing.T, kubeconfig, certDir string, args ...string) *webhookProcess {
+	t.Helper()
+	wh := &webhookProcess{log: &cmdrun.SyncBuffer{}, port: freePort(t), metricsPort: freePort(t)}
+	healthPort := freePort(t)
+	wh.cmd = exec.Command(harness.Bin("mesh-webhook"), append([]string{
+		"--kubeconfig", kubeconfig,
+		"--cert-dir", certDir,
+		"--host", "127.0.0.1",
+		"--port", fmt.Sprint(wh.port),
+		"--metrics-bind-address", loopback(wh.metricsPort),
+		"--health-probe-bind-address", loopback(healthPort),
+	}, args...)...)
+	out := io.MultiWriter(wh.log, &runLog) // TestMain looks for keys in every log
+	wh.cmd.Stdout, wh.cmd.Stderr = out, out
+	if err := wh.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { wh.stop(t) })
+
+	err := wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		resp, err := http.Get("http://" + loopback(healthPort) + "/readyz")
+		if err != nil {
+			return false, nil
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, nil
+	})
+	if err != nil {
+		t.Fatalf("webhook not ready: %v\n%s", err, wh.log.String())
 	}
 	return wh
 }

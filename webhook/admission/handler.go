@@ -83,7 +83,8 @@ type Config struct {
 }
 
 // Handler is the controller-runtime admission.Handler that enforces the
-// policies. It never panics: an internal error answers 500 and is counted.
+// policies. It never panics: an object it cannot decode answers 400, an
+// internal error 500, and both are counted.
 type Handler struct {
 	engine          Reviewer
 	confirmer       Confirmer
@@ -195,7 +196,7 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) outcome {
 
 	review, err := reviewFromRequest(req)
 	if err != nil {
-		return h.errored("decode", err)
+		return h.undecodable(err)
 	}
 	var generation uint64
 	if h.confirmer != nil {
@@ -205,18 +206,23 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) outcome {
 	if ids := enforced(findings); len(ids) > 0 && h.confirmer != nil && ctx.Err() == nil {
 		findings, err = h.confirm(ctx, review, generation, ids, findings, err)
 	}
-	var failed []string
+	var failed failures
 	if err != nil {
 		if ctx.Err() != nil {
 			return h.errored("timeout", fmt.Errorf("reviewing %s: no verdict within %s: %w", describe(review), h.timeout, err))
 		}
 		var unexpected error
-		failed, unexpected = failedPolicies(err)
+		failed, unexpected = policyFailures(err)
 		if unexpected != nil {
 			return h.errored("review", fmt.Errorf("reviewing %s: %w", describe(review), unexpected))
 		}
-		h.metrics.AdmissionErrors.WithLabelValues("policy").Inc()
-		h.log.Error(err, "policies failed at run time; the verdict rests on the others", "policies", failed)
+		for _, id := range failed.cut {
+			h.metrics.PolicyTimeouts.WithLabelValues(id, "admission").Inc()
+		}
+		if len(failed.failed) > 0 {
+			h.metrics.AdmissionErrors.WithLabelValues("policy").Inc()
+		}
+		h.log.Error(err, "policies failed or ran past their deadline; the verdict rests on the others", "object", describe(review), "failed", failed.failed, "cutOff", failed.cut)
 	}
 	for _, f := range findings {
 		h.metrics.Violations.WithLabelValues(f.PolicyID, f.Severity.String(), "admission").Inc()
@@ -293,6 +299,12 @@ func (h *Handler) isExcluded(req admission.Request) bool {
 // errored answers 500: the request could not be reviewed.
 func (h *Handler) errored(reason string, err error) outcome {
 	return outcome{resp: admission.Errored(http.StatusInternalServerError, err), verdict: verdictError, reason: reason, err: err}
+}
+
+// undecodable answers 400: what the request carries is not an object. The
+// fault is the request's, not the webhook's.
+func (h *Handler) undecodable(err error) outcome {
+	return outcome{resp: admission.Errored(http.StatusBadRequest, err), verdict: verdictError, reason: "decode", err: err}
 }
 
 // record counts the request and logs it: at V(1), or always when it was

@@ -141,7 +141,7 @@ func TestHandleVerdicts(t *testing.T) {
 		wantAllowed  bool
 		wantCode     int32
 		wantReason   metav1.StatusReason
-		wantMessage  string // exact, for denials and errors: substring
+		wantMessage  string // exact, for denials; for errors (400, 500) a substring
 		wantWarnings []string
 		wantVerdict  string // the AdmissionRequests label
 		wantErrors   string // the AdmissionErrors reason counted once, if any
@@ -233,13 +233,13 @@ func TestHandleVerdicts(t *testing.T) {
 			wantAllowed: true, wantCode: http.StatusOK, wantVerdict: verdictAllowed,
 		},
 		{
-			name: "an object that is not JSON answers 500",
+			name: "an object that is not JSON answers 400",
 			req: func(t *testing.T) admission.Request {
 				req := vsRequest(t, admissionv1.Create, "shop", "reviews", nil, nil)
 				req.Object.Raw = []byte(`{"metadata": `)
 				return req
 			},
-			wantCode: http.StatusInternalServerError, wantMessage: "decoding the object of VirtualService shop/reviews",
+			wantCode: http.StatusBadRequest, wantMessage: "decoding the object of VirtualService shop/reviews",
 			wantVerdict: verdictError, wantErrors: "decode",
 		},
 		{
@@ -280,7 +280,7 @@ func TestHandleVerdicts(t *testing.T) {
 				t.Errorf("result code %d reason %q, want %d %q", resp.Result.Code, resp.Result.Reason, tt.wantCode, tt.wantReason)
 			}
 			switch {
-			case tt.wantCode == http.StatusInternalServerError:
+			case tt.wantCode == http.StatusInternalServerError || tt.wantCode == http.StatusBadRequest:
 				if !strings.Contains(resp.Result.Message, tt.wantMessage) {
 					t.Errorf("message %q, want it to contain %q", resp.Result.Message, tt.wantMessage)
 				}

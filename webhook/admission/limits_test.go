@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -151,5 +152,38 @@ func TestUnexpectedEngineError(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(m.AdmissionErrors.WithLabelValues("review")); got != 1 {
 		t.Errorf("admission errors{review} = %v, want 1", got)
+	}
+}
+
+// A custom policy that runs too long is cut off at the per-policy deadline,
+// named in a warning and counted, while the other policies decide: the
+// request is still denied by the deny policy it breaks.
+func TestPolicyDeadlineWarnsAndTheOthersDecide(t *testing.T) {
+	slow := testPolicy("configmap/acme/slow.rego", "acme.slow", "#   id: ACME900\n#   severity: error\n#   enforcement: deny\n#   kinds: [networking.istio.io/VirtualService]",
+		`violation contains {"msg": sprintf("counted %d", [n])} if {
+	n := count([1 | some i in numbers.range(1, 5000); some j in numbers.range(1, 5000); i != j])
+	n > 0
+}
+`)
+	engine, err := policies.New(t.Context(), policies.Options{Library: []policies.Source{}, Custom: append(testPolicies(), slow), PolicyTimeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, m := newTestHandler(t, Config{Engine: engine, Timeout: 10 * time.Second})
+	for range 2 {
+		resp := h.Handle(t.Context(), vsRequest(t, admissionv1.Create, "shop", "reviews", virtualService("shop", "reviews", map[string]any{"block": true, "warn": []any{"x"}}, nil), nil))
+		if resp.Allowed || resp.Result.Code != http.StatusForbidden || resp.Result.Message != "ACME002: spec.block is set" {
+			t.Errorf("response %+v, want ACME002's denial", resp.Result)
+		}
+		want := []string{"ACME003: spec.warn names x", "policies ACME900 ran past their deadline (50ms) and were not enforced"}
+		if !slices.Equal(resp.Warnings, want) {
+			t.Errorf("warnings %q, want %q", resp.Warnings, want)
+		}
+	}
+	if got := testutil.ToFloat64(m.PolicyTimeouts.WithLabelValues("ACME900", "admission")); got != 2 {
+		t.Errorf("policy timeouts{ACME900} = %v, want 2", got)
+	}
+	if got := testutil.CollectAndCount(m.AdmissionErrors); got != 0 {
+		t.Errorf("admission errors counted %d series, want none: a policy cut off is not an internal error", got)
 	}
 }

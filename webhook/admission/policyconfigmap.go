@@ -32,7 +32,7 @@ func (h *Handler) isPolicyConfigMap(req admission.Request) bool {
 func (h *Handler) checkPolicyConfigMap(ctx context.Context, req admission.Request) (out outcome, done bool) {
 	var cm corev1.ConfigMap
 	if err := json.Unmarshal(req.Object.Raw, &cm); err != nil {
-		return h.errored("decode", fmt.Errorf("decoding ConfigMap %s/%s: %w", req.Namespace, req.Name, err)), true
+		return h.undecodable(fmt.Errorf("decoding ConfigMap %s/%s: %w", req.Namespace, req.Name, err)), true
 	}
 	if cm.Labels[PolicyLabel] != "true" {
 		return outcome{}, false

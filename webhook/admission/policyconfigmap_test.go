@@ -54,7 +54,7 @@ violation contains {"msg": "image uses :latest"} if {
 }
 `
 
-func configMapRequest(t *testing.T, op admissionv1.Operation, ns, name string, labels map[string]string, data map[string]string) admission.Request {
+func configMapRequest(t testing.TB, op admissionv1.Operation, ns, name string, labels map[string]string, data map[string]string) admission.Request {
 	t.Helper()
 	cm := corev1.ConfigMap{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -24,9 +25,9 @@ const (
 )
 
 // verdictFor turns findings into a response: every deny finding refuses
-// the request (403), warn findings and policies that failed at run time
-// become warnings, audit findings only count.
-func verdictFor(findings []policies.Finding, failed []string) outcome {
+// the request (403), warn findings and policies that failed at run time or
+// ran past their deadline become warnings, audit findings only count.
+func verdictFor(findings []policies.Finding, failed failures) outcome {
 	var denies, warns []string
 	for _, f := range findings {
 		line := f.PolicyID + ": " + oneLine(f.Message)
@@ -40,8 +41,11 @@ func verdictFor(findings []policies.Finding, failed []string) outcome {
 	// Findings come sorted by policy and message; one broken host can
 	// yield the same message twice.
 	denies, warns = slices.Compact(denies), slices.Compact(warns)
-	if len(failed) > 0 {
-		warns = append(warns, fmt.Sprintf("policies %s failed at run time and were not enforced; the webhook log has the error", strings.Join(failed, ", ")))
+	if len(failed.cut) > 0 {
+		warns = append(warns, fmt.Sprintf("policies %s ran past their deadline (%s) and were not enforced", strings.Join(failed.cut, ", "), failed.deadline))
+	}
+	if len(failed.failed) > 0 {
+		warns = append(warns, fmt.Sprintf("policies %s failed at run time and were not enforced; the webhook log has the error", strings.Join(failed.failed, ", ")))
 	}
 	warnings := limitWarnings(warns)
 
@@ -92,21 +96,36 @@ func truncate(s string, n int) string {
 	return string([]rune(s)[:n-1]) + "…"
 }
 
-// failedPolicies splits the engine's error into the policies that failed
-// at run time and anything else, which the caller treats as unexpected.
-func failedPolicies(err error) (ids []string, unexpected error) {
+// failures are the policies that decided nothing on a review.
+type failures struct {
+	failed   []string      // failed at run time, sorted
+	cut      []string      // ran past their deadline, sorted
+	deadline time.Duration // the deadline they ran past
+}
+
+// policyFailures splits the engine's error into the policies that failed
+// at run time, those cut off at their deadline, and anything else, which
+// the caller treats as unexpected.
+func policyFailures(err error) (f failures, unexpected error) {
 	errs := []error{err}
 	if joined, ok := err.(interface{ Unwrap() []error }); ok {
 		errs = joined.Unwrap()
 	}
 	var others []error
 	for _, e := range errs {
-		if pe, ok := errors.AsType[*policies.PolicyError](e); ok {
-			ids = append(ids, pe.PolicyID)
+		pe, ok := errors.AsType[*policies.PolicyError](e)
+		if !ok {
+			others = append(others, e)
 			continue
 		}
-		others = append(others, e)
+		if de, ok := errors.AsType[*policies.DeadlineError](pe); ok {
+			f.cut, f.deadline = append(f.cut, pe.PolicyID), de.Timeout
+			continue
+		}
+		f.failed = append(f.failed, pe.PolicyID)
 	}
-	slices.Sort(ids)
-	return slices.Compact(ids), errors.Join(others...)
+	slices.Sort(f.failed)
+	slices.Sort(f.cut)
+	f.failed, f.cut = slices.Compact(f.failed), slices.Compact(f.cut)
+	return f, errors.Join(others...)
 }

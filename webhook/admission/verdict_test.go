@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/kubectl-mesh/kubectl-mesh/policies"
@@ -32,7 +33,7 @@ func TestWarningsFitTheAPIServer(t *testing.T) {
 			for _, m := range tt.messages {
 				findings = append(findings, policies.Finding{PolicyID: "ACME003", Enforcement: policies.EnforcementWarn, Message: m})
 			}
-			got := verdictFor(findings, nil).resp.Warnings
+			got := verdictFor(findings, failures{}).resp.Warnings
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("warnings:\n%q\nwant:\n%q", got, tt.want)
 			}
@@ -50,7 +51,7 @@ func TestManyWarningsAreSummarized(t *testing.T) {
 	for i := range 40 {
 		findings = append(findings, policies.Finding{PolicyID: "ACME003", Enforcement: policies.EnforcementWarn, Message: fmt.Sprintf("host h%02d has no Service", i)})
 	}
-	got := verdictFor(findings, nil).resp.Warnings
+	got := verdictFor(findings, failures{}).resp.Warnings
 	if len(got) != maxWarnings {
 		t.Fatalf("%d warnings, want %d", len(got), maxWarnings)
 	}
@@ -73,27 +74,33 @@ func policyErr(id, msg string) error {
 	return &policies.PolicyError{PolicyID: id, Object: "VirtualService shop/a", Err: errors.New(msg)}
 }
 
-func TestFailedPolicies(t *testing.T) {
+func TestPolicyFailures(t *testing.T) {
 	tests := []struct {
 		name           string
 		err            error
 		wantIDs        []string
 		wantUnexpected bool
+		wantCut        []string
 	}{
-		{"one policy", errors.Join(policyErr("ACME002", "eval_conflict_error")), []string{"ACME002"}, false},
+		{"one policy", errors.Join(policyErr("ACME002", "eval_conflict_error")), []string{"ACME002"}, false, nil},
 		{"several, sorted and once each", errors.Join(
 			policyErr("MESH1101", "x"), policyErr("ACME002", "y"), policyErr("ACME002", "z"),
-		), []string{"ACME002", "MESH1101"}, false},
-		{"a plain error", policyErr("ACME002", "x"), []string{"ACME002"}, false},
-		{"something else", errors.New("building the input of VirtualService shop/a: bad"), nil, true},
-		{"text that only looks like a policy error", errors.New("evaluating ACME002 on VirtualService shop/a: x"), nil, true},
-		{"a mix", errors.Join(policyErr("ACME002", "y"), errors.New("evaluating: broken")), []string{"ACME002"}, true},
+		), []string{"ACME002", "MESH1101"}, false, nil},
+		{"a plain error", policyErr("ACME002", "x"), []string{"ACME002"}, false, nil},
+		{"something else", errors.New("building the input of VirtualService shop/a: bad"), nil, true, nil},
+		{"text that only looks like a policy error", errors.New("evaluating ACME002 on VirtualService shop/a: x"), nil, true, nil},
+		{"a mix", errors.Join(policyErr("ACME002", "y"), errors.New("evaluating: broken")), []string{"ACME002"}, true, nil},
+		{"one cut off at its deadline is not among the failed", errors.Join(policyErr("ACME002", "y"),
+			&policies.PolicyError{PolicyID: "ACME009", Err: &policies.DeadlineError{Timeout: time.Second}}), []string{"ACME002"}, false, []string{"ACME009"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ids, unexpected := failedPolicies(tt.err)
-			if !slices.Equal(ids, tt.wantIDs) {
+			f, unexpected := policyFailures(tt.err)
+			if ids := f.failed; !slices.Equal(ids, tt.wantIDs) {
 				t.Errorf("ids %q, want %q", ids, tt.wantIDs)
+			}
+			if want := tt.wantCut; !slices.Equal(f.cut, want) || (len(want) > 0 && f.deadline != time.Second) {
+				t.Errorf("cut off %q after %s, want %q", f.cut, f.deadline, want)
 			}
 			if (unexpected != nil) != tt.wantUnexpected {
 				t.Errorf("unexpected error %v, want one: %v", unexpected, tt.wantUnexpected)

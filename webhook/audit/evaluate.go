@@ -68,6 +68,11 @@ func (e *evaluation) violations() []outcome {
 // warn, error, or skip when the object's annotation suppresses the policy.
 func (a *Auditor) evaluate(ctx context.Context, objects []map[string]any) (*evaluation, error) {
 	ev := &evaluation{scopes: map[string]*scope{}}
+	// Policies cut off at their deadline on maxCutOffs objects are not
+	// evaluated on the others of this audit: a slow policy would otherwise
+	// cost its deadline on every object, and hold back every report.
+	cutOffs := map[string]int{}
+	var skipped []string
 	router := newRouter(a.cfg.Engine.Policies())
 	nsLabels := namespaceLabels(objects)
 	for _, obj := range objects {
@@ -93,8 +98,14 @@ func (a *Auditor) evaluate(ctx context.Context, objects []map[string]any) (*eval
 		}
 		review := policies.NewReview(value, nil)
 		review.UserInfo = policies.UserInfo{Username: "kubectl-mesh-audit"}
+		review.Skip = skipped
 		findings, err := a.cfg.Engine.Review(ctx, review)
 		failed := failedPolicies(err, candidates)
+		for _, id := range a.countTimeouts(err) {
+			if cutOffs[id]++; cutOffs[id] == maxCutOffs {
+				skipped = append(skipped, id)
+			}
+		}
 		silenced := suppressed(obj)
 		s := ev.scope(ref.Namespace)
 		for _, p := range candidates {
@@ -112,6 +123,10 @@ func (a *Auditor) evaluate(ctx context.Context, objects []map[string]any) (*eval
 			case failed[p.ID] != "":
 				s.summary.Error++
 				s.outcomes = append(s.outcomes, outcome{policy: p, result: resultError, subject: ref, message: failed[p.ID], severity: p.Severity})
+			case slices.Contains(review.Skip, p.ID):
+				s.summary.Error++
+				s.outcomes = append(s.outcomes, outcome{policy: p, result: resultError, subject: ref, severity: p.Severity,
+					message: fmt.Sprintf("not evaluated: %s ran past its deadline on %d objects earlier in this audit", p.ID, maxCutOffs)})
 			default:
 				s.summary.Pass++
 			}
@@ -147,6 +162,33 @@ func findingsOf(findings []policies.Finding, id string) []policies.Finding {
 		}
 	}
 	return out
+}
+
+// maxCutOffs is how many objects a policy may be cut off on in one audit
+// before it is left out of the rest of it.
+const maxCutOffs = 3
+
+// countTimeouts counts the policies of err cut off at their deadline, and
+// returns them.
+func (a *Auditor) countTimeouts(err error) []string {
+	if err == nil {
+		return nil
+	}
+	errs := []error{err}
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = joined.Unwrap()
+	}
+	var ids []string
+	for _, e := range errs {
+		pe, ok := errors.AsType[*policies.PolicyError](e)
+		if _, cut := errors.AsType[*policies.DeadlineError](e); ok && cut {
+			ids = append(ids, pe.PolicyID)
+			if a.cfg.Metrics != nil {
+				a.cfg.Metrics.PolicyTimeouts.WithLabelValues(pe.PolicyID, "audit").Inc()
+			}
+		}
+	}
+	return ids
 }
 
 // failedPolicies maps the candidates whose evaluation failed to the error.

@@ -69,6 +69,10 @@ type Loader struct {
 	log     logr.Logger
 	trigger chan struct{}
 	ready   atomic.Bool
+	// compiling lets one compile of the custom policies run at a time,
+	// load or admission alike: each may take a hundred MB or more
+	// (bounds.go), and admission requests arrive concurrently.
+	compiling chan struct{}
 
 	mu sync.Mutex
 	// inForce are the sources of each ConfigMap in the engine now, by name:
@@ -96,11 +100,12 @@ func New(opts Options) (*Loader, error) {
 
 func newLoader(opts Options) *Loader {
 	return &Loader{
-		opts:    opts,
-		log:     opts.Log,
-		trigger: make(chan struct{}, 1),
-		inForce: map[string][]policies.Source{},
-		noted:   map[string]string{},
+		opts:      opts,
+		log:       opts.Log,
+		trigger:   make(chan struct{}, 1),
+		compiling: make(chan struct{}, 1),
+		inForce:   map[string][]policies.Source{},
+		noted:     map[string]string{},
 	}
 }
 
@@ -177,8 +182,9 @@ func (l *Loader) ReadyCheck() healthz.Checker {
 // Validate compiles cm's policies with those of the other policy
 // ConfigMaps in force, cm replacing its previous version, without changing
 // the engine: for the admission of a ConfigMap. It returns the compile
-// errors, each with its configmap/NAME/KEY:LINE. ConfigMaps the loader does
-// not read (another namespace, no label) are not validated.
+// errors, each with its configmap/NAME/KEY:LINE, or, without compiling, that
+// they would be past MaxRegoBytes or MaxRegoFiles. ConfigMaps the loader
+// does not read (another namespace, no label) are not validated.
 func (l *Loader) Validate(ctx context.Context, cm *corev1.ConfigMap) error {
 	if !IsPolicyConfigMap(cm, l.opts.Namespace) {
 		return nil
@@ -192,13 +198,24 @@ func (l *Loader) Validate(ctx context.Context, cm *corev1.ConfigMap) error {
 	}
 	l.mu.Unlock()
 	sources = append(sources, SourcesFromConfigMap(cm)...)
+	var total tally
+	if total.add(sources); !total.fits() {
+		return &overBoundsError{name: cm.Name, total: total}
+	}
+	release, err := l.compileSlot(ctx)
+	if err != nil {
+		return fmt.Errorf("validating %s: %w", SourceName(cm.Name, ""), err)
+	}
+	defer release()
 	return l.opts.Engine.ValidateCustom(ctx, sources)
 }
 
 // Load swaps in the policies of cms, the current policy ConfigMaps. A
-// ConfigMap whose policies do not compile is refused, and its last good
-// version stays in force (none if it never compiled), so that one bad
-// ConfigMap does not hold back the others.
+// ConfigMap whose policies do not compile, or that would take them past
+// MaxRegoBytes or MaxRegoFiles (counted in name order), is refused, and its
+// last good version stays in force (none if it never compiled, or if that
+// does not fit either), so that one bad ConfigMap does not hold back the
+// others.
 func (l *Loader) Load(ctx context.Context, cms []corev1.ConfigMap) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -210,17 +227,30 @@ func (l *Loader) Load(ctx context.Context, cms []corev1.ConfigMap) {
 		names[i] = cms[i].Name
 		current[cms[i].Name] = SourcesFromConfigMap(&cms[i])
 	}
+	current, over := withinBounds(l.opts.Static, names, current, l.inForce)
+	var overNames []string
+	for _, o := range over {
+		overNames = append(overNames, o.name)
+		l.log.Error(o, "refused a policy ConfigMap before compiling it; its last good version stays in force if it fits", "configMap", o.name)
+		i := slices.IndexFunc(cms, func(cm corev1.ConfigMap) bool { return cm.Name == o.name })
+		l.note(&cms[i], corev1.EventTypeWarning, ReasonRefused, o.Error())
+	}
+	if len(over) > 0 {
+		l.count("refused")
+	}
 
 	err := l.swap(ctx, names, current)
 	if err == nil {
-		l.loaded(cms, nil)
+		l.loaded(cms, overNames)
 		return
 	}
 	offenders := blame(err, names)
 	if len(offenders) == 0 {
 		offenders = names // nothing points at one ConfigMap: each may be the cause
 	}
-	l.count("refused")
+	if len(over) == 0 {
+		l.count("refused")
+	}
 	l.log.Error(err, "refused custom policies; their last good version stays in force", "configMaps", offenders)
 	for i := range cms {
 		if slices.Contains(offenders, cms[i].Name) {
@@ -232,17 +262,19 @@ func (l *Loader) Load(ctx context.Context, cms []corev1.ConfigMap) {
 	// (and deletions) still take effect.
 	fallback := make(map[string][]policies.Source, len(cms))
 	for _, name := range names {
-		if !slices.Contains(offenders, name) {
-			fallback[name] = current[name]
-		} else if good, ok := l.inForce[name]; ok {
+		if s, ok := current[name]; ok && !slices.Contains(offenders, name) {
+			fallback[name] = s
+		} else if good, ok := l.inForce[name]; ok && slices.Contains(offenders, name) {
 			fallback[name] = good
 		}
 	}
+	// Last good versions may be larger than the current ones.
+	fallback, _ = withinBounds(l.opts.Static, names, fallback, nil)
 	if err := l.swap(ctx, slices.Sorted(maps.Keys(fallback)), fallback); err != nil {
 		l.log.Error(err, "the other custom policies cannot be loaded without the refused ones either; the policies in force stay")
 		return
 	}
-	l.loaded(cms, offenders)
+	l.loaded(cms, slices.Concat(offenders, overNames))
 }
 
 // swap loads the sources of the named ConfigMaps into the engine and, on
@@ -252,6 +284,11 @@ func (l *Loader) swap(ctx context.Context, names []string, sources map[string][]
 	for _, name := range names {
 		all = append(all, sources[name]...)
 	}
+	release, err := l.compileSlot(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	if err := l.opts.Engine.LoadCustom(ctx, all); err != nil {
 		return err
 	}
@@ -330,6 +367,16 @@ func truncate(s string, n int) string {
 		cut--
 	}
 	return s[:cut] + mark
+}
+
+// compileSlot waits for the one compile allowed at a time, until ctx is done.
+func (l *Loader) compileSlot(ctx context.Context) (release func(), err error) {
+	select {
+	case l.compiling <- struct{}{}:
+		return func() { <-l.compiling }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("another compile of the custom policies is running: %w; retry", ctx.Err())
+	}
 }
 
 func signal(ch chan struct{}) {

@@ -16,8 +16,9 @@ type Metrics struct {
 	// AdmissionLatency is the handler's time per review, in seconds, from
 	// 100 µs: a review of a small object takes well under a millisecond.
 	AdmissionLatency *prometheus.HistogramVec
-	// AdmissionErrors counts reviews that met an internal error: answered
-	// 500, or (reason "policy") a policy failing while the others decided.
+	// AdmissionErrors counts reviews that met an error: answered 400
+	// (reason "decode") or 500, or (reason "policy") a policy failing while
+	// the others decided.
 	AdmissionErrors *prometheus.CounterVec
 	// AdmissionConfirmations counts reviews whose warn or deny findings
 	// were confirmed before they were reported, by result: current (the
@@ -26,6 +27,10 @@ type Metrics struct {
 	// review was evaluated again) or failed (the findings stand
 	// unconfirmed).
 	AdmissionConfirmations *prometheus.CounterVec
+	// PolicyTimeouts counts policies cut off at their deadline, by policy
+	// and where (admission: not enforced on that request; audit: reported
+	// as an error result).
+	PolicyTimeouts *prometheus.CounterVec
 	// Violations counts findings by policy, severity and where they were
 	// found (admission or audit).
 	Violations *prometheus.CounterVec
@@ -61,12 +66,16 @@ func New() *Metrics {
 		}, []string{"operation"}),
 		AdmissionErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kubectl_mesh_admission_errors_total",
-			Help: "Admission reviews that met an internal error, by reason: answered 500 (decode, review, panic, overloaded, timeout) or a policy failing at run time (policy; the other policies still decide).",
+			Help: "Admission reviews that met an internal error, by reason: answered 400 (decode: the request carries no object) or 500 (review, panic, overloaded, timeout) or a policy failing at run time (policy; the other policies still decide).",
 		}, []string{"reason"}),
 		AdmissionConfirmations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kubectl_mesh_admission_confirmations_total",
 			Help: "Admission reviews whose warn or deny findings were confirmed before they were reported, by result: current (the inventory was up to date, or the policies look nothing up), caught-up (it was behind the apiserver; evaluated again), failed (reported unconfirmed).",
 		}, []string{"result"}),
+		PolicyTimeouts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kubectl_mesh_policy_timeouts_total",
+			Help: "Policies cut off at their deadline (--policy-timeout), by policy and source (admission: not enforced on that request; audit: an error result in the report).",
+		}, []string{"policy", "source"}),
 		Violations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kubectl_mesh_violations_total",
 			Help: "Policy violations found, by policy, severity and source (admission, audit).",
@@ -97,7 +106,7 @@ func New() *Metrics {
 
 func (m *Metrics) collectors() []prometheus.Collector {
 	return []prometheus.Collector{
-		m.AdmissionRequests, m.AdmissionLatency, m.AdmissionErrors, m.AdmissionConfirmations, m.Violations,
+		m.AdmissionRequests, m.AdmissionLatency, m.AdmissionErrors, m.AdmissionConfirmations, m.PolicyTimeouts, m.Violations,
 		m.PolicyLoads, m.PoliciesLoaded, m.AuditDuration, m.AuditLastRun, m.AuditViolations,
 	}
 }

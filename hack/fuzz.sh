@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every Go fuzz target (func FuzzX(f *testing.F) in a _test.go file)
+# for FUZZTIME each, one at a time: go test fuzzes one target per run. A
+# failing input is written to the package's testdata/fuzz/FuzzX/, where it
+# stays as a regression seed that plain `go test` runs from then on.
+set -euo pipefail
+GO=${GO:-go}
+FUZZTIME=${FUZZTIME:-60s}
+cd "$(dirname "$0")/.."
+
+failed=()
+while IFS=: read -r file name; do
+	dir=$(dirname "$file")
+	echo "== $name (./$dir, $FUZZTIME)"
+	if ! $GO test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" "./$dir"; then
+		failed+=("$name (./$dir)")
+	fi
+done < <(git grep --untracked -n -E '^func Fuzz[A-Za-z0-9_]*\(f \*testing\.F\)' -- '*_test.go' ':!test/tools' |
+	sed -E 's/^([^:]+):[0-9]+:func (Fuzz[A-Za-z0-9_]*)\(.*/\1:\2/' | sort)
+
+if ((${#failed[@]})); then
+	printf 'fuzzing found failures in:\n' >&2
+	printf '  %s\n' "${failed[@]}" >&2
+	exit 1
+fi
