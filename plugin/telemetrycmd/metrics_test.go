@@ -3,7 +3,6 @@ package telemetrycmd
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -164,23 +163,9 @@ func waitForScrapes(t *testing.T, url, query string, n int) {
 // answers (a black hole, not a Prometheus) ends in one line naming the
 // flag.
 func TestMetricsTimeout(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { _ = c.Close() })
-		}
-	}()
-	url := "http://" + l.Addr().String()
+	url := "http://" + promserver.Silent(t)
 	f := cmdtesting.NewFactory(t)
-	_, _, err = f.Run(t, "", []string{"metrics", "--prometheus", url, "--prometheus-timeout", "500ms"}, NewCmdMetrics)
+	_, _, err := f.Run(t, "", []string{"metrics", "--prometheus", url, "--prometheus-timeout", "500ms"}, NewCmdMetrics)
 	want := "reading the mesh's metrics from the Prometheus at " + url + ": no answer within 500ms (--prometheus-timeout)"
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v\nwant  %s", err, want)

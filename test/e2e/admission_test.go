@@ -298,7 +298,7 @@ func admissionStartServer(t *testing.T, h cradmission.Handler, ca *certs.CA) int
 			t.Fatal(err)
 		}
 	}
-	port := freePort(t)
+	port := harness.FreePort(t)
 	server := crwebhook.NewServer(crwebhook.Options{Host: "127.0.0.1", Port: port, CertDir: certDir})
 	server.Register(admissionPath, &cradmission.Webhook{
 		Handler:        h,
@@ -323,7 +323,7 @@ func admissionStartServer(t *testing.T, h cradmission.Handler, ca *certs.CA) int
 // policy ConfigMaps, in the test's namespaces only.
 func admissionRegister(t *testing.T, client kubernetes.Interface, port int, caPEM []byte) {
 	t.Helper()
-	url := "https://" + loopback(port) + admissionPath
+	url := "https://" + harness.Loopback(port) + admissionPath
 	fail := admissionregistrationv1.Fail
 	none := admissionregistrationv1.SideEffectClassNone
 	timeout := int32(5)

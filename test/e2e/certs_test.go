@@ -47,7 +47,7 @@ func TestCertRotation(t *testing.T) {
 	if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: certsNamespace}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
+	port := harness.FreePort(t)
 	certsRegisterWebhook(t, kube, port)
 	restCfg := harness.RESTConfig(t)
 	c, err := client.NewWithWatch(restCfg, client.Options{})
@@ -193,7 +193,7 @@ func certsStartWebhookServer(t *testing.T, port int, certDir string, calls *atom
 // without a caBundle; failurePolicy Fail makes a TLS failure visible.
 func certsRegisterWebhook(t *testing.T, kube kubernetes.Interface, port int) {
 	t.Helper()
-	url := "https://" + loopback(port) + webhook.ValidatePath
+	url := "https://" + harness.Loopback(port) + webhook.ValidatePath
 	fail := admissionregistrationv1.Fail
 	none := admissionregistrationv1.SideEffectClassNone
 	timeout := int32(5)
@@ -251,7 +251,7 @@ func certsServedSerial(t *testing.T, port int, bundle []byte) *big.Int {
 	}
 	var serial *big.Int
 	certsEventually(t, "a verified TLS handshake with the webhook server", func() bool {
-		conn, err := tls.Dial("tcp", loopback(port), &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"})
+		conn, err := tls.Dial("tcp", harness.Loopback(port), &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"})
 		if err != nil {
 			t.Logf("handshake: %v", err)
 			return false

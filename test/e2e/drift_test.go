@@ -370,7 +370,7 @@ spec:
 // test's namespace, DELETE included (MESH5005 asks for it).
 func driftRegister(t *testing.T, client kubernetes.Interface, port int, caPEM []byte) {
 	t.Helper()
-	url := "https://" + loopback(port) + admissionPath
+	url := "https://" + harness.Loopback(port) + admissionPath
 	fail := admissionregistrationv1.Fail
 	none := admissionregistrationv1.SideEffectClassNone
 	timeout := int32(5)

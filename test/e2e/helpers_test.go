@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"net"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,19 +13,6 @@ import (
 
 	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 )
-
-// freePort returns a TCP port on loopback that is free now.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func loopback(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
 
 // createWebhookConfiguration registers cfg for the rest of the test.
 func createWebhookConfiguration(t *testing.T, client kubernetes.Interface, cfg *admissionregistrationv1.ValidatingWebhookConfiguration) {

@@ -157,7 +157,7 @@ func TestWebhookReadsItsOwnWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	wh := startWebhook(t, ca, "--namespace="+refsSystemNS, "--audit-interval=0")
-	refsRegister(t, client, wh.port, ca.CertPEM)
+	refsRegister(t, client, wh.Port, ca.CertPEM)
 	waitForWebhook(t, refsZeroWeights, "MESH1115", "create", "--dry-run=server", "-f", "-")
 
 	t.Run("kubectl apply of a Service, its Deployments, DestinationRule and VirtualService: no warning, 20 times", func(t *testing.T) {
@@ -165,13 +165,13 @@ func TestWebhookReadsItsOwnWrites(t *testing.T) {
 			name := "canary-" + strconv.Itoa(i)
 			stderr := harness.Must(t, harness.KubectlStdin(t, refsCanary(name), "apply", "-f", "-")).Stderr
 			if ids := policyIDPattern.FindAllString(stderr, -1); len(ids) > 0 {
-				t.Errorf("kubectl apply of %s warned %v about objects the apiserver had:\n%s\nwebhook log:\n%s", name, ids, stderr, webhookTail(wh.log.String(), 20))
+				t.Errorf("kubectl apply of %s warned %v about objects the apiserver had:\n%s\nwebhook log:\n%s", name, ids, stderr, webhookTail(wh.Log.String(), 20))
 			}
 		}
 		// The inventory, rebuilt at most every 500ms, was behind on some of
 		// these requests: otherwise this test proved nothing.
 		if n := refsConfirmations(t, wh, "caught-up"); n == 0 {
-			t.Errorf("no review found the inventory behind the apiserver; the test did not exercise the race\nwebhook log:\n%s", webhookTail(wh.log.String(), 30))
+			t.Errorf("no review found the inventory behind the apiserver; the test did not exercise the race\nwebhook log:\n%s", webhookTail(wh.Log.String(), 30))
 		} else {
 			t.Logf("%v reviews found the inventory behind and were evaluated again", n)
 		}
@@ -203,7 +203,7 @@ func TestWebhookReadsItsOwnWrites(t *testing.T) {
 			t.Errorf("%v reviews confirmed against the apiserver, want 5", got)
 		}
 		if got := refsConfirmations(t, wh, "failed") - failedBefore; got != 0 {
-			t.Errorf("%v confirmations failed\nwebhook log:\n%s", got, webhookTail(wh.log.String(), 20))
+			t.Errorf("%v confirmations failed\nwebhook log:\n%s", got, webhookTail(wh.Log.String(), 20))
 		}
 	})
 }
@@ -212,7 +212,7 @@ func TestWebhookReadsItsOwnWrites(t *testing.T) {
 // failing closed.
 func refsRegister(t *testing.T, client kubernetes.Interface, port int, caPEM []byte) {
 	t.Helper()
-	url := "https://" + loopback(port) + webhook.ValidatePath
+	url := "https://" + harness.Loopback(port) + webhook.ValidatePath
 	fail := admissionregistrationv1.Fail
 	none := admissionregistrationv1.SideEffectClassNone
 	timeout := int32(10)
@@ -244,9 +244,9 @@ func refsRegister(t *testing.T, client kubernetes.Interface, port int, caPEM []b
 
 // refsConfirmations reads kubectl_mesh_admission_confirmations_total for
 // result from the webhook's /metrics.
-func refsConfirmations(t *testing.T, wh *webhookProcess, result string) float64 {
+func refsConfirmations(t *testing.T, wh *harness.Webhook, result string) float64 {
 	t.Helper()
-	resp, err := http.Get("http://" + loopback(wh.metricsPort) + "/metrics")
+	resp, err := http.Get("http://" + harness.Loopback(wh.MetricsPort) + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

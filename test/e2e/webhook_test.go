@@ -8,12 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptrace"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -27,7 +23,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/kubectl-mesh/kubectl-mesh/test/cmdrun"
 	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 	"github.com/kubectl-mesh/kubectl-mesh/webhook"
 	"github.com/kubectl-mesh/kubectl-mesh/webhook/certs"
@@ -83,7 +78,7 @@ func TestWebhookBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	wh := startWebhook(t, ca, "--namespace="+webhookSystemNS, "--audit-interval=2s")
-	registerWebhook(t, client, wh.port, ca.CertPEM)
+	registerWebhook(t, client, wh.Port, ca.CertPEM)
 
 	// The apiserver picks the configuration up asynchronously: retry a
 	// VirtualService the library denies until the webhook answers.
@@ -95,7 +90,7 @@ func TestWebhookBinary(t *testing.T) {
 		return r.Code != 0, nil
 	})
 	if err != nil {
-		t.Fatalf("the webhook never denied a VirtualService whose weights sum to 0: %v\nwebhook log:\n%s", err, wh.log.String())
+		t.Fatalf("the webhook never denied a VirtualService whose weights sum to 0: %v\nwebhook log:\n%s", err, wh.Log.String())
 	}
 	if !strings.Contains(stderr, `denied the request: MESH1115: spec.http[0].route has 2 destinations`) {
 		t.Errorf("deny message does not lead with the policy ID:\n%s", stderr)
@@ -139,7 +134,7 @@ func TestWebhookBinary(t *testing.T) {
 			return r.Code == 0 && strings.Contains(report, `"policy": "MESH1101"`) && strings.Contains(report, `"name": "legacy"`), nil
 		})
 		if err != nil {
-			t.Fatalf("no audit report with MESH1101 for VirtualService legacy: %v\n%s\nwebhook log:\n%s", err, report, wh.log.String())
+			t.Fatalf("no audit report with MESH1101 for VirtualService legacy: %v\n%s\nwebhook log:\n%s", err, report, wh.Log.String())
 		}
 	})
 
@@ -149,7 +144,7 @@ func TestWebhookBinary(t *testing.T) {
 			t.Errorf("answered %d requests, %d of them after SIGTERM; want some of both", res.answered, res.answeredAfterSignal)
 		}
 		if len(res.lost) > 0 {
-			t.Errorf("%d accepted requests got no answer, e.g. %v\nwebhook log:\n%s", len(res.lost), res.lost[0], webhookTail(wh.log.String(), 30))
+			t.Errorf("%d accepted requests got no answer, e.g. %v\nwebhook log:\n%s", len(res.lost), res.lost[0], webhookTail(wh.Log.String(), 30))
 		}
 		t.Logf("answered %d (%d after SIGTERM), %d refused once the listener closed", res.answered, res.answeredAfterSignal, res.refused)
 	})
@@ -157,7 +152,7 @@ func TestWebhookBinary(t *testing.T) {
 	// Negative control: with the webhook gone, failurePolicy Fail makes the
 	// apiserver refuse the same kind of object, so the apiserver really
 	// called the webhook rather than the test passing without it.
-	wh.stop(t)
+	wh.Stop(t)
 	if r := harness.KubectlStdin(t, webhookVirtualService("after-stop", "ratings", nil), "apply", "-f", "-"); r.Code == 0 ||
 		!strings.Contains(r.Stderr, "failed calling webhook") {
 		t.Fatalf("create with the webhook stopped: %v\nwant a 'failed calling webhook' error", r)
@@ -225,7 +220,7 @@ type webhookShutdownResult struct {
 // uses a new connection. A request whose bytes were never written (the
 // connection was refused, or closed before the TLS handshake completed) was
 // never accepted; one that was written and got no answer was lost.
-func webhookShutdownUnderLoad(t *testing.T, wh *webhookProcess, caPEM []byte) webhookShutdownResult {
+func webhookShutdownUnderLoad(t *testing.T, wh *harness.Webhook, caPEM []byte) webhookShutdownResult {
 	t.Helper()
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(caPEM)
@@ -233,7 +228,7 @@ func webhookShutdownUnderLoad(t *testing.T, wh *webhookProcess, caPEM []byte) we
 		TLSClientConfig: &tls.Config{RootCAs: roots}, DisableKeepAlives: true,
 	}}
 	review := webhookAdmissionReview(t)
-	url := "https://" + loopback(wh.port) + webhook.ValidatePath
+	url := "https://" + harness.Loopback(wh.Port) + webhook.ValidatePath
 
 	var (
 		mu        sync.Mutex
@@ -275,13 +270,9 @@ func webhookShutdownUnderLoad(t *testing.T, wh *webhookProcess, caPEM []byte) we
 	mu.Lock()
 	signalled = true
 	mu.Unlock()
-	if err := wh.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = wh.cmd.Wait(); close(exited) }()
+	wh.Signal(t, syscall.SIGTERM)
 	select {
-	case <-exited:
+	case <-wh.Exited():
 	case <-time.After(40 * time.Second):
 		t.Error("the webhook did not exit within 40s of SIGTERM")
 	}
@@ -345,33 +336,16 @@ func webhookAdmissionReview(t *testing.T) []byte {
 	return data
 }
 
-type webhookProcess struct {
-	cmd         *exec.Cmd
-	log         *cmdrun.SyncBuffer
-	port        int
-	metricsPort int
-}
-
 // startWebhook runs the mesh-webhook binary against the sandbox with a
 // serving certificate from ca, and waits until it is ready (TLS up, first
 // inventory in the engine, policy ConfigMaps loaded).
-func startWebhook(t *testing.T, ca *certs.CA, args ...string) *webhookProcess {
+func startWebhook(t *testing.T, ca *certs.CA, args ...string) *harness.Webhook {
 	t.Helper()
-	serving, err := ca.IssueServing([]string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")}, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certDir := t.TempDir()
-	for name, data := range map[string][]byte{"tls.crt": serving.CertPEM, "tls.key": serving.KeyPEM} {
-		if err := os.WriteFile(filepath.Join(certDir, name), data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	wh := launchWebhook(t, harness.Kubeconfig(), certDir, args...)
+	wh := harness.StartWebhook(t, harness.WebhookOptions{CA: ca, Args: args, Output: &runLog}) // TestMain looks for keys in every log
 	// TLS 1.2 or newer with the certificate it was given, and no HTTP/2.
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(ca.CertPEM)
-	conn, err := tls.Dial("tcp", loopback(wh.port), &tls.Config{RootCAs: roots, NextProtos: []string{"h2", "http/1.1"}, MaxVersion: tls.VersionTLS12})
+	conn, err := tls.Dial("tcp", harness.Loopback(wh.Port), &tls.Config{RootCAs: roots, NextProtos: []string{"h2", "http/1.1"}, MaxVersion: tls.VersionTLS12})
 	if err != nil {
 		t.Fatalf("TLS 1.2 handshake with the webhook: %v", err)
 	}
@@ -379,70 +353,17 @@ func startWebhook(t *testing.T, ca *certs.CA, args ...string) *webhookProcess {
 		t.Errorf("webhook negotiated HTTP/2, which is off by default")
 	}
 	_ = conn.Close()
-	if _, err := tls.Dial("tcp", loopback(wh.port), &tls.Config{RootCAs: roots, MaxVersion: tls.VersionTLS11}); err == nil {
+	if _, err := tls.Dial("tcp", harness.Loopback(wh.Port), &tls.Config{RootCAs: roots, MaxVersion: tls.VersionTLS11}); err == nil {
 		t.Errorf("webhook accepted TLS 1.1")
 	}
 	return wh
-}
-
-// launchWebhook runs the mesh-webhook binary with kubeconfig and certDir
-// on free loopback ports, its output in its log and in runLog, and waits
-// until it is ready.
-func launchWebhook(t *testing.T, kubeconfig, certDir string, args ...string) *webhookProcess {
-	t.Helper()
-	wh := &webhookProcess{log: &cmdrun.SyncBuffer{}, port: freePort(t), metricsPort: freePort(t)}
-	healthPort := freePort(t)
-	wh.cmd = exec.Command(harness.Bin("mesh-webhook"), append([]string{
-		"--kubeconfig", kubeconfig,
-		"--cert-dir", certDir,
-		"--host", "127.0.0.1",
-		"--port", fmt.Sprint(wh.port),
-		"--metrics-bind-address", loopback(wh.metricsPort),
-		"--health-probe-bind-address", loopback(healthPort),
-	}, args...)...)
-	out := io.MultiWriter(wh.log, &runLog) // TestMain looks for keys in every log
-	wh.cmd.Stdout, wh.cmd.Stderr = out, out
-	if err := wh.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { wh.stop(t) })
-
-	err := wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		resp, err := http.Get("http://" + loopback(healthPort) + "/readyz")
-		if err != nil {
-			return false, nil
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK, nil
-	})
-	if err != nil {
-		t.Fatalf("webhook not ready: %v\n%s", err, wh.log.String())
-	}
-	return wh
-}
-
-func (wh *webhookProcess) stop(t *testing.T) {
-	if wh.cmd.ProcessState != nil {
-		return
-	}
-	_ = wh.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- wh.cmd.Wait() }()
-	// The exit status is not checked: the process log tells what went wrong.
-	select {
-	case _ = <-done:
-	case <-time.After(40 * time.Second):
-		_ = wh.cmd.Process.Kill()
-		_ = <-done
-		t.Errorf("webhook did not stop within 40s of SIGTERM")
-	}
 }
 
 // registerWebhook registers the binary for VirtualServices in webhookNS
 // and for policy ConfigMaps in webhookSystemNS, failing closed.
 func registerWebhook(t *testing.T, client kubernetes.Interface, port int, caPEM []byte) {
 	t.Helper()
-	url := "https://" + loopback(port) + webhook.ValidatePath
+	url := "https://" + harness.Loopback(port) + webhook.ValidatePath
 	fail := admissionregistrationv1.Fail
 	none := admissionregistrationv1.SideEffectClassNone
 	timeout := int32(10)

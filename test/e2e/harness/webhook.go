@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -47,6 +48,14 @@ type WebhookOptions struct {
 	// a new --cert-dir (external mode); without it, Args set the mode.
 	CA       *certs.CA
 	DNSNames []string
+	// CertDir is an existing --cert-dir (a test's own certificate); with
+	// neither CA nor CertDir, Args set the mode.
+	CertDir string
+	// Kubeconfig is the process's, the sandbox's by default (another: a
+	// ServiceAccount's token).
+	Kubeconfig string
+	// Output also receives the process's log (a scanner of every log).
+	Output io.Writer
 	// Args are further flags.
 	Args []string
 	// NoWait returns as soon as the process started, without waiting for
@@ -62,9 +71,12 @@ func StartWebhook(t testing.TB, o WebhookOptions) *Webhook {
 	if o.Host == "" {
 		o.Host = "127.0.0.1"
 	}
+	if o.Kubeconfig == "" {
+		o.Kubeconfig = Kubeconfig()
+	}
 	w := &Webhook{Host: o.Host, Log: &cmdrun.SyncBuffer{}, Port: FreePort(t), HealthPort: FreePort(t), MetricsPort: FreePort(t), exited: make(chan struct{})}
 	args := []string{
-		"--kubeconfig", Kubeconfig(),
+		"--kubeconfig", o.Kubeconfig,
 		"--host", o.Host,
 		"--port", strconv.Itoa(w.Port),
 		"--metrics-bind-address", Loopback(w.MetricsPort),
@@ -81,10 +93,17 @@ func StartWebhook(t testing.TB, o WebhookOptions) *Webhook {
 				t.Fatal(err)
 			}
 		}
-		args = append(args, "--cert-dir", certDir)
+		o.CertDir = certDir
+	}
+	if o.CertDir != "" {
+		args = append(args, "--cert-dir", o.CertDir)
 	}
 	w.Cmd = exec.Command(Bin("mesh-webhook"), append(args, o.Args...)...)
-	w.Cmd.Stdout, w.Cmd.Stderr = w.Log, w.Log
+	var out io.Writer = w.Log
+	if o.Output != nil {
+		out = io.MultiWriter(w.Log, o.Output)
+	}
+	w.Cmd.Stdout, w.Cmd.Stderr = out, out
 	if err := w.Cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -220,33 +219,13 @@ func TestPerfRunJoinsTheMesh(t *testing.T) {
 	}
 
 	// One that accepts and never answers: cut off by --prometheus-timeout.
-	hole := blackHole(t)
+	hole := promserver.Silent(t)
 	align(t, exporter)
 	r = harness.Must(t, harness.Mesh(t, "perf", "run", "svc/httpbin", "-n", ns, "--qps", "50", "-t", "1s", "--resolution", "1ms", "--name", "silent",
 		"--prometheus", "http://"+hole, "--prometheus-timeout", "2s", "--results-dir", dir))
 	if !strings.Contains(r.Stderr, "Warning: no mesh telemetry: no answer within 2s (--prometheus-timeout)") || !strings.Contains(r.Stderr, "Result silent saved") {
 		t.Errorf("silent Prometheus:\n%s", r.Stderr)
 	}
-}
-
-// blackHole accepts connections and never answers.
-func blackHole(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { _ = c.Close() })
-		}
-	}()
-	return l.Addr().String()
 }
 
 // checkJoined compares what the result says the mesh measured with the
