@@ -214,7 +214,7 @@ func runSelfModeWebhook(t *testing.T, args ...string) string {
 // runSelfModeWebhookAs is runSelfModeWebhook with another kubeconfig.
 func runSelfModeWebhookAs(t *testing.T, kubeconfig string, args ...string) string {
 	t.Helper()
-	wh := harness.StartWebhook(t, harness.WebhookOptions{Kubeconfig: kubeconfig, CertDir: t.TempDir(), Args: args, Output: &runLog})
+	wh := harness.StartWebhook(t, harness.WebhookOptions{Kubeconfig: kubeconfig, CertDir: t.TempDir(), Args: args})
 	time.Sleep(3 * time.Second) // a few audits and certificate checks
 	wh.Stop(t)
 	return wh.Log.String()

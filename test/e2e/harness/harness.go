@@ -21,16 +21,21 @@ package harness
 
 import (
 	"context"
+
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
+	"go.uber.org/zap/zapcore"
+
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	crlog "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/mesh/all"
@@ -69,9 +74,15 @@ type Options struct {
 // Main starts the package's sandbox cluster, builds kubectl-mesh and
 // opts.Commands from this tree (so that no test runs a stale bin/; with
 // the Go build cache it is a link step), runs opts.Setup and then the
-// tests, and returns the exit code for os.Exit. Like sandbox.Main it must
+// tests, fails the run when a log held a private key (Logs), and returns
+// the exit code for os.Exit. Like sandbox.Main it must
 // be the first thing TestMain does.
 func Main(m *testing.M, opts Options) int {
+	// What runs in process (webhook servers, caches, certificate rotation,
+	// the stand-in injector) logs through controller-runtime's global
+	// logger: at debug level into Logs, which keeps nothing but lines that
+	// show a private key.
+	crlog.SetLogger(zap.New(zap.WriteTo(&Logs), zap.Level(zapcore.Level(-5))))
 	return sandbox.Main(opts.Sandbox, func(ctx context.Context, c *sandbox.Cluster) int {
 		cluster = c
 		binDir = filepath.Join(c.Dir, "harness-bin")
@@ -85,7 +96,12 @@ func Main(m *testing.M, opts Options) int {
 				return 1
 			}
 		}
-		return m.Run()
+		code := m.Run()
+		if leaks := Logs.Leaks(); len(leaks) > 0 {
+			fmt.Fprintf(os.Stderr, "FAIL: a log of the run held a private key (%d lines), e.g.:\n%.300s\n", len(leaks), leaks[0])
+			code = 1
+		}
+		return code
 	})
 }
 
@@ -118,7 +134,13 @@ func Mesh(t testing.TB, args ...string) cmdrun.Result {
 // MeshStdin is Mesh with stdin, for `-f -`.
 func MeshStdin(t testing.TB, stdin string, args ...string) cmdrun.Result {
 	t.Helper()
-	return cmdrun.Run(t, cluster.Kubeconfig, stdin, Bin("kubectl-mesh"), args...)
+	return scanned(cmdrun.Run(t, cluster.Kubeconfig, stdin, Bin("kubectl-mesh"), args...))
+}
+
+// scanned hands r's stderr, a log, to Logs.
+func scanned(r cmdrun.Result) cmdrun.Result {
+	_, _ = Logs.Write([]byte(r.Stderr + "\n"))
+	return r
 }
 
 // Kubectl runs kubectl args against the sandbox cluster, as Mesh runs
@@ -131,7 +153,7 @@ func Kubectl(t testing.TB, args ...string) cmdrun.Result {
 // KubectlStdin is Kubectl with stdin, for `apply -f -`.
 func KubectlStdin(t testing.TB, stdin string, args ...string) cmdrun.Result {
 	t.Helper()
-	return cmdrun.Run(t, cluster.Kubeconfig, stdin, KubectlPath, args...)
+	return scanned(cmdrun.Run(t, cluster.Kubeconfig, stdin, KubectlPath, args...))
 }
 
 // Must fails t unless r exited 0, and returns r.

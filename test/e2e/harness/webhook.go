@@ -54,8 +54,6 @@ type WebhookOptions struct {
 	// Kubeconfig is the process's, the sandbox's by default (another: a
 	// ServiceAccount's token).
 	Kubeconfig string
-	// Output also receives the process's log (a scanner of every log).
-	Output io.Writer
 	// Args are further flags.
 	Args []string
 	// NoWait returns as soon as the process started, without waiting for
@@ -99,10 +97,7 @@ func StartWebhook(t testing.TB, o WebhookOptions) *Webhook {
 		args = append(args, "--cert-dir", o.CertDir)
 	}
 	w.Cmd = exec.Command(Bin("mesh-webhook"), append(args, o.Args...)...)
-	var out io.Writer = w.Log
-	if o.Output != nil {
-		out = io.MultiWriter(w.Log, o.Output)
-	}
+	out := io.MultiWriter(w.Log, &Logs) // Main looks for keys in every log
 	w.Cmd.Stdout, w.Cmd.Stderr = out, out
 	if err := w.Cmd.Start(); err != nil {
 		t.Fatal(err)

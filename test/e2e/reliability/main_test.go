@@ -8,17 +8,11 @@ import (
 	"os"
 	"testing"
 
-	"github.com/go-logr/logr"
-	crlog "sigs.k8s.io/controller-runtime/pkg/log"
-
 	"github.com/kubectl-mesh/kubectl-mesh/test/e2e/harness"
 	"github.com/kubectl-mesh/kubectl-mesh/test/sandbox"
 )
 
 func TestMain(m *testing.M) {
-	// Rotators and clients started in process log through
-	// controller-runtime's global logger; the tests read their own output.
-	crlog.SetLogger(logr.Discard())
 	os.Exit(harness.Main(m, harness.Options{
 		Sandbox: sandbox.Options{ExtraArgs: []string{
 			// The apiserver calls a webhook registered by service: on one
