@@ -35,6 +35,7 @@ references(vs) := {{"ref": ref, "path": sprintf("spec.gateways[%d]", [i])} |
 violation contains {"msg": msg} if {
 	some r in references(k8s.subject)
 	r.ref != "mesh"
+	not traffic.internal_gateway(r.ref) # MESH1117
 	gw := traffic.gateway_ref(r.ref, k8s.namespace)
 	not k8s.get(gw.namespace, "networking.istio.io", "Gateway", gw.name)
 	msg := sprintf("%s: gateway %q not found (no Gateway %s in namespace %s)%s", [r.path, r.ref, gw.name, gw.namespace, hint(r.ref)])

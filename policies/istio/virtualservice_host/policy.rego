@@ -4,6 +4,11 @@
 #   A VirtualService routes requests for a host. When no Kubernetes Service
 #   and no ServiceEntry defines that host, the mesh does not know where it
 #   lives and the route never applies to the traffic it was written for.
+#   Route and mirror destinations are looked up as istiod scopes them: a
+#   Service (networking.istio.io/exportTo annotation) or ServiceEntry
+#   (spec.exportTo) counts only when it is exported to every namespace or
+#   to one the VirtualService applies in (its own, or its spec.exportTo).
+#   A destination port must be one the Service or ServiceEntry exposes.
 # custom:
 #   id: MESH1101
 #   severity: error
@@ -26,21 +31,24 @@ import rego.v1
 bound_to_mesh(vs) if not vs.spec.gateways
 else if "mesh" in vs.spec.gateways
 
+# Where the VirtualService looks hosts up: every namespace, and its own or
+# those of its spec.exportTo.
+scopes := traffic.lookup_scopes(k8s.subject, k8s.namespace)
+
 violation contains {"msg": msg} if {
 	vs := k8s.subject
 	bound_to_mesh(vs)
 	some host in vs.spec.hosts
-	not istio.known_host(host, k8s.namespace)
+	not traffic.visible_host(host, k8s.namespace, scopes)
 	msg := sprintf("host %q matches no Service or ServiceEntry (resolved as %q)", [host, istio.fqdn(host, k8s.namespace)])
 }
 
 # Each distinct destination host is looked up once, however many routes
 # name it (traffic.subject_destinations, shared with the other policies of
-# the review, has mirrors too: the violation reports route destinations
-# only); paths are built only for the hosts reported.
+# the review, has mirrors too); paths are built only for the hosts reported.
 unknown_destination_hosts contains host if {
 	some host in {dest.host | some dest in traffic.subject_destinations}
-	not istio.known_host(host, k8s.namespace)
+	not traffic.visible_host(host, k8s.namespace, scopes)
 }
 
 violation contains {"msg": msg} if {
@@ -49,5 +57,53 @@ violation contains {"msg": msg} if {
 	some i, route in object.get(k8s.subject, ["spec", kind], [])
 	some j, dest in object.get(route, "route", [])
 	dest.destination.host in unknown_destination_hosts
-	msg := sprintf("spec.%s[%d].route[%d]: destination host %q matches no Service or ServiceEntry", [kind, i, j, dest.destination.host])
+	msg := sprintf("spec.%s[%d].route[%d]: destination host %q matches no Service or ServiceEntry%s", [kind, i, j, dest.destination.host, export_note])
+}
+
+violation contains {"msg": msg} if {
+	count(unknown_destination_hosts) > 0
+	some i, route in object.get(k8s.subject, ["spec", "http"], [])
+	route.mirror.host in unknown_destination_hosts
+	msg := sprintf("spec.http[%d].mirror: mirror host %q matches no Service or ServiceEntry%s", [i, route.mirror.host, export_note])
+}
+
+violation contains {"msg": msg} if {
+	count(unknown_destination_hosts) > 0
+	some i, route in object.get(k8s.subject, ["spec", "http"], [])
+	some j, m in object.get(route, "mirrors", [])
+	m.destination.host in unknown_destination_hosts
+	msg := sprintf("spec.http[%d].mirrors[%d]: mirror host %q matches no Service or ServiceEntry%s", [i, j, m.destination.host, export_note])
+}
+
+# What the scopes were, when they are not the VirtualService's own namespace.
+export_note := "" if count(traffic.export_to(k8s.subject)) == 0
+else := sprintf(" exported to the namespaces the VirtualService is exported to (%s)", [concat(", ", sort(scopes - {"*"}))])
+
+# A route destination without a host sends to nowhere.
+violation contains {"msg": msg} if {
+	some kind in ["http", "tls", "tcp"]
+	some i, route in object.get(k8s.subject, ["spec", kind], [])
+	some j, dest in object.get(route, "route", [])
+	object.get(dest, ["destination", "host"], "") == ""
+	msg := sprintf("spec.%s[%d].route[%d]: the destination has no host", [kind, i, j])
+}
+
+# Destinations with a port: the port must be one the host's Service or
+# ServiceEntries expose. Each distinct host and port is resolved once.
+wrong_ports[[host, port]] := target if {
+	some dest in traffic.subject_destinations
+	port := object.get(dest, ["port", "number"], 0)
+	port != 0
+	host := dest.host
+	not host in unknown_destination_hosts
+	target := traffic.service_ports(traffic.fqdn(host, k8s.namespace))
+	count(target.ports) > 0
+	not port in target.ports
+}
+
+violation contains {"msg": msg} if {
+	count(wrong_ports) > 0
+	some d in traffic.destinations(k8s.subject)
+	target := wrong_ports[[d.host, d.port]]
+	msg := sprintf("%s: port %v of host %q is not a port of %s (%s)", [d.path, d.port, d.host, target.what, traffic.format_ports(target.ports)])
 }
