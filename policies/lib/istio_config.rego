@@ -28,3 +28,17 @@ used_in(ns) if {
 	data.inventory.namespace[ns][api_version]
 	contains(api_version, ".istio.io/")
 }
+
+# True when the inventory shows another mesh than Istio: Linkerd's control
+# plane namespace, or namespace ns meshed by Linkerd.
+other_mesh(ns) if k8s.namespace_object("linkerd")
+else if k8s.namespace_object(ns).metadata.annotations["linkerd.io/inject"]
+else if {
+	some api_version
+	data.inventory.namespace.linkerd[api_version]
+}
+
+# Istio conventions apply: the inventory shows Istio, or shows no other mesh.
+applies(ns) if installed
+else if used_in(ns)
+else if not other_mesh(ns)
