@@ -15,7 +15,7 @@
 #   inventory: [Namespace]
 #   requires:
 #     fields: [spec.rules]
-#   aliases: [IST0101]
+#   aliases: [IST0101, KIA0101]
 #   remediation: |
 #     Fix the namespace name, or remove it from the rule.
 package mesh.istio.authorizationpolicy_namespace
