@@ -11,7 +11,7 @@
 #   severity: error
 #   enforcement: warn
 #   kinds: [networking.istio.io/VirtualService]
-#   aliases: [IST0130, KIA1105]
+#   aliases: [IST0130]
 #   remediation: |
 #     Move the route without match to the end, or remove the repeated
 #     route; merge what it was meant to do into the earlier route.
