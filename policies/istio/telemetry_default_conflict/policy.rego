@@ -10,7 +10,7 @@
 #   enforcement: warn
 #   kinds: [telemetry.istio.io/Telemetry]
 #   inventory: [telemetry.istio.io/Telemetry]
-#   aliases: [IST0160, KIA0002]
+#   aliases: [IST0160]
 #   remediation: |
 #     Merge the namespace-wide Telemetries into one, or give all but one a
 #     selector.

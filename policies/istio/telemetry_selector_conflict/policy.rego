@@ -14,7 +14,7 @@
 #   inventory: [telemetry.istio.io/Telemetry, Pod, apps/Deployment, apps/StatefulSet, apps/DaemonSet, apps/ReplicaSet, batch/Job, batch/CronJob]
 #   requires:
 #     fields: [spec.selector]
-#   aliases: [IST0159, KIA0003]
+#   aliases: [IST0159]
 #   remediation: |
 #     Make the selectors of the Telemetries in a namespace select disjoint
 #     workloads, or merge the Telemetries into one.

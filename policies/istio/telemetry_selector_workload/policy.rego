@@ -15,7 +15,7 @@
 #   inventory: [Pod, apps/Deployment, apps/StatefulSet, apps/DaemonSet, apps/ReplicaSet, batch/Job, batch/CronJob]
 #   requires:
 #     fields: [spec.selector]
-#   aliases: [IST0101, KIA0004]
+#   aliases: [IST0101]
 #   remediation: |
 #     Fix spec.selector.matchLabels to the labels of the workload's pod
 #     template, or create the Telemetry in the workload's namespace.
