@@ -42,3 +42,16 @@ else if {
 applies(ns) if installed
 else if used_in(ns)
 else if not other_mesh(ns)
+
+# The MeshConfig istiod runs with: the mesh key of the istio ConfigMap in
+# the root namespace (kubectl mesh check --mesh-config puts a file there);
+# {} when the inventory does not hold it. Policies reading it declare
+# ConfigMap in custom.inventory.
+mesh_config := m if {
+	text := data.inventory.namespace[root_namespace].v1.ConfigMap.istio.data.mesh
+	m := yaml.unmarshal(text)
+	is_object(m)
+} else := {}
+
+# The proxy metadata every proxy gets from the MeshConfig.
+proxy_metadata := object.get(mesh_config, ["defaultConfig", "proxyMetadata"], {})

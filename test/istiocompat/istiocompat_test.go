@@ -192,13 +192,11 @@ func TestIstioAnalyzerParity(t *testing.T) {
 }
 
 // outOfScopeReason says why a case is not run: check has no equivalent of
-// its mesh config or mesh networks file.
+// its mesh networks file (a mesh config goes to check --mesh-config).
 func outOfScopeReason(c gridCase) string {
 	switch {
 	case c.MeshNetworksFile != "":
 		return "needs a mesh networks file (" + c.MeshNetworksFile + "): multi-cluster registries are not checked"
-	case c.MeshConfigFile != "":
-		return "needs a mesh config (" + c.MeshConfigFile + "): check has no --mesh-config"
 	}
 	return ""
 }
@@ -259,6 +257,9 @@ func check(t *testing.T, dir string, c gridCase) ([]*finding, error) {
 		p := filepath.Join(dir, f)
 		paths = append(paths, p)
 		args = append(args, "-f", p)
+	}
+	if c.MeshConfigFile != "" {
+		args = append(args, "--mesh-config", filepath.Join(dir, c.MeshConfigFile))
 	}
 	stdout, stderr, err := cmdtesting.NewFactory(t).Run(t, "", args, policycmd.NewCmdCheck)
 	if err != nil && !strings.Contains(stderr, "error:") && stdout == "" {
