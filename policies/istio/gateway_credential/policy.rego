@@ -56,12 +56,44 @@ violation contains {"msg": msg} if {
 	msg := sprintf("spec.servers[%d].tls.credentialName %q: no Secret %s in namespace %s, where the gateway workload runs", [i, name, secret_name, secret_ns])
 }
 
-violation contains {"msg": msg} if {
-	some [i, name] in credentials
+# The Secrets the servers name, found.
+secrets[[secret_ns, secret_name]] := secret if {
+	some [_, name] in credentials
 	some ns in namespaces
 	[secret_ns, secret_name] := secret_ref(name, ns)
 	secret := data.inventory.namespace[secret_ns].v1.Secret[secret_name]
-	problem := certificate_problem(secret)
+}
+
+# Each Secret's certificates, parsed once however many servers share it.
+certificates[key] := certs if {
+	some key, secret in secrets
+	certs := linkerd.pem_certificates(certificate_text(secret))
+}
+
+# What is wrong with each Secret; undefined when it is usable.
+problems[key] := "holds no certificate (tls.crt, or cert)" if {
+	some key, secret in secrets
+	not certificate_text(secret)
+}
+
+problems[key] := "holds no PEM certificate that parses" if {
+	some key, secret in secrets
+	certificate_text(secret)
+	not certificates[key]
+}
+
+problems[key] := sprintf("holds a certificate (%s) that expired on %s", [linkerd.cert_name(cert), cert.NotAfter]) if {
+	some key, certs in certificates
+	cert := certs[0]
+	linkerd.expired(cert, now)
+}
+
+violation contains {"msg": msg} if {
+	count(problems) > 0
+	some [i, name] in credentials
+	some ns in namespaces
+	[secret_ns, secret_name] := secret_ref(name, ns)
+	problem := problems[[secret_ns, secret_name]]
 	msg := sprintf("spec.servers[%d].tls.credentialName %q: Secret %s/%s %s", [i, name, secret_ns, secret_name, problem])
 }
 
@@ -72,11 +104,3 @@ certificate_text(secret) := base64.decode(secret.data["tls.crt"]) if base64.is_v
 else := base64.decode(secret.data.cert) if base64.is_valid(secret.data.cert)
 else := text if text := secret.stringData["tls.crt"]
 else := text if text := secret.stringData.cert
-
-# What is wrong with the certificate; undefined when it is usable.
-certificate_problem(secret) := "holds no certificate (tls.crt, or cert)" if not certificate_text(secret)
-else := "holds no PEM certificate that parses" if not linkerd.pem_certificates(certificate_text(secret))
-else := sprintf("holds a certificate (%s) that expired on %s", [linkerd.cert_name(cert), cert.NotAfter]) if {
-	some cert in linkerd.pem_certificates(certificate_text(secret))
-	linkerd.expired(cert, now)
-}

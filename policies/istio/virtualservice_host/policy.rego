@@ -62,25 +62,25 @@ violation contains {"msg": msg} if {
 
 violation contains {"msg": msg} if {
 	count(unknown_destination_hosts) > 0
-	some i, route in object.get(k8s.subject, ["spec", "http"], [])
-	route.mirror.host in unknown_destination_hosts
-	msg := sprintf("spec.http[%d].mirror: mirror host %q matches no Service or ServiceEntry%s", [i, route.mirror.host, export_note])
-}
-
-violation contains {"msg": msg} if {
-	count(unknown_destination_hosts) > 0
-	some i, route in object.get(k8s.subject, ["spec", "http"], [])
-	some j, m in object.get(route, "mirrors", [])
-	m.destination.host in unknown_destination_hosts
-	msg := sprintf("spec.http[%d].mirrors[%d]: mirror host %q matches no Service or ServiceEntry%s", [i, j, m.destination.host, export_note])
+	some d in traffic.mirror_destinations(k8s.subject)
+	d.host in unknown_destination_hosts
+	msg := sprintf("%s: mirror host %q matches no Service or ServiceEntry%s", [d.path, d.host, export_note])
 }
 
 # What the scopes were, when they are not the VirtualService's own namespace.
 export_note := "" if count(traffic.export_to(k8s.subject)) == 0
 else := sprintf(" exported to the namespaces the VirtualService is exported to (%s)", [concat(", ", sort(scopes - {"*"}))])
 
-# A route destination without a host sends to nowhere.
+# A route destination without a host sends to nowhere. The distinct route
+# lists are looked at first: most have every host.
+hostless if {
+	some routes in traffic.route_lists
+	some r in routes
+	object.get(r, ["destination", "host"], "") == ""
+}
+
 violation contains {"msg": msg} if {
+	hostless
 	some kind in ["http", "tls", "tcp"]
 	some i, route in object.get(k8s.subject, ["spec", kind], [])
 	some j, dest in object.get(route, "route", [])
@@ -90,20 +90,28 @@ violation contains {"msg": msg} if {
 
 # Destinations with a port: the port must be one the host's Service or
 # ServiceEntries expose. Each distinct host and port is resolved once.
-wrong_ports[[host, port]] := target if {
+# ServiceEntries are walked only for hosts no Service defines, and what
+# defines the host is described only for the ports reported.
+wrong_ports contains [host, port] if {
 	some dest in traffic.subject_destinations
 	port := object.get(dest, ["port", "number"], 0)
 	port != 0
 	host := dest.host
 	not host in unknown_destination_hosts
-	target := traffic.service_ports(traffic.fqdn(host, k8s.namespace))
-	count(target.ports) > 0
-	not port in target.ports
+	ports := exposed_ports(traffic.fqdn(host, k8s.namespace))
+	count(ports) > 0
+	not port in ports
 }
+
+exposed_ports(name) := {p.port | some p in object.get(svc, ["spec", "ports"], [])} if {
+	[svc_name, svc_ns] := traffic.kube_name(name)
+	svc := data.inventory.namespace[svc_ns].v1.Service[svc_name]
+} else := {p.number | some se in traffic.service_entries_for(name); some p in object.get(se.object, ["spec", "ports"], [])}
 
 violation contains {"msg": msg} if {
 	count(wrong_ports) > 0
 	some d in traffic.destinations(k8s.subject)
-	target := wrong_ports[[d.host, d.port]]
+	[d.host, d.port] in wrong_ports
+	target := traffic.service_ports(traffic.fqdn(d.host, k8s.namespace))
 	msg := sprintf("%s: port %v of host %q is not a port of %s (%s)", [d.path, d.port, d.host, target.what, traffic.format_ports(target.ports)])
 }

@@ -51,9 +51,9 @@ violation contains {"msg": msg} if {
 # The hosts of the index that can overlap name: name itself, the wildcards
 # that cover it and, for a wildcard, every host it covers.
 keys(name) := {name} | {k | some k, _ in index.virtual_services_by_host; k != name; overlap(name, k)} if startswith(name, "*")
-else := {name, "*"} | {concat("", ["*", substring(name, i, -1)]) |
-	some i in numbers.range(0, count(name) - 1)
-	substring(name, i, 1) == "."
+else := {name, "*"} | {concat(".", array.concat(["*"], array.slice(labels, i, count(labels)))) |
+	labels := split(name, ".")
+	some i in numbers.range(1, count(labels) - 1)
 }
 
 overlap(a, b) if traffic.host_matches(a, b)
