@@ -298,9 +298,10 @@ default_ingress_labels := {"istio": "ingressgateway"}
 
 default_ingress_namespace := "istio-system"
 
-# The ports of the default ingress gateway's Service, as istioctl assumes
-# them (port -> targetPort).
-default_ingress_ports := {80: 80, 443: 443, 31400: 31400, 15443: 15443}
+# The ports of the default ingress gateway's Service (port -> targetPort):
+# istioctl install's profiles send 80 and 443 to 8080 and 8443, the gateway
+# Helm chart to 80 and 443; both are accepted.
+default_ingress_ports := {80: 8080, 443: 8443, 15021: 15021, 31400: 31400, 15443: 15443}
 
 # The namespaces of the workloads (pods, pod templates) a gateway's map
 # selector picks in any namespace; the default ingress gateway's namespace

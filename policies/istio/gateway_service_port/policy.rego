@@ -7,8 +7,8 @@
 #   nothing outside the pod can send traffic to the server. Gateways whose
 #   selector matches no workload (MESH1104), or whose workloads no Service
 #   in the inventory selects, are not judged; the default ingress gateway is
-#   assumed to expose ports 80, 443, 31400 and 15443 as an Istio install
-#   does.
+#   assumed to expose ports 80, 443, 15021, 31400 and 15443, with 8080 and
+#   8443 as targetPorts, as Istio installs do.
 # custom:
 #   id: MESH1119
 #   severity: warning
@@ -57,7 +57,8 @@ exposed contains p if {
 	count(services) == 0
 	traffic.gateway_namespaces(selector) == {traffic.default_ingress_namespace}
 	count(selected[traffic.default_ingress_namespace]) == 0
-	some p, _ in traffic.default_ingress_ports
+	some port, target in traffic.default_ingress_ports
+	some p in {port, target}
 }
 
 names := concat(", ", sort({sprintf("%s/%s", [ns, svc.metadata.name]) | some [ns, svc] in services})) if count(services) > 0

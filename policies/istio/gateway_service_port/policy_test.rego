@@ -56,5 +56,5 @@ test_default_ingress_gateway_assumed if {
 	ingress := {"istio": "ingressgateway"}
 	count(gateway_service_port.violation) == 0 with input as review(gw(ingress, [80, 443])) with data.inventory as inventory([], [])
 	v := gateway_service_port.violation with input as review(gw(ingress, [80, 8004])) with data.inventory as inventory([], [])
-	v == {{"msg": "spec.servers[1].port.number 8004 is not a port or targetPort of the Services selecting the gateway's pods (istio-system/istio-ingressgateway (assumed): 80, 443, 15443, 31400)"}}
+	v == {{"msg": "spec.servers[1].port.number 8004 is not a port or targetPort of the Services selecting the gateway's pods (istio-system/istio-ingressgateway (assumed): 80, 443, 8080, 8443, 15021, 15443, 31400)"}}
 }
