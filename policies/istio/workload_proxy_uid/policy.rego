@@ -11,7 +11,7 @@
 #   id: MESH1216
 #   severity: error
 #   enforcement: warn
-#   kinds: [Pod, apps/Deployment, apps/StatefulSet, apps/DaemonSet, apps/ReplicaSet, batch/Job]
+#   kinds: [Pod, apps/Deployment, apps/StatefulSet, apps/DaemonSet, batch/Job]
 #   aliases: [IST0144]
 #   remediation: |
 #     Run the application as another user ID (runAsUser), in the pod's and
