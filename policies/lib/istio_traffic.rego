@@ -157,14 +157,11 @@ kube_name(name) := [parts[0], parts[1]] if {
 }
 
 # ServiceEntries that declare exactly this FQDN (short hosts resolved in the
-# ServiceEntry's namespace), as {"namespace", "name", "object"}. Walks the
-# ServiceEntries of every namespace, and only them.
+# ServiceEntry's namespace), as {"namespace", "name", "object"}, found
+# through the inventory index.
 service_entries_for(host) := {{"namespace": ns, "name": name, "object": se} |
-	some ns, api_version, name
+	some [ns, api_version, name] in object.get(index.service_entries_by_host, host, set())
 	se := data.inventory.namespace[ns][api_version].ServiceEntry[name]
-	some h in hosts(se)
-	fqdn(h, ns) == host
-	k8s.group_of(api_version) == group
 }
 
 # Label sets of the pods of namespace ns, running or templated, that carry

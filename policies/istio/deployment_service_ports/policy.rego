@@ -49,10 +49,10 @@ else if {
 services contains svc if {
 	count(template_labels) > 0
 	in_mesh
-	some svc in k8s.namespaced(k8s.namespace, "", "Service")
+	some svc in data.inventory.namespace[k8s.namespace].v1.Service # by key: no copy of the namespace's Services
 	selector := object.get(svc, ["spec", "selector"], {})
 	count(selector) > 0
-	k8s.labels_match(selector, template_labels)
+	object.subset(template_labels, selector) # one builtin: this runs for every Service of the namespace
 }
 
 # [service, port, protocol, targetPort] of every port of those Services.

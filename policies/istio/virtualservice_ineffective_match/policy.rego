@@ -41,9 +41,15 @@ catch_all[kind] := min({i | some i, route in routes(kind); count(matches(route))
 reachable(kind, i) if not catch_all[kind]
 else if i < catch_all[kind]
 
+# Kinds with two matches or more: only there can one shadow another.
+comparable contains kind if {
+	some kind in ["http", "tcp", "tls"]
+	sum([count(matches(r)) | some r in routes(kind)]) > 1
+}
+
 # Every match of every reachable route, in order, as [kind, i, j, match].
 flat contains [kind, i, j, m] if {
-	some kind in ["http", "tcp", "tls"]
+	some kind in comparable
 	some i, route in routes(kind)
 	reachable(kind, i)
 	some j, m in matches(route)

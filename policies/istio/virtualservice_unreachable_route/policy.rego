@@ -40,13 +40,21 @@ key(m) := object.remove(m, {"name"})
 
 violation contains {"msg": msg} if {
 	some kind, first in catch_all
+	first < count(routes(kind)) - 1 # most route tables end with their catch-all
 	some i, _ in routes(kind)
 	i > first
 	msg := sprintf("spec.%s[%d] can never be reached: spec.%s[%d] before it has no match and takes every request", [kind, i, kind, first])
 }
 
-violation contains {"msg": msg} if {
+# Kinds with two routes or more that have matches: only there can every
+# match of a route repeat an earlier one.
+repeatable contains kind if {
 	some kind in ["http", "tcp", "tls"]
+	count([r | some r in routes(kind); count(matches(r)) > 0]) > 1
+}
+
+violation contains {"msg": msg} if {
+	some kind in repeatable
 	some i, route in routes(kind)
 	not after_catch_all(kind, i)
 	ms := matches(route)
