@@ -316,3 +316,36 @@ gateway_namespaces(selector) := found if {
 	count(selector) > 0
 	k8s.labels_match(selector, default_ingress_labels)
 } else := set()
+
+# The reviewed VirtualService's route tables as Istio tries them, shared by
+# the policies on unreachable routes (MESH1120) and shadowed matches
+# (MESH1121) and computed once per review:
+#
+# subject_catch_all[kind]: the first route of http, tcp or tls without a
+# match (it takes every request; later routes are never reached).
+subject_catch_all := {kind: min(indices) |
+	some kind in ["http", "tcp", "tls"]
+	indices := {i | some i, route in object.get(k8s.subject, ["spec", kind], []); count(object.get(route, "match", [])) == 0}
+	count(indices) > 0
+}
+
+# subject_matches: [kind, [route, match], match without its name] of
+# every match of the routes before the catch-all, in order. An array: a
+# set would hash every match.
+subject_matches := [[kind, [i, j], object.remove(m, {"name"})] |
+	some kind in ["http", "tcp", "tls"]
+	some i, route in object.get(k8s.subject, ["spec", kind], [])
+	i < object.get(subject_catch_all, kind, i + 1)
+	some j, m in object.get(route, "match", [])
+]
+
+# subject_repeated_matches: [kind, at, first] for a match at position at
+# that repeats the earlier one at first (names do not route). Only when
+# some match repeats another: fewer distinct matches than matches.
+subject_repeated_matches := {[kind, at, first] |
+	some [kind, at, k] in subject_matches
+	first := min({pos | some [kind2, pos, k2] in subject_matches; kind2 == kind; k2 == k})
+	first < at
+} if {
+	count({[kind, k] | some [kind, _, k] in subject_matches}) < count(subject_matches)
+} else := set()

@@ -11,98 +11,42 @@
 #   severity: warning
 #   enforcement: warn
 #   kinds: [networking.istio.io/VirtualService]
-#   requires:
-#     fields: [spec]
 #   aliases: [IST0131]
 #   remediation: |
 #     Put the more specific match (the longer prefix) first, or remove the
 #     repeated match.
 package mesh.istio.virtualservice_ineffective_match
 
-import data.mesh.lib.k8s
+import data.mesh.lib.istio_traffic as traffic
 import rego.v1
 
-routes(kind) := r if {
-	r := k8s.subject.spec[kind]
-	is_array(r)
-} else := []
-
-matches(route) := m if {
-	m := route.match
-	is_array(m)
-} else := []
-
-# Matches are judged up to the first route without match (after it, the
-# routes are unreachable: MESH1120).
-catch_all[kind] := min({i | some i, route in routes(kind); count(matches(route)) == 0}) if {
-	some kind in ["http", "tcp", "tls"]
-}
-
-reachable(kind, i) if not catch_all[kind]
-else if i < catch_all[kind]
-
-# Kinds with two matches or more: only there can one shadow another.
-comparable contains kind if {
-	some kind in ["http", "tcp", "tls"]
-	sum([count(matches(r)) | some r in routes(kind)]) > 1
-}
-
-# Every match of every reachable route, in order, as [kind, i, j, match].
-flat contains [kind, i, j, m] if {
-	some kind in comparable
-	some i, route in routes(kind)
-	reachable(kind, i)
-	some j, m in matches(route)
-}
-
-before(i, j, k, l) if i < k
-else if {
-	i == k
-	j < l
-}
-
-key(m) := object.remove(m, {"name"})
-
-duplicates contains [kind, i, j, p, q] if {
-	some [kind, i, j, m] in flat
-	some [kind2, p, q, other] in flat
-	kind2 == kind
-	before(p, q, i, j)
-	key(other) == key(m)
-}
-
 violation contains {"msg": msg} if {
-	some [kind, i, j, p, q] in duplicates
-	not earlier_duplicate(kind, i, j, p, q)
+	some [kind, [i, j], [p, q]] in traffic.subject_repeated_matches
 	msg := sprintf("spec.%s[%d].match[%d] repeats spec.%s[%d].match[%d], which takes all its requests", [kind, i, j, kind, p, q])
 }
 
-# Report each repeated match once, against the first it repeats.
-earlier_duplicate(kind, i, j, p, q) if {
-	some [k, a, b, p2, q2] in duplicates
-	[k, a, b] == [kind, i, j]
-	before(p2, q2, p, q)
-}
+# HTTP URI prefix matches that repeat no earlier match, with their other
+# conditions as Istio compares them (a match without method is a GET match
+# to istioctl), as [[i, j], prefix, rest].
+prefixed := [[at, k.uri.prefix, rest] |
+	some ["http", at, k] in traffic.subject_matches
+	is_string(k.uri.prefix)
+	k.uri.prefix != ""
+	not ["http", at] in repeated
+	rest := object.union({"method": {"exact": "GET"}}, object.remove(k, {"uri"}))
+]
 
-# HTTP URI prefix matches, with their other conditions as Istio compares
-# them (a match without method is a GET match to istioctl).
-prefixed contains [i, j, m.uri.prefix, rest] if {
-	some ["http", i, j, m] in flat
-	is_string(m.uri.prefix)
-	m.uri.prefix != ""
-	not repeated(i, j)
-	rest := object.union({"method": {"exact": "GET"}}, object.remove(m, {"name", "uri"}))
-}
+repeated contains [kind, at] if some [kind, at, _] in traffic.subject_repeated_matches
 
-repeated(i, j) if {
-	some [kind, a, b, _, _] in duplicates
-	[kind, a, b] == ["http", i, j]
-}
+# Only matches with the same other conditions can shadow one another:
+# when every prefix match has conditions of its own, nothing is compared.
+shared_conditions if count({rest | some [_, _, rest] in prefixed}) < count(prefixed)
 
 violation contains {"msg": msg} if {
-	some [i, j, prefix, rest] in prefixed
-	some [p, q, earlier, same] in prefixed
-	before(p, q, i, j)
+	shared_conditions
+	some [[i, j], prefix, rest] in prefixed
+	some [[p, q], earlier, same] in prefixed
+	[p, q] < [i, j]
 	prefix != earlier
 	startswith(prefix, earlier)
 	rest == same

@@ -17,6 +17,7 @@
 #     route; merge what it was meant to do into the earlier route.
 package mesh.istio.virtualservice_unreachable_route
 
+import data.mesh.lib.istio_traffic as traffic
 import data.mesh.lib.k8s
 import rego.v1
 
@@ -25,53 +26,22 @@ routes(kind) := r if {
 	is_array(r)
 } else := []
 
-matches(route) := m if {
-	m := route.match
-	is_array(m)
-} else := []
-
-# The first route of a kind without any match.
-catch_all[kind] := min({i | some i, route in routes(kind); count(matches(route)) == 0}) if {
-	some kind in ["http", "tcp", "tls"]
-}
-
-# HTTP match names do not route; TCP and TLS matches have none.
-key(m) := object.remove(m, {"name"})
-
 violation contains {"msg": msg} if {
-	some kind, first in catch_all
+	some kind, first in traffic.subject_catch_all
 	first < count(routes(kind)) - 1 # most route tables end with their catch-all
 	some i, _ in routes(kind)
 	i > first
 	msg := sprintf("spec.%s[%d] can never be reached: spec.%s[%d] before it has no match and takes every request", [kind, i, kind, first])
 }
 
-# Kinds with two routes or more that have matches: only there can every
-# match of a route repeat an earlier one.
-repeatable contains kind if {
-	some kind in ["http", "tcp", "tls"]
-	count([r | some r in routes(kind); count(matches(r)) > 0]) > 1
-}
-
+# A route whose every match repeats an earlier one (of an earlier route or
+# of its own) is never reached.
 violation contains {"msg": msg} if {
-	some kind in repeatable
-	some i, route in routes(kind)
-	not after_catch_all(kind, i)
-	ms := matches(route)
-	count(ms) > 0
-	earlier := {key(m) | some j, r in routes(kind); j < i; some m in matches(r)}
-	every n, m in ms {
-		repeated(key(m), earlier, ms, n)
+	count(traffic.subject_repeated_matches) > 0
+	some [kind, [i, route]] in {[kind, [i, n]] |
+		some [kind, [i, _], _] in traffic.subject_repeated_matches
+		n := count(k8s.subject.spec[kind][i].match)
 	}
+	count({j | some [kind2, [i2, j], _] in traffic.subject_repeated_matches; kind2 == kind; i2 == i}) == route
 	msg := sprintf("spec.%s[%d] can never be reached: every match repeats an earlier one", [kind, i])
-}
-
-after_catch_all(kind, i) if i > catch_all[kind]
-
-repeated(k, earlier, _, _) if k in earlier
-
-repeated(k, _, ms, n) if {
-	some p, other in ms
-	p < n
-	key(other) == k
 }
