@@ -24,7 +24,7 @@ import (
 // time from what each object contributes to them; refs is a table of its own.
 var (
 	namespaceTables = []string{"workloads", "pod_label_sets", "pod_sources_by_label", "pod_label_sets_by_label"}
-	keyedTables     = []string{"destination_rules_by_host", "virtual_services_by_host", "gateway_listeners", "gateway_tls_hosts", "gateway_certificates"}
+	keyedTables     = []string{"destination_rules_by_host", "virtual_services_by_host", "service_entries_by_host", "gateway_listeners", "gateway_tls_hosts", "gateway_certificates"}
 	setTables       = []string{"wildcard_destination_rules", "service_entry_hosts"}
 )
 
@@ -298,6 +298,9 @@ func (s *indexState) contribute(o namespacedObject, kind string, delta int, touc
 	case "ServiceEntry":
 		forEachElement(objectGet(o.obj, ast.NewArray(), "spec", "hosts"), func(_, host *ast.Term) {
 			add("service_entry_hosts", "", host)
+			if h, ok := host.Value.(ast.String); ok {
+				add("service_entries_by_host", fqdn(string(h), o.ns), o.ref())
+			}
 		})
 	case "Gateway":
 		gatewayServers(o, add)

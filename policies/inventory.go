@@ -117,8 +117,9 @@ func child(m map[string]any, key string) map[string]any {
 }
 
 // Secret keys the inventory keeps: certificates, never keys or tokens.
-// crt.pem is the certificate of Linkerd's own issuer Secret scheme.
-var publicSecretKeys = []string{"tls.crt", "ca.crt", "crt.pem"}
+// crt.pem is the certificate of Linkerd's own issuer Secret scheme; cert
+// and cacert those of Istio's generic gateway credential.
+var publicSecretKeys = []string{"tls.crt", "ca.crt", "crt.pem", "cert", "cacert"}
 
 // sanitized reports whether sanitize would return obj unchanged.
 func sanitized(obj map[string]any) bool {
@@ -163,18 +164,26 @@ func sanitize(obj map[string]any) map[string]any {
 		out["metadata"] = m
 	}
 	if obj["kind"] == "Secret" && obj["apiVersion"] == "v1" {
+		out["data"] = publicSecretData(obj["data"])
 		delete(out, "stringData")
-		data := map[string]any{}
-		if d, ok := obj["data"].(map[string]any); ok {
-			for _, k := range publicSecretKeys {
-				if v, ok := d[k]; ok {
-					data[k] = v
-				}
-			}
+		if certs := publicSecretData(obj["stringData"]); len(certs) > 0 {
+			out["stringData"] = certs
 		}
-		out["data"] = data
 	}
 	return out
+}
+
+// publicSecretData is the certificates of a Secret's data or stringData.
+func publicSecretData(v any) map[string]any {
+	data := map[string]any{}
+	if d, ok := v.(map[string]any); ok {
+		for _, k := range publicSecretKeys {
+			if v, ok := d[k]; ok {
+				data[k] = v
+			}
+		}
+	}
+	return data
 }
 
 // InventoryDocument returns the data.inventory document, for tools and

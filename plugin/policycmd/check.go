@@ -14,6 +14,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/cli-runtime/pkg/resource"
 	"k8s.io/kubectl/pkg/util/templates"
+	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-mesh/kubectl-mesh/internal/buildinfo"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/clusterobjects"
@@ -57,7 +58,10 @@ var (
 		kubectl mesh check virtualservice reviews -n bookinfo --policy MESH1101
 
 		# Add your own policies to the library
-		kubectl mesh check -f app.yaml --policy-dir ./policies`)
+		kubectl mesh check -f app.yaml --policy-dir ./policies
+
+		# Check files against the mesh config Istio runs with, as istioctl analyze --meshConfigFile
+		kubectl mesh check -f app.yaml --mesh-config mesh.yaml`)
 )
 
 // CheckOptions holds the flags of `kubectl mesh check`.
@@ -68,6 +72,7 @@ type CheckOptions struct {
 	Severity      string
 	Policies      []string
 	PolicyDirs    []string
+	MeshConfig    string
 	AllNamespaces bool
 	Args          []string
 
@@ -95,6 +100,7 @@ func NewCmdCheck(streams genericiooptions.IOStreams, factory cmdutil.Factory) *c
 	f.StringSliceVar(&o.Policies, "policy", nil, "Evaluate only these policies (IDs or istioctl/Kiali aliases, comma-separated)")
 	f.StringSliceVar(&o.PolicyDirs, "policy-dir", nil, "Directories of custom Rego policies to evaluate with the library")
 	f.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Check objects in all namespaces of the cluster")
+	f.StringVar(&o.MeshConfig, "mesh-config", "", "Istio MeshConfig YAML that policies read in place of the istio-system/istio ConfigMap (istioctl analyze's --meshConfigFile)")
 	return cmd
 }
 
@@ -182,14 +188,17 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 		return c.err
 	}
 	engine, selected := c.engine, c.selected
+	meshConfig, err := readMeshConfig(o.MeshConfig)
+	if err != nil {
+		return err
+	}
 	var res scan.Result
-	var err error
 	if len(o.Filenames) > 0 {
 		// Objects of kinds no policy reviews or looks up are neither
 		// converted nor indexed, as checkCluster does not list them.
-		res = scan.Run(ctx, engine, objects, scan.Options{DefaultNamespace: o.namespace, Kinds: scan.NeededKinds(selected)})
+		res = scan.Run(ctx, engine, objects, scan.Options{DefaultNamespace: o.namespace, Kinds: scan.NeededKinds(selected), Inventory: meshConfig})
 	} else {
-		res, inputErrs, err = o.checkCluster(ctx, engine)
+		res, inputErrs, err = o.checkCluster(ctx, engine, meshConfig)
 		if err != nil {
 			return err
 		}
@@ -265,7 +274,7 @@ func kindsOf(objects []manifest.Object) []policies.Kind {
 
 // checkCluster reviews objects from the cluster, with the whole cluster as
 // the inventory.
-func (o *CheckOptions) checkCluster(ctx context.Context, engine *policies.Engine) (scan.Result, []error, error) {
+func (o *CheckOptions) checkCluster(ctx context.Context, engine *policies.Engine, extra []manifest.Object) (scan.Result, []error, error) {
 	mapper, err := o.factory.ToRESTMapper()
 	if err != nil {
 		return scan.Result{}, nil, fmt.Errorf("discovering the cluster's resources: %w", err)
@@ -304,7 +313,41 @@ func (o *CheckOptions) checkCluster(ctx context.Context, engine *policies.Engine
 			}
 		}
 	}
+	// Objects added last replace the cluster's of the same name.
+	inventory = append(inventory, extra...)
 	return scan.Run(ctx, engine, targets, scan.Options{DefaultNamespace: o.namespace, Inventory: inventory}), nil, nil
+}
+
+// The ConfigMap istiod reads its MeshConfig from, where policies look it up.
+const (
+	meshConfigNamespace = "istio-system"
+	meshConfigName      = "istio"
+)
+
+// readMeshConfig reads --mesh-config: a MeshConfig in YAML, put in the
+// inventory as the istio-system/istio ConfigMap's mesh key, as an Istio
+// install stores it. Nil without the flag.
+func readMeshConfig(path string) ([]manifest.Object, error) {
+	if path == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--mesh-config: %w", err)
+	}
+	var mesh map[string]any
+	if err := yaml.Unmarshal(data, &mesh); err != nil {
+		return nil, fmt.Errorf("--mesh-config %s: not a MeshConfig in YAML: %w", path, err)
+	}
+	return []manifest.Object{{
+		Content: map[string]any{
+			"apiVersion": "v1",
+			"kind":       "ConfigMap",
+			"metadata":   map[string]any{"name": meshConfigName, "namespace": meshConfigNamespace},
+			"data":       map[string]any{"mesh": string(data)},
+		},
+		Source: policies.Location{File: path, Line: 1},
+	}}, nil
 }
 
 // selectedObjects reads TYPE [NAME...] as kubectl get does.

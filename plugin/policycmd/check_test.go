@@ -213,3 +213,36 @@ func TestPoliciesCommands(t *testing.T) {
 		t.Errorf("list custom: %v\n%s", err, out)
 	}
 }
+
+func TestCheckMeshConfig(t *testing.T) {
+	dir := t.TempDir()
+	se := writeFile(t, dir, "se.yaml", `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata:
+  name: db
+  namespace: shop
+spec:
+  hosts: [db.example.com]
+  resolution: DNS
+  ports:
+  - number: 5432
+    name: tcp
+    protocol: TCP
+`)
+	stdout, _, code := runCheck(t, "", "-f", se, "--policy", "MESH1122")
+	if code != cmdutil.ExitViolation || !strings.Contains(stdout, "MESH1122") {
+		t.Fatalf("without a mesh config: exit %d, want MESH1122:\n%s", code, stdout)
+	}
+	// istiod allocates addresses when the MeshConfig says so: the policy reads
+	// the file as the istio-system/istio ConfigMap.
+	mesh := writeFile(t, dir, "mesh.yaml", "defaultConfig:\n  proxyMetadata:\n    ISTIO_META_DNS_CAPTURE: \"true\"\n    ISTIO_META_DNS_AUTO_ALLOCATE: \"true\"\n")
+	stdout, stderr, code := runCheck(t, "", "-f", se, "--policy", "MESH1122", "--mesh-config", mesh)
+	if code != 0 {
+		t.Fatalf("with --mesh-config: exit %d\n%s%s", code, stdout, stderr)
+	}
+	bad := writeFile(t, dir, "bad.yaml", "- not\n- a mapping\n")
+	_, stderr, code = runCheck(t, "", "-f", se, "--mesh-config", bad)
+	if code == 0 || !strings.Contains(stderr, "--mesh-config") {
+		t.Errorf("a mesh config that is not a mapping: exit %d, stderr %q", code, stderr)
+	}
+}

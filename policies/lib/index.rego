@@ -115,6 +115,18 @@ virtual_services_by_host[fqdn] contains [ns, av, name] if {
 	fqdn := _fqdn(host, ns)
 }
 
+# service_entries_by_host[fqdn]: [namespace, apiVersion, name] of the
+# ServiceEntries with a spec.hosts entry that resolves to fqdn.
+service_entries_by_host[fqdn] contains [ns, av, name] if {
+	some ns, av
+	data.inventory.namespace[ns][av].ServiceEntry
+	_group_of(av) == "networking.istio.io"
+	some name
+	se := data.inventory.namespace[ns][av].ServiceEntry[name]
+	some host in object.get(se, ["spec", "hosts"], [])
+	fqdn := _fqdn(host, ns)
+}
+
 # service_entry_hosts: every host some ServiceEntry declares.
 service_entry_hosts contains host if {
 	some ns, av, name

@@ -28,3 +28,30 @@ used_in(ns) if {
 	data.inventory.namespace[ns][api_version]
 	contains(api_version, ".istio.io/")
 }
+
+# True when the inventory shows another mesh than Istio: Linkerd's control
+# plane namespace, or namespace ns meshed by Linkerd.
+other_mesh(ns) if k8s.namespace_object("linkerd")
+else if k8s.namespace_object(ns).metadata.annotations["linkerd.io/inject"]
+else if {
+	some api_version
+	data.inventory.namespace.linkerd[api_version]
+}
+
+# Istio conventions apply: the inventory shows Istio, or shows no other mesh.
+applies(ns) if installed
+else if used_in(ns)
+else if not other_mesh(ns)
+
+# The MeshConfig istiod runs with: the mesh key of the istio ConfigMap in
+# the root namespace (kubectl mesh check --mesh-config puts a file there);
+# {} when the inventory does not hold it. Policies reading it declare
+# ConfigMap in custom.inventory.
+mesh_config := m if {
+	text := data.inventory.namespace[root_namespace].v1.ConfigMap.istio.data.mesh
+	m := yaml.unmarshal(text)
+	is_object(m)
+} else := {}
+
+# The proxy metadata every proxy gets from the MeshConfig.
+proxy_metadata := object.get(mesh_config, ["defaultConfig", "proxyMetadata"], {})

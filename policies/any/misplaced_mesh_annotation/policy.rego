@@ -2,8 +2,9 @@
 # title: Mesh annotation on a workload instead of its pod template
 # description: |
 #   Istio's and Linkerd's proxy injectors read sidecar annotations
-#   (sidecar.istio.io/*, proxy.istio.io/config, linkerd.io/inject,
-#   config.linkerd.io/*, ...) from the Pod, which gets them from the pod
+#   (sidecar.istio.io/*, proxy.istio.io/config, every Istio annotation
+#   documented for Pods, linkerd.io/inject, config.linkerd.io/*, ...) from
+#   the Pod, which gets them from the pod
 #   template. On the Deployment, StatefulSet or DaemonSet's own metadata they
 #   have no effect: the proxy is injected, or configured, as if they were not
 #   there.
@@ -19,6 +20,7 @@
 #     config.linkerd.io/* may also go on the Namespace.
 package mesh.any.misplaced_mesh_annotation
 
+import data.mesh.lib.istio_annotations
 import data.mesh.lib.k8s
 import rego.v1
 
@@ -33,6 +35,9 @@ pod_annotation(key) if {
 	[domain, _] := split(key, "/")
 	pod_annotation_domain(domain)
 }
+
+# Every other Istio annotation documented for Pods.
+pod_annotation(key) if "Pod" in istio_annotations.kinds[key]
 
 # sidecar.istio.io plus traffic., status. and readiness.status.sidecar.istio.io.
 pod_annotation_domain("sidecar.istio.io")

@@ -9,7 +9,8 @@
 #   workloads are not in view (no pod or pod template matches the Service
 #   selector) are not judged, nor are labels Istio takes from the node or
 #   the injector (topology.*, kubernetes.io/hostname, security.istio.io/*,
-#   service.istio.io/*).
+#   service.istio.io/*), except a node label required with an empty value,
+#   which Istio never sets.
 # custom:
 #   id: MESH1107
 #   severity: warning
@@ -35,6 +36,7 @@ violation contains {"msg": msg} if {
 	some i, subset in object.get(dr, ["spec", "subsets"], [])
 	labels := judged_labels(object.get(subset, "labels", {}))
 	count(labels) > 0
+	not empty_node_label(subset)
 	every b in bs {
 		count(b.label_sets) > 0
 		not selects(labels, b.label_sets)
@@ -57,6 +59,23 @@ added_label(k) if k == "kubernetes.io/hostname"
 else if strings.any_prefix_match(k, ["topology.kubernetes.io/", "topology.istio.io/", "failure-domain.beta.kubernetes.io/", "security.istio.io/", "service.istio.io/"])
 
 judged_labels(labels) := {k: v | some k, v in labels; not added_label(k)}
+
+# Istio adds the node's topology labels to an endpoint only when they have
+# a value: a subset asking for an empty one selects nothing.
+empty_node_label(subset) if {
+	some k, v in object.get(subset, "labels", {})
+	v == ""
+	added_label(k)
+}
+
+violation contains {"msg": msg} if {
+	dr := k8s.subject
+	some i, subset in object.get(dr, ["spec", "subsets"], [])
+	some k, v in object.get(subset, "labels", {})
+	v == ""
+	added_label(k)
+	msg := sprintf("spec.subsets[%d] %q: label %s is required to be empty, but Istio sets it on endpoints only from a node label with a value: the subset selects no endpoint", [i, subset.name, k])
+}
 
 # What the workloads carry for the subset's keys, to show the near miss.
 carried(labels, sets) := sprintf(" (they carry %s)", [concat(", ", sort(values))]) if {

@@ -130,3 +130,13 @@ test_service_entry_endpoints if {
 		with data.inventory as inv
 	v == {{"msg": `spec.subsets[0] "ap": labels region=ap select none of the workloads behind ServiceEntry vms/partner (they carry region=eu, region=us)`}}
 }
+
+test_empty_node_label_denied if {
+	dr := {
+		"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
+		"metadata": {"name": "reviews", "namespace": "shop"},
+		"spec": {"host": "reviews", "subsets": [{"name": "no-region", "labels": {"topology.kubernetes.io/region": ""}}]},
+	}
+	v := subset_pods.violation with input as {"review": {"namespace": "shop", "operation": "CREATE", "object": dr}}
+	v == {{"msg": `spec.subsets[0] "no-region": label topology.kubernetes.io/region is required to be empty, but Istio sets it on endpoints only from a node label with a value: the subset selects no endpoint`}}
+}

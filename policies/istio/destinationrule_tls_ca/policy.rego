@@ -7,6 +7,9 @@
 #   VERIFY_CERTIFICATE_AT_CLIENT=false) then does not verify the server at
 #   all; later releases fall back to the proxy image's OS trust store, which
 #   knows no private CA. Either way the trust decision is implicit.
+#   credentialName supplies the CA only where it is read: gateways always,
+#   sidecars only for a DestinationRule with a workloadSelector. Without
+#   one, sidecars ignore it, so it does not count here, as istioctl judges.
 # custom:
 #   id: MESH1109
 #   severity: warning
@@ -61,6 +64,15 @@ port_note(where, i) := sprintf(" (port %v)", [object.get(traffic_policies[where]
 
 has_value(tls, field) if not object.get(tls, field, "") in {"", null}
 
+# Sidecars read credentialName only from DestinationRules that select them.
+credential_read(tls) if {
+	has_value(tls, "credentialName")
+	k8s.subject.spec.workloadSelector
+}
+
+what_is_set(tls) := "credentialName but no workloadSelector (sidecars ignore credentialName then) and no caCertificates" if has_value(tls, "credentialName")
+else := "neither caCertificates nor credentialName"
+
 # insecureSkipVerify: true is an explicit, reviewable opt-out, not an oversight.
 skips_verification(tls) if tls.insecureSkipVerify == true
 
@@ -69,10 +81,10 @@ violation contains {"msg": msg} if {
 	mode := upper(object.get(tls, "mode", ""))
 	mode in origination_modes
 	not has_value(tls, "caCertificates")
-	not has_value(tls, "credentialName")
+	not credential_read(tls)
 	not skips_verification(tls)
 	msg := sprintf(
-		"%s: mode %s for host %q%s sets neither caCertificates nor credentialName; the server certificate is verified only against the proxy's OS trust store (Istio 1.20 and later) or not at all (older Istio, or VERIFY_CERTIFICATE_AT_CLIENT=false)",
-		[path(where, i), mode, object.get(k8s.subject, ["spec", "host"], ""), port_note(where, i)],
+		"%s: mode %s for host %q%s sets %s; the server certificate is verified only against the proxy's OS trust store (Istio 1.20 and later) or not at all (older Istio, or VERIFY_CERTIFICATE_AT_CLIENT=false)",
+		[path(where, i), mode, object.get(k8s.subject, ["spec", "host"], ""), port_note(where, i), what_is_set(tls)],
 	)
 }

@@ -25,10 +25,18 @@ test_system_trust_store_allowed if {
 	}}})
 }
 
-test_mutual_with_credential_name_allowed if {
-	count(destinationrule_tls_ca.violation) == 0 with input as review({"trafficPolicy": {"tls": {
+test_credential_name_with_workload_selector_allowed if {
+	count(destinationrule_tls_ca.violation) == 0 with input as review({
+		"workloadSelector": {"matchLabels": {"app": "checkout"}},
+		"trafficPolicy": {"tls": {"mode": "MUTUAL", "credentialName": "payments-client"}},
+	})
+}
+
+test_credential_name_without_workload_selector_denied if {
+	v := destinationrule_tls_ca.violation with input as review({"trafficPolicy": {"tls": {
 		"mode": "MUTUAL", "credentialName": "payments-client",
 	}}})
+	v == {{"msg": `spec.trafficPolicy.tls: mode MUTUAL for host "api.payments.example.com" sets credentialName but no workloadSelector (sidecars ignore credentialName then) and no caCertificates; the server certificate is verified only against the proxy's OS trust store (Istio 1.20 and later) or not at all (older Istio, or VERIFY_CERTIFICATE_AT_CLIENT=false)`}}
 }
 
 test_istio_mutual_and_disable_allowed if {
@@ -72,6 +80,7 @@ test_empty_ca_counts_as_unset if {
 
 test_subset_levels_denied if {
 	v := destinationrule_tls_ca.violation with input as review({
+		"workloadSelector": {"matchLabels": {"app": "checkout"}},
 		"trafficPolicy": {"tls": {"mode": "SIMPLE", "credentialName": "payments-ca"}},
 		"subsets": [
 			{"name": "v1", "labels": {"version": "v1"}},

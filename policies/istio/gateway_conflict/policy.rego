@@ -7,7 +7,9 @@
 #   second TLS server (or httpsRedirect server) for a host already served
 #   on that port, a TCP server next to another plaintext server, or a
 #   plaintext server next to a TLS one. Which one survives depends on
-#   creation order, so routes silently go missing.
+#   creation order, so routes silently go missing. Gateways conflict when
+#   their selectors are the same or one contains the other (every workload
+#   the narrower one selects runs both).
 # custom:
 #   id: MESH1110
 #   severity: error
@@ -33,6 +35,20 @@ subject_selector := gateway.selector(k8s.subject)
 
 subject_selector_key := gateway.selector_key(k8s.subject)
 
+# The selectors of the Gateways that share workloads with this one: its
+# own, and those that contain it or that it contains. Read from the keys of
+# the listener index, one per selector, listener and class.
+selector_keys contains subject_selector_key
+
+selector_keys contains key if {
+	some key in {substring(k, 0, indexof(k, " ")) | some k, _ in index.gateway_listeners}
+	key != subject_selector_key
+	nested(subject_selector, json.unmarshal(key))
+}
+
+nested(a, b) if k8s.labels_match(a, b)
+else if k8s.labels_match(b, a)
+
 # Only plaintext HTTP servers merge with plaintext servers, and plaintext
 # and TLS servers never share a port.
 clashing_classes := {"tls": {"http", "tcp"}, "http": {"tcp", "tls"}, "tcp": {"http", "tcp", "tls"}}
@@ -49,13 +65,14 @@ other_server(ns, api_version, name, j) := data.inventory.namespace[ns][api_versi
 describe_other(ns, name, j) := sprintf("Gateway %s/%s spec.servers[%d]", [ns, name, j])
 
 # [i, what, other]: server i of the subject shares its listener with other,
-# a server of a Gateway (in any namespace) with exactly the same selector.
+# a server of a Gateway (in any namespace) whose selector shares workloads.
 # The inventory index finds only the servers that can conflict: those of a
 # clashing class on the listener, and TLS servers for the same host.
 contenders contains [i, describe_other(ns, name, j), other] if {
 	some i, server in subject_servers
 	some class in clashing_classes[gateway.class(server)]
-	key := concat(" ", [subject_selector_key, gateway.listener(server), class])
+	some selector_key in selector_keys
+	key := concat(" ", [selector_key, gateway.listener(server), class])
 	some [ns, api_version, name, j] in object.get(index.gateway_listeners, key, set())
 	not same_object(ns, name)
 	other := other_server(ns, api_version, name, j)
@@ -65,7 +82,8 @@ contenders contains [i, describe_other(ns, name, j), other] if {
 	some i, server in subject_servers
 	gateway.has_tls(server)
 	some host in gateway.hosts(server)
-	key := concat(" ", [subject_selector_key, gateway.listener(server), host])
+	some selector_key in selector_keys
+	key := concat(" ", [selector_key, gateway.listener(server), host])
 	some [ns, api_version, name, j] in object.get(index.gateway_tls_hosts, key, set())
 	not same_object(ns, name)
 	other := other_server(ns, api_version, name, j)

@@ -117,3 +117,16 @@ test_servers_of_one_gateway_reported_once if {
 	v := gateway_conflict.violation with input as review(gw) with data.inventory as inventory([gw])
 	v == {{"msg": "spec.servers[0] (port 443) and spec.servers[1] of this Gateway both set tls for host(s) shop.example.com on workload istio=ingressgateway; Istio serves a host once per port and drops one of the servers"}}
 }
+
+test_contained_selector_denied if {
+	# Every pod with istio=ingressgateway,tier=edge runs both Gateways.
+	edge := gateway("data", "edge", {"istio": "ingressgateway", "tier": "edge"}, [tcp("tcp-db", 80)])
+	v := gateway_conflict.violation with input as review(edge) with data.inventory as inventory([shop, edge])
+	v == {{"msg": "spec.servers[0] (port 80, plaintext TCP) and Gateway shop/shop spec.servers[0] (plaintext HTTP) share a listener on workload istio=ingressgateway,tier=edge; Istio merges servers on one port only when all are plaintext HTTP or all use TLS, and drops the other"}}
+	count(gateway_conflict.violation) == 1 with input as review(shop) with data.inventory as inventory([shop, edge])
+}
+
+test_crossing_selectors_allowed if {
+	edge := gateway("data", "edge", {"tier": "edge"}, [tcp("tcp-db", 80)])
+	count(gateway_conflict.violation) == 0 with input as review(edge) with data.inventory as inventory([shop, edge])
+}

@@ -6,7 +6,9 @@
 #   and routes, so when two servers on the same gateway workload and port
 #   present the same certificate for different hosts, a request for one
 #   host can arrive on the connection opened for the other server, and the
-#   gateway answers 404.
+#   gateway answers 404. The finding is on the Gateway whose selector the
+#   other's contains (it configures every pod the other one does), on both
+#   when the selectors are the same, as istioctl reports it.
 # custom:
 #   id: MESH1111
 #   severity: warning
@@ -28,10 +30,9 @@ import rego.v1
 subject_servers := gateway.servers(k8s.subject)
 
 # Two Gateways configure the same pods when one selector is a subset of the
-# other (Istio matches Gateway selectors against pods in every namespace).
-same_workload(a, b) if k8s.labels_match(gateway.selector(a), gateway.selector(b))
-
-same_workload(a, b) if k8s.labels_match(gateway.selector(b), gateway.selector(a))
+# other (Istio matches Gateway selectors against pods in every namespace);
+# the subject is reported when its selector is the subset.
+same_workload(subject, other) if k8s.labels_match(gateway.selector(subject), gateway.selector(other))
 
 same_object(ns, name) if {
 	ns == k8s.namespace
@@ -49,7 +50,7 @@ contenders contains [i, what, other] if {
 	some [ns, api_version, name, j] in object.get(index.gateway_certificates, key, set())
 	not same_object(ns, name)
 	gw := data.inventory.namespace[ns][api_version].Gateway[name]
-	same_workload(gw, k8s.subject)
+	same_workload(k8s.subject, gw)
 	other := gw.spec.servers[j]
 	what := sprintf("Gateway %s/%s spec.servers[%d]", [ns, name, j])
 }

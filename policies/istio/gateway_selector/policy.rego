@@ -14,7 +14,7 @@
 #   enforcement: warn
 #   kinds: [networking.istio.io/Gateway]
 #   inventory: [Pod, apps/Deployment, apps/StatefulSet, apps/DaemonSet, apps/ReplicaSet, batch/Job, batch/CronJob, networking.istio.io/WorkloadEntry]
-#   aliases: [KIA0302]
+#   aliases: [IST0101, KIA0302]
 #   remediation: |
 #     Set spec.selector to the labels of the gateway deployment's pods (for
 #     a Helm-installed gateway, istio=<release name without "istio-">), or

@@ -6,7 +6,9 @@
 #   the token: the claims come from the validated JWT. When no
 #   RequestAuthentication applies to the gateway workload, the claims are
 #   never set, a headers match never succeeds and a withoutHeaders match
-#   always does.
+#   always does. A Gateway selecting istio=ingressgateway with no such
+#   workload in the inventory is taken to run on the ingress gateway an
+#   Istio install creates in istio-system.
 # custom:
 #   id: MESH1112
 #   severity: warning
@@ -22,6 +24,7 @@
 #     principal if requests without a token must be refused.
 package mesh.istio.jwt_claim_routing
 
+import data.mesh.lib.istio_traffic as traffic
 import data.mesh.lib.k8s
 import rego.v1
 
@@ -70,12 +73,21 @@ selector(gw) := s if {
 	s != null
 } else := {}
 
-# Pods and pod templates the Gateway configures, in any namespace.
-gateway_workloads(gw) := {[ns, w] |
-	some ns, _ in data.inventory.namespace
-	some w in k8s.workloads(ns)
-	k8s.labels_match(selector(gw), w.labels)
+# Pods and pod templates the Gateway configures, in any namespace; the
+# default ingress gateway when nothing carries its labels and the selector
+# fits them, as istioctl assumes it.
+gateway_workloads(gw) := found if {
+	found := {[ns, w] |
+		some ns, _ in data.inventory.namespace
+		some w in k8s.workloads(ns)
+		k8s.labels_match(selector(gw), w.labels)
+	}
+	count(found) > 0
+} else := {[traffic.default_ingress_namespace, default_ingress]} if {
+	k8s.labels_match(selector(gw), traffic.default_ingress_labels)
 }
+
+default_ingress := {"kind": "Deployment", "name": "istio-ingressgateway (assumed)", "labels": traffic.default_ingress_labels}
 
 match_labels(ra) := l if {
 	l := object.get(ra, ["spec", "selector", "matchLabels"], {})

@@ -147,3 +147,14 @@ test_many_workloads_listed_briefly if {
 	v := jwt_claim_routing.violation with input as review(claim_route) with data.inventory as inv
 	v == {{"msg": `spec.http[0].match[0].headers routes on JWT claim "@request.auth.claims.group" through Gateway istio-ingress/public, but no RequestAuthentication applies to its workload (Deployment istio-ingress/istio-ingressgateway, Pod istio-ingress/gw-a, Pod istio-ingress/gw-b and 2 more); the claim is never set, so the match cannot work`}}
 }
+
+test_default_ingress_gateway_assumed if {
+	# No workload carries istio=ingressgateway: the one an Istio install
+	# creates in istio-system is assumed, as istioctl does.
+	inv := json.patch(inventory([]), [{"op": "remove", "path": "/namespace/istio-ingress/apps~1v1"}])
+	v := jwt_claim_routing.violation with input as review(claim_route) with data.inventory as inv
+	v == {{"msg": `spec.http[0].match[0].headers routes on JWT claim "@request.auth.claims.group" through Gateway istio-ingress/public, but no RequestAuthentication applies to its workload (Deployment istio-system/istio-ingressgateway (assumed)); the claim is never set, so the match cannot work`}}
+	ra := request_authn("istio-system", {"selector": {"matchLabels": {"istio": "ingressgateway"}}})
+	with_ra := object.union(inv, {"namespace": {"istio-system": {"security.istio.io/v1": {"RequestAuthentication": {"jwt": ra}}}}})
+	count(jwt_claim_routing.violation) == 0 with input as review(claim_route) with data.inventory as with_ra
+}

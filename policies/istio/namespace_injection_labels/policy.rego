@@ -1,36 +1,54 @@
 # METADATA
-# title: Namespace has both istio-injection and istio.io/rev labels
+# title: Namespace asks for the mesh through more than one label
 # description: |
 #   Istio's revision injectors only select namespaces without an
 #   istio-injection label, so when a namespace has both labels, istio.io/rev
 #   is ignored: with istio-injection=enabled pods get the default revision's
-#   sidecar (or none if no default revision is installed), with any other
-#   value they get none. Which revision a namespace runs is then not what its
-#   labels suggest, typically after a canary upgrade.
+#   sidecar (or none if no default revision is installed), not the
+#   revision's. A namespace in the ambient data plane
+#   (istio.io/dataplane-mode) that also enables sidecar injection
+#   (istio-injection=enabled or istio.io/rev) has pods captured by both
+#   ztunnel and their sidecar, which Istio does not support. Which data
+#   plane and revision a namespace runs is then not what its labels
+#   suggest, typically after a canary upgrade or a move to ambient.
+#   istio-injection set to any other value than enabled (disabled) is a
+#   decision to stay out of sidecar injection: the other labels then do
+#   not conflict with it.
 # custom:
 #   id: MESH1204
 #   severity: warning
 #   enforcement: warn
 #   kinds: [Namespace]
-#   requires:
-#     labels: [istio-injection, istio.io/rev]
 #   aliases: [IST0123]
 #   remediation: |
-#     Keep one injection label: remove istio-injection to use the revision
-#     named by istio.io/rev, or remove istio.io/rev to use the default
-#     revision.
+#     Keep one label: remove istio-injection to use the revision named by
+#     istio.io/rev, remove istio.io/rev to use the default revision, and
+#     choose between sidecars and istio.io/dataplane-mode=ambient.
 package mesh.istio.namespace_injection_labels
 
 import data.mesh.lib.k8s
 import rego.v1
 
-violation contains {"msg": msg} if {
-	labels := object.get(k8s.subject, ["metadata", "labels"], {})
-	injection := labels["istio-injection"]
-	revision := labels["istio.io/rev"]
-	msg := sprintf("metadata.labels has both istio-injection=%s and istio.io/rev=%s: %s", [injection, revision, effect(injection, revision)])
+labels := object.get(k8s.subject, ["metadata", "labels"], {})
+
+# The labels that ask for a data plane, as istioctl counts them: istio.io/rev
+# and istio.io/dataplane-mode only next to istio-injection=enabled or
+# without istio-injection.
+asking contains sprintf("istio-injection=%s", [labels["istio-injection"]])
+
+asking contains sprintf("%s=%s", [key, labels[key]]) if {
+	object.get(labels, "istio-injection", "enabled") == "enabled"
+	some key in ["istio.io/rev", "istio.io/dataplane-mode"]
+	labels[key]
 }
 
-effect("enabled", revision) := sprintf("istio.io/rev is ignored and pods get the default revision's sidecar, not %q's", [revision])
+violation contains {"msg": msg} if {
+	count(asking) > 1
+	msg := sprintf("metadata.labels has %s: %s", [concat(" and ", sort(asking)), effect])
+}
 
-effect(injection, revision) := sprintf("istio.io/rev is ignored and pods get no sidecar, not %q's", [revision]) if injection != "enabled"
+effect := sprintf("istio.io/rev is ignored and pods get the default revision's sidecar, not %q's", [labels["istio.io/rev"]]) if {
+	labels["istio-injection"] == "enabled"
+	labels["istio.io/rev"]
+	not labels["istio.io/dataplane-mode"]
+} else := "the namespace asks for sidecars and for the ambient data plane at once"

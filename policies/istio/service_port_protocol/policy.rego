@@ -8,9 +8,11 @@
 #   detection: HTTP features (routing, retries, metrics) may not apply, and
 #   server-first protocols can stall. Every sidecar calling the Service uses
 #   this, not only those of the Service's namespace, so Services are checked
-#   in every namespace, as istioctl does, when the inventory shows Istio (the
-#   istio-system namespace or anything in it, or an istio.io resource or an
-#   injection label in the Service's namespace). Not checked: kube-system, kube-public,
+#   in every namespace, as istioctl does, unless the inventory shows another
+#   mesh (Linkerd) and not Istio (the istio-system namespace or anything in
+#   it, or an istio.io resource or an injection label in the Service's
+#   namespace). ExternalName Services are left to MESH1209. Not checked:
+#   kube-system, kube-public,
 #   kube-node-lease, local-path-storage, namespaces labelled
 #   istio-injection=disabled, Istio's own Services (labelled istio or
 #   release=istio), UDP and SCTP ports, and ports 25, 53, 3306 and 27017,
@@ -47,16 +49,14 @@ namespace_labels := object.get(k8s.namespace_object(k8s.namespace), ["metadata",
 
 opted_out if namespace_labels["istio-injection"] == "disabled"
 
-# Port names matter only where Istio runs.
-istio_present if istio_config.installed
-
-istio_present if istio_config.used_in(k8s.namespace)
-
+# Port names matter where Istio runs, or may run: not in a mesh of
+# another kind.
 istio_present if namespace_labels["istio-injection"] == "enabled"
-
-istio_present if namespace_labels["istio.io/rev"]
+else if namespace_labels["istio.io/rev"]
+else if istio_config.applies(k8s.namespace)
 
 checked if {
+	object.get(k8s.subject, ["spec", "type"], "") != "ExternalName" # MESH1209
 	istio_present
 	not k8s.namespace in system_namespaces
 	not opted_out

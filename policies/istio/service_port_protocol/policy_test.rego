@@ -85,11 +85,26 @@ test_unlabelled_namespace_checked_when_istio_is_installed if {
 		with data.inventory as inventory([namespace("monitoring", {}), namespace("istio-system", {})])
 }
 
-test_not_checked_without_istio if {
+test_checked_without_any_mesh if {
+	# istioctl reads Services as if Istio ran: so does the policy, unless
+	# another mesh shows.
+	svc := service("monitoring", [{"name": "web", "port": 8080}])
+	count(service_port_protocol.violation) == 1 with input as review(svc)
+		with data.inventory as inventory([namespace("monitoring", {})])
+	count(service_port_protocol.violation) == 1 with input as review(svc) with data.inventory as {}
+}
+
+test_not_checked_in_another_mesh if {
 	svc := service("monitoring", [{"name": "web", "port": 8080}])
 	count(service_port_protocol.violation) == 0 with input as review(svc)
-		with data.inventory as inventory([namespace("monitoring", {})])
-	count(service_port_protocol.violation) == 0 with input as review(svc) with data.inventory as {}
+		with data.inventory as inventory([namespace("monitoring", {}), namespace("linkerd", {})])
+	linkerd_ns := {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "monitoring", "annotations": {"linkerd.io/inject": "enabled"}}}
+	count(service_port_protocol.violation) == 0 with input as review(svc) with data.inventory as inventory([linkerd_ns])
+}
+
+test_external_name_left_to_mesh1209 if {
+	svc := json.patch(service("shop", [{"name": "web", "port": 8080}]), [{"op": "add", "path": "/spec/type", "value": "ExternalName"}])
+	count(service_port_protocol.violation) == 0 with input as review(svc) with data.inventory as injected
 }
 
 test_revision_label_shows_istio if {

@@ -35,9 +35,15 @@ references(vs) := {{"ref": ref, "path": sprintf("spec.gateways[%d]", [i])} |
 violation contains {"msg": msg} if {
 	some r in references(k8s.subject)
 	r.ref != "mesh"
+	not generated_in_spec_gateways(r) # MESH1117
 	gw := traffic.gateway_ref(r.ref, k8s.namespace)
 	not k8s.get(gw.namespace, "networking.istio.io", "Gateway", gw.name)
 	msg := sprintf("%s: gateway %q not found (no Gateway %s in namespace %s)%s", [r.path, r.ref, gw.name, gw.namespace, hint(r.ref)])
+}
+
+generated_in_spec_gateways(r) if {
+	startswith(r.path, "spec.gateways")
+	traffic.internal_gateway(r.ref)
 }
 
 # istiod reads a bare name with dots as the legacy <name>.<namespace>[...]

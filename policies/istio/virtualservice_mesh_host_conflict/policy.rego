@@ -6,7 +6,9 @@
 #   resolved in each one's namespace) and are exported to the same
 #   namespaces, only one of them applies and which one is undefined.
 #   Gateways merge such VirtualServices; sidecars do not. Rivals are looked
-#   for in every namespace.
+#   for in every namespace. A VirtualService exported to every namespace
+#   also conflicts with one exported to some namespaces whose host overlaps
+#   its own (a wildcard covering the other), as istioctl compares them.
 # custom:
 #   id: MESH1105
 #   severity: error
@@ -32,17 +34,43 @@ violation contains {"msg": msg} if {
 	some i, host in traffic.hosts(vs)
 	name := traffic.fqdn(host, ns)
 	# Cheapest test first: most hosts have no VirtualService but this one.
-	count(object.get(index.virtual_services_by_host, name, set()) - {[ns, vs.apiVersion, vs.metadata.name]}) > 0
+	rival_keys := {key | some key in keys(name); count(object.get(index.virtual_services_by_host, key, set()) - {[ns, vs.apiVersion, vs.metadata.name]}) > 0}
+	count(rival_keys) > 0
 	scopes := traffic.export_scopes(vs, ns)
 	others := {sprintf("%s/%s", [o.namespace, o.name]) |
-		some o in candidates(name)
+		some key in rival_keys
+		some o in candidates(key)
 		not same_object(o, ns, vs.metadata.name)
 		traffic.mesh_bound(o.object)
-		some s in traffic.export_scopes(o.object, o.namespace)
-		s in scopes
+		conflict(scopes, traffic.export_scopes(o.object, o.namespace), key == name)
 	}
 	count(others) > 0
 	msg := sprintf("spec.hosts[%d] %q (%s) is also defined by VirtualService %s bound to the mesh gateway: sidecars apply only one of them", [i, host, name, concat(", ", sort(others))])
+}
+
+# The hosts of the index that can overlap name: name itself, the wildcards
+# that cover it and, for a wildcard, every host it covers.
+keys(name) := {name} | {k | some k, _ in index.virtual_services_by_host; k != name; overlap(name, k)} if startswith(name, "*")
+else := {name, "*"} | {concat(".", array.concat(["*"], array.slice(labels, i, count(labels)))) |
+	labels := split(name, ".")
+	some i in numbers.range(1, count(labels) - 1)
+}
+
+overlap(a, b) if traffic.host_matches(a, b)
+else if traffic.host_matches(b, a)
+
+# The same host conflicts when both are exported to a namespace in
+# common; overlapping hosts (and the same host) when one is exported
+# everywhere and the other to some namespaces.
+conflict(a, b, same_host) if {
+	same_host
+	count(a & b) > 0
+} else if {
+	"*" in a
+	count(b - {"*"}) > 0
+} else if {
+	"*" in b
+	count(a - {"*"}) > 0
 }
 
 same_object(o, ns, name) if {

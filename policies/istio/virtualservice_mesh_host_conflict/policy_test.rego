@@ -90,3 +90,48 @@ test_rivals_looked_for_in_every_namespace if {
 		with data.inventory as inventory
 	v == {{"msg": `spec.hosts[0] "ratings.shop.svc.cluster.local" (ratings.shop.svc.cluster.local) is also defined by VirtualService frontend/ratings-for-frontend bound to the mesh gateway: sidecars apply only one of them`}}
 }
+
+test_exported_everywhere_conflicts_with_exported_somewhere if {
+	local := vs_in("team1", "ratings-local", ["google.com"], ["."])
+	everywhere := vs_in("team2", "ratings", ["google.com"], ["*"])
+	inv := inventory_of([local, everywhere])
+	v := conflict.violation with input as review_of(local) with data.inventory as inv
+	v == {{"msg": `spec.hosts[0] "google.com" (google.com) is also defined by VirtualService team2/ratings bound to the mesh gateway: sidecars apply only one of them`}}
+	count(conflict.violation) == 1 with input as review_of(everywhere) with data.inventory as inv
+}
+
+test_overlapping_wildcards_conflict_across_scopes if {
+	local := vs_in("foo", "d", ["*.productpage.d"], ["."])
+	everywhere := vs_in("bar", "d", ["*.d"], ["*"])
+	inv := inventory_of([local, everywhere])
+	v := conflict.violation with input as review_of(local) with data.inventory as inv
+	v == {{"msg": `spec.hosts[0] "*.productpage.d" (*.productpage.d) is also defined by VirtualService bar/d bound to the mesh gateway: sidecars apply only one of them`}}
+	count(conflict.violation) == 1 with input as review_of(everywhere) with data.inventory as inv
+	specific := vs_in("foo", "api", ["api.productpage.d"], ["foo"])
+	count(conflict.violation) == 1 with input as review_of(specific) with data.inventory as inventory_of([specific, everywhere])
+}
+
+test_overlapping_wildcards_exported_everywhere_allowed if {
+	a := vs_in("foo", "a", ["*.productpage.d"], ["*"])
+	b := vs_in("bar", "b", ["*.d"], ["*"])
+	count(conflict.violation) == 0 with input as review_of(a) with data.inventory as inventory_of([a, b])
+}
+
+test_different_namespaces_allowed if {
+	a := vs_in("foo", "a", ["google.com"], ["foo"])
+	b := vs_in("bar", "b", ["google.com"], ["."])
+	count(conflict.violation) == 0 with input as review_of(a) with data.inventory as inventory_of([a, b])
+}
+
+vs_in(ns, name, hosts, export_to) := {
+	"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+	"metadata": {"name": name, "namespace": ns},
+	"spec": {"hosts": hosts, "exportTo": export_to, "http": [{"route": [{"destination": {"host": "ratings"}}]}]},
+}
+
+inventory_of(services) := {"namespace": {ns: {"networking.istio.io/v1": {"VirtualService": {v.metadata.name: v | some v in services; v.metadata.namespace == ns}}} |
+	some s in services
+	ns := s.metadata.namespace
+}}
+
+review_of(obj) := {"review": {"namespace": obj.metadata.namespace, "operation": "CREATE", "object": obj}}

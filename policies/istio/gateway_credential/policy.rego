@@ -1,0 +1,106 @@
+# METADATA
+# title: Gateway credentialName names no usable Secret
+# description: |
+#   A Gateway server terminating TLS with tls.credentialName gets its
+#   certificate from the Secret of that name in the namespace of the gateway
+#   workload (the pods spec.selector picks, in istio-system for the default
+#   ingress gateway), not in the Gateway's namespace. When that Secret does
+#   not exist, or holds no certificate (tls.crt, or cert for Istio's generic
+#   format) that parses and is still valid, the gateway cannot serve the
+#   server's hosts over TLS. Gateways whose selector matches no workload are
+#   left to MESH1104. A namespace of which the inventory holds no Secret at
+#   all is not judged: files seldom carry Secrets, and a cluster check that
+#   may not list them sees none.
+# custom:
+#   id: MESH1118
+#   severity: error
+#   enforcement: warn
+#   kinds: [networking.istio.io/Gateway]
+#   inventory: [Secret, Pod, apps/Deployment, apps/StatefulSet, apps/DaemonSet, apps/ReplicaSet, batch/Job, batch/CronJob]
+#   aliases: [IST0101, IST0161]
+#   remediation: |
+#     Create the TLS Secret (kubectl create secret tls NAME --cert --key) in
+#     the namespace of the gateway deployment, or fix credentialName; renew
+#     an expired certificate.
+package mesh.istio.gateway_credential
+
+import data.mesh.lib.gateway
+import data.mesh.lib.istio_traffic as traffic
+import data.mesh.lib.k8s
+import data.mesh.lib.linkerd
+import rego.v1
+
+# The credential names of the servers, with where they are.
+credentials contains [i, name] if {
+	some i, server in gateway.servers(k8s.subject)
+	some name in gateway.credential_names(server)
+}
+
+# The namespaces of the gateway workloads, of those where Secrets are known.
+namespaces := {ns |
+	some ns in traffic.gateway_namespaces(gateway.selector(k8s.subject))
+	data.inventory.namespace[ns].v1.Secret
+} if count(credentials) > 0
+
+# "ns/name" names a Secret in ns; a bare name one in the workload's namespace.
+secret_ref(name, ns) := [substring(name, 0, i), substring(name, i + 1, -1)] if {
+	i := indexof(name, "/")
+	i > 0
+} else := [ns, trim_prefix(name, "kubernetes://")]
+
+violation contains {"msg": msg} if {
+	some [i, name] in credentials
+	some ns in namespaces
+	[secret_ns, secret_name] := secret_ref(name, ns)
+	not data.inventory.namespace[secret_ns].v1.Secret[secret_name]
+	msg := sprintf("spec.servers[%d].tls.credentialName %q: no Secret %s in namespace %s, where the gateway workload runs", [i, name, secret_name, secret_ns])
+}
+
+# The Secrets the servers name, found.
+secrets[[secret_ns, secret_name]] := secret if {
+	some [_, name] in credentials
+	some ns in namespaces
+	[secret_ns, secret_name] := secret_ref(name, ns)
+	secret := data.inventory.namespace[secret_ns].v1.Secret[secret_name]
+}
+
+# Each Secret's certificates, parsed once however many servers share it.
+certificates[key] := certs if {
+	some key, secret in secrets
+	certs := linkerd.pem_certificates(certificate_text(secret))
+}
+
+# What is wrong with each Secret; undefined when it is usable.
+problems[key] := "holds no certificate (tls.crt, or cert)" if {
+	some key, secret in secrets
+	not certificate_text(secret)
+}
+
+problems[key] := "holds no PEM certificate that parses" if {
+	some key, secret in secrets
+	certificate_text(secret)
+	not certificates[key]
+}
+
+problems[key] := sprintf("holds a certificate (%s) that expired on %s", [linkerd.cert_name(cert), cert.NotAfter]) if {
+	some key, certs in certificates
+	cert := certs[0]
+	linkerd.expired(cert, now)
+}
+
+violation contains {"msg": msg} if {
+	count(problems) > 0
+	some [i, name] in credentials
+	some ns in namespaces
+	[secret_ns, secret_name] := secret_ref(name, ns)
+	problem := problems[[secret_ns, secret_name]]
+	msg := sprintf("spec.servers[%d].tls.credentialName %q: Secret %s/%s %s", [i, name, secret_ns, secret_name, problem])
+}
+
+now := time.now_ns()
+
+# The certificate of a Secret: tls.crt, else cert, in data or stringData.
+certificate_text(secret) := base64.decode(secret.data["tls.crt"]) if base64.is_valid(secret.data["tls.crt"])
+else := base64.decode(secret.data.cert) if base64.is_valid(secret.data.cert)
+else := text if text := secret.stringData["tls.crt"]
+else := text if text := secret.stringData.cert
