@@ -179,6 +179,18 @@ func TestWebhookReadsItsOwnWrites(t *testing.T) {
 
 	t.Run("kubectl mesh apply of the canary pattern right after kubectl create service: no warning", func(t *testing.T) {
 		harness.Must(t, harness.Kubectl(t, "create", "service", "clusterip", "reviews", "--tcp=9080:9080", "-n", refsNS))
+		// The workloads the pattern's subsets and AuthorizationPolicy select.
+		for _, version := range []string{"v1", "v2"} {
+			harness.Must(t, harness.KubectlStdin(t, fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: reviews-%[1]s, namespace: %[2]s}
+spec:
+  selector: {matchLabels: {app: reviews, version: %[1]s}}
+  template:
+    metadata: {labels: {app: reviews, version: %[1]s}}
+    spec: {containers: [{name: reviews, image: docker.io/istio/examples-bookinfo-reviews-%[1]s:1.20.2}]}
+`, version, refsNS), "apply", "-f", "-"))
+		}
 		r := harness.Must(t, harness.Mesh(t,
 			"apply", "-f", "../../examples/patterns/reviews-canary.yaml", "-n", refsNS, "--mesh", "istio"))
 		if ids := policyIDPattern.FindAllString(r.Stderr+r.Stdout, -1); len(ids) > 0 {
