@@ -11,10 +11,10 @@ import (
 // Compiling costs memory in proportion to the Rego: 1,000 small policies
 // (450 KB) allocate about 70 MB, 512 KiB of dense rules about 100 MB,
 // 1 MiB 200 MB and 2 MiB 415 MB (a peak heap of 330 MB, past the chart's
-// 256 MiB limit). At these bounds a process with the library peaks under
-// 170 MB (TestLoaderPeakMemory). A ConfigMap is capped at 1 MiB by the
-// apiserver, but many of them are not: beyond these bounds a ConfigMap is
-// refused before anything is parsed.
+// 256 MiB limit). At these bounds a process with the library peaks at
+// 170-210 MB (TestLoaderPeakMemory holds it under 230 MiB). A ConfigMap
+// is capped at 1 MiB by the apiserver, but many of them are not: beyond
+// these bounds a ConfigMap is refused before anything is parsed.
 const (
 	MaxRegoBytes = 512 << 10
 	MaxRegoFiles = 1000
