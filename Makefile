@@ -105,7 +105,7 @@ fuzz: chart-crds app-manifests ## Fuzz every target for FUZZTIME (default 60s) e
 
 .PHONY: test-fuzz
 test-fuzz: chart-crds app-manifests ## Fuzz every target for 3 seconds each (part of make test).
-	GO=$(GO) FUZZTIME=3s hack/fuzz.sh
+	GO=$(GO) FUZZTIME=3s FUZZMINIMIZETIME=1s hack/fuzz.sh
 
 # The HTML report test renders pages in headless Chromium, Debian's package.
 .PHONY: chromium
