@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -144,11 +145,28 @@ func (o *PoliciesListOptions) Run(ctx context.Context) error {
 			for i, k := range m.Kinds {
 				kinds[i] = k.Kind
 			}
-			row = []string{m.ID, m.Severity.String(), string(m.Enforcement), table.Compact(kinds)}
+			row = []string{m.ID, m.Severity.String(), string(m.Enforcement), kindsCell(kinds)}
 		}
 		rows = append(rows, append(row, m.Title))
 	}
 	return table.Print(o.Out, append(header, "TITLE"), rows, width)
+}
+
+// kindsWidth bounds the KINDS cell of the default table, so that a title of
+// up to 58 runes fits in table.Width beside it ("VirtualService +19 more").
+const kindsWidth = 23
+
+// kindsCell is the KINDS cell of the default table: the kinds compactly,
+// or how many when that is too wide (two webhook configuration kinds).
+func kindsCell(kinds []string) string {
+	cell := table.Compact(kinds)
+	switch {
+	case utf8.RuneCountInString(cell) <= kindsWidth:
+		return cell
+	case len(kinds) > 1:
+		return fmt.Sprintf("%d kinds", len(kinds))
+	}
+	return table.Shorten(cell, kindsWidth)
 }
 
 // PoliciesDescribeOptions holds the flags of `kubectl mesh policies describe`.

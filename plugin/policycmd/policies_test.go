@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil/cmdtesting"
+	"github.com/kubectl-mesh/kubectl-mesh/plugin/table"
 )
 
 // runPolicies runs kubectl mesh ARGS with the policies commands; they
@@ -108,5 +110,39 @@ func TestPoliciesDescribeSeveral(t *testing.T) {
 	}
 	if !strings.HasPrefix(out, "ID:          MESH1101\n") || !strings.Contains(out, "\n\nID:          MESH2002\n") || strings.Count(out, "ID:  ") != 2 {
 		t.Errorf("describe MESH1101 MESH2002:\n%s", out)
+	}
+}
+
+// The default table of the whole library fits table.Width, one line a
+// policy: no KINDS cell or title so wide that titles wrap.
+func TestPoliciesListFitsWidth(t *testing.T) {
+	out, err := runPolicies(t, "policies", "list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(out) {
+		line = strings.TrimSuffix(line, "\n")
+		if n := utf8.RuneCountInString(line); n > table.Width {
+			t.Errorf("%d runes, over %d: %s", n, table.Width, line)
+		}
+		if !strings.HasPrefix(line, "MESH") && !strings.HasPrefix(line, "ID ") {
+			t.Errorf("a wrapped row: %q", line)
+		}
+	}
+}
+
+func TestKindsCell(t *testing.T) {
+	for _, tt := range []struct {
+		kinds []string
+		want  string
+	}{
+		{[]string{"VirtualService"}, "VirtualService"},
+		{[]string{"VirtualService", "Gateway"}, "VirtualService +1 more"},
+		{[]string{"ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"}, "2 kinds"},
+		{[]string{"MutatingWebhookConfiguration"}, "MutatingWeb…nfiguration"},
+	} {
+		if got := kindsCell(tt.kinds); got != tt.want {
+			t.Errorf("kindsCell(%q) = %q, want %q", tt.kinds, got, tt.want)
+		}
 	}
 }

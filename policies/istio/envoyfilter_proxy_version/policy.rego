@@ -1,5 +1,5 @@
 # METADATA
-# title: EnvoyFilter relative patch on a filter only some proxy versions get
+# title: EnvoyFilter patches a filter only some proxy versions have
 # description: |
 #   A relative patch (INSERT_BEFORE, INSERT_AFTER, REPLACE, REMOVE) finds
 #   its anchor by name. When another patch handles the same filter only for

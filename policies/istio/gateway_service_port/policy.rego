@@ -1,5 +1,5 @@
 # METADATA
-# title: Gateway server port is not exposed by the gateway's Service
+# title: Gateway server port is not on the gateway's Service
 # description: |
 #   A Gateway server's port.number is the port the gateway proxy listens on.
 #   Clients reach the proxy through the Kubernetes Services that select its

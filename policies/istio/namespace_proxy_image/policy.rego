@@ -1,5 +1,5 @@
 # METADATA
-# title: Pods of an injected namespace run another proxy image than the injector's
+# title: Injected pods run another proxy image than the injector's
 # description: |
 #   The injector (the istio-sidecar-injector ConfigMap in istio-system, or
 #   istio-sidecar-injector-<revision> for a namespace labelled

@@ -1,5 +1,5 @@
 # METADATA
-# title: Sidecar workloadSelector matches no workload in its namespace
+# title: Sidecar workloadSelector matches no workload
 # description: |
 #   A Sidecar with a workloadSelector applies to the pods of its own
 #   namespace that carry its labels. When no Pod or pod template of a

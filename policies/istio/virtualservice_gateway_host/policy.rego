@@ -1,5 +1,5 @@
 # METADATA
-# title: VirtualService hosts are served by no server of its Gateway
+# title: VirtualService host is served by no server of its Gateway
 # description: |
 #   A gateway proxy routes a request by the VirtualServices bound to it
 #   whose hosts match the host the request was received for on one of the
