@@ -9,8 +9,10 @@ package soak
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"fortio.org/fortio/periodic"
 	"fortio.org/log"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -338,8 +341,13 @@ func (r *runner) judge(key, resource string, violating bool, got *unstructured.U
 		}
 		return false, msg
 	}
+	var status apierrors.APIStatus
 	switch {
 	case err != nil && strings.Contains(err.Error(), "failed calling webhook"):
+		return bad(&r.failed, "no verdict: %v", err)
+	case errors.As(err, &status) && status.Status().Code >= http.StatusInternalServerError:
+		// The webhook answered that it could not judge (a replica not
+		// synced yet, an overload): a failure, not a verdict.
 		return bad(&r.failed, "no verdict: %v", err)
 	case violating && err != nil && strings.Contains(err.Error(), "denied the request: "+DenyPolicy):
 		r.denied++

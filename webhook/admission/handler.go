@@ -35,7 +35,9 @@ type Reviewer interface {
 }
 
 // Confirmer makes sure that the inventory a finding rests on is not behind
-// the apiserver; *inventory.Inventory is one. Generation numbers the
+// the apiserver; *inventory.Inventory is one. Synced reports whether the
+// first inventory has reached the engine: before it, every lookup would
+// find nothing. Generation numbers the
 // inventory in force, read before evaluating. CatchUp compares the kinds
 // that the policies ids look up (custom.inventory) with the apiserver,
 // brings the inventory up to date when it was behind, and reports whether
@@ -43,6 +45,7 @@ type Reviewer interface {
 // against (generation seen) was behind, or has changed since. It returns
 // when ctx is done at the latest.
 type Confirmer interface {
+	Synced() bool
 	Generation() uint64
 	CatchUp(ctx context.Context, seen uint64, ids []string) (bool, error)
 }
@@ -200,6 +203,12 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) outcome {
 	}
 	var generation uint64
 	if h.confirmer != nil {
+		// A process that restarts binds its port before its readiness
+		// probe fails and its endpoint leaves: the apiserver may call it
+		// then, and a verdict on an empty inventory would be wrong.
+		if !h.confirmer.Synced() {
+			return h.errored("not-synced", errors.New("this replica's inventory has not synced yet (its readiness probe fails until it has); retry"))
+		}
 		generation = h.confirmer.Generation()
 	}
 	findings, err := h.engine.Review(ctx, review)
