@@ -38,6 +38,9 @@ func Markdown(metas []Metadata) string {
 				fmt.Fprintf(&b, "; looks up: %s", codeList(m.Inventory))
 			}
 			fmt.Fprintf(&b, "\n- Operations: %s\n", strings.Join(m.Operations, ", "))
+			if len(m.Needs) > 0 {
+				fmt.Fprintf(&b, "- Judged only when the input holds %s (a cluster does; files may not)\n", m.NeedsString())
+			}
 			if q := m.Requires; !q.IsZero() {
 				fmt.Fprintf(&b, "- Runs only on objects (or old objects) with: %s\n", q)
 			}

@@ -74,7 +74,12 @@ type Metadata struct {
 	// Kinds are the objects the policy reviews; the engine routes on them.
 	Kinds []Kind `json:"kinds"`
 	// Inventory are the kinds the policy looks up in data.inventory.
-	Inventory  []Kind   `json:"inventory,omitempty"`
+	Inventory []Kind `json:"inventory,omitempty"`
+	// Needs is the cluster state the policy judges with (custom.needs):
+	// each entry is one or more kinds, any of which will do. An input
+	// without one of them (files seldom carry a cluster's pods) leaves the
+	// policy silent, and check says it was not judged (Unjudged).
+	Needs      [][]Kind `json:"needs,omitempty"`
 	Operations []string `json:"operations"`
 	// Requires is what the reviewed object must carry before the policy
 	// can fire; the engine keeps the policy out of Rego otherwise.
@@ -221,6 +226,23 @@ func metadataFromModule(mod *ast.Module, builtin bool) (Metadata, []error) {
 			}
 			*field.into = append(*field.into, k)
 		}
+	}
+
+	needs, ok := strs("needs")
+	if !ok {
+		errs = append(errs, errorf("METADATA: custom.needs must be a list of kinds, each entry one kind or several separated by | (any of them will do), such as [Pod|apps/Deployment, ConfigMap]"))
+	}
+	for _, entry := range needs {
+		var alternatives []Kind
+		for s := range strings.SplitSeq(entry, "|") {
+			k, err := ParseKind(s)
+			if err != nil {
+				errs = append(errs, errorf("METADATA: custom.needs: %v", err))
+				continue
+			}
+			alternatives = append(alternatives, k)
+		}
+		md.Needs = append(md.Needs, alternatives)
 	}
 
 	ops, ok := strs("operations")

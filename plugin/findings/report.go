@@ -23,7 +23,9 @@ type Report struct {
 	// Checked are the objects reviewed.
 	Checked []scan.Checked
 	// Policies are the policies evaluated.
-	Policies  []policies.Metadata
+	Policies []policies.Metadata
+	// Unjudged are the policies the input lacked the cluster state for.
+	Unjudged  []policies.Unjudged
 	Errors    []error
 	Threshold policies.Severity
 	// ToolVersion is kubectl-mesh's version, for SARIF.

@@ -13,11 +13,12 @@ import (
 // document is the JSON and YAML shape: versioned like a Kubernetes object so
 // scripts can rely on it.
 type document struct {
-	APIVersion string             `json:"apiVersion"`
-	Kind       string             `json:"kind"`
-	Summary    Summary            `json:"summary"`
-	Findings   []policies.Finding `json:"findings"`
-	Errors     []string           `json:"errors,omitempty"`
+	APIVersion string              `json:"apiVersion"`
+	Kind       string              `json:"kind"`
+	Summary    Summary             `json:"summary"`
+	Findings   []policies.Finding  `json:"findings"`
+	Unjudged   []policies.Unjudged `json:"unjudged,omitempty"`
+	Errors     []string            `json:"errors,omitempty"`
 }
 
 func printStructured(w io.Writer, format string, r *Report) error {
@@ -26,6 +27,7 @@ func printStructured(w io.Writer, format string, r *Report) error {
 		Kind:       "CheckReport",
 		Summary:    r.Summary(),
 		Findings:   r.Findings,
+		Unjudged:   r.Unjudged,
 	}
 	if doc.Findings == nil {
 		doc.Findings = []policies.Finding{}

@@ -207,6 +207,7 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 	report := &findings.Report{
 		Checked:     res.Checked,
 		Policies:    selected,
+		Unjudged:    unjudged(o.Filenames, selected, res.Checked, append(objects, meshConfig...)),
 		Errors:      append(inputErrs, res.Errors...),
 		Threshold:   o.threshold,
 		ToolVersion: buildinfo.Get().Version,
@@ -255,6 +256,26 @@ func (o *CheckOptions) engine(ctx context.Context, kinds func() []policies.Kind)
 		return nil, nil, err
 	}
 	return engine, engine.Policies(), nil
+}
+
+// unjudged are the policies that reviewed objects of the files but lack
+// the cluster state they need in them; none for a check of the cluster,
+// whose inventory is the cluster's state.
+func unjudged(files []string, selected []policies.Metadata, checked []scan.Checked, input []manifest.Object) []policies.Unjudged {
+	if len(files) == 0 {
+		return nil
+	}
+	var reviewed []policies.Kind
+	for _, c := range checked {
+		group, _, found := strings.Cut(c.Resource.APIVersion, "/")
+		if !found {
+			group = ""
+		}
+		if k := (policies.Kind{Group: group, Kind: c.Resource.Kind}); !slices.Contains(reviewed, k) {
+			reviewed = append(reviewed, k)
+		}
+	}
+	return policies.UnjudgedPolicies(selected, reviewed, kindsOf(input))
 }
 
 // kindsOf lists the distinct kinds of objects.

@@ -246,3 +246,51 @@ spec:
 		t.Errorf("a mesh config that is not a mapping: exit %d, stderr %q", code, stderr)
 	}
 }
+
+// A policy that needs cluster state the files lack says so: one line in the
+// table, each policy and why with -o wide and in JSON. Once the files hold
+// a workload, it judges.
+func TestCheckSaysWhatItCouldNotJudge(t *testing.T) {
+	dir := t.TempDir()
+	rule := writeFile(t, dir, "dr.yaml", checkService+`---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata:
+  name: reviews
+  namespace: shop
+spec:
+  host: reviews
+  subsets:
+  - name: v9
+    labels: {version: v9}
+`)
+	out, _, code := runCheck(t, "", "-f", rule)
+	if code != 0 || !strings.Contains(out, "1 policy not judged: the input lacks the cluster state it needs (-o wide says which).") {
+		t.Errorf("exit %d, table:\n%s", code, out)
+	}
+	out, _, _ = runCheck(t, "", "-f", rule, "-o", "wide")
+	if !strings.Contains(out, "MESH1107   the input holds no Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job or CronJob") {
+		t.Errorf("-o wide:\n%s", out)
+	}
+	out, _, _ = runCheck(t, "", "-f", rule, "-o", "json")
+	var doc struct {
+		Unjudged []struct{ Policy, Reason string } `json:"unjudged"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Unjudged) != 1 || doc.Unjudged[0].Policy != "MESH1107" {
+		t.Errorf("-o json unjudged = %+v (%v):\n%s", doc.Unjudged, err, out)
+	}
+
+	pod := writeFile(t, dir, "pod.yaml", `apiVersion: v1
+kind: Pod
+metadata:
+  name: reviews-v1
+  namespace: shop
+  labels: {app: reviews, version: v1}
+spec:
+  containers: [{name: reviews, image: reviews}]
+`)
+	out, _, code = runCheck(t, "", "-f", rule, "-f", pod, "-o", "wide")
+	if code != 3 || !strings.Contains(out, "MESH1107") || strings.Contains(out, "Not judged") {
+		t.Errorf("with a pod: exit %d, want MESH1107 judged (3):\n%s", code, out)
+	}
+}

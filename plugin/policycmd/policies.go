@@ -236,6 +236,9 @@ func describePolicy(w io.Writer, m policies.Metadata) {
 	field("Enforcement", string(m.Enforcement))
 	field("Kinds", kindList(m.Kinds))
 	field("Looks up", table.OrNone(kindList(m.Inventory)))
+	if len(m.Needs) > 0 {
+		field("Needs", m.NeedsString()+" in the input")
+	}
 	field("Operations", strings.Join(m.Operations, ", "))
 	field("Aliases", table.OrNone(strings.Join(m.Aliases, ", ")))
 	field("Source", fmt.Sprintf("%s:%d", m.File, m.Line))

@@ -13,6 +13,7 @@
 #   enforcement: warn
 #   kinds: [security.istio.io/AuthorizationPolicy]
 #   inventory: [Namespace]
+#   needs: [Namespace]
 #   requires:
 #     fields: [spec.rules]
 #   aliases: [IST0101, KIA0101]

@@ -15,6 +15,7 @@
 #   enforcement: warn
 #   kinds: [security.istio.io/AuthorizationPolicy]
 #   inventory: [Pod, apps/Deployment, apps/StatefulSet, apps/DaemonSet, apps/ReplicaSet, batch/Job, batch/CronJob]
+#   needs: [Pod|apps/Deployment|apps/StatefulSet|apps/DaemonSet|apps/ReplicaSet|batch/Job|batch/CronJob]
 #   aliases: [IST0127, KIA0004]
 #   remediation: |
 #     Fix spec.selector.matchLabels to the labels of the workload's pods, or

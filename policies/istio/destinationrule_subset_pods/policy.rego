@@ -17,6 +17,7 @@
 #   enforcement: warn
 #   kinds: [networking.istio.io/DestinationRule]
 #   inventory: [Service, networking.istio.io/ServiceEntry, networking.istio.io/WorkloadEntry, Pod, apps/Deployment, apps/StatefulSet, apps/DaemonSet, apps/ReplicaSet, batch/Job, batch/CronJob]
+#   needs: [Pod|apps/Deployment|apps/StatefulSet|apps/DaemonSet|apps/ReplicaSet|batch/Job|batch/CronJob]
 #   aliases: [IST0173, KIA0203]
 #   remediation: |
 #     Fix the subset's labels to those of the pods it is meant for (usually

@@ -17,6 +17,7 @@
 #   enforcement: warn
 #   kinds: [networking.istio.io/Gateway]
 #   inventory: [Secret, Pod, apps/Deployment, apps/StatefulSet, apps/DaemonSet, apps/ReplicaSet, batch/Job, batch/CronJob]
+#   needs: [Secret]
 #   aliases: [IST0101, IST0161]
 #   remediation: |
 #     Create the TLS Secret (kubectl create secret tls NAME --cert --key) in

@@ -15,6 +15,7 @@
 #   enforcement: warn
 #   kinds: [networking.istio.io/Gateway]
 #   inventory: [Service, Pod, apps/Deployment, apps/StatefulSet, apps/DaemonSet, apps/ReplicaSet, batch/Job, batch/CronJob]
+#   needs: [Pod|apps/Deployment|apps/StatefulSet|apps/DaemonSet|apps/ReplicaSet|batch/Job|batch/CronJob]
 #   aliases: [IST0162]
 #   remediation: |
 #     Add the port to the gateway's Service (port, or targetPort behind

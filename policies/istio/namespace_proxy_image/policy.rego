@@ -18,6 +18,7 @@
 #   enforcement: audit
 #   kinds: [Namespace]
 #   inventory: [ConfigMap, Pod, networking.istio.io/ProxyConfig]
+#   needs: [ConfigMap, Pod]
 #   aliases: [IST0158]
 #   remediation: |
 #     Restart the namespace's workloads (kubectl rollout restart deployment

@@ -13,6 +13,7 @@
 #   enforcement: warn
 #   kinds: [networking.istio.io/Sidecar]
 #   inventory: [Pod, apps/Deployment, apps/StatefulSet, apps/DaemonSet, apps/ReplicaSet, batch/Job, batch/CronJob]
+#   needs: [Pod|apps/Deployment|apps/StatefulSet|apps/DaemonSet|apps/ReplicaSet|batch/Job|batch/CronJob]
 #   requires:
 #     fields: [spec.workloadSelector]
 #   aliases: [IST0101, KIA0004]

@@ -13,6 +13,7 @@
 #   enforcement: warn
 #   kinds: [telemetry.istio.io/Telemetry]
 #   inventory: [Pod, apps/Deployment, apps/StatefulSet, apps/DaemonSet, apps/ReplicaSet, batch/Job, batch/CronJob]
+#   needs: [Pod|apps/Deployment|apps/StatefulSet|apps/DaemonSet|apps/ReplicaSet|batch/Job|batch/CronJob]
 #   requires:
 #     fields: [spec.selector]
 #   aliases: [IST0101]
