@@ -177,7 +177,9 @@ func telemetryFields(r *smp.Result) []field {
 	}
 	if t != nil && t.Server != nil {
 		v := t.Server
-		server = fmt.Sprintf("%d requests, %s/s, %s success, %s mTLS", v.Requests, strconv.FormatFloat(v.RPS, 'f', 1, 64),
+		// fortio's warm-up (a first request on each connection) reaches
+		// the server before the run: its count differs from the client's.
+		server = fmt.Sprintf("%d requests with warm-up, %s/s, %s success, %s mTLS", v.Requests, strconv.FormatFloat(v.RPS, 'f', 1, 64),
 			percent(v.SuccessRate), percent(v.MTLSShare))
 		var ps []string
 		for _, p := range []struct {
