@@ -267,26 +267,27 @@ func unjudged(files []string, selected []policies.Metadata, checked []scan.Check
 	}
 	var reviewed []policies.Kind
 	for _, c := range checked {
-		group, _, found := strings.Cut(c.Resource.APIVersion, "/")
-		if !found {
-			group = ""
-		}
-		if k := (policies.Kind{Group: group, Kind: c.Resource.Kind}); !slices.Contains(reviewed, k) {
+		if k := kindOf(c.Resource.APIVersion, c.Resource.Kind); !slices.Contains(reviewed, k) {
 			reviewed = append(reviewed, k)
 		}
 	}
 	return policies.UnjudgedPolicies(selected, reviewed, kindsOf(input))
 }
 
+// kindOf is the kind of an object of apiVersion and kind ("v1" is the core group).
+func kindOf(apiVersion, kind string) policies.Kind {
+	group, _, found := strings.Cut(apiVersion, "/")
+	if !found {
+		group = ""
+	}
+	return policies.Kind{Group: group, Kind: kind}
+}
+
 // kindsOf lists the distinct kinds of objects.
 func kindsOf(objects []manifest.Object) []policies.Kind {
 	var kinds []policies.Kind
 	for _, obj := range objects {
-		group, _, found := strings.Cut(obj.APIVersion(), "/")
-		if !found {
-			group = ""
-		}
-		if k := (policies.Kind{Group: group, Kind: obj.Kind()}); !slices.Contains(kinds, k) {
+		if k := kindOf(obj.APIVersion(), obj.Kind()); !slices.Contains(kinds, k) {
 			kinds = append(kinds, k)
 		}
 	}
@@ -394,9 +395,6 @@ func (o *CheckOptions) selectedObjects() ([]manifest.Object, error) {
 }
 
 func routed(kinds []policies.Kind, obj manifest.Object) bool {
-	group, _, _ := strings.Cut(obj.APIVersion(), "/")
-	if !strings.Contains(obj.APIVersion(), "/") {
-		group = ""
-	}
-	return slices.ContainsFunc(kinds, func(k policies.Kind) bool { return k.Matches(group, obj.Kind()) })
+	kind := kindOf(obj.APIVersion(), obj.Kind())
+	return slices.ContainsFunc(kinds, func(k policies.Kind) bool { return k.Matches(kind.Group, kind.Kind) })
 }

@@ -37,8 +37,8 @@ type Reviewer interface {
 // Confirmer makes sure that the inventory a finding rests on is not behind
 // the apiserver; *inventory.Inventory is one. Synced reports whether the
 // first inventory has reached the engine: before it, every lookup would
-// find nothing. Generation numbers the
-// inventory in force, read before evaluating. CatchUp compares the kinds
+// find nothing. Generation numbers the inventory in force, read before
+// evaluating. CatchUp compares the kinds
 // that the policies ids look up (custom.inventory) with the apiserver,
 // brings the inventory up to date when it was behind, and reports whether
 // the review is to be evaluated again: the inventory it was evaluated
