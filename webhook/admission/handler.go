@@ -38,12 +38,11 @@ type Reviewer interface {
 // the apiserver; *inventory.Inventory is one. Synced reports whether the
 // first inventory has reached the engine: before it, every lookup would
 // find nothing. Generation numbers the inventory in force, read before
-// evaluating. CatchUp compares the kinds
-// that the policies ids look up (custom.inventory) with the apiserver,
-// brings the inventory up to date when it was behind, and reports whether
-// the review is to be evaluated again: the inventory it was evaluated
-// against (generation seen) was behind, or has changed since. It returns
-// when ctx is done at the latest.
+// evaluating. CatchUp compares the kinds that the policies ids look up
+// (custom.inventory) with the apiserver, brings the inventory up to date
+// when it was behind, and reports whether the review is to be evaluated
+// again: the inventory it was evaluated against (generation seen) was
+// behind, or has changed since. It returns when ctx is done at the latest.
 type Confirmer interface {
 	Synced() bool
 	Generation() uint64
