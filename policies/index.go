@@ -1,12 +1,16 @@
 package policies
 
 import (
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"math/big"
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 )
@@ -24,7 +28,7 @@ import (
 // time from what each object contributes to them; refs is a table of its own.
 var (
 	namespaceTables = []string{"workloads", "pod_label_sets", "pod_sources_by_label", "pod_label_sets_by_label"}
-	keyedTables     = []string{"destination_rules_by_host", "virtual_services_by_host", "service_entries_by_host", "gateway_listeners", "gateway_tls_hosts", "gateway_certificates"}
+	keyedTables     = []string{"destination_rules_by_host", "virtual_services_by_host", "service_entries_by_host", "gateway_listeners", "gateway_tls_hosts", "gateway_certificates", "secret_certificates"}
 	setTables       = []string{"wildcard_destination_rules", "service_entry_hosts"}
 )
 
@@ -251,10 +255,6 @@ func (s *indexState) contribute(o namespacedObject, kind string, delta int, touc
 			delete(s.refs, k)
 		}
 	}
-	if group != "networking.istio.io" {
-		return
-	}
-	s.visited++
 	add := func(table, key string, elem *ast.Term) {
 		entries := s.tables[table]
 		e, ok := entries[key]
@@ -281,6 +281,17 @@ func (s *indexState) contribute(o namespacedObject, kind string, delta int, touc
 			touched[indexKey{table, key}] = true
 		}
 	}
+	if group == "" && kind == "Secret" {
+		s.visited++
+		if text, ok := certificateText(o.obj); ok {
+			add("secret_certificates", o.ns+"/"+o.name, ast.NewTerm(certificateFacts(text)))
+		}
+		return
+	}
+	if group != "networking.istio.io" {
+		return
+	}
+	s.visited++
 	switch kind {
 	case "DestinationRule":
 		if host, ok := lookup(o.obj, "spec", "host").(ast.String); ok {
@@ -343,6 +354,65 @@ func gatewayServers(o namespacedObject, add func(table, key string, elem *ast.Te
 			}
 		}
 	})
+}
+
+// certificateText is the certificate of a Secret as index.rego's
+// _certificate_text reads it: tls.crt, else cert, base64 in data, else as
+// written in stringData.
+func certificateText(secret ast.Value) (ast.Value, bool) {
+	for _, key := range []string{"tls.crt", "cert"} {
+		if s, ok := lookup(secret, "data", key).(ast.String); ok {
+			if b, err := base64.StdEncoding.DecodeString(string(s)); err == nil {
+				return ast.String(b), true
+			}
+		}
+	}
+	for _, key := range []string{"tls.crt", "cert"} {
+		if v := lookup(secret, "stringData", key); v != nil {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+// certificateFacts is what the first certificate of a PEM text says, as
+// index.rego's _certificate_facts has crypto.x509.parse_certificates say
+// it: NotAfter and Subject.CommonName; {} for no certificate; parses false
+// when the text is no PEM of certificates.
+func certificateFacts(text ast.Value) ast.Value {
+	unparsable := ast.NewObject(ast.Item(ast.InternedTerm("parses"), ast.InternedTerm(false)))
+	s, ok := text.(ast.String)
+	if !ok {
+		return unparsable
+	}
+	i := strings.Index(string(s), "-----BEGIN")
+	if i < 0 {
+		return unparsable
+	}
+	// As OPA reads PEM: every block a certificate, their DER together.
+	var der []byte
+	rest := []byte(s[i:])
+	for len(rest) > 0 {
+		block, r := pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			return unparsable
+		}
+		der, rest = append(der, block.Bytes...), r
+	}
+	certs, err := x509.ParseCertificates(der)
+	switch {
+	case err != nil:
+		return unparsable
+	case len(certs) == 0:
+		return ast.NewObject()
+	}
+	return ast.NewObject(
+		ast.Item(ast.InternedTerm("NotAfter"), ast.StringTerm(certs[0].NotAfter.Format(time.RFC3339Nano))),
+		ast.Item(ast.InternedTerm("Subject"), ast.ObjectTerm(ast.Item(ast.InternedTerm("CommonName"), ast.StringTerm(certs[0].Subject.CommonName)))),
+	)
 }
 
 // refsValue is the refs table: refs[group][kind] lists [namespace,

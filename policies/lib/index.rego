@@ -103,6 +103,34 @@ wildcard_destination_rules contains [ns, av, name] if {
 	startswith(dr.spec.host, "*")
 }
 
+# secret_certificates["<namespace>/<name>"]: what the first certificate
+# of a Secret says (tls.crt, else cert; base64 in data, else stringData),
+# named as crypto.x509.parse_certificates names it: {"NotAfter",
+# "Subject": {"CommonName"}}; {} when its PEM holds no certificate;
+# {"parses": false} when it is no PEM of certificates. Parsed once per
+# inventory, not at each review of a Gateway naming the Secret (MESH1118).
+secret_certificates[key] contains facts if {
+	some ns, name
+	secret := data.inventory.namespace[ns].v1.Secret[name]
+	text := _certificate_text(secret)
+	key := concat("/", [ns, name])
+	facts := _certificate_facts(text)
+}
+
+_certificate_text(secret) := base64.decode(secret.data["tls.crt"]) if base64.is_valid(secret.data["tls.crt"])
+else := base64.decode(secret.data.cert) if base64.is_valid(secret.data.cert)
+else := text if text := secret.stringData["tls.crt"]
+else := text if text := secret.stringData.cert
+
+_certificate_facts(text) := _first_certificate(certs) if {
+	i := indexof(text, "-----BEGIN")
+	i >= 0
+	certs := crypto.x509.parse_certificates(substring(text, i, -1))
+} else := {"parses": false}
+
+_first_certificate(certs) := {"NotAfter": certs[0].NotAfter, "Subject": {"CommonName": certs[0].Subject.CommonName}} if count(certs) > 0
+else := {}
+
 # virtual_services_by_host[fqdn]: [namespace, apiVersion, name] of the
 # VirtualServices with a spec.hosts entry that resolves to fqdn.
 virtual_services_by_host[fqdn] contains [ns, av, name] if {

@@ -26,6 +26,7 @@
 package mesh.istio.gateway_credential
 
 import data.mesh.lib.gateway
+import data.mesh.lib.index
 import data.mesh.lib.istio_traffic as traffic
 import data.mesh.lib.k8s
 import data.mesh.lib.linkerd
@@ -65,27 +66,22 @@ secrets[[secret_ns, secret_name]] := secret if {
 	secret := data.inventory.namespace[secret_ns].v1.Secret[secret_name]
 }
 
-# Each Secret's certificates, parsed once however many servers share it.
-certificates[key] := certs if {
-	some key, secret in secrets
-	certs := linkerd.pem_certificates(certificate_text(secret))
-}
-
-# What is wrong with each Secret; undefined when it is usable.
+# What is wrong with each Secret; undefined when it is usable. The index
+# parsed each Secret's certificate once (index.secret_certificates).
 problems[key] := "holds no certificate (tls.crt, or cert)" if {
-	some key, secret in secrets
-	not certificate_text(secret)
+	some key, _ in secrets
+	not index.secret_certificates[concat("/", key)]
 }
 
 problems[key] := "holds no PEM certificate that parses" if {
-	some key, secret in secrets
-	certificate_text(secret)
-	not certificates[key]
+	some key, _ in secrets
+	some cert in index.secret_certificates[concat("/", key)]
+	cert.parses == false
 }
 
 problems[key] := sprintf("holds a certificate (%s) that expired on %s", [linkerd.cert_name(cert), cert.NotAfter]) if {
-	some key, certs in certificates
-	cert := certs[0]
+	some key, _ in secrets
+	some cert in index.secret_certificates[concat("/", key)]
 	linkerd.expired(cert, now)
 }
 
@@ -100,8 +96,3 @@ violation contains {"msg": msg} if {
 
 now := time.now_ns()
 
-# The certificate of a Secret: tls.crt, else cert, in data or stringData.
-certificate_text(secret) := base64.decode(secret.data["tls.crt"]) if base64.is_valid(secret.data["tls.crt"])
-else := base64.decode(secret.data.cert) if base64.is_valid(secret.data.cert)
-else := text if text := secret.stringData["tls.crt"]
-else := text if text := secret.stringData.cert
