@@ -29,7 +29,7 @@ import (
 var (
 	namespaceTables = []string{"workloads", "pod_label_sets", "pod_sources_by_label", "pod_label_sets_by_label"}
 	keyedTables     = []string{"destination_rules_by_host", "virtual_services_by_host", "service_entries_by_host", "gateway_listeners", "gateway_tls_hosts", "gateway_certificates", "secret_certificates"}
-	setTables       = []string{"wildcard_destination_rules", "service_entry_hosts"}
+	setTables       = []string{"wildcard_destination_rules", "wildcard_virtual_services", "service_entry_hosts"}
 )
 
 // objectTree is data.inventory.namespace as the inventory document holds
@@ -304,6 +304,9 @@ func (s *indexState) contribute(o namespacedObject, kind string, delta int, touc
 		forEachElement(objectGet(o.obj, ast.NewArray(), "spec", "hosts"), func(_, host *ast.Term) {
 			if h, ok := host.Value.(ast.String); ok {
 				add("virtual_services_by_host", fqdn(string(h), o.ns), o.ref())
+				if strings.HasPrefix(string(h), "*") {
+					add("wildcard_virtual_services", "", o.ref())
+				}
 			}
 		})
 	case "ServiceEntry":

@@ -131,6 +131,18 @@ _certificate_facts(text) := _first_certificate(certs) if {
 _first_certificate(certs) := {"NotAfter": certs[0].NotAfter, "Subject": {"CommonName": certs[0].Subject.CommonName}} if count(certs) > 0
 else := {}
 
+# wildcard_virtual_services: [namespace, apiVersion, name] of the
+# VirtualServices with a wildcard host in spec.hosts.
+wildcard_virtual_services contains [ns, av, name] if {
+	some ns, av
+	data.inventory.namespace[ns][av].VirtualService
+	_group_of(av) == "networking.istio.io"
+	some name
+	vs := data.inventory.namespace[ns][av].VirtualService[name]
+	some host in object.get(vs, ["spec", "hosts"], [])
+	startswith(host, "*")
+}
+
 # virtual_services_by_host[fqdn]: [namespace, apiVersion, name] of the
 # VirtualServices with a spec.hosts entry that resolves to fqdn.
 virtual_services_by_host[fqdn] contains [ns, av, name] if {
