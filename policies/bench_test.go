@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/profiler"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
@@ -130,6 +131,38 @@ func BenchmarkReview(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkReviewProfile runs BenchmarkReview's review with OPA's profiler
+// tracing the engine's own evaluations (the combined query of the kind, the
+// Go-computed index) and logs the Rego lines that cost the most per review,
+// with how often each ran: where to look when the library grows slower.
+// Tracing inflates every figure; compare lines with each other.
+//
+//	go test ./policies -run '^$' -bench BenchmarkReviewProfile -benchtime 300x -v
+func BenchmarkReviewProfile(b *testing.B) {
+	ctx := context.Background()
+	engine, err := policies.New(ctx, policies.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := engine.SetInventory(ctx, benchInventory()); err != nil {
+		b.Fatal(err)
+	}
+	p := profiler.New()
+	policies.Trace(engine, p)
+	obj := benchVirtualService()
+	for b.Loop() {
+		if _, err := engine.Review(ctx, review(b, obj)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	n := float64(b.N)
+	for _, s := range p.ReportTopNResults(15, []string{"total_time_ns"}) {
+		if s.Location.File != "" {
+			b.Logf("%7.1f traced µs/review  %4.1f runs/review  %s:%d", float64(s.ExprTimeNs)/n/1e3, float64(s.NumEval)/n, s.Location.File, s.Location.Row)
+		}
+	}
 }
 
 // BenchmarkRouting shows that policies for other kinds cost nothing: 100

@@ -64,6 +64,9 @@ type Engine struct {
 	// noPrefilter evaluates policies whatever custom.requires says: the
 	// equivalence test compares both.
 	noPrefilter bool
+	// tracer, when set, traces every evaluation: OPA's profiler sees the
+	// library as a review runs it (BenchmarkReviewProfile).
+	tracer topdown.QueryTracer
 }
 
 // New compiles the library and the custom policies. Any invalid policy fails
@@ -242,7 +245,7 @@ func (e *Engine) Review(ctx context.Context, r *Review) ([]Finding, error) {
 	if len(silenced) > 0 && !slices.ContainsFunc(candidates, func(p *Policy) bool { return !skip(p) }) {
 		return nil, nil
 	}
-	results, errs := set.evaluate(ctx, e.timeout, routeKey{r.Group, r.Kind, r.Operation}, candidates, r.input())
+	results, errs := set.evaluate(ctx, e.timeout, e.tracer, routeKey{r.Group, r.Kind, r.Operation}, candidates, r.input())
 
 	resource := Resource{APIVersion: joinAPIVersion(r.Group, r.Version), Kind: r.Kind, Namespace: r.Namespace, Name: r.Name}
 	if resource.Name == "" {
@@ -290,11 +293,14 @@ func (e *Engine) enforcement(p *Policy) Enforcement {
 // a policy cut off alone fails with a *DeadlineError. Once one has, the
 // combined query of its route is left out of the set's later reviews, so
 // that the slow policy costs its deadline once per review, not twice.
-func (s *Set) evaluate(ctx context.Context, timeout time.Duration, key routeKey, candidates []*Policy, input ast.Value) ([][]string, []error) {
+func (s *Set) evaluate(ctx context.Context, timeout time.Duration, tracer topdown.QueryTracer, key routeKey, candidates []*Policy, input ast.Value) ([][]string, []error) {
 	results := make([][]string, len(candidates))
 	errs := make([]error, len(candidates))
 	done := make([]bool, len(candidates))
 	eval := func(q *rego.PreparedEvalQuery) (rego.ResultSet, error) {
+		if tracer != nil {
+			return q.Eval(ctx, rego.EvalParsedInput(input), rego.EvalQueryTracer(tracer))
+		}
 		if timeout <= 0 {
 			return q.Eval(ctx, rego.EvalParsedInput(input))
 		}

@@ -8,11 +8,15 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
 // DisablePrefilter makes e evaluate every routed policy whatever its
 // custom.requires says, for the equivalence test.
 func DisablePrefilter(e *Engine) { e.noPrefilter = true }
+
+// Trace has t trace every evaluation of e.
+func Trace(e *Engine, t topdown.QueryTracer) { e.tracer = t }
 
 // IndexBothWays returns a function that computes the inventory index of
 // an inventory in Go, as the engine does, and by evaluating
