@@ -71,8 +71,14 @@ func Compare(a, b *smp.Result, th []Threshold) *Comparison {
 			row.ChangePercent = &ch
 		}
 		if t, ok := limits[m.name]; ok {
-			row.Threshold = &t
-			row.Regressed = regressed(m.kind, row.A, row.B, t)
+			if row.A == 0 && t.Absolute == 0 && m.kind != ErrorRate {
+				// No percentage of 0 allows anything: --ab's unmeshed side
+				// has no proxy, so proxy_cpu=10% would fail every run.
+				c.Notes = append(c.Notes, fmt.Sprintf("%s is not checked: A (%s) is 0, and a percentage of 0 allows nothing", t, a.Name))
+			} else {
+				row.Threshold = &t
+				row.Regressed = regressed(m.kind, row.A, row.B, t)
+			}
 		}
 		c.Regression = c.Regression || row.Regressed
 		c.Rows = append(c.Rows, row)

@@ -180,3 +180,29 @@ func TestCompareNotes(t *testing.T) {
 		})
 	}
 }
+
+// --ab's unmeshed side has no proxy (0 mCores): a percentage of it allows
+// nothing, so the limit is a note, not a failure of every run; an
+// absolute limit on a latency of 0 still gates.
+func TestComparePercentOfZero(t *testing.T) {
+	a := withTelemetry(result("a", lat(10), 1000, 1000, 10), 8, 1, 0)
+	b := withTelemetry(result("b", lat(10), 1000, 1000, 10), 8, 1, 120)
+	a.Latencies.Min, b.Latencies.Min = 0, 3
+	th, err := ParseThresholds("proxy_cpu=10%,min=1ms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Compare(a, b, th)
+	want := "proxy_cpu=10% is not checked: A (a) is 0, and a percentage of 0 allows nothing"
+	if len(c.Notes) != 1 || c.Notes[0] != want {
+		t.Errorf("notes %q, want [%q]", c.Notes, want)
+	}
+	for _, r := range c.Rows {
+		if r.Metric == "proxy_cpu" && (r.Regressed || r.Threshold != nil) {
+			t.Errorf("proxy_cpu row %+v, want it shown without a limit", r)
+		}
+		if r.Metric == "min" && !r.Regressed {
+			t.Errorf("min row %+v: an absolute limit on a 0 ms minimum still gates", r)
+		}
+	}
+}
