@@ -44,9 +44,11 @@ namespaces := {ns |
 	data.inventory.namespace[ns].v1.Secret
 } if count(credentials) > 0
 
-# "ns/name" names a Secret in ns; a bare name one in the workload's namespace.
-secret_ref(name, ns) := [substring(name, 0, i), substring(name, i + 1, -1)] if {
-	i := indexof(name, "/")
+# "ns/name" names a Secret in ns; a bare name one in the workload's
+# namespace; either may start with kubernetes://, which Istio removes first.
+secret_ref(name, ns) := [substring(ref, 0, i), substring(ref, i + 1, -1)] if {
+	ref := trim_prefix(name, "kubernetes://")
+	i := indexof(ref, "/")
 	i > 0
 } else := [ns, trim_prefix(name, "kubernetes://")]
 

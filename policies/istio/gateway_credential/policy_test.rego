@@ -91,3 +91,12 @@ test_server_without_credential_allowed if {
 	g := json.patch(gw(custom, "x"), [{"op": "remove", "path": "/spec/servers/0/tls/credentialName"}])
 	count(gateway_credential.violation) == 0 with input as review(g) with data.inventory as inventory([pod("gateways", custom)])
 }
+
+test_kubernetes_prefix_allowed if {
+	# Istio removes kubernetes:// before it splits namespace and name.
+	inv := inventory([pod("gateways", custom), secret("gateways", "www-cert", {"tls.crt": valid}), secret("certs", "shared", {"tls.crt": valid})])
+	count(gateway_credential.violation) == 0 with input as review(gw(custom, "kubernetes://www-cert")) with data.inventory as inv
+	count(gateway_credential.violation) == 0 with input as review(gw(custom, "kubernetes://certs/shared")) with data.inventory as inv
+	v := gateway_credential.violation with input as review(gw(custom, "kubernetes://certs/gone")) with data.inventory as inv
+	v == {{"msg": `spec.servers[0].tls.credentialName "kubernetes://certs/gone": no Secret gone in namespace certs, where the gateway workload runs`}}
+}

@@ -50,7 +50,7 @@ exposed contains p if {
 	some [_, svc] in services
 	some port in object.get(svc, ["spec", "ports"], [])
 	upper(object.get(port, "protocol", "TCP")) == "TCP"
-	some p in {port.port, k8s.port_number(object.get(port, "targetPort", port.port))}
+	some p in {port.port} | {n | n := k8s.port_number(object.get(port, "targetPort", port.port))}
 }
 
 # The default ingress gateway, assumed when no workload carries its labels.

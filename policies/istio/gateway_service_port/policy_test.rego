@@ -58,3 +58,9 @@ test_default_ingress_gateway_assumed if {
 	v := gateway_service_port.violation with input as review(gw(ingress, [80, 8004])) with data.inventory as inventory([], [])
 	v == {{"msg": "spec.servers[1].port.number 8004 is not a port or targetPort of the Services selecting the gateway's pods (istio-system/istio-ingressgateway (assumed): 80, 443, 8080, 8443, 15021, 15443, 31400)"}}
 }
+
+test_named_target_port_keeps_its_port if {
+	# A named targetPort has no number here: the Service's port still counts.
+	inv := inventory([pod(private)], [service("private", private, [{"name": "http", "port": 8004, "targetPort": "http"}])])
+	count(gateway_service_port.violation) == 0 with input as review(gw(private, [8004])) with data.inventory as inv
+}

@@ -36,10 +36,15 @@ labels := object.get(k8s.subject, ["metadata", "labels"], {})
 # without istio-injection.
 asking contains sprintf("istio-injection=%s", [labels["istio-injection"]])
 
-asking contains sprintf("%s=%s", [key, labels[key]]) if {
+asking contains sprintf("istio.io/rev=%s", [labels["istio.io/rev"]]) if {
 	object.get(labels, "istio-injection", "enabled") == "enabled"
-	some key in ["istio.io/rev", "istio.io/dataplane-mode"]
-	labels[key]
+	labels["istio.io/rev"]
+}
+
+# istio.io/dataplane-mode=none opts out of ambient: it asks for nothing.
+asking contains "istio.io/dataplane-mode=ambient" if {
+	object.get(labels, "istio-injection", "enabled") == "enabled"
+	labels["istio.io/dataplane-mode"] == "ambient"
 }
 
 violation contains {"msg": msg} if {
@@ -48,6 +53,10 @@ violation contains {"msg": msg} if {
 }
 
 effect := sprintf("istio.io/rev is ignored and pods get the default revision's sidecar, not %q's", [labels["istio.io/rev"]]) if {
+	labels["istio-injection"] == "enabled"
+	labels["istio.io/rev"]
+	labels["istio.io/dataplane-mode"] != "ambient"
+} else := sprintf("istio.io/rev is ignored and pods get the default revision's sidecar, not %q's", [labels["istio.io/rev"]]) if {
 	labels["istio-injection"] == "enabled"
 	labels["istio.io/rev"]
 	not labels["istio.io/dataplane-mode"]

@@ -40,6 +40,13 @@ test_ambient_with_sidecars_denied if {
 	w == {{"msg": `metadata.labels has istio.io/dataplane-mode=ambient and istio.io/rev=canary: the namespace asks for sidecars and for the ambient data plane at once`}}
 }
 
+test_ambient_opt_out_asks_for_nothing if {
+	# istio.io/dataplane-mode=none opts out of ambient.
+	count(namespace_injection_labels.violation) == 0 with input as review({"istio-injection": "enabled", "istio.io/dataplane-mode": "none"})
+	v := namespace_injection_labels.violation with input as review({"istio-injection": "enabled", "istio.io/rev": "canary", "istio.io/dataplane-mode": "none"})
+	v == {{"msg": `metadata.labels has istio-injection=enabled and istio.io/rev=canary: istio.io/rev is ignored and pods get the default revision's sidecar, not "canary"'s`}}
+}
+
 test_ambient_alone_allowed if {
 	count(namespace_injection_labels.violation) == 0 with input as review({"istio.io/dataplane-mode": "ambient"})
 }

@@ -8,7 +8,8 @@
 #   WaypointAccepted with reason PartiallyInvalid), a Gateway API Gateway
 #   or route not Accepted, not Programmed or with unresolved references
 #   (ResolvedRefs False). The resource then does not do what it says.
-#   Conditions other controllers write (Argo CD's, for example) are not
+#   Conditions other controllers write (Argo CD's, another Gateway API
+#   implementation's by its controllerName or gatewayClassName) are not
 #   judged.
 # custom:
 #   id: MESH1215
@@ -38,9 +39,18 @@ negative := {
 	"GRPCRoute": {"Accepted", "Programmed", "ResolvedRefs"},
 }
 
-# Istio Gateways (networking.istio.io) have no conditions of this kind.
+# Istio Gateways (networking.istio.io) have no conditions of this kind;
+# a Gateway API Gateway of another class is another controller's.
 gateway_api if k8s.subject.kind != "Gateway"
-else if startswith(k8s.subject.apiVersion, "gateway.networking.k8s.io/")
+else if {
+	startswith(k8s.subject.apiVersion, "gateway.networking.k8s.io/")
+	startswith(object.get(k8s.subject, ["spec", "gatewayClassName"], "istio"), "istio")
+}
+
+# A route's parent status written by another controller (its
+# controllerName says which) is not istiod's.
+istio_controller(parent) if not parent.controllerName
+else if startswith(parent.controllerName, "istio.io/")
 
 conditions contains ["status.conditions", i, c] if {
 	some i, c in object.get(k8s.subject, ["status", "conditions"], [])
@@ -48,6 +58,7 @@ conditions contains ["status.conditions", i, c] if {
 
 conditions contains [sprintf("status.parents[%d].conditions", [p]), i, c] if {
 	some p, parent in object.get(k8s.subject, ["status", "parents"], [])
+	istio_controller(parent)
 	some i, c in object.get(parent, "conditions", [])
 }
 

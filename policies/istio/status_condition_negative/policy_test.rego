@@ -18,6 +18,12 @@ test_positive_conditions_allowed if {
 
 test_other_controllers_ignored if {
 	count(status_condition_negative.violation) == 0 with input as review("v1", "Service", {"conditions": [condition("argocd.argoproj.io/Synced", "False", "OutOfSync")]})
+	envoy := {"parents": [{"controllerName": "gateway.envoyproxy.io/gatewayclass-controller", "conditions": [condition("Accepted", "False", "NotAllowedByListeners")]}]}
+	count(status_condition_negative.violation) == 0 with input as review("gateway.networking.k8s.io/v1", "HTTPRoute", envoy)
+	other_class := json.patch(review("gateway.networking.k8s.io/v1", "Gateway", {"conditions": [condition("Programmed", "False", "Invalid")]}), [{"op": "add", "path": "/review/object/spec", "value": {"gatewayClassName": "eg"}}])
+	count(status_condition_negative.violation) == 0 with input as other_class
+	istio := {"parents": [{"controllerName": "istio.io/gateway-controller", "conditions": [condition("Accepted", "False", "NotAllowedByListeners")]}]}
+	count(status_condition_negative.violation) == 1 with input as review("gateway.networking.k8s.io/v1", "HTTPRoute", istio)
 }
 
 test_waypoint_not_bound_denied if {

@@ -69,6 +69,7 @@ violation contains {"msg": msg} if {
 
 # What the scopes were, when they are not the VirtualService's own namespace.
 export_note := "" if count(traffic.export_to(k8s.subject)) == 0
+else := "" if count(scopes - {"*"}) == 0 # exportTo: ["*"]
 else := sprintf(" exported to the namespaces the VirtualService is exported to (%s)", [concat(", ", sort(scopes - {"*"}))])
 
 # A route destination without a host sends to nowhere. The distinct route

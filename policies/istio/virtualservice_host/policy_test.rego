@@ -46,6 +46,10 @@ test_unknown_destination_denied if {
 	v := virtualservice_host.violation with input as review({"hosts": ["reviews"], "http": [{"route": [{"destination": {"host": "ratings"}}]}]})
 		with data.inventory as inventory
 	v == {{"msg": `spec.http[0].route[0]: destination host "ratings" matches no Service or ServiceEntry`}}
+	# Exported everywhere: no namespaces to name.
+	w := virtualservice_host.violation with input as review({"hosts": ["reviews"], "exportTo": ["*"], "http": [{"route": [{"destination": {"host": "ratings"}}]}]})
+		with data.inventory as inventory
+	w == v
 }
 
 test_service_entry_host_allowed if {
