@@ -143,6 +143,7 @@ func (w *Webhook) setup(o Options) error {
 		Timeout:                  o.EvaluationTimeout,
 		PolicyConfigMapNamespace: o.Namespace,
 		PolicyConfigMapValidator: func(ctx context.Context, cm *corev1.ConfigMap) error { return loader.Validate(ctx, cm) },
+		Ready:                    func() bool { return inv.Synced() && loader.Synced() },
 	})
 	if err != nil {
 		return err

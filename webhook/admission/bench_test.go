@@ -121,8 +121,6 @@ func benchEngine(tb testing.TB) *policies.Engine {
 // never confirmed, and costs no read of the apiserver.
 type benchConfirmer struct{ tb testing.TB }
 
-func (benchConfirmer) Synced() bool { return true }
-
 func (benchConfirmer) Generation() uint64 { return 1 }
 
 func (c benchConfirmer) CatchUp(context.Context, uint64, []string) (bool, error) {

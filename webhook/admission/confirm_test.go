@@ -17,7 +17,6 @@ import (
 
 // fakeConfirmer records what it was asked to confirm.
 type fakeConfirmer struct {
-	unsynced   bool
 	generation uint64
 	again      bool
 	err        error
@@ -25,8 +24,6 @@ type fakeConfirmer struct {
 	seen       []uint64
 	deadline   time.Duration // left on the context CatchUp got
 }
-
-func (c *fakeConfirmer) Synced() bool { return !c.unsynced }
 
 func (c *fakeConfirmer) Generation() uint64 { return c.generation }
 
@@ -121,21 +118,22 @@ func TestHandleConfirmsFindings(t *testing.T) {
 	}
 }
 
-// A replica whose inventory has not synced gives no verdict: every lookup
-// would find nothing. It answers 500 (the apiserver then applies the
-// failure policy) without evaluating.
-func TestHandleRefusesBeforeInventorySynced(t *testing.T) {
+// A replica that has not loaded its inventory and custom policies gives
+// no verdict: lookups would find nothing and custom deny policies would be
+// missing. It answers 500 (the apiserver then applies the failure policy)
+// without evaluating.
+func TestHandleRefusesBeforeReady(t *testing.T) {
 	evals := 0
 	engine := reviewerFunc(func(context.Context, *policies.Review) ([]policies.Finding, error) {
 		evals++
 		return nil, nil
 	})
-	c := fakeConfirmer{unsynced: true}
-	h, m := newTestHandler(t, Config{Engine: engine, Confirmer: &c, Timeout: time.Second})
+	ready := false
+	h, m := newTestHandler(t, Config{Engine: engine, Confirmer: &fakeConfirmer{}, Timeout: time.Second, Ready: func() bool { return ready }})
 	req := vsRequest(t, admissionv1.Create, "shop", "reviews", virtualService("shop", "reviews", map[string]any{}, nil), nil)
 	resp := h.Handle(t.Context(), req)
-	if resp.Allowed || resp.Result.Code != http.StatusInternalServerError || !strings.Contains(resp.Result.Message, "inventory has not synced yet") {
-		t.Errorf("answer %+v, want a 500 saying the inventory has not synced", resp.Result)
+	if resp.Allowed || resp.Result.Code != http.StatusInternalServerError || !strings.Contains(resp.Result.Message, "has not loaded its inventory and custom policies yet") {
+		t.Errorf("answer %+v, want a 500 saying the replica is not ready", resp.Result)
 	}
 	if evals != 0 {
 		t.Errorf("%d evaluations, want none", evals)
@@ -143,7 +141,7 @@ func TestHandleRefusesBeforeInventorySynced(t *testing.T) {
 	if got := testutil.ToFloat64(m.AdmissionErrors.WithLabelValues("not-synced")); got != 1 {
 		t.Errorf("errors{not-synced} = %v, want 1", got)
 	}
-	c.unsynced = false
+	ready = true
 	if resp := h.Handle(t.Context(), req); !resp.Allowed {
 		t.Errorf("once synced: %+v, want allowed", resp.Result)
 	}

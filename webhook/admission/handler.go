@@ -35,16 +35,13 @@ type Reviewer interface {
 }
 
 // Confirmer makes sure that the inventory a finding rests on is not behind
-// the apiserver; *inventory.Inventory is one. Synced reports whether the
-// first inventory has reached the engine: before it, every lookup would
-// find nothing. Generation numbers the inventory in force, read before
-// evaluating. CatchUp compares the kinds that the policies ids look up
+// the apiserver; *inventory.Inventory is one. Generation numbers the
+// inventory in force, read before evaluating. CatchUp compares the kinds that the policies ids look up
 // (custom.inventory) with the apiserver, brings the inventory up to date
 // when it was behind, and reports whether the review is to be evaluated
 // again: the inventory it was evaluated against (generation seen) was
 // behind, or has changed since. It returns when ctx is done at the latest.
 type Confirmer interface {
-	Synced() bool
 	Generation() uint64
 	CatchUp(ctx context.Context, seen uint64, ids []string) (bool, error)
 }
@@ -82,6 +79,10 @@ type Config struct {
 	// Its error text is the denial message, so it should name file:line.
 	// Nil means policy ConfigMaps are not validated on admission.
 	PolicyConfigMapValidator func(context.Context, *corev1.ConfigMap) error
+	// Ready reports whether the replica can judge: its first inventory and
+	// its custom policies have reached the engine. Until then it answers
+	// 500, as its readiness probe fails. Nil is always ready.
+	Ready func() bool
 }
 
 // Handler is the controller-runtime admission.Handler that enforces the
@@ -97,6 +98,7 @@ type Handler struct {
 	timeout         time.Duration
 	policyNamespace string
 	validatePolicy  func(context.Context, *corev1.ConfigMap) error
+	ready           func() bool
 }
 
 var _ admission.Handler = (*Handler)(nil)
@@ -124,6 +126,7 @@ func New(cfg Config) (*Handler, error) {
 		timeout:         cfg.Timeout,
 		policyNamespace: cfg.PolicyConfigMapNamespace,
 		validatePolicy:  cfg.PolicyConfigMapValidator,
+		ready:           cfg.Ready,
 	}
 	if h.metrics == nil {
 		h.metrics = metrics.New()
@@ -189,6 +192,12 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) outcome {
 	if req.SubResource != "" || h.isExcluded(req) {
 		return outcome{resp: admission.Allowed(""), verdict: verdictAllowed}
 	}
+	// A process that restarts binds its port before its readiness probe
+	// fails and its endpoint leaves: the apiserver may call it then, and a
+	// verdict without the inventory or the custom policies would be wrong.
+	if h.ready != nil && !h.ready() {
+		return h.errored("not-synced", errors.New("this replica has not loaded its inventory and custom policies yet (its readiness probe fails until it has); retry"))
+	}
 
 	release, err := h.acquire(ctx)
 	if err != nil {
@@ -202,12 +211,6 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) outcome {
 	}
 	var generation uint64
 	if h.confirmer != nil {
-		// A process that restarts binds its port before its readiness
-		// probe fails and its endpoint leaves: the apiserver may call it
-		// then, and a verdict on an empty inventory would be wrong.
-		if !h.confirmer.Synced() {
-			return h.errored("not-synced", errors.New("this replica's inventory has not synced yet (its readiness probe fails until it has); retry"))
-		}
 		generation = h.confirmer.Generation()
 	}
 	findings, err := h.engine.Review(ctx, review)

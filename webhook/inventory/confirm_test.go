@@ -139,7 +139,6 @@ func newConfirmFixture(t *testing.T, engine *policies.Engine, c *fakeCluster, ti
 	if err := inv.rebuild(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	inv.synced.Store(true) // as Start does after the first rebuild
 	m := metrics.New()
 	h, err := admission.New(admission.Config{Engine: engine, Confirmer: inv, Metrics: m, Timeout: timeout})
 	if err != nil {

@@ -66,7 +66,7 @@ func New() *Metrics {
 		}, []string{"operation"}),
 		AdmissionErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kubectl_mesh_admission_errors_total",
-			Help: "Admission reviews that met an internal error, by reason: answered 400 (decode: the request carries no object) or 500 (review, panic, overloaded, timeout, not-synced: the replica's inventory had not synced) or a policy failing at run time (policy; the other policies still decide).",
+			Help: "Admission reviews that met an error, by reason: answered 400 (decode: the request carries no object) or 500 (review, panic, overloaded, timeout, not-synced: the replica had not loaded its inventory and custom policies) or a policy failing at run time (policy; the other policies still decide).",
 		}, []string{"reason"}),
 		AdmissionConfirmations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kubectl_mesh_admission_confirmations_total",
