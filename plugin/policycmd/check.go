@@ -207,7 +207,7 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 	report := &findings.Report{
 		Checked:     res.Checked,
 		Policies:    selected,
-		Unjudged:    unjudged(o.Filenames, selected, res.Checked, append(objects, meshConfig...)),
+		Unjudged:    unjudged(o.Filenames, selected, res, append(objects, meshConfig...)),
 		Errors:      append(inputErrs, res.Errors...),
 		Threshold:   o.threshold,
 		ToolVersion: buildinfo.Get().Version,
@@ -259,14 +259,19 @@ func (o *CheckOptions) engine(ctx context.Context, kinds func() []policies.Kind)
 }
 
 // unjudged are the policies that reviewed objects of the files but lack
-// the cluster state they need in them; none for a check of the cluster,
-// whose inventory is the cluster's state.
-func unjudged(files []string, selected []policies.Metadata, checked []scan.Checked, input []manifest.Object) []policies.Unjudged {
+// the cluster state they need in them, and found nothing (a finding that
+// needs no cluster state, such as MESH1107's empty node label, was
+// judged); none for a check of the cluster, whose inventory is the
+// cluster's state.
+func unjudged(files []string, selected []policies.Metadata, res scan.Result, input []manifest.Object) []policies.Unjudged {
 	if len(files) == 0 {
 		return nil
 	}
+	selected = slices.DeleteFunc(slices.Clone(selected), func(m policies.Metadata) bool {
+		return slices.ContainsFunc(res.Findings, func(f policies.Finding) bool { return f.PolicyID == m.ID })
+	})
 	var reviewed []policies.Kind
-	for _, c := range checked {
+	for _, c := range res.Checked {
 		if k := kindOf(c.Resource.APIVersion, c.Resource.Kind); !slices.Contains(reviewed, k) {
 			reviewed = append(reviewed, k)
 		}

@@ -294,3 +294,26 @@ spec:
 		t.Errorf("with a pod: exit %d, want MESH1107 judged (3):\n%s", code, out)
 	}
 }
+
+// A policy that found something was judged, even where the files lack
+// the cluster state it needs elsewhere: MESH1107 judges an empty node
+// label without pods.
+func TestCheckFindingsAreJudged(t *testing.T) {
+	dir := t.TempDir()
+	rule := writeFile(t, dir, "dr.yaml", checkService+`---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata:
+  name: reviews
+  namespace: shop
+spec:
+  host: reviews
+  subsets:
+  - name: zoneless
+    labels: {topology.kubernetes.io/zone: ""}
+`)
+	out, _, code := runCheck(t, "", "-f", rule, "-o", "wide")
+	if code != 3 || !strings.Contains(out, "MESH1107") || strings.Contains(out, "Not judged") {
+		t.Errorf("exit %d, want MESH1107's finding and no 'not judged':\n%s", code, out)
+	}
+}
