@@ -62,8 +62,14 @@ func (o *PerfRunOptions) openTelemetry(ctx context.Context, facts *clusterFacts,
 	return j
 }
 
+// fail records that no Prometheus can be had: every run of the command gets err.
 func (j *telemetryJoin) fail(err error) {
 	j.err = err
+	j.warn(err)
+}
+
+// warn says why a result has no mesh telemetry.
+func (j *telemetryJoin) warn(err error) {
 	fmt.Fprintf(j.log, "Warning: no mesh telemetry: %v (--no-telemetry skips it)\n", err)
 }
 
@@ -88,8 +94,9 @@ func (j *telemetryJoin) join(ctx context.Context, r *smp.Result, namespace, targ
 		return
 	}
 	r.Telemetry.Prometheus = j.conn.Address
+	// One run's failure (--ab's other target may still be found) is its own.
 	if err := j.query(ctx, r, namespace, target, forwarded); err != nil {
-		j.fail(err)
+		j.warn(err)
 		r.Telemetry.Error = err.Error()
 	}
 }
