@@ -75,12 +75,13 @@ func barPlot(id, title, yLabel string, groups []barGroup, results []*smp.Result,
 // meshLatencyPlot sets the latency the client measured beside the one the
 // target's proxies measured.
 func meshLatencyPlot(results []*smp.Result, names, colours []string) *plot {
-	client := func(p float64) func(*smp.Result) float64 {
+	// The figures the summary and perf compare show beside the plot.
+	client := func(pick func(smp.Latencies) float64) func(*smp.Result) float64 {
 		return func(r *smp.Result) float64 {
 			if r.Histogram.Count == 0 {
 				return math.NaN()
 			}
-			return r.Histogram.Percentile(p)
+			return pick(r.Latencies)
 		}
 	}
 	server := func(pick func(smp.ServerLatencies) *float64) func(*smp.Result) float64 {
@@ -92,9 +93,9 @@ func meshLatencyPlot(results []*smp.Result, names, colours []string) *plot {
 		}
 	}
 	groups := []barGroup{
-		{"client p50", "ms", client(50)},
+		{"client p50", "ms", client(func(l smp.Latencies) float64 { return l.P50 })},
 		{"server p50", "ms", server(func(l smp.ServerLatencies) *float64 { return l.P50 })},
-		{"client p99", "ms", client(99)},
+		{"client p99", "ms", client(func(l smp.Latencies) float64 { return l.P99 })},
 		{"server p99", "ms", server(func(l smp.ServerLatencies) *float64 { return l.P99 })},
 	}
 	if !hasServerLatency(results) {
