@@ -28,7 +28,7 @@ import (
 // time from what each object contributes to them; refs is a table of its own.
 var (
 	namespaceTables = []string{"workloads", "pod_label_sets", "pod_sources_by_label", "pod_label_sets_by_label"}
-	keyedTables     = []string{"destination_rules_by_host", "virtual_services_by_host", "service_entries_by_host", "gateway_listeners", "gateway_tls_hosts", "gateway_certificates", "secret_certificates"}
+	keyedTables     = []string{"destination_rules_by_host", "virtual_services_by_host", "service_entries_by_host", "gateway_listeners", "gateway_tls_hosts", "gateway_certificates", "secret_certificates", "services_by_selector_label", "pod_label_namespaces"}
 	setTables       = []string{"wildcard_destination_rules", "wildcard_virtual_services", "service_entry_hosts"}
 )
 
@@ -281,10 +281,35 @@ func (s *indexState) contribute(o namespacedObject, kind string, delta int, touc
 			touched[indexKey{table, key}] = true
 		}
 	}
-	if group == "" && kind == "Secret" {
-		s.visited++
-		if text, ok := certificateText(o.obj); ok {
-			add("secret_certificates", o.ns+"/"+o.name, ast.NewTerm(certificateFacts(text)))
+	if path, ok := podLabelPaths[group][kind]; ok {
+		if labels, ok := lookup(o.obj, path...).(ast.Object); ok {
+			labels.Foreach(func(k, v *ast.Term) {
+				key, ok1 := k.Value.(ast.String)
+				value, ok2 := v.Value.(ast.String)
+				if ok1 && ok2 {
+					add("pod_label_namespaces", string(key)+"="+string(value), ast.StringTerm(o.ns))
+				}
+			})
+		}
+	}
+	if group == "" {
+		switch kind {
+		case "Secret":
+			s.visited++
+			if text, ok := certificateText(o.obj); ok {
+				add("secret_certificates", o.ns+"/"+o.name, ast.NewTerm(certificateFacts(text)))
+			}
+		case "Service":
+			s.visited++
+			if selector, ok := lookup(o.obj, "spec", "selector").(ast.Object); ok {
+				selector.Foreach(func(k, v *ast.Term) {
+					key, ok1 := k.Value.(ast.String)
+					value, ok2 := v.Value.(ast.String)
+					if ok1 && ok2 { // Rego's concat fails on other values
+						add("services_by_selector_label", o.ns+" "+string(key)+"="+string(value), ast.StringTerm(o.name))
+					}
+				})
+			}
 		}
 		return
 	}

@@ -169,7 +169,7 @@ func TestUpdateInventoryWorkPerChange(t *testing.T) {
 		kind  string
 		limit int
 	}{
-		{"VirtualService", 2}, {"DestinationRule", 2}, {"Gateway", 2}, {"ServiceEntry", 2}, {"Service", 0},
+		{"VirtualService", 2}, {"DestinationRule", 2}, {"Gateway", 2}, {"ServiceEntry", 2}, {"Service", 2},
 		{"Deployment", 20}, // the Deployments of its namespace
 	} {
 		t.Run(c.kind, func(t *testing.T) {

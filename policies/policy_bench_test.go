@@ -2,12 +2,15 @@ package policies_test
 
 import (
 	"context"
+	"flag"
 	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/open-policy-agent/opa/v1/profiler"
 
 	"github.com/kubectl-mesh/kubectl-mesh/policies"
 	"github.com/kubectl-mesh/kubectl-mesh/policies/manifest"
@@ -23,11 +26,15 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+var profilePolicies = flag.Bool("profile", false, "BenchmarkPolicies: trace with OPA's profiler and log each policy's costliest Rego lines")
+
 // BenchmarkPolicies measures each policy alone (with the helpers) on its
 // own fixtures: every fixture object is in the inventory, and every one the
 // policy routes to is reviewed. review-us is the time of one review, review-cpu-us
 // its CPU time; make bench lists the ten costliest, so a slow new policy
-// shows up.
+// shows up. Where its time goes:
+//
+//	go test ./policies -run '^$' -bench 'BenchmarkPolicies/istio/NAME$' -benchtime 200x -profile -v
 func BenchmarkPolicies(b *testing.B) {
 	ctx := context.Background()
 	lib := library(b)
@@ -69,6 +76,11 @@ func BenchmarkPolicies(b *testing.B) {
 				}
 				reviews = append(reviews, policies.NewReview(v, nil))
 			}
+			var p *profiler.Profiler
+			if *profilePolicies {
+				p = profiler.New()
+				policies.Trace(engine, p)
+			}
 			cpu := cpuTime()
 			for b.Loop() {
 				for _, r := range reviews {
@@ -81,6 +93,9 @@ func BenchmarkPolicies(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/reviewed/1e3, "review-us")
 			// CPU time, GC included: steadier than wall time on a shared machine.
 			b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/reviewed/1e3, "review-cpu-us")
+			if p != nil {
+				logProfile(b, p, reviewed)
+			}
 		})
 	}
 }

@@ -193,10 +193,17 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 		return err
 	}
 	var res scan.Result
+	var present []policies.Kind // the kinds of the input, for unjudged
 	if len(o.Filenames) > 0 {
+		present = kindsOf(slices.Concat(objects, meshConfig))
+		// scan.Run lets the decoded objects go once the inventory is set,
+		// unless something here still holds them: a heap twice as large
+		// for the collector to walk during the reviews.
+		input := objects
+		objects = nil
 		// Objects of kinds no policy reviews or looks up are neither
 		// converted nor indexed, as checkCluster does not list them.
-		res = scan.Run(ctx, engine, objects, scan.Options{DefaultNamespace: o.namespace, Kinds: scan.NeededKinds(selected), Inventory: meshConfig})
+		res = scan.Run(ctx, engine, input, scan.Options{DefaultNamespace: o.namespace, Kinds: scan.NeededKinds(selected), Inventory: meshConfig})
 	} else {
 		res, inputErrs, err = o.checkCluster(ctx, engine, meshConfig)
 		if err != nil {
@@ -207,7 +214,7 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 	report := &findings.Report{
 		Checked:     res.Checked,
 		Policies:    selected,
-		Unjudged:    unjudged(o.Filenames, selected, res, append(objects, meshConfig...)),
+		Unjudged:    unjudged(o.Filenames, selected, res, present),
 		Errors:      append(inputErrs, res.Errors...),
 		Threshold:   o.threshold,
 		ToolVersion: buildinfo.Get().Version,
@@ -263,7 +270,7 @@ func (o *CheckOptions) engine(ctx context.Context, kinds func() []policies.Kind)
 // needs no cluster state, such as MESH1107's empty node label, was
 // judged); none for a check of the cluster, whose inventory is the
 // cluster's state.
-func unjudged(files []string, selected []policies.Metadata, res scan.Result, input []manifest.Object) []policies.Unjudged {
+func unjudged(files []string, selected []policies.Metadata, res scan.Result, present []policies.Kind) []policies.Unjudged {
 	if len(files) == 0 {
 		return nil
 	}
@@ -276,7 +283,7 @@ func unjudged(files []string, selected []policies.Metadata, res scan.Result, inp
 			reviewed = append(reviewed, k)
 		}
 	}
-	return policies.UnjudgedPolicies(selected, reviewed, kindsOf(input))
+	return policies.UnjudgedPolicies(selected, reviewed, present)
 }
 
 // kindOf is the kind of an object of apiVersion and kind ("v1" is the core group).

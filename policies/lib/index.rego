@@ -131,6 +131,16 @@ _certificate_facts(text) := _first_certificate(certs) if {
 _first_certificate(certs) := {"NotAfter": certs[0].NotAfter, "Subject": {"CommonName": certs[0].Subject.CommonName}} if count(certs) > 0
 else := {}
 
+# services_by_selector_label["<namespace> <key>=<value>"]: the names of the
+# Services of namespace whose spec.selector holds that label, so that a
+# pod's labels find the Services selecting it without walking the namespace.
+services_by_selector_label[key] contains name if {
+	some ns, name
+	svc := data.inventory.namespace[ns].v1.Service[name]
+	some k, v in object.get(svc, ["spec", "selector"], {})
+	key := concat("", [ns, " ", k, "=", v])
+}
+
 # wildcard_virtual_services: [namespace, apiVersion, name] of the
 # VirtualServices with a wildcard host in spec.hosts.
 wildcard_virtual_services contains [ns, av, name] if {
@@ -236,6 +246,14 @@ pod_sources_by_label[ns][pair] contains [av, kind, name] if {
 	obj := data.inventory.namespace[ns][av][kind][name]
 	some k, v in object.get(obj, path, {})
 	pair := concat("=", [k, v])
+}
+
+# pod_label_namespaces["key=value"]: the namespaces with pods carrying that
+# label, so that a selector of any namespace (a gateway's, a root
+# namespace's policy) finds its pods without walking every namespace.
+pod_label_namespaces[pair] contains ns if {
+	some ns, by_label in pod_sources_by_label
+	some pair, _ in by_label
 }
 
 # pod_label_sets_by_label[ns]["key=value"]: the distinct pod label sets of

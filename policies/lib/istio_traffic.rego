@@ -188,8 +188,8 @@ selected_workload_entry_label_sets(ns, selector) := {l |
 selects_any_workload(selector) if {
 	[k, v] := first_label(selector)
 	pair := concat("=", [k, v])
-	some ns, _ in index.pod_label_sets_by_label
-	some l in object.get(index.pod_label_sets_by_label, [ns, pair], set())
+	some ns in index.pod_label_namespaces[pair]
+	some l in index.pod_label_sets_by_label[ns][pair]
 	k8s.labels_match(selector, l)
 } else if {
 	some ns, api_version, name
@@ -307,8 +307,9 @@ default_ingress_ports := {80: 8080, 443: 8443, 15021: 15021, 31400: 31400, 15443
 gateway_namespaces(selector) := found if {
 	found := {ns |
 		[k, v] := first_label(selector)
-		some ns, by_label in index.pod_label_sets_by_label
-		some l in object.get(by_label, concat("=", [k, v]), set())
+		pair := concat("=", [k, v])
+		some ns in index.pod_label_namespaces[pair]
+		some l in index.pod_label_sets_by_label[ns][pair]
 		k8s.labels_match(selector, l)
 	}
 	count(found) > 0

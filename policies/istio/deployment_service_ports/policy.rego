@@ -21,6 +21,7 @@
 #     duplicate Service or port, or point it at another targetPort.
 package mesh.istio.deployment_service_ports
 
+import data.mesh.lib.index
 import data.mesh.lib.k8s
 import rego.v1
 
@@ -46,13 +47,14 @@ else if {
 	namespace_labels["istio.io/rev"]
 }
 
+# The Services selecting the pods: the index names those whose selector
+# holds one of the pods' labels, instead of a walk over the namespace.
 services contains svc if {
-	count(template_labels) > 0
 	in_mesh
-	some svc in data.inventory.namespace[k8s.namespace].v1.Service # by key: no copy of the namespace's Services
-	selector := object.get(svc, ["spec", "selector"], {})
-	count(selector) > 0
-	object.subset(template_labels, selector) # one builtin: this runs for every Service of the namespace
+	some k, v in template_labels
+	some name in index.services_by_selector_label[concat("", [k8s.namespace, " ", k, "=", v])]
+	svc := data.inventory.namespace[k8s.namespace].v1.Service[name]
+	object.subset(template_labels, svc.spec.selector)
 }
 
 # [service, port, protocol, targetPort] of every port of those Services.
