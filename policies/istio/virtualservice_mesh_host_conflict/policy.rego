@@ -31,10 +31,11 @@ violation contains {"msg": msg} if {
 	vs := k8s.subject
 	traffic.mesh_bound(vs)
 	ns := k8s.namespace
+	self := [ns, vs.apiVersion, vs.metadata.name]
 	some i, host in traffic.hosts(vs)
 	name := traffic.fqdn(host, ns)
 	# Cheapest test first: most hosts have no VirtualService but this one.
-	rival_keys := {key | some key in keys(name); count(object.get(index.virtual_services_by_host, key, set()) - {[ns, vs.apiVersion, vs.metadata.name]}) > 0}
+	rival_keys := {key | some key in keys(name); some ref in object.get(index.virtual_services_by_host, key, set()); ref != self}
 	count(rival_keys) > 0
 	scopes := traffic.export_scopes(vs, ns)
 	others := {sprintf("%s/%s", [o.namespace, o.name]) |
