@@ -143,6 +143,35 @@ func TestLoaderBoundsKeepLastGood(t *testing.T) {
 	}
 }
 
+// A refused ConfigMap's last good version can be larger than its broken
+// new one: another ConfigMap's change that fitted beside the broken one
+// but not beside the last good is refused too, with an Event naming the
+// bound (not a PolicyLoaded one), and its own last good version stays.
+func TestLoaderFallbackKeepsBounds(t *testing.T) {
+	ctx := context.Background()
+	f := newLoaderFixture(t)
+	acme := policyConfigMap("acme", "1", map[string]string{"p.rego": densePolicy("ACME001", "acme.p", MaxRegoBytes/2)})
+	base := policyConfigMap("base", "1", map[string]string{"p.rego": regoPolicy("BASE001", "base.p")})
+	f.loader.Load(ctx, []corev1.ConfigMap{acme, base})
+	f.recorder.take()
+
+	broken := policyConfigMap("acme", "2", map[string]string{"p.rego": badRego})
+	grown := policyConfigMap("base", "2", map[string]string{"p.rego": densePolicy("BASE002", "base.p", MaxRegoBytes/2+4096)})
+	f.loader.Load(ctx, []corev1.ConfigMap{broken, grown})
+	if got := f.ids(); !slices.Equal(got, []string{"ACME001", "BASE001"}) {
+		t.Errorf("policies %q, want both last good versions", got)
+	}
+	var baseEvents []recordedEvent
+	for _, e := range f.recorder.take() {
+		if e.object == "base" {
+			baseEvents = append(baseEvents, e)
+		}
+	}
+	if len(baseEvents) != 1 || baseEvents[0].reason != ReasonRefused || !strings.Contains(baseEvents[0].note, "over the webhook's bound") {
+		t.Errorf("events on base = %+v, want one %s naming the bound", baseEvents, ReasonRefused)
+	}
+}
+
 // One compile of the custom policies runs at a time: an admission that
 // finds one running waits, and gives up with its deadline.
 func TestOneCompileAtATime(t *testing.T) {

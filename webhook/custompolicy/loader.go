@@ -268,13 +268,25 @@ func (l *Loader) Load(ctx context.Context, cms []corev1.ConfigMap) {
 			fallback[name] = good
 		}
 	}
-	// Last good versions may be larger than the current ones.
-	fallback, _ = withinBounds(l.opts.Static, names, fallback, nil)
+	// Last good versions may be larger than the current ones: another
+	// ConfigMap's change that no longer fits beside them is refused (its
+	// own last good version kept when that fits), and said so.
+	fallback, crowded := withinBounds(l.opts.Static, names, fallback, l.inForce)
+	var crowdedNames []string
+	for _, o := range crowded {
+		if slices.Contains(offenders, o.name) {
+			continue // refused already
+		}
+		crowdedNames = append(crowdedNames, o.name)
+		l.log.Error(o, "refused a policy ConfigMap: it does not fit beside the refused ones' last good versions", "configMap", o.name)
+		i := slices.IndexFunc(cms, func(cm corev1.ConfigMap) bool { return cm.Name == o.name })
+		l.note(&cms[i], corev1.EventTypeWarning, ReasonRefused, o.Error())
+	}
 	if err := l.swap(ctx, slices.Sorted(maps.Keys(fallback)), fallback); err != nil {
 		l.log.Error(err, "the other custom policies cannot be loaded without the refused ones either; the policies in force stay")
 		return
 	}
-	l.loaded(cms, slices.Concat(offenders, overNames))
+	l.loaded(cms, slices.Concat(offenders, overNames, crowdedNames))
 }
 
 // swap loads the sources of the named ConfigMaps into the engine and, on
