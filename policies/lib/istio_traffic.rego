@@ -149,6 +149,19 @@ else if {
 	endswith(host, substring(pattern, 1, -1))
 }
 
+# Host names overlap when equal, or when one is a wildcard covering the other.
+hosts_overlap(a, b) if host_matches(a, b)
+else if host_matches(b, a)
+
+# The targetRefs of a policy (AuthorizationPolicy, RequestAuthentication,
+# Telemetry...): spec.targetRefs and the older single spec.targetRef.
+target_refs(obj) := [ref |
+	some refs in [object.get(obj, ["spec", "targetRefs"], []), [object.get(obj, ["spec", "targetRef"], null)]]
+	is_array(refs)
+	some ref in refs
+	is_object(ref)
+]
+
 # For a Kubernetes FQDN name.ns.svc.cluster.local: [name, ns]; undefined otherwise.
 kube_name(name) := [parts[0], parts[1]] if {
 	endswith(name, istio.kube_suffix)
@@ -162,6 +175,17 @@ kube_name(name) := [parts[0], parts[1]] if {
 service_entries_for(host) := {{"namespace": ns, "name": name, "object": se} |
 	some [ns, api_version, name] in object.get(index.service_entries_by_host, host, set())
 	se := data.inventory.namespace[ns][api_version].ServiceEntry[name]
+}
+
+# True when the non-empty map selector of an object of namespace ns (a
+# Sidecar's workloadSelector, a Telemetry's selector) matches no pod or
+# pod template there, while the namespace's pods are in view: a file
+# without them judges nothing.
+selects_no_workload_in_view(ns, selector) if {
+	is_object(selector)
+	count(selector) > 0
+	count(selected_label_sets(ns, selector)) == 0
+	count(k8s.pod_label_sets(ns)) > 0
 }
 
 # Label sets of the pods of namespace ns, running or templated, that carry

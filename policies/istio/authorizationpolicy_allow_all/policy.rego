@@ -25,6 +25,7 @@
 package mesh.istio.authorizationpolicy_allow_all
 
 import data.mesh.lib.istio_config
+import data.mesh.lib.istio_traffic as traffic
 import data.mesh.lib.k8s
 import rego.v1
 
@@ -51,15 +52,7 @@ match_labels := l if {
 	is_object(l)
 } else := {}
 
-# spec.targetRefs, and the older single spec.targetRef.
-target_refs := [ref |
-	some ref in array.concat(as_array(object.get(ap, ["spec", "targetRefs"], [])), [object.get(ap, ["spec", "targetRef"], null)])
-	is_object(ref)
-]
-
-as_array(x) := x if is_array(x)
-
-as_array(x) := [] if not is_array(x)
+target_refs := traffic.target_refs(ap)
 
 # Gateways, other than waypoints, exist to accept requests from anywhere.
 waypoint(name) if {

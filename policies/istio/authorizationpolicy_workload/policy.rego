@@ -30,8 +30,7 @@ import rego.v1
 
 selector := object.get(k8s.subject, ["spec", "selector", "matchLabels"], {})
 
-targeted if count(object.get(k8s.subject, ["spec", "targetRefs"], [])) > 0
-else if k8s.subject.spec.targetRef
+targeted if count(traffic.target_refs(k8s.subject)) > 0
 
 root if k8s.namespace == istio_config.root_namespace
 

@@ -94,21 +94,17 @@ match_labels(ra) := l if {
 	l != null
 } else := {}
 
-target_refs(ra) := array.concat(
-	[r | some r in [object.get(ra, ["spec", "targetRef"], null)]; r != null],
-	object.get(ra, ["spec", "targetRefs"], []),
-)
 
 # A RequestAuthentication applies to a workload by selector (none selects
 # the whole namespace) or, with targetRefs, to the Gateway it names.
 applies(ra, _, labels) if {
-	count(target_refs(ra)) == 0
+	count(traffic.target_refs(ra)) == 0
 	k8s.labels_match(match_labels(ra), labels)
 }
 
 applies(ra, ns, labels) if {
 	ra.metadata.namespace == ns
-	some ref in target_refs(ra)
+	some ref in traffic.target_refs(ra)
 	ref.kind == "Gateway"
 	labels["gateway.networking.k8s.io/gateway-name"] == ref.name
 }

@@ -26,8 +26,7 @@ import rego.v1
 
 gateway_label := "gateway.networking.k8s.io/gateway-name"
 
-targeted if k8s.subject.spec.targetRef
-else if count(object.get(k8s.subject, ["spec", "targetRefs"], [])) > 0
+targeted if count(traffic.target_refs(k8s.subject)) > 0
 
 violation contains {"msg": msg} if {
 	selector := k8s.subject.spec.selector.matchLabels

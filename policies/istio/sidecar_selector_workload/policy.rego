@@ -28,9 +28,6 @@ import rego.v1
 
 violation contains {"msg": msg} if {
 	selector := k8s.subject.spec.workloadSelector.labels
-	is_object(selector)
-	count(selector) > 0
-	count(traffic.selected_label_sets(k8s.namespace, selector)) == 0
-	count(k8s.pod_label_sets(k8s.namespace)) > 0
+	traffic.selects_no_workload_in_view(k8s.namespace, selector)
 	msg := sprintf("spec.workloadSelector.labels %s match no Pod or workload pod template in namespace %s: the Sidecar applies to nothing", [traffic.format_labels(selector), k8s.namespace])
 }

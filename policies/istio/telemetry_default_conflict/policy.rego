@@ -16,13 +16,13 @@
 #     selector.
 package mesh.istio.telemetry_default_conflict
 
+import data.mesh.lib.istio_traffic as traffic
 import data.mesh.lib.k8s
 import rego.v1
 
 namespace_wide(t) if {
 	not t.spec.selector
-	count(object.get(t, ["spec", "targetRefs"], [])) == 0
-	not t.spec.targetRef
+	count(traffic.target_refs(t)) == 0
 }
 
 violation contains {"msg": msg} if {

@@ -65,12 +65,9 @@ else := substring(raw, i + 1, -1) if {
 any_match(served) if {
 	some host in vs_hosts
 	some pattern in served
-	overlap(pattern, host)
+	traffic.hosts_overlap(pattern, host)
 }
 
-# Host names overlap when equal, or when one is a wildcard covering the other.
-overlap(a, b) if traffic.host_matches(a, b)
-else if traffic.host_matches(b, a)
 
 shown(served) := "no host" if count(served) == 0
 else := concat(", ", sort(served))

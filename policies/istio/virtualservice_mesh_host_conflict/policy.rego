@@ -52,7 +52,7 @@ violation contains {"msg": msg} if {
 # The hosts of the index that can overlap name: name itself, the wildcards
 # that cover it and, for a wildcard, every host it covers. Most meshes have
 # no VirtualService with a wildcard host: then only name itself.
-keys(name) := {name} | {k | some k, _ in index.virtual_services_by_host; k != name; overlap(name, k)} if startswith(name, "*")
+keys(name) := {name} | {k | some k, _ in index.virtual_services_by_host; k != name; traffic.hosts_overlap(name, k)} if startswith(name, "*")
 else := {name} if not wildcard_rivals
 else := {name, "*"} | {concat(".", array.concat(["*"], array.slice(labels, i, count(labels)))) |
 	labels := split(name, ".")
@@ -61,8 +61,6 @@ else := {name, "*"} | {concat(".", array.concat(["*"], array.slice(labels, i, co
 
 wildcard_rivals if some _ in index.wildcard_virtual_services
 
-overlap(a, b) if traffic.host_matches(a, b)
-else if traffic.host_matches(b, a)
 
 # The same host conflicts when both are exported to a namespace in
 # common; overlapping hosts (and the same host) when one is exported
