@@ -34,6 +34,20 @@ service_entries := k8s.all_namespaced("networking.istio.io", "ServiceEntry")
 # Hosts declared by ServiceEntries (wildcards included).
 service_entry_hosts := index.service_entry_hosts
 
+# Namespaces Istio's analyzers leave alone (inject.IgnoredNamespaces).
+system_namespaces := {"kube-system", "kube-public", "kube-node-lease", "local-path-storage"}
+
+# True when a Service port declares its protocol in appProtocol.
+has_app_protocol(port) if {
+	is_string(port.appProtocol)
+	port.appProtocol != ""
+}
+
+# The protocol a Service port's name gives Istio: the name up to its first
+# "-", lower-cased ("grpc-web" whole), as pkg/config/protocol parses it.
+port_name_protocol(name) := "grpc-web" if startswith(lower(name), "grpc-web")
+else := lower(split(name, "-")[0])
+
 # host_matches is Istio's host match: equal, or covered by a wildcard.
 host_matches(pattern, host) if pattern == host
 else if pattern == "*"

@@ -30,11 +30,12 @@
 #     of the mesh, label it istio-injection=disabled to say so.
 package mesh.istio.namespace_injection_missing
 
+import data.mesh.lib.istio
 import data.mesh.lib.istio_config
 import data.mesh.lib.k8s
 import rego.v1
 
-skipped_namespaces := {"kube-system", "kube-public", "kube-node-lease", "local-path-storage", "istio-system"}
+skipped_namespaces := istio.system_namespaces | {"istio-system"}
 
 # Labels that enrol the namespace, or record a decision to stay out.
 decided(labels) if labels["istio-injection"]

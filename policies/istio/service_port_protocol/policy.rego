@@ -30,17 +30,16 @@
 #     kubernetes.io/h2c).
 package mesh.istio.service_port_protocol
 
+import data.mesh.lib.istio
 import data.mesh.lib.istio_config
 import data.mesh.lib.k8s
 import rego.v1
 
 # Port name prefixes Istio understands (pkg/config/protocol), grpc-web aside.
-protocols := {"http", "http2", "https", "grpc", "tcp", "tls", "mongo", "mysql", "redis", "udp", "http_proxy"}
+protocols := {"http", "http2", "https", "grpc", "grpc-web", "tcp", "tls", "mongo", "mysql", "redis", "udp", "http_proxy"}
 
 # Ports Istio treats as TCP whatever their name.
 well_known_ports := {25, 53, 3306, 27017}
-
-system_namespaces := {"kube-system", "kube-public", "kube-node-lease", "local-path-storage"}
 
 istio_control_plane(svc) if svc.metadata.labels.istio
 else if svc.metadata.labels.release == "istio"
@@ -58,28 +57,21 @@ else if istio_config.applies(k8s.namespace)
 checked if {
 	object.get(k8s.subject, ["spec", "type"], "") != "ExternalName" # MESH1209
 	istio_present
-	not k8s.namespace in system_namespaces
+	not k8s.namespace in istio.system_namespaces
 	not opted_out
 	not istio_control_plane(k8s.subject)
 }
 
-has_app_protocol(port) if {
-	is_string(port.appProtocol)
-	port.appProtocol != ""
-}
-
-named_for_protocol(name) if lower(split(name, "-")[0]) in protocols
-else if startswith(lower(name), "grpc-web")
 
 # The port tests first: most ports are named for their protocol, and
 # whether Istio runs here takes lookups.
 violation contains {"msg": msg} if {
 	some i, port in object.get(k8s.subject, ["spec", "ports"], [])
 	upper(object.get(port, "protocol", "TCP")) == "TCP"
-	not has_app_protocol(port)
+	not istio.has_app_protocol(port)
 	not port.port in well_known_ports
 	name := object.get(port, "name", "")
-	not named_for_protocol(name)
+	not istio.port_name_protocol(name) in protocols
 	checked
 	msg := describe(i, port.port, name)
 }
