@@ -2,11 +2,12 @@
 # title: Linkerd helpers
 # description: |
 #   Proxy injection as Linkerd's injector decides it, pod templates of
-#   workloads, opaque-port sets and certificate expiry, shared by the Linkerd
-#   policies. Import with `import data.mesh.lib.linkerd`.
+#   workloads, opaque-port sets and the certificate expiry window, shared
+#   by the Linkerd policies. Import with `import data.mesh.lib.linkerd`.
 package mesh.lib.linkerd
 
 import data.mesh.lib.index
+import data.mesh.lib.certs as x509
 import data.mesh.lib.k8s
 import rego.v1
 
@@ -157,44 +158,15 @@ in_ranges(port, ranges) if {
 	port <= r[1]
 }
 
-# Certificates of a PEM bundle, skipping anything before the first PEM
-# block. Undefined when the text holds no PEM block or does not parse.
-pem_certificates(text) := certs if {
-	i := indexof(text, "-----BEGIN")
-	i >= 0
-	certs := crypto.x509.parse_certificates(substring(text, i, -1))
-}
-
-day_ns := ((24 * 60) * 60) * 1000000000
-
 # linkerd check warns when a certificate has less than 60 days left.
-expiry_window_ns := 60 * day_ns
-
-not_after_ns(cert) := time.parse_rfc3339_ns(cert.NotAfter)
-
-expired(cert, now) if not_after_ns(cert) <= now
+expiry_window_ns := 60 * x509.day_ns
 
 expiring(cert, now) if {
-	not_after_ns(cert) > now
-	not_after_ns(cert) - now < expiry_window_ns
+	x509.not_after_ns(cert) > now
+	x509.not_after_ns(cert) - now < expiry_window_ns
 }
 
 # Certificates that live no longer than the window are rotated by
 # automation (cert-manager's usual 48h issuer, for example): that they
 # expire soon is their normal state.
 short_lived(cert) if time.parse_rfc3339_ns(cert.NotAfter) - time.parse_rfc3339_ns(cert.NotBefore) <= expiry_window_ns
-
-# "in 12 days", "in 1 day", "within a day".
-days_left(cert, now) := phrase if {
-	days := floor((not_after_ns(cert) - now) / day_ns)
-	phrase := days_phrase(days)
-}
-
-days_phrase(0) := "within a day"
-
-days_phrase(1) := "in 1 day"
-
-days_phrase(n) := sprintf("in %d days", [n]) if n > 1
-
-# How a certificate is named in messages: its subject CN, never its body.
-cert_name(cert) := sprintf("CN %q", [cert.Subject.CommonName])

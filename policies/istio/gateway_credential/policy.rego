@@ -25,11 +25,11 @@
 #     an expired certificate.
 package mesh.istio.gateway_credential
 
+import data.mesh.lib.certs as x509
 import data.mesh.lib.gateway
 import data.mesh.lib.index
 import data.mesh.lib.istio_traffic as traffic
 import data.mesh.lib.k8s
-import data.mesh.lib.linkerd
 import rego.v1
 
 # The credential names of the servers, with where they are.
@@ -81,10 +81,10 @@ problems[key] := "holds no PEM certificate that parses" if {
 	cert.parses == false
 }
 
-problems[key] := sprintf("holds a certificate (%s) that expired on %s", [linkerd.cert_name(cert), cert.NotAfter]) if {
+problems[key] := sprintf("holds a certificate (%s) that expired on %s", [x509.cert_name(cert), cert.NotAfter]) if {
 	some key, _ in secrets
 	some cert in index.secret_certificates[concat("/", key)]
-	linkerd.expired(cert, now)
+	x509.expired(cert, now)
 }
 
 violation contains {"msg": msg} if {

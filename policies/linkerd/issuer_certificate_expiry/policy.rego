@@ -25,6 +25,7 @@
 #     cert-manager rotate the issuer automatically.
 package mesh.linkerd.issuer_certificate_expiry
 
+import data.mesh.lib.certs as x509
 import data.mesh.lib.k8s
 import data.mesh.lib.linkerd
 import rego.v1
@@ -38,13 +39,13 @@ bundles contains [field, certs] if {
 	some key in cert_keys
 	encoded := secret.data[key]
 	base64.is_valid(encoded)
-	certs := linkerd.pem_certificates(base64.decode(encoded))
+	certs := x509.pem_certificates(base64.decode(encoded))
 	field := sprintf("data[%q]", [key])
 }
 
 bundles contains [field, certs] if {
 	some key in cert_keys
-	certs := linkerd.pem_certificates(secret.stringData[key])
+	certs := x509.pem_certificates(secret.stringData[key])
 	field := sprintf("stringData[%q]", [key])
 }
 
@@ -56,9 +57,9 @@ managed if secret.metadata.annotations["cert-manager.io/certificate-name"]
 violation contains {"msg": msg} if {
 	some [field, certs] in bundles
 	some i, cert in certs
-	linkerd.expired(cert, now)
+	x509.expired(cert, now)
 	msg := sprintf("%s certificate %d of %d (%s) expired on %s", [
-		field, i + 1, count(certs), linkerd.cert_name(cert), cert.NotAfter,
+		field, i + 1, count(certs), x509.cert_name(cert), cert.NotAfter,
 	])
 }
 
@@ -69,6 +70,6 @@ violation contains {"msg": msg} if {
 	linkerd.expiring(cert, now)
 	not linkerd.short_lived(cert)
 	msg := sprintf("%s certificate %d of %d (%s) expires on %s, %s", [
-		field, i + 1, count(certs), linkerd.cert_name(cert), cert.NotAfter, linkerd.days_left(cert, now),
+		field, i + 1, count(certs), x509.cert_name(cert), cert.NotAfter, x509.days_left(cert, now),
 	])
 }

@@ -24,13 +24,14 @@
 #     Remove expired roots from the bundle.
 package mesh.linkerd.trust_anchor_expiry
 
+import data.mesh.lib.certs as x509
 import data.mesh.lib.k8s
 import data.mesh.lib.linkerd
 import rego.v1
 
 field := `data["ca-bundle.crt"]`
 
-certs := linkerd.pem_certificates(k8s.subject.data["ca-bundle.crt"]) if {
+certs := x509.pem_certificates(k8s.subject.data["ca-bundle.crt"]) if {
 	k8s.subject.metadata.name == "linkerd-identity-trust-roots"
 }
 
@@ -39,15 +40,15 @@ now := time.now_ns()
 # A certificate valid beyond the window: the others are being rotated out.
 rotating if {
 	some cert in certs
-	not linkerd.expired(cert, now)
+	not x509.expired(cert, now)
 	not linkerd.expiring(cert, now)
 }
 
 violation contains {"msg": msg} if {
 	some i, cert in certs
-	linkerd.expired(cert, now)
+	x509.expired(cert, now)
 	msg := sprintf("%s certificate %d of %d (%s) expired on %s", [
-		field, i + 1, count(certs), linkerd.cert_name(cert), cert.NotAfter,
+		field, i + 1, count(certs), x509.cert_name(cert), cert.NotAfter,
 	])
 }
 
@@ -57,6 +58,6 @@ violation contains {"msg": msg} if {
 	linkerd.expiring(cert, now)
 	not linkerd.short_lived(cert)
 	msg := sprintf("%s certificate %d of %d (%s) expires on %s, %s", [
-		field, i + 1, count(certs), linkerd.cert_name(cert), cert.NotAfter, linkerd.days_left(cert, now),
+		field, i + 1, count(certs), x509.cert_name(cert), cert.NotAfter, x509.days_left(cert, now),
 	])
 }
