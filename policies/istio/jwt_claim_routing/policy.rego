@@ -94,7 +94,6 @@ match_labels(ra) := l if {
 	l != null
 } else := {}
 
-
 # A RequestAuthentication applies to a workload by selector (none selects
 # the whole namespace) or, with targetRefs, to the Gateway it names.
 applies(ra, _, labels) if {

@@ -31,7 +31,6 @@ import rego.v1
 # Protocol names Istio serves as more than opaque TCP.
 protocols := {"http", "http2", "https", "grpc", "grpc-web", "tls", "mongo", "mysql", "redis", "http_proxy"}
 
-
 violation contains {"msg": msg} if {
 	k8s.subject.spec.type == "ExternalName"
 	some i, port in object.get(k8s.subject, ["spec", "ports"], [])

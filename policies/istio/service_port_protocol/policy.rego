@@ -62,7 +62,6 @@ checked if {
 	not istio_control_plane(k8s.subject)
 }
 
-
 # The port tests first: most ports are named for their protocol, and
 # whether Istio runs here takes lookups.
 violation contains {"msg": msg} if {

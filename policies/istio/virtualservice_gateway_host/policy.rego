@@ -45,7 +45,8 @@ violation contains {"msg": msg} if {
 
 # The hosts the Gateway's servers serve to VirtualServices of this
 # namespace: "host" and "*/host" to every namespace, "ns/host" to ns only,
-# "./host" to the Gateway's namespace. Empty when the Gateway does not exist.
+# "./host" to the Gateway's namespace. Empty when the Gateway does not
+# exist: then it serves none, and istioctl reports both (IST0101, IST0132).
 served_hosts(gw) := {h |
 	obj := k8s.get(gw.namespace, "networking.istio.io", "Gateway", gw.name)
 	some server in gateway.servers(obj)
@@ -67,7 +68,6 @@ any_match(served) if {
 	some pattern in served
 	traffic.hosts_overlap(pattern, host)
 }
-
 
 shown(served) := "no host" if count(served) == 0
 else := concat(", ", sort(served))

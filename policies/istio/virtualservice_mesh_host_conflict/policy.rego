@@ -61,7 +61,6 @@ else := {name, "*"} | {concat(".", array.concat(["*"], array.slice(labels, i, co
 
 wildcard_rivals if some _ in index.wildcard_virtual_services
 
-
 # The same host conflicts when both are exported to a namespace in
 # common; overlapping hosts (and the same host) when one is exported
 # everywhere and the other to some namespaces.
