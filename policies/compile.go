@@ -113,6 +113,20 @@ type Set struct {
 	// combined evaluates in one query every policy without requirements
 	// that a kind and operation route to, for the kinds named in custom.kinds.
 	combined map[routeKey]combinedQuery
+	// met holds, by route and by the policies with requirements that a
+	// reviewed object met, one query for those policies, prepared at the
+	// first review that needs it: objects from a cluster carry annotations,
+	// status and spec.type, so that several such policies run on most.
+	met sync.Map // metKey -> combinedQuery
+	// What met's queries are prepared with.
+	compiler  *ast.Compiler
+	store     storage.Store
+	withIndex string
+}
+
+type metKey struct {
+	route routeKey
+	ids   string // the policies' IDs, in route order
 }
 
 // combinedQuery returns the violations of policies, in order.
@@ -358,30 +372,60 @@ func compileSet(ctx context.Context, store storage.Store, library, custom []Sour
 			set.exact[k] = append(set.exact[k], p)
 		}
 	}
+	set.compiler, set.store, set.withIndex = compiler, store, withIndex
 	set.combined = map[routeKey]combinedQuery{}
 	for k := range set.exact {
 		for _, op := range operations {
-			// Policies with requirements run alone, when they are met.
+			// Policies with requirements join when they are met (Set.metQuery).
 			candidates := slices.DeleteFunc(set.route(k.Group, k.Kind, op), func(p *Policy) bool { return !p.Requires.IsZero() })
 			if len(candidates) < 2 {
 				continue
 			}
-			terms := make([]string, len(candidates))
-			for i, p := range candidates {
-				terms[i] = p.Package + "." + ViolationRule
-			}
-			query, err := ast.ParseBody("[" + strings.Join(terms, ", ") + "]" + withIndex)
+			c, err := set.prepareCombined(ctx, candidates)
 			if err != nil {
 				return nil, fmt.Errorf("preparing the query for %s: %w", k, err)
 			}
-			pq, err := rego.New(rego.Compiler(compiler), rego.Store(store), rego.ParsedQuery(query)).PrepareForEval(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("preparing the query for %s: %w", k, err)
-			}
-			set.combined[routeKey{k.Group, k.Kind, op}] = combinedQuery{query: &pq, policies: candidates, slow: new(atomic.Bool)}
+			set.combined[routeKey{k.Group, k.Kind, op}] = c
 		}
 	}
 	return set, nil
+}
+
+// prepareCombined prepares one query returning the violations of ps, in order.
+func (s *Set) prepareCombined(ctx context.Context, ps []*Policy) (combinedQuery, error) {
+	terms := make([]string, len(ps))
+	for i, p := range ps {
+		terms[i] = p.Package + "." + ViolationRule
+	}
+	query, err := ast.ParseBody("[" + strings.Join(terms, ", ") + "]" + s.withIndex)
+	if err != nil {
+		return combinedQuery{}, err
+	}
+	pq, err := rego.New(rego.Compiler(s.compiler), rego.Store(s.store), rego.ParsedQuery(query)).PrepareForEval(ctx)
+	if err != nil {
+		return combinedQuery{}, err
+	}
+	return combinedQuery{query: &pq, policies: ps, slow: new(atomic.Bool)}, nil
+}
+
+// metQuery is the combined query of ps, policies with requirements that
+// one object met, prepared once per route and set of policies; false when
+// it cannot be prepared (they then run alone).
+func (s *Set) metQuery(ctx context.Context, route routeKey, ps []*Policy) (combinedQuery, bool) {
+	ids := make([]string, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
+	}
+	key := metKey{route, strings.Join(ids, ",")}
+	if c, ok := s.met.Load(key); ok {
+		return c.(combinedQuery), c.(combinedQuery).query != nil
+	}
+	c, err := s.prepareCombined(ctx, ps)
+	if err != nil {
+		c = combinedQuery{} // remembered, not retried at each review
+	}
+	actual, _ := s.met.LoadOrStore(key, c)
+	return actual.(combinedQuery), actual.(combinedQuery).query != nil
 }
 
 // UnknownPolicyError is an ID or alias that names no policy.

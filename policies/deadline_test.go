@@ -20,15 +20,20 @@ const slowBody = `violation contains {"msg": sprintf("counted %d", [n])} if {
 // *DeadlineError; the others' findings still come back, on the combined
 // query's route and on a wildcard route alike, review after review.
 func TestPolicyDeadline(t *testing.T) {
-	meta := func(id, kinds string) string {
-		return "#   id: " + id + "\n#   severity: error\n#   enforcement: deny\n#   kinds: [" + kinds + "]"
+	meta := func(id, kinds string, met bool) string {
+		m := "#   id: " + id + "\n#   severity: error\n#   enforcement: deny\n#   kinds: [" + kinds + "]"
+		if met {
+			m += "\n#   requires: {labels: [team]}"
+		}
+		return m
 	}
 	tests := []struct {
-		name  string
-		kinds string
+		name, kinds string
+		met         bool // the policies require a label the ConfigMap has
 	}{
-		{"combined route", "ConfigMap"},
-		{"wildcard route", "\"*\""},
+		{"combined route", "ConfigMap", false},
+		{"wildcard route", "\"*\"", false},
+		{"requirements met", "ConfigMap", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -36,17 +41,19 @@ func TestPolicyDeadline(t *testing.T) {
 				Library:       []Source{},
 				PolicyTimeout: 50 * time.Millisecond,
 				Custom: []Source{
-					policy("configmap/acme/fast.rego", "acme.fast", meta("ACME001", tc.kinds), alwaysBody),
-					policy("configmap/acme/slow.rego", "acme.slow", meta("ACME002", tc.kinds), slowBody),
-					policy("configmap/acme/fast2.rego", "acme.fast2", meta("ACME003", tc.kinds), alwaysBody),
+					policy("configmap/acme/fast.rego", "acme.fast", meta("ACME001", tc.kinds, tc.met), alwaysBody),
+					policy("configmap/acme/slow.rego", "acme.slow", meta("ACME002", tc.kinds, tc.met), slowBody),
+					policy("configmap/acme/fast2.rego", "acme.fast2", meta("ACME003", tc.kinds, tc.met), alwaysBody),
 				},
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
+			cm := object("v1", "ConfigMap", "ns", "cm", nil)
+			cm["metadata"].(map[string]any)["labels"] = map[string]any{"team": "a"}
 			for round := range 3 {
 				findings, err := e.Review(context.Background(), &Review{Kind: "ConfigMap", Version: "v1", Namespace: "ns", Name: "cm",
-					Operation: "CREATE", Object: value(object("v1", "ConfigMap", "ns", "cm", nil))})
+					Operation: "CREATE", Object: value(cm)})
 				if got := ids(findings); !slices.Equal(got, []string{"ACME001", "ACME003"}) {
 					t.Errorf("round %d: findings of %v, want those of the fast policies ACME001 and ACME003", round, got)
 				}
@@ -63,8 +70,11 @@ func TestPolicyDeadline(t *testing.T) {
 				}
 				// The first cut off alone leaves the route's combined query
 				// out: the slow policy then costs one deadline, not two.
-				if got, want := CombinedIsSlow(e, "", "ConfigMap", "CREATE"), tc.kinds == "ConfigMap"; got != want {
+				if got, want := CombinedIsSlow(e, "", "ConfigMap", "CREATE"), tc.kinds == "ConfigMap" && !tc.met; got != want {
 					t.Errorf("round %d: combined query left out: %v, want %v", round, got, want)
+				}
+				if prepared, slow := MetQueries(e); tc.met && (prepared != 1 || slow != 1) {
+					t.Errorf("round %d: %d queries of policies whose requirements were met, %d left out; want the one, left out", round, prepared, slow)
 				}
 			}
 		})

@@ -285,14 +285,16 @@ func (e *Engine) enforcement(p *Policy) Enforcement {
 
 // evaluate returns the messages of each candidate, in order. Kinds known at
 // compile time evaluate every candidate without requirements in one
-// prepared query; the others, the candidates of kinds only wildcards route,
-// and all of them when the combined query fails, are evaluated alone, so
-// that one policy's run-time error costs only its own findings.
+// prepared query, and the candidates whose requirements the object met in
+// another; the others, the candidates of kinds only wildcards route, and
+// all of them when a combined query fails, are evaluated alone, so that
+// one policy's run-time error costs only its own findings.
 //
-// A positive timeout bounds each evaluation (the combined query's too):
-// a policy cut off alone fails with a *DeadlineError. Once one has, the
-// combined query of its route is left out of the set's later reviews, so
-// that the slow policy costs its deadline once per review, not twice.
+// A positive timeout bounds each evaluation (the combined queries' too):
+// a policy cut off alone fails with a *DeadlineError. Once one has, or a
+// combined query has been cut off as a whole, that combined query is left
+// out of the set's later reviews, so that a slow policy costs its deadline
+// once per review, not twice.
 func (s *Set) evaluate(ctx context.Context, timeout time.Duration, tracer topdown.QueryTracer, key routeKey, candidates []*Policy, input ast.Value) ([][]string, []error) {
 	results := make([][]string, len(candidates))
 	errs := make([]error, len(candidates))
@@ -318,18 +320,41 @@ func (s *Set) evaluate(ctx context.Context, timeout time.Duration, tracer topdow
 		}
 		return rs, err
 	}
-	combined, ok := s.combined[key]
-	if ok && !combined.slow.Load() {
-		rs, err := eval(combined.query)
-		if err == nil && len(rs) == 1 && len(rs[0].Expressions) == 1 {
-			if sets, ok := rs[0].Expressions[0].Value.([]any); ok && len(sets) == len(combined.policies) {
-				for j, p := range combined.policies {
-					if i := slices.Index(candidates, p); i >= 0 {
-						results[i], errs[i] = violationMessages(sets[j])
-						done[i] = true
-					}
+	var tried []combinedQuery
+	runCombined := func(c combinedQuery) {
+		tried = append(tried, c)
+		if c.slow.Load() {
+			return
+		}
+		rs, err := eval(c.query)
+		if _, cut := errors.AsType[*DeadlineError](err); cut {
+			c.slow.Store(true) // together they take too long, even if none alone does
+		}
+		if err != nil || len(rs) != 1 || len(rs[0].Expressions) != 1 {
+			return
+		}
+		if sets, ok := rs[0].Expressions[0].Value.([]any); ok && len(sets) == len(c.policies) {
+			for j, p := range c.policies {
+				if i := slices.Index(candidates, p); i >= 0 {
+					results[i], errs[i] = violationMessages(sets[j])
+					done[i] = true
 				}
 			}
+		}
+	}
+	if c, ok := s.combined[key]; ok {
+		runCombined(c)
+	}
+	// Policies whose requirements the object met, together.
+	var met []*Policy
+	for i, p := range candidates {
+		if !done[i] && !p.Requires.IsZero() {
+			met = append(met, p)
+		}
+	}
+	if len(met) > 1 {
+		if c, ok := s.metQuery(ctx, key, met); ok {
+			runCombined(c)
 		}
 	}
 	for i, p := range candidates {
@@ -339,8 +364,12 @@ func (s *Set) evaluate(ctx context.Context, timeout time.Duration, tracer topdow
 		rs, err := eval(&p.query)
 		if err != nil {
 			errs[i] = err
-			if _, cut := errors.AsType[*DeadlineError](err); cut && ok {
-				combined.slow.Store(true)
+			if _, cut := errors.AsType[*DeadlineError](err); cut {
+				for _, c := range tried {
+					if slices.Contains(c.policies, p) {
+						c.slow.Store(true)
+					}
+				}
 			}
 			continue
 		}

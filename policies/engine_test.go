@@ -267,7 +267,8 @@ func TestLoadDir(t *testing.T) {
 }
 
 // custom.requires: a policy runs only when the object or the old object
-// carries what it declares; the others still share the combined query.
+// carries what it declares; the others still share the combined query,
+// and those whose requirements an object meets share another.
 func TestRequirementsKeepPoliciesOutOfRego(t *testing.T) {
 	ctx := context.Background()
 	cm := "#   severity: error\n#   enforcement: deny\n#   kinds: [ConfigMap]\n"
@@ -283,6 +284,9 @@ func TestRequirementsKeepPoliciesOutOfRego(t *testing.T) {
 	withField["data"] = map[string]any{"key": nil}
 	onlyField := object("v1", "ConfigMap", "default", "cm", nil)
 	onlyField["data"] = map[string]any{"key": "v"}
+	withBoth := object("v1", "ConfigMap", "default", "cm", map[string]any{"owner": "a"})
+	withBoth["metadata"].(map[string]any)["labels"] = map[string]any{"team": "x"}
+	withBoth["data"] = map[string]any{"key": "v"}
 	update := func(old, new map[string]any) *Review {
 		return &Review{Version: "v1", Kind: "ConfigMap", Name: "cm", Namespace: "default", Operation: "UPDATE", Object: value(new), OldObject: value(old)}
 	}
@@ -296,6 +300,8 @@ func TestRequirementsKeepPoliciesOutOfRego(t *testing.T) {
 		{"field (null counts) and annotation present", NewReview(value(withField), nil), "ACME002,ACME003,ACME004"},
 		{"one of two requirements", NewReview(value(onlyField), nil), "ACME003,ACME004"},
 		{"label on the old object only", update(withLabel, object("v1", "ConfigMap", "default", "cm", nil)), "ACME001,ACME003,ACME004"},
+		{"both met", NewReview(value(withBoth), nil), "ACME001,ACME002,ACME003,ACME004"},
+		{"both met again", NewReview(value(withBoth), nil), "ACME001,ACME002,ACME003,ACME004"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			findings, err := e.Review(ctx, tt.review)
@@ -306,6 +312,10 @@ func TestRequirementsKeepPoliciesOutOfRego(t *testing.T) {
 				t.Errorf("findings from %s, want %s", got, tt.want)
 			}
 		})
+	}
+	// ACME001 and ACME002 ran in one query, prepared once.
+	if prepared, _ := MetQueries(e); prepared != 1 {
+		t.Errorf("%d queries prepared for policies whose requirements were met, want 1 (ACME001 and ACME002 together)", prepared)
 	}
 }
 

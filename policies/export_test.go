@@ -67,3 +67,19 @@ func CombinedIsSlow(e *Engine, group, kind, operation string) bool {
 	c, ok := e.set.Load().combined[routeKey{group, kind, operation}]
 	return ok && c.slow.Load()
 }
+
+// MetQueries counts the combined queries prepared for policies whose
+// requirements a reviewed object met, and how many of them were left out
+// after a deadline.
+func MetQueries(e *Engine) (prepared, slow int) {
+	e.set.Load().met.Range(func(_, v any) bool {
+		if c := v.(combinedQuery); c.query != nil {
+			prepared++
+			if c.slow.Load() {
+				slow++
+			}
+		}
+		return true
+	})
+	return prepared, slow
+}

@@ -206,18 +206,24 @@ func buildNamespaceIndex(tree map[string]any) (namespaceIndex, int) {
 // podLabelPaths is where pods and pod templates keep their labels, by
 // group and kind.
 var podLabelPaths = map[string]map[string][]string{
-	"": {"Pod": {"metadata", "labels"}},
+	"": {"Pod": {"metadata", "labels"}, "ReplicationController": templateLabels},
 	"apps": {
-		"Deployment":  {"spec", "template", "metadata", "labels"},
-		"StatefulSet": {"spec", "template", "metadata", "labels"},
-		"DaemonSet":   {"spec", "template", "metadata", "labels"},
-		"ReplicaSet":  {"spec", "template", "metadata", "labels"},
+		"Deployment":  templateLabels,
+		"StatefulSet": templateLabels,
+		"DaemonSet":   templateLabels,
+		"ReplicaSet":  templateLabels,
 	},
 	"batch": {
-		"Job":     {"spec", "template", "metadata", "labels"},
+		"Job":     templateLabels,
 		"CronJob": {"spec", "jobTemplate", "spec", "template", "metadata", "labels"},
 	},
+	// Argo Rollouts, OpenShift and OpenKruise.
+	"argoproj.io":       {"Rollout": templateLabels},
+	"apps.openshift.io": {"DeploymentConfig": templateLabels},
+	"apps.kruise.io":    {"CloneSet": templateLabels},
 }
+
+var templateLabels = []string{"spec", "template", "metadata", "labels"}
 
 // namespacedObject is one object of the inventory with where it is.
 type namespacedObject struct {

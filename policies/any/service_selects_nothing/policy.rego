@@ -18,41 +18,20 @@
 #     deploy the workload. Services without a selector are not checked.
 package mesh.any.service_selects_nothing
 
+import data.mesh.lib.index
 import data.mesh.lib.k8s
 import rego.v1
 
-# Kinds whose spec.template.metadata.labels are the labels of their pods,
-# whatever their API version: looked up by key, never by scanning every
-# object of the namespace.
-template_kinds := [
-	"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job",
-	"ReplicationController", "Rollout", "DeploymentConfig", "CloneSet",
-]
-
-# True when a Pod or pod template in ns matches the selector. key and value
-# are one of the selector's pairs, compared first as a cheap filter.
+# The index has the namespace's pod label sets (Pods, pod templates of
+# workloads, CronJobs) by label: the selector's first pair finds the
+# candidates without a walk over the namespace.
 selects(ns, selector, key, value) if {
-	some pod in data.inventory.namespace[ns].v1.Pod
-	pod.metadata.labels[key] == value
-	k8s.labels_match(selector, pod.metadata.labels)
-} else if {
-	some kind in template_kinds
-	some obj in data.inventory.namespace[ns][_][kind]
-	obj.spec.template.metadata.labels[key] == value
-	k8s.labels_match(selector, obj.spec.template.metadata.labels)
-} else if {
-	some cron_job in data.inventory.namespace[ns][_].CronJob
-	labels := cron_job.spec.jobTemplate.spec.template.metadata.labels
-	labels[key] == value
+	some labels in index.pod_label_sets_by_label[ns][concat("=", [key, value])]
 	k8s.labels_match(selector, labels)
 }
 
 # The namespace's workloads are known: it has at least one Pod or workload.
-workloads_known(ns) if count(data.inventory.namespace[ns].v1.Pod) > 0
-else if {
-	some kind in array.concat(template_kinds, ["CronJob"])
-	count(data.inventory.namespace[ns][_][kind]) > 0
-}
+workloads_known(ns) if count(k8s.pod_label_sets(ns)) > 0
 
 violation contains {"msg": msg} if {
 	svc := k8s.subject
