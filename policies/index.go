@@ -182,20 +182,10 @@ func buildNamespaceIndex(tree map[string]any) (namespaceIndex, int) {
 					))
 					n.labelSets.Add(ast.NewTerm(labels))
 				}
-				pairs, ok := labels.(ast.Object)
-				if !ok {
-					continue
-				}
 				source := ast.ArrayTerm(ast.StringTerm(av), ast.StringTerm(kind), ast.StringTerm(name))
-				pairs.Foreach(func(k, v *ast.Term) {
-					key, ok1 := k.Value.(ast.String)
-					value, ok2 := v.Value.(ast.String)
-					if !ok1 || !ok2 {
-						return // Rego's concat fails on other values
-					}
-					pair := ast.StringTerm(string(key) + "=" + string(value))
-					addToSet(n.sources, pair, source)
-					addToSet(n.setsByLabel, pair, ast.NewTerm(labels))
+				forEachLabel(labels, func(pair string) {
+					addToSet(n.sources, ast.StringTerm(pair), source)
+					addToSet(n.setsByLabel, ast.StringTerm(pair), ast.NewTerm(labels))
 				})
 			}
 		}
@@ -224,6 +214,23 @@ var podLabelPaths = map[string]map[string][]string{
 }
 
 var templateLabels = []string{"spec", "template", "metadata", "labels"}
+
+// forEachLabel calls fn with "key=value" for each label of a label map
+// (labels or a selector), as the index's Rego writes the pair; a value
+// that is not a string has none (Rego's concat fails on it).
+func forEachLabel(labels ast.Value, fn func(pair string)) {
+	m, ok := labels.(ast.Object)
+	if !ok {
+		return
+	}
+	m.Foreach(func(k, v *ast.Term) {
+		key, ok1 := k.Value.(ast.String)
+		value, ok2 := v.Value.(ast.String)
+		if ok1 && ok2 {
+			fn(string(key) + "=" + string(value))
+		}
+	})
+}
 
 // namespacedObject is one object of the inventory with where it is.
 type namespacedObject struct {
@@ -288,15 +295,9 @@ func (s *indexState) contribute(o namespacedObject, kind string, delta int, touc
 		}
 	}
 	if path, ok := podLabelPaths[group][kind]; ok {
-		if labels, ok := lookup(o.obj, path...).(ast.Object); ok {
-			labels.Foreach(func(k, v *ast.Term) {
-				key, ok1 := k.Value.(ast.String)
-				value, ok2 := v.Value.(ast.String)
-				if ok1 && ok2 {
-					add("pod_label_namespaces", string(key)+"="+string(value), ast.StringTerm(o.ns))
-				}
-			})
-		}
+		forEachLabel(lookup(o.obj, path...), func(pair string) {
+			add("pod_label_namespaces", pair, ast.StringTerm(o.ns))
+		})
 	}
 	if group == "" {
 		switch kind {
@@ -307,15 +308,9 @@ func (s *indexState) contribute(o namespacedObject, kind string, delta int, touc
 			}
 		case "Service":
 			s.visited++
-			if selector, ok := lookup(o.obj, "spec", "selector").(ast.Object); ok {
-				selector.Foreach(func(k, v *ast.Term) {
-					key, ok1 := k.Value.(ast.String)
-					value, ok2 := v.Value.(ast.String)
-					if ok1 && ok2 { // Rego's concat fails on other values
-						add("services_by_selector_label", o.ns+" "+string(key)+"="+string(value), ast.StringTerm(o.name))
-					}
-				})
-			}
+			forEachLabel(lookup(o.obj, "spec", "selector"), func(pair string) {
+				add("services_by_selector_label", o.ns+" "+pair, ast.StringTerm(o.name))
+			})
 		}
 		return
 	}
