@@ -57,7 +57,7 @@ func plantedMistakes(t *testing.T, path string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	var out, pending []string
 	var kind, name string
 	scanner := bufio.NewScanner(f)
