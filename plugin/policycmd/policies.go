@@ -157,7 +157,8 @@ func (o *PoliciesListOptions) Run(ctx context.Context) error {
 const kindsWidth = 23
 
 // kindsCell is the KINDS cell of the default table: the kinds compactly,
-// or how many when that is too wide (two webhook configuration kinds).
+// or how many when that is too wide (two webhook configuration kinds). One
+// kind too long keeps its start, which names it ("MutatingWebhookConfigu…").
 func kindsCell(kinds []string) string {
 	cell := table.Compact(kinds)
 	switch {
@@ -166,7 +167,7 @@ func kindsCell(kinds []string) string {
 	case len(kinds) > 1:
 		return fmt.Sprintf("%d kinds", len(kinds))
 	}
-	return table.Shorten(cell, kindsWidth)
+	return string([]rune(cell)[:kindsWidth-1]) + "…"
 }
 
 // PoliciesDescribeOptions holds the flags of `kubectl mesh policies describe`.

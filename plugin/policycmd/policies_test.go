@@ -139,7 +139,7 @@ func TestKindsCell(t *testing.T) {
 		{[]string{"VirtualService"}, "VirtualService"},
 		{[]string{"VirtualService", "Gateway"}, "VirtualService +1 more"},
 		{[]string{"ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"}, "2 kinds"},
-		{[]string{"MutatingWebhookConfiguration"}, "MutatingWeb…nfiguration"},
+		{[]string{"MutatingWebhookConfiguration"}, "MutatingWebhookConfigu…"},
 	} {
 		if got := kindsCell(tt.kinds); got != tt.want {
 			t.Errorf("kindsCell(%q) = %q, want %q", tt.kinds, got, tt.want)
