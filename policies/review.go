@@ -53,7 +53,7 @@ type Review struct {
 // NewReview builds the review check uses for an object it did not receive
 // through admission: a CREATE of the object as it is.
 func NewReview(obj ast.Value, source *Location) *Review {
-	group, version := splitAPIVersion(stringAt(obj, "apiVersion"))
+	group, version := SplitAPIVersion(stringAt(obj, "apiVersion"))
 	return &Review{
 		Group: group, Version: version, Kind: stringAt(obj, "kind"),
 		Name: stringAt(obj, "metadata", "name"), Namespace: stringAt(obj, "metadata", "namespace"),
@@ -96,7 +96,9 @@ func stringAt(v ast.Value, path ...string) string {
 	return string(s)
 }
 
-func splitAPIVersion(apiVersion string) (group, version string) {
+// SplitAPIVersion splits an apiVersion into its group ("" for the core
+// group's "v1") and version.
+func SplitAPIVersion(apiVersion string) (group, version string) {
 	if g, v, ok := strings.Cut(apiVersion, "/"); ok {
 		return g, v
 	}

@@ -288,10 +288,7 @@ func unjudged(files []string, selected []policies.Metadata, res scan.Result, pre
 
 // kindOf is the kind of an object of apiVersion and kind ("v1" is the core group).
 func kindOf(apiVersion, kind string) policies.Kind {
-	group, _, found := strings.Cut(apiVersion, "/")
-	if !found {
-		group = ""
-	}
+	group, _ := policies.SplitAPIVersion(apiVersion)
 	return policies.Kind{Group: group, Kind: kind}
 }
 

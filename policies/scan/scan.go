@@ -75,7 +75,7 @@ func Run(ctx context.Context, engine *policies.Engine, objects []manifest.Object
 	items := make([]item, len(objects))
 	for i, obj := range objects {
 		items[i].obj = obj
-		group, _ := splitGroup(obj.APIVersion())
+		group, _ := policies.SplitAPIVersion(obj.APIVersion())
 		if manifest.UnknownMeshKind(group, obj.Kind()) {
 			items[i].err = &policies.LocatedError{File: obj.Source.File, Line: obj.Source.Line,
 				Err: fmt.Errorf("unknown kind %s in %s: no policy checks it", obj.Kind(), obj.APIVersion())}
@@ -199,9 +199,3 @@ func SortFindings(findings []policies.Finding) {
 	})
 }
 
-func splitGroup(apiVersion string) (group, version string) {
-	if g, v, ok := strings.Cut(apiVersion, "/"); ok {
-		return g, v
-	}
-	return "", apiVersion
-}

@@ -80,10 +80,7 @@ func (a *Auditor) evaluate(ctx context.Context, objects []map[string]any) (*eval
 			return nil, err
 		}
 		ref := reference(obj)
-		group := ""
-		if g, _, ok := strings.Cut(ref.APIVersion, "/"); ok {
-			group = g
-		}
+		group, _ := policies.SplitAPIVersion(ref.APIVersion)
 		if ref.Kind == "" || ref.Name == "" || a.exempt(ref, group, nsLabels) {
 			continue
 		}
