@@ -100,12 +100,19 @@ func TestHostileFilesStayWithinBounds(t *testing.T) {
 	if err := os.WriteFile(kubeconfig, []byte("apiVersion: v1\nkind: Config\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// A ServiceEntry for TCP without addresses: MESH1122 reads the mesh
+	// config for DNS auto-allocation.
+	serviceEntry := filepath.Join(home, "serviceentry.yaml")
+	if err := os.WriteFile(serviceEntry, []byte("apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: db, namespace: shop}\nspec: {hosts: [db.example.com], ports: [{number: 5432, name: tcp, protocol: TCP}], resolution: DNS}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	commands := []struct {
 		name string
 		args func(file string) []string
 		json bool // reads JSON only
 	}{
 		{"check", func(f string) []string { return []string{"check", "-f", f} }, false},
+		{"check --mesh-config", func(f string) []string { return []string{"check", "-f", serviceEntry, "--mesh-config", f} }, false},
 		{"render", func(f string) []string { return []string{"render", "-f", f, "--mesh", "istio"} }, false},
 		{"webhook install values", func(f string) []string {
 			return []string{"webhook", "install", "--dry-run=client", "-o", "yaml", "-f", f}

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-mesh/kubectl-mesh/internal/buildinfo"
+	"github.com/kubectl-mesh/kubectl-mesh/internal/inputlimit"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/clusterobjects"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/cmdutil"
 	"github.com/kubectl-mesh/kubectl-mesh/plugin/findings"
@@ -355,6 +356,9 @@ const (
 	meshConfigName      = "istio"
 )
 
+// maxMeshConfigBytes bounds --mesh-config.
+const maxMeshConfigBytes = 64 << 10
+
 // readMeshConfig reads --mesh-config: a MeshConfig in YAML, put in the
 // inventory as the istio-system/istio ConfigMap's mesh key, as an Istio
 // install stores it. Nil without the flag.
@@ -362,9 +366,18 @@ func readMeshConfig(path string) ([]manifest.Object, error) {
 	if path == "" {
 		return nil, nil
 	}
-	data, err := os.ReadFile(path)
+	// Bounded as -f is, and to what a MeshConfig holds: the policies
+	// unmarshal the text again in Rego, where OPA's yaml.unmarshal takes
+	// 29 s for a map of 80,000 keys (1 MB).
+	data, err := inputlimit.ReadFile(path)
+	if err == nil {
+		err = inputlimit.CheckYAML(path, data)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("--mesh-config: %w", err)
+	}
+	if len(data) > maxMeshConfigBytes {
+		return nil, fmt.Errorf("--mesh-config %s: %d KiB, over the %d KiB a MeshConfig may hold here (istiod's are a few KiB)", path, len(data)>>10, maxMeshConfigBytes>>10)
 	}
 	var mesh map[string]any
 	if err := yaml.Unmarshal(data, &mesh); err != nil {

@@ -245,6 +245,13 @@ spec:
 	if code == 0 || !strings.Contains(stderr, "--mesh-config") {
 		t.Errorf("a mesh config that is not a mapping: exit %d, stderr %q", code, stderr)
 	}
+	// A mesh config larger than any istiod runs with is refused before the
+	// policies parse it again (OPA takes seconds on a large map).
+	large := writeFile(t, dir, "large.yaml", "defaultConfig: {}\n"+strings.Repeat("#"+strings.Repeat("x", 1023)+"\n", 65))
+	_, stderr, code = runCheck(t, "", "-f", se, "--mesh-config", large)
+	if code != cmdutil.ExitError || !strings.Contains(stderr, "--mesh-config "+large+": 65 KiB, over the 64 KiB a MeshConfig may hold") {
+		t.Errorf("a 65 KiB mesh config: exit %d, stderr %q", code, stderr)
+	}
 }
 
 // A policy that needs cluster state the files lack says so: one line in the
