@@ -198,4 +198,3 @@ func SortFindings(findings []policies.Finding) {
 		)
 	})
 }
-
