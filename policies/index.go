@@ -194,26 +194,21 @@ func buildNamespaceIndex(tree map[string]any) (namespaceIndex, int) {
 }
 
 // podLabelPaths is where pods and pod templates keep their labels, by
-// group and kind.
+// group and kind: the kinds the policies reading workloads declare in
+// custom.inventory and custom.needs.
 var podLabelPaths = map[string]map[string][]string{
-	"": {"Pod": {"metadata", "labels"}, "ReplicationController": templateLabels},
+	"": {"Pod": {"metadata", "labels"}},
 	"apps": {
-		"Deployment":  templateLabels,
-		"StatefulSet": templateLabels,
-		"DaemonSet":   templateLabels,
-		"ReplicaSet":  templateLabels,
+		"Deployment":  {"spec", "template", "metadata", "labels"},
+		"StatefulSet": {"spec", "template", "metadata", "labels"},
+		"DaemonSet":   {"spec", "template", "metadata", "labels"},
+		"ReplicaSet":  {"spec", "template", "metadata", "labels"},
 	},
 	"batch": {
-		"Job":     templateLabels,
+		"Job":     {"spec", "template", "metadata", "labels"},
 		"CronJob": {"spec", "jobTemplate", "spec", "template", "metadata", "labels"},
 	},
-	// Argo Rollouts, OpenShift and OpenKruise.
-	"argoproj.io":       {"Rollout": templateLabels},
-	"apps.openshift.io": {"DeploymentConfig": templateLabels},
-	"apps.kruise.io":    {"CloneSet": templateLabels},
 }
-
-var templateLabels = []string{"spec", "template", "metadata", "labels"}
 
 // forEachLabel calls fn with "key=value" for each label of a label map
 // (labels or a selector), as the index's Rego writes the pair; a value

@@ -35,16 +35,7 @@ refs[group] := {kind: list |
 	some group in {_group_of(av) | some ns, av; data.inventory.namespace[ns][av]}
 }
 
-# Workloads whose spec.template.metadata.labels are their pods' labels, by
-# group: Kubernetes' own, Argo Rollouts, OpenShift and OpenKruise.
-_pod_template_kinds := {
-	"": {"ReplicationController"},
-	"apps": {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"},
-	"batch": {"Job"},
-	"argoproj.io": {"Rollout"},
-	"apps.openshift.io": {"DeploymentConfig"},
-	"apps.kruise.io": {"CloneSet"},
-}
+_pod_template_kinds := {"apps": {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"}, "batch": {"Job"}}
 
 # workloads[ns]: Pods and pod-template workloads with the labels and
 # annotations of the pods they run, as {"kind", "name", "labels", "annotations"}.
@@ -231,15 +222,18 @@ gateway_certificates[key] contains [ns, av, name, j] if {
 
 # Where pods and pod templates keep their labels, by group and kind.
 _pod_label_paths := {
-	"": {"Pod": ["metadata", "labels"], "ReplicationController": _template_labels},
-	"apps": {"Deployment": _template_labels, "StatefulSet": _template_labels, "DaemonSet": _template_labels, "ReplicaSet": _template_labels},
-	"batch": {"Job": _template_labels, "CronJob": ["spec", "jobTemplate", "spec", "template", "metadata", "labels"]},
-	"argoproj.io": {"Rollout": _template_labels},
-	"apps.openshift.io": {"DeploymentConfig": _template_labels},
-	"apps.kruise.io": {"CloneSet": _template_labels},
+	"": {"Pod": ["metadata", "labels"]},
+	"apps": {
+		"Deployment": ["spec", "template", "metadata", "labels"],
+		"StatefulSet": ["spec", "template", "metadata", "labels"],
+		"DaemonSet": ["spec", "template", "metadata", "labels"],
+		"ReplicaSet": ["spec", "template", "metadata", "labels"],
+	},
+	"batch": {
+		"Job": ["spec", "template", "metadata", "labels"],
+		"CronJob": ["spec", "jobTemplate", "spec", "template", "metadata", "labels"],
+	},
 }
-
-_template_labels := ["spec", "template", "metadata", "labels"]
 
 # pod_sources_by_label[ns]["key=value"]: [apiVersion, kind, name] of the
 # Pods and pod-template workloads of ns whose pods carry that label, so

@@ -36,11 +36,12 @@ type Reviewer interface {
 
 // Confirmer makes sure that the inventory a finding rests on is not behind
 // the apiserver; *inventory.Inventory is one. Generation numbers the
-// inventory in force, read before evaluating. CatchUp compares the kinds that the policies ids look up
-// (custom.inventory) with the apiserver, brings the inventory up to date
-// when it was behind, and reports whether the review is to be evaluated
-// again: the inventory it was evaluated against (generation seen) was
-// behind, or has changed since. It returns when ctx is done at the latest.
+// inventory in force, read before evaluating. CatchUp compares the kinds
+// that the policies ids look up (custom.inventory) with the apiserver,
+// brings the inventory up to date when it was behind, and reports whether
+// the review is to be evaluated again: the inventory it was evaluated
+// against (generation seen) was behind, or has changed since. It returns
+// when ctx is done at the latest.
 type Confirmer interface {
 	Generation() uint64
 	CatchUp(ctx context.Context, seen uint64, ids []string) (bool, error)

@@ -22,16 +22,31 @@ import data.mesh.lib.index
 import data.mesh.lib.k8s
 import rego.v1
 
-# The index has the namespace's pod label sets (Pods, pod templates of
-# workloads, CronJobs) by label: the selector's first pair finds the
-# candidates without a walk over the namespace.
+# Controllers beyond Kubernetes' own workloads (which the index has)
+# whose spec.template.metadata.labels are the labels of their pods,
+# whatever their API version: looked up by kind, never by scanning every
+# object of the namespace.
+other_template_kinds := ["ReplicationController", "Rollout", "DeploymentConfig", "CloneSet"]
+
+# True when a Pod or pod template in ns matches the selector. The index
+# has the namespace's Pods, workloads and CronJobs by label: the
+# selector's pair key=value finds the candidates without a walk.
 selects(ns, selector, key, value) if {
 	some labels in index.pod_label_sets_by_label[ns][concat("=", [key, value])]
 	k8s.labels_match(selector, labels)
+} else if {
+	some kind in other_template_kinds
+	some obj in data.inventory.namespace[ns][_][kind]
+	obj.spec.template.metadata.labels[key] == value
+	k8s.labels_match(selector, obj.spec.template.metadata.labels)
 }
 
 # The namespace's workloads are known: it has at least one Pod or workload.
 workloads_known(ns) if count(k8s.pod_label_sets(ns)) > 0
+else if {
+	some kind in other_template_kinds
+	count(data.inventory.namespace[ns][_][kind]) > 0
+}
 
 violation contains {"msg": msg} if {
 	svc := k8s.subject
